@@ -1,0 +1,20 @@
+package io.dualpipe.core;
+
+/**
+ * The root of every exception DualPipe raises or fails a future with. Unchecked: callers of an
+ * asynchronous API meet failures inside {@link java.util.concurrent.CompletionException}s anyway,
+ * and a checked base would only be wrapped again.
+ *
+ * <p>Messages name the offending value and the rule it broke, e.g. {@code "maxLineLength <= 0: -3"}.
+ */
+public class DualPipeException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public DualPipeException(String message) {
+        super(message);
+    }
+
+    public DualPipeException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,14 @@
+package io.dualpipe.core;
+
+/**
+ * The event loop a piece of work was bound to has been closed. Every future of the library that was
+ * still pending when its loop closed fails with this, and work handed to a closed loop is refused
+ * with it.
+ */
+public class LoopClosedException extends DualPipeException {
+    private static final long serialVersionUID = 1L;
+
+    public LoopClosedException(String message) {
+        super(message);
+    }
+}

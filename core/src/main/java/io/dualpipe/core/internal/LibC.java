@@ -1,0 +1,34 @@
+package io.dualpipe.core.internal;
+
+import jnr.ffi.annotations.IgnoreError;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+
+/**
+ * The libc calls the core needs, bound through jnr-ffi. Buffers are passed as raw addresses
+ * ({@code long}) so the hot path allocates nothing and never copies through jnr-ffi's heap-array
+ * strategies; callers own the memory behind every address for the duration of the call.
+ */
+public interface LibC {
+    @ssize_t long read(int fd, @size_t long address, @size_t long count);
+
+    @ssize_t long write(int fd, @size_t long address, @size_t long count);
+
+    int close(int fd);
+
+    int fcntl(int fd, int cmd, int arg);
+
+    int pipe2(int[] fds, int flags);
+
+    // Linux only: bound lazily by name; calling one elsewhere raises UnsatisfiedLinkError.
+    int epoll_create1(int flags);
+
+    int epoll_ctl(int epfd, int op, int fd, @size_t long event);
+
+    int epoll_wait(int epfd, @size_t long events, int maxevents, int timeout);
+
+    int eventfd(int initval, int flags);
+
+    @IgnoreError
+    String strerror(int errnum);
+}
