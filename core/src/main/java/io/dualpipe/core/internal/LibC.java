@@ -16,6 +16,8 @@ public interface LibC {
 
     int close(int fd);
 
+    int shutdown(int fd, int how);
+
     int fcntl(int fd, int cmd, int arg);
 
     int pipe2(int[] fds, int flags);

@@ -1,0 +1,57 @@
+package io.dualpipe.core;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The writable end of a pipe, FIFO or socket, served by an {@link EventLoop}.
+ *
+ * <p><b>Completion.</b> A write's future completes when the kernel has all its bytes (they are in the
+ * pipe or socket buffer, not necessarily read by the peer). Writes from any thread keep their order
+ * and are never interleaved with each other.
+ *
+ * <p><b>Backpressure.</b> Bytes the kernel has not taken yet are queued without copying. Once more
+ * than the high water mark is queued, {@link #isWritable()} turns false; {@link #whenWritable()}
+ * completes when the queue falls to the low water mark. Producers that pace themselves on these keep
+ * memory bounded; the sink never refuses a write for being over the mark.
+ *
+ * <p><b>Buffer ownership.</b> A {@link ByteBuffer} or {@code byte[]} passed to {@code write} is
+ * borrowed until its future completes: do not change it before then. The sink never modifies it
+ * (a ByteBuffer's position is left as it was).
+ *
+ * <p><b>Threading.</b> Every method is thread-safe. A write the kernel takes at once completes on the
+ * caller's thread; one that had to wait completes on the loop thread.
+ */
+public interface ByteSink extends AutoCloseable {
+
+    /** The loop serving this sink. */
+    EventLoop loop();
+
+    /** Queues the remaining bytes of {@code data}. */
+    LoopFuture<Void> write(ByteBuffer data);
+
+    /** Queues all of {@code data}. */
+    LoopFuture<Void> write(byte[] data);
+
+    /** Queues {@code text} encoded as UTF-8. */
+    LoopFuture<Void> write(String text);
+
+    /** True while no more than the high water mark is queued. */
+    boolean isWritable();
+
+    /** Bytes accepted by {@code write} that the kernel has not taken yet. */
+    long queuedBytes();
+
+    /** Completes (on the loop, or at once) when the queue is at or below the low water mark. */
+    LoopFuture<Void> whenWritable();
+
+    /**
+     * Half-closes: the bytes already queued are written, then the write side is closed so the peer
+     * reads end of stream (a child's stdin is closed; a socket is shut down for writing). Further
+     * writes fail with {@link ChannelClosedException}. Completes when done.
+     */
+    LoopFuture<Void> shutdownOutput();
+
+    /** Closes now: queued writes fail with {@link ChannelClosedException}. */
+    @Override
+    void close();
+}

@@ -1,0 +1,90 @@
+package io.dualpipe.core;
+
+import io.dualpipe.core.internal.SingleThreadEventLoop;
+
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One thread that owns a {@link java.nio.channels.Selector} and serves every child process, pipe,
+ * FIFO and socket bound to it: I/O readiness, tasks handed over by other threads, and timers.
+ *
+ * <p><b>Threading.</b> {@link #execute}, {@link #schedule}, {@link #register} and {@link #close} may be
+ * called from any thread. Everything registered with the loop is called back on the loop thread:
+ * {@link IoHandler}s, tasks, timers, and the completions of the library's read futures. Selector work
+ * (registration, interest changes, cancellation) happens on the loop thread only; other threads'
+ * requests are handed to it as tasks.
+ *
+ * <p><b>Never block the loop.</b> Code running on the loop thread must not sleep, wait on a lock held
+ * across I/O, or wait on a future: every other channel on the loop stalls meanwhile. Blocking
+ * ({@code get()}/{@code join()}) on an incomplete library future from a loop thread fails at once
+ * with a {@link BlockingOnLoopException} instead of deadlocking; chain with
+ * {@code thenApply}/{@code thenCompose} instead.
+ *
+ * <p>A task or handler that throws is logged (SLF4J, logger {@code io.dualpipe.core.internal.SingleThreadEventLoop})
+ * and the loop goes on.
+ */
+public interface EventLoop extends Executor, AutoCloseable {
+
+    /** The process-wide loop, started on first use on a daemon thread named {@code dualpipe-shared}. */
+    static EventLoop shared() {
+        return SingleThreadEventLoop.shared();
+    }
+
+    /** Starts a new loop on a non-daemon thread of the given name; {@link #close()} it when done. */
+    static EventLoop create(String name) {
+        return new SingleThreadEventLoop(name, false);
+    }
+
+    /** True when the calling thread is this loop's thread. */
+    boolean inEventLoop();
+
+    /**
+     * Runs {@code task} on the loop thread, after the tasks handed over before it.
+     *
+     * @throws LoopClosedException when the loop is closed
+     */
+    @Override
+    void execute(Runnable task);
+
+    /**
+     * Runs {@code task} on the loop thread once {@code delay} has passed.
+     *
+     * @return a handle whose {@link Timeout#cancel()} stops the task if it has not started
+     * @throws LoopClosedException when the loop is closed
+     */
+    Timeout schedule(Runnable task, long delay, TimeUnit unit);
+
+    /**
+     * Registers {@code channel} with the loop's selector. Callable from any thread: from another
+     * thread the registration hops onto the loop and the future completes there.
+     *
+     * @param channel a non-blocking channel the loop's selector accepts ({@link FdChannel} or a
+     *                jnr-enxio native channel)
+     * @param ops     the initial interest set
+     * @param handler called on the loop when the channel is ready, and when the loop closes
+     * @return the key, whose interest set only the loop thread may change
+     */
+    LoopFuture<SelectionKey> register(SelectableChannel channel, int ops, IoHandler handler);
+
+    /** A new incomplete future whose blocking calls are guarded against use on a loop thread. */
+    <T> LoopFuture<T> newFuture();
+
+    /** True once {@link #close()} has begun. */
+    boolean isClosed();
+
+    /**
+     * Closes the loop: runs the tasks already handed over, tells every registered {@link IoHandler}
+     * that the loop closed (so it fails its pending futures with a {@link LoopClosedException}), closes
+     * their channels and the selector, and ends the thread. Idempotent. From another thread it waits
+     * for the loop thread to end; on the loop thread it returns at once and the loop ends after the
+     * current task.
+     */
+    @Override
+    void close();
+
+    /** Completes when the loop thread has ended. */
+    LoopFuture<Void> terminationFuture();
+}

@@ -1,0 +1,168 @@
+package io.dualpipe.core;
+
+import io.dualpipe.core.internal.DeferredCloseChannel;
+import io.dualpipe.core.internal.Native;
+import io.dualpipe.core.internal.Selectors;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+
+/**
+ * A non-blocking {@link ByteChannel} over a raw file descriptor (a pipe end, a socket, a FIFO) that
+ * any DualPipe selector, and jnr-enxio's, can select on.
+ *
+ * <p>{@link #read} returns 0 when nothing is available (EAGAIN) and -1 at end of stream;
+ * {@link #write} returns 0 when the kernel buffer is full. Any other failure raises a
+ * {@link NativeIoException} naming the call, the fd and the errno ({@code EPIPE}, {@code ECONNRESET}).
+ * The channel owns its fd. Closing is safe while registered: the fd is closed only after the
+ * selector has deregistered it.
+ *
+ * <p>Thread-safety: one reader and one writer may use the channel at the same time (a pipe end is
+ * read by the loop while other threads write to another); two concurrent readers, or two concurrent
+ * writers, must be serialised by the caller. Buffers are the caller's: the channel reads from or
+ * writes into them only during the call. Direct buffers go straight to the kernel; heap buffers pass
+ * through a per-thread direct buffer of {@value #HEAP_CHUNK} bytes.
+ */
+public final class FdChannel extends DeferredCloseChannel implements ByteChannel {
+    /** How much of a heap buffer one call moves. */
+    public static final int HEAP_CHUNK = 128 * 1024;
+    private static final ThreadLocal<ByteBuffer> SCRATCH = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(HEAP_CHUNK));
+
+    private final int validOps;
+
+    /**
+     * Wraps {@code fd}, taking ownership of it, and makes it non-blocking.
+     *
+     * @param validOps the {@link SelectionKey} operations this fd supports, e.g. {@code OP_READ} for a
+     *                 pipe's read end, {@code OP_READ | OP_WRITE} for a socket
+     */
+    public FdChannel(int fd, int validOps) {
+        super(Selectors.provider(), fd);
+        if (fd < 0) {
+            throw new InvalidArgumentException("fd < 0: " + fd);
+        }
+        if (validOps == 0 || (validOps & ~(SelectionKey.OP_READ | SelectionKey.OP_WRITE | SelectionKey.OP_ACCEPT)) != 0) {
+            throw new InvalidArgumentException("validOps must be a non-empty mix of OP_READ, OP_WRITE, OP_ACCEPT: " + validOps);
+        }
+        this.validOps = validOps;
+        try {
+            configureBlocking(false);
+        } catch (java.io.IOException e) {
+            throw new DualPipeException("fd " + fd + ": cannot make it non-blocking", e);
+        }
+    }
+
+    /**
+     * Opens an anonymous pipe, both ends close-on-exec and non-blocking.
+     *
+     * @return {@code [readEnd, writeEnd]}
+     */
+    public static FdChannel[] pipe() {
+        int[] fds = new int[2];
+        if (Native.LIBC.pipe2(fds, Native.O_CLOEXEC | Native.O_NONBLOCK) < 0) {
+            throw Native.lastError("pipe2");
+        }
+        return new FdChannel[] {new FdChannel(fds[0], SelectionKey.OP_READ), new FdChannel(fds[1], SelectionKey.OP_WRITE)};
+    }
+
+    @Override
+    public int validOps() {
+        return validOps;
+    }
+
+    /** {@inheritDoc} Returns 0 on EAGAIN, -1 at end of stream. */
+    @Override
+    public int read(ByteBuffer dst) throws ClosedChannelException {
+        ensureOpen();
+        int wanted = dst.remaining();
+        if (wanted == 0) {
+            return 0;
+        }
+        if (dst.isDirect()) {
+            int n = read(Native.address(dst) + dst.position(), wanted);
+            if (n > 0) {
+                dst.position(dst.position() + n);
+            }
+            return n;
+        }
+        ByteBuffer scratch = SCRATCH.get();
+        int n = read(Native.address(scratch), Math.min(wanted, HEAP_CHUNK));
+        if (n > 0) {
+            scratch.clear().limit(n);
+            dst.put(scratch);
+        }
+        return n;
+    }
+
+    /** Reads into native memory the caller owns; same results as {@link #read(ByteBuffer)}. */
+    public int read(long address, int length) {
+        while (true) {
+            long n = Native.LIBC.read(getFD(), address, length);
+            if (n > 0) {
+                return (int) n;
+            }
+            if (n == 0) {
+                return -1;
+            }
+            int errno = Native.errno();
+            if (Native.isWouldBlock(errno)) {
+                return 0;
+            }
+            if (errno != Native.EINTR) {
+                throw Native.lastError("read(fd " + getFD() + ")");
+            }
+        }
+    }
+
+    /** {@inheritDoc} Returns 0 when the kernel buffer is full (EAGAIN). */
+    @Override
+    public int write(ByteBuffer src) throws ClosedChannelException {
+        ensureOpen();
+        int length = src.remaining();
+        if (length == 0) {
+            return 0;
+        }
+        if (src.isDirect()) {
+            int n = write(Native.address(src) + src.position(), length);
+            src.position(src.position() + n);
+            return n;
+        }
+        ByteBuffer scratch = SCRATCH.get();
+        int chunk = Math.min(length, HEAP_CHUNK);
+        scratch.clear();
+        scratch.put(0, src, src.position(), chunk);
+        int n = write(Native.address(scratch), chunk);
+        src.position(src.position() + n);
+        return n;
+    }
+
+    /** Writes from native memory the caller owns; same results as {@link #write(ByteBuffer)}. */
+    public int write(long address, int length) {
+        while (true) {
+            long n = Native.LIBC.write(getFD(), address, length);
+            if (n >= 0) {
+                return (int) n;
+            }
+            int errno = Native.errno();
+            if (Native.isWouldBlock(errno)) {
+                return 0;
+            }
+            if (errno != Native.EINTR) {
+                throw Native.lastError("write(fd " + getFD() + ")");
+            }
+        }
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (!isOpen()) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FdChannel[fd=" + getFD() + (isOpen() ? "" : ", closed") + "]";
+    }
+}

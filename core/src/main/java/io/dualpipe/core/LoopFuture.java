@@ -1,0 +1,67 @@
+package io.dualpipe.core;
+
+import io.dualpipe.core.internal.LoopThread;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The {@link CompletableFuture} every DualPipe operation returns. It behaves as its parent class,
+ * with one guard: <b>a thread of an {@link EventLoop} that blocks on an incomplete LoopFuture
+ * ({@code get}, {@code join}) gets a {@link BlockingOnLoopException} at once</b>, because the loop
+ * is the thread that would complete it. Stages derived from it ({@code thenApply} ...) are LoopFutures
+ * too, so the guard follows the chain.
+ *
+ * <p>Which thread runs dependent stages: the one that completes the future, which for I/O is the
+ * loop thread (the caller's thread for a write the kernel took at once). Keep such stages short and
+ * non-blocking, or use the {@code *Async} variants with an executor of your own.
+ */
+public class LoopFuture<T> extends CompletableFuture<T> {
+
+    @Override
+    public <U> LoopFuture<U> newIncompleteFuture() {
+        return new LoopFuture<>();
+    }
+
+    /** A future already completed with {@code value}. */
+    public static <T> LoopFuture<T> completed(T value) {
+        LoopFuture<T> f = new LoopFuture<>();
+        f.complete(value);
+        return f;
+    }
+
+    /** A future already failed with {@code cause}. */
+    public static <T> LoopFuture<T> failed(Throwable cause) {
+        LoopFuture<T> f = new LoopFuture<>();
+        f.completeExceptionally(cause);
+        return f;
+    }
+
+    @Override
+    public T get() throws InterruptedException, ExecutionException {
+        guard("get()");
+        return super.get();
+    }
+
+    @Override
+    public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+        guard("get(timeout)");
+        return super.get(timeout, unit);
+    }
+
+    @Override
+    public T join() {
+        guard("join()");
+        return super.join();
+    }
+
+    private void guard(String call) {
+        if (!isDone() && Thread.currentThread() instanceof LoopThread) {
+            throw new BlockingOnLoopException(call + " on an incomplete future from event-loop thread '"
+                    + Thread.currentThread().getName() + "' would deadlock: the loop completes it. "
+                    + "Chain with thenApply/thenCompose instead of blocking.");
+        }
+    }
+}

@@ -1,0 +1,717 @@
+package io.dualpipe.core.internal;
+
+import io.dualpipe.core.BrokenPipeException;
+import io.dualpipe.core.ByteSink;
+import io.dualpipe.core.ByteSource;
+import io.dualpipe.core.ChannelClosedException;
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.FdChannel;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.IoHandler;
+import io.dualpipe.core.LoopClosedException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.NativeIoException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One fd served by a loop as a {@link ByteSource}, a {@link ByteSink}, or both (a socket).
+ *
+ * <p>The read side is loop-confined: its state is touched only on the loop thread, and public calls
+ * from other threads hop there. The write side is guarded by {@code writeLock}: a write from any
+ * thread goes straight to the kernel when nothing is queued (no hop, no wakeup), and otherwise joins
+ * the queue that the loop drains on OP_WRITE. OP_WRITE is asked for only while bytes are queued.
+ */
+public final class FdStream implements ByteSource, ByteSink, IoHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(FdStream.class);
+    public static final int DEFAULT_READ_LIMIT = 64 * 1024;
+    public static final int DEFAULT_HIGH_WATER = 64 * 1024;
+    public static final int DEFAULT_LOW_WATER = 32 * 1024;
+    private static final byte[] EMPTY = new byte[0];
+    private static final int SHUT_WR = 1;
+
+    /** How the write side is half-closed. */
+    public enum HalfClose {
+        /** Close the fd: a pipe's reader then sees end of stream. */
+        CLOSE_FD,
+        /** shutdown(SHUT_WR): a socket's peer sees end of stream while reading goes on. */
+        SHUTDOWN_WRITE
+    }
+
+    private final SingleThreadEventLoop loop;
+    private final FdChannel channel;
+    private final boolean readable;
+    private final boolean writable;
+    private final String name;
+
+    // ---- read side: loop thread only ----
+    private final int readLimit;
+    private SelectionKey key;
+    private ByteBuffer pending;
+    private final ArrayDeque<PendingRead> reads = new ArrayDeque<>();
+    private Listener listener;
+    private boolean paused;
+    private boolean eofSeen;
+    private boolean ended;
+    private Throwable readFailure;
+    private final LoopFuture<Void> endOfStream = new LoopFuture<>();
+
+    // ---- write side: guarded by writeLock ----
+    private final Object writeLock = new Object();
+    private final int highWater;
+    private final int lowWater;
+    private final HalfClose halfClose;
+    private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>();
+    private long queued;
+    private boolean writeInterest;
+    private boolean writableFlag = true;
+    private List<LoopFuture<Void>> writabilityWaiters;
+    private LoopFuture<Void> shutdownFuture;
+    private boolean outputShut;
+    private RuntimeException writeFailure;
+    private volatile boolean closed;
+
+    private FdStream(EventLoop loop, FdChannel channel, String name, boolean readable, boolean writable,
+                     int readLimit, int highWater, int lowWater, HalfClose halfClose) {
+        this.loop = (SingleThreadEventLoop) InvalidArgumentException.requireNonNull("loop", loop);
+        this.channel = InvalidArgumentException.requireNonNull("channel", channel);
+        this.name = name;
+        this.readable = readable;
+        this.writable = writable;
+        this.readLimit = InvalidArgumentException.requirePositive("readBufferLimit", readLimit);
+        this.highWater = InvalidArgumentException.requirePositive("highWaterMark", highWater);
+        if (lowWater < 0 || lowWater > highWater) {
+            throw new InvalidArgumentException("lowWaterMark must be in [0, highWaterMark=" + highWater + "]: " + lowWater);
+        }
+        this.lowWater = lowWater;
+        this.halfClose = halfClose;
+    }
+
+    /** A source over {@code channel}, registered on {@code loop} (now if called on it, else as a task). */
+    public static FdStream source(EventLoop loop, FdChannel channel, String name, int readLimit) {
+        return new FdStream(loop, channel, name, true, false, readLimit, DEFAULT_HIGH_WATER, DEFAULT_LOW_WATER, HalfClose.CLOSE_FD).start();
+    }
+
+    /** A sink over {@code channel}. */
+    public static FdStream sink(EventLoop loop, FdChannel channel, String name, int highWater, int lowWater) {
+        return new FdStream(loop, channel, name, false, true, DEFAULT_READ_LIMIT, highWater, lowWater, HalfClose.CLOSE_FD).start();
+    }
+
+    /** Both directions over one fd (a socket). */
+    public static FdStream duplex(EventLoop loop, FdChannel channel, String name, int readLimit, int highWater, int lowWater) {
+        return new FdStream(loop, channel, name, true, true, readLimit, highWater, lowWater, HalfClose.SHUTDOWN_WRITE).start();
+    }
+
+    private FdStream start() {
+        onLoop(() -> {
+            if (closed) {
+                return;
+            }
+            try {
+                key = channel.register(loop.selector(), 0, this);
+            } catch (java.nio.channels.ClosedChannelException | RuntimeException e) {
+                RuntimeException cause = e instanceof RuntimeException ? (RuntimeException) e
+                        : new ChannelClosedException(name + ": closed before it was registered", e);
+                failWrites(cause);
+                finishWithError(cause);
+                closeChannel();
+                return;
+            }
+            updateInterest();
+        });
+        return this;
+    }
+
+    public FdChannel channel() {
+        return channel;
+    }
+
+    @Override
+    public EventLoop loop() {
+        return loop;
+    }
+
+    private void onLoop(Runnable r) {
+        if (loop.inEventLoop()) {
+            r.run();
+        } else {
+            loop.execute(r);
+        }
+    }
+
+    // =========================================================================================
+    // Reading (loop thread)
+    // =========================================================================================
+
+    @Override
+    public LoopFuture<byte[]> read(int maxBytes) {
+        InvalidArgumentException.requirePositive("maxBytes", maxBytes);
+        LoopFuture<byte[]> f = new LoopFuture<>();
+        if (!readable) {
+            f.completeExceptionally(new InvalidArgumentException(name + " is not readable"));
+            return f;
+        }
+        try {
+            onLoop(() -> {
+                if (listener != null) {
+                    f.completeExceptionally(new IllegalStateException(name + ": read() while a listener is set"));
+                    return;
+                }
+                reads.add(new PendingRead(maxBytes, f));
+                drain();
+                updateInterest();
+            });
+        } catch (LoopClosedException e) {
+            f.completeExceptionally(e);
+        }
+        return f;
+    }
+
+    @Override
+    public void listen(Listener l) {
+        onLoop(() -> {
+            if (l != null && !reads.isEmpty()) {
+                throw new IllegalStateException(name + ": listen() while " + reads.size() + " reads are pending");
+            }
+            listener = l;
+            drain();
+            updateInterest();
+        });
+    }
+
+    @Override
+    public void pause() {
+        onLoop(() -> paused = true);
+    }
+
+    @Override
+    public void resume() {
+        onLoop(() -> {
+            paused = false;
+            drain();
+            updateInterest();
+        });
+    }
+
+    @Override
+    public LoopFuture<Void> endOfStream() {
+        return endOfStream;
+    }
+
+    /** True once the fd reported end of stream (bytes may still be buffered). Loop thread. */
+    public boolean eofSeen() {
+        return eofSeen;
+    }
+
+    private int pendingBytes() {
+        return pending == null ? 0 : pending.remaining();
+    }
+
+    private boolean wantsRead() {
+        return readable && !eofSeen && readFailure == null && !closed && pendingBytes() < readLimit;
+    }
+
+    private void onReadable() {
+        ByteBuffer buf = loop.readBuffer();
+        boolean direct = pendingBytes() == 0 && ((listener != null && !paused) || !reads.isEmpty());
+        int room = direct ? buf.capacity() : Math.min(buf.capacity(), readLimit - pendingBytes());
+        if (room <= 0) {
+            return;
+        }
+        int n;
+        try {
+            n = channel.read(loop.readBufferAddress(), room);
+        } catch (NativeIoException e) {
+            readFailed(e);
+            return;
+        }
+        if (n == 0) {
+            return;
+        }
+        if (n < 0) {
+            eofSeen = true;
+            if (!writable) {
+                closeChannel();
+            }
+            drain();
+            return;
+        }
+        buf.clear().limit(n);
+        if (direct) {
+            deliver(buf);
+        }
+        if (buf.hasRemaining()) {
+            append(buf);
+        }
+        if (!direct) {
+            drain();
+        }
+    }
+
+    /** Hands {@code buf} to the listener or the pending reads; what is left stays in buf. */
+    private void deliver(ByteBuffer buf) {
+        if (listener != null) {
+            if (!paused) {
+                Listener l = listener;
+                try {
+                    l.onData(buf);
+                } catch (Throwable t) {
+                    LOG.warn("{}: listener {} threw", name, l, t);
+                }
+                buf.position(buf.limit());
+            }
+            return;
+        }
+        while (buf.hasRemaining() && !reads.isEmpty()) {
+            PendingRead r = reads.poll();
+            byte[] out = new byte[Math.min(r.max, buf.remaining())];
+            buf.get(out);
+            r.future.complete(out);
+        }
+    }
+
+    private void append(ByteBuffer buf) {
+        int need = pendingBytes() + buf.remaining();
+        if (pending == null) {
+            pending = ByteBuffer.allocate(Math.max(need, 4096));
+            pending.flip();
+        } else if (pending.capacity() - pending.limit() < buf.remaining()) {
+            ByteBuffer grown = ByteBuffer.allocate(Math.max(need, Math.min(pending.capacity() * 2, Math.max(readLimit, need))));
+            grown.put(pending);
+            grown.flip();
+            pending = grown;
+        }
+        int pos = pending.position();
+        pending.position(pending.limit()).limit(pending.limit() + buf.remaining());
+        pending.put(buf);
+        pending.position(pos);
+    }
+
+    /** Delivers what is buffered, then the end of stream once everything before it is taken. Loop thread. */
+    private void drain() {
+        if (pending != null && pending.hasRemaining()) {
+            deliver(pending);
+            if (!pending.hasRemaining()) {
+                // Give memory back: a consumer that keeps up should not pin a buffer per stream.
+                pending = null;
+            } else if (pending.position() > 0) {
+                pending.compact().flip();
+            }
+        }
+        if (pendingBytes() == 0 && !ended) {
+            if (readFailure != null) {
+                finishWithError(readFailure);
+            } else if (eofSeen && !(listener != null && paused)) {
+                ended = true;
+                finishEnd();
+            }
+        }
+        if (ended) {
+            // Reads issued after the end: the documented end-of-stream value, or the failure that ended it.
+            while (!reads.isEmpty()) {
+                LoopFuture<byte[]> f = reads.poll().future;
+                if (readFailure == null) {
+                    f.complete(EMPTY);
+                } else {
+                    f.completeExceptionally(readFailure);
+                }
+            }
+        }
+    }
+
+    private void finishEnd() {
+        while (!reads.isEmpty()) {
+            reads.poll().future.complete(EMPTY);
+        }
+        Listener l = listener;
+        if (l != null) {
+            try {
+                l.onEnd();
+            } catch (Throwable t) {
+                LOG.warn("{}: listener {} threw on end", name, l, t);
+            }
+        }
+        endOfStream.complete(null);
+    }
+
+    private void readFailed(Throwable error) {
+        readFailure = error;
+        if (!writable) {
+            closeChannel();
+        }
+        drain();
+    }
+
+    private void finishWithError(Throwable error) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        readFailure = error;
+        while (!reads.isEmpty()) {
+            reads.poll().future.completeExceptionally(error);
+        }
+        Listener l = listener;
+        if (l != null) {
+            try {
+                l.onError(error);
+            } catch (Throwable t) {
+                LOG.warn("{}: listener {} threw on error", name, l, t);
+            }
+        }
+        endOfStream.completeExceptionally(error);
+    }
+
+    // =========================================================================================
+    // Writing (any thread, under writeLock)
+    // =========================================================================================
+
+    @Override
+    public LoopFuture<Void> write(ByteBuffer data) {
+        InvalidArgumentException.requireNonNull("data", data);
+        return enqueue(data.duplicate());
+    }
+
+    @Override
+    public LoopFuture<Void> write(byte[] data) {
+        InvalidArgumentException.requireNonNull("data", data);
+        return enqueue(ByteBuffer.wrap(data));
+    }
+
+    @Override
+    public LoopFuture<Void> write(String text) {
+        InvalidArgumentException.requireNonNull("text", text);
+        return enqueue(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private LoopFuture<Void> enqueue(ByteBuffer src) {
+        LoopFuture<Void> f = new LoopFuture<>();
+        RuntimeException failure = null;
+        boolean done = false;
+        boolean needInterest = false;
+        synchronized (writeLock) {
+            if (!writable) {
+                failure = new InvalidArgumentException(name + " is not writable");
+            } else if (writeFailure != null) {
+                failure = writeFailure;
+            } else if (closed || shutdownFuture != null) {
+                failure = new ChannelClosedException(name + ": write after " + (closed ? "close" : "shutdownOutput"));
+            } else {
+                if (writes.isEmpty()) {
+                    try {
+                        writeSome(src);
+                    } catch (RuntimeException e) {
+                        failure = writeFailed(e);
+                    }
+                    done = failure == null && !src.hasRemaining();
+                }
+                if (failure == null && !done) {
+                    writes.add(new PendingWrite(src, f));
+                    queued += src.remaining();
+                    if (queued > highWater) {
+                        writableFlag = false;
+                    }
+                    if (!writeInterest) {
+                        writeInterest = true;
+                        needInterest = true;
+                    }
+                }
+            }
+        }
+        if (failure != null) {
+            f.completeExceptionally(failure);
+        } else if (done) {
+            f.complete(null);
+        } else if (needInterest) {
+            requestInterestUpdate();
+        }
+        return f;
+    }
+
+    /** Writes as much of src as the kernel takes now. Caller holds writeLock. */
+    private int writeSome(ByteBuffer src) {
+        int total = 0;
+        try {
+            while (src.hasRemaining()) {
+                int n = channel.write(src);
+                if (n == 0) {
+                    break;
+                }
+                total += n;
+            }
+        } catch (java.nio.channels.ClosedChannelException e) {
+            throw new ChannelClosedException(name + ": closed", e);
+        }
+        return total;
+    }
+
+    /** Records a write failure, fails the queue later (outside the lock). Caller holds writeLock. */
+    private RuntimeException writeFailed(RuntimeException e) {
+        RuntimeException failure = e;
+        if (e instanceof NativeIoException) {
+            String errno = ((NativeIoException) e).errnoName();
+            if ("EPIPE".equals(errno) || "ECONNRESET".equals(errno)) {
+                failure = new BrokenPipeException(name + ": the reading end is closed (" + errno + ")", e);
+            }
+        }
+        writeFailure = failure;
+        return failure;
+    }
+
+    private void requestInterestUpdate() {
+        try {
+            onLoop(this::updateInterest);
+        } catch (LoopClosedException e) {
+            failWrites(e);
+        }
+    }
+
+    private void onWritable() {
+        List<LoopFuture<Void>> done = null;
+        List<LoopFuture<Void>> waiters = null;
+        RuntimeException failure = null;
+        boolean shutNow = false;
+        synchronized (writeLock) {
+            try {
+                while (!writes.isEmpty()) {
+                    PendingWrite w = writes.peek();
+                    queued -= writeSome(w.data);
+                    if (w.data.hasRemaining()) {
+                        break;
+                    }
+                    writes.poll();
+                    if (done == null) {
+                        done = new ArrayList<>();
+                    }
+                    done.add(w.future);
+                }
+            } catch (RuntimeException e) {
+                failure = writeFailed(e);
+            }
+            if (writes.isEmpty()) {
+                writeInterest = false;
+                shutNow = shutdownFuture != null && !outputShut && failure == null;
+            }
+            if (!writableFlag && queued <= lowWater) {
+                writableFlag = true;
+                waiters = writabilityWaiters;
+                writabilityWaiters = null;
+            }
+        }
+        completeAll(done, null);
+        if (failure != null) {
+            failWrites(failure);
+        }
+        completeAll(waiters, null);
+        if (shutNow) {
+            shutOutput();
+        }
+    }
+
+    @Override
+    public boolean isWritable() {
+        synchronized (writeLock) {
+            return writableFlag && writeFailure == null && !closed;
+        }
+    }
+
+    @Override
+    public long queuedBytes() {
+        synchronized (writeLock) {
+            return queued;
+        }
+    }
+
+    @Override
+    public LoopFuture<Void> whenWritable() {
+        LoopFuture<Void> f = new LoopFuture<>();
+        synchronized (writeLock) {
+            if (writeFailure != null) {
+                f.completeExceptionally(writeFailure);
+            } else if (closed) {
+                f.completeExceptionally(new ChannelClosedException(name + ": closed"));
+            } else if (!writableFlag) {
+                if (writabilityWaiters == null) {
+                    writabilityWaiters = new ArrayList<>();
+                }
+                writabilityWaiters.add(f);
+                return f;
+            }
+        }
+        f.complete(null);
+        return f;
+    }
+
+    @Override
+    public LoopFuture<Void> shutdownOutput() {
+        boolean now;
+        LoopFuture<Void> f;
+        synchronized (writeLock) {
+            if (shutdownFuture != null) {
+                return shutdownFuture;
+            }
+            f = shutdownFuture = new LoopFuture<>();
+            if (closed) {
+                f.completeExceptionally(new ChannelClosedException(name + ": closed"));
+                return f;
+            }
+            now = writes.isEmpty();
+        }
+        if (now) {
+            shutOutput();
+        }
+        return f;
+    }
+
+    private void shutOutput() {
+        LoopFuture<Void> f;
+        synchronized (writeLock) {
+            if (outputShut) {
+                return;
+            }
+            outputShut = true;
+            f = shutdownFuture;
+        }
+        if (halfClose == HalfClose.SHUTDOWN_WRITE && readable) {
+            if (Native.LIBC.shutdown(channel.getFD(), SHUT_WR) < 0) {
+                f.completeExceptionally(Native.lastError(name + ": shutdown(SHUT_WR)"));
+                return;
+            }
+        } else {
+            closeNowFromAnyThread();
+        }
+        f.complete(null);
+    }
+
+    private void failWrites(RuntimeException cause) {
+        List<LoopFuture<Void>> failed = new ArrayList<>();
+        List<LoopFuture<Void>> waiters;
+        LoopFuture<Void> shut = null;
+        synchronized (writeLock) {
+            for (PendingWrite w : writes) {
+                failed.add(w.future);
+            }
+            writes.clear();
+            queued = 0;
+            writeInterest = false;
+            waiters = writabilityWaiters;
+            writabilityWaiters = null;
+            if (shutdownFuture != null && !outputShut) {
+                shut = shutdownFuture;
+                outputShut = true;
+            }
+        }
+        completeAll(failed, cause);
+        completeAll(waiters, cause);
+        if (shut != null) {
+            shut.completeExceptionally(cause);
+        }
+        if (!readable) {
+            closeNowFromAnyThread();
+        }
+    }
+
+    private static void completeAll(List<LoopFuture<Void>> futures, Throwable cause) {
+        if (futures == null) {
+            return;
+        }
+        for (LoopFuture<Void> f : futures) {
+            if (cause == null) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(cause);
+            }
+        }
+    }
+
+    // =========================================================================================
+    // Readiness, interest, close
+    // =========================================================================================
+
+    @Override
+    public void ready(int readyOps) {
+        if ((readyOps & SelectionKey.OP_WRITE) != 0) {
+            onWritable();
+        }
+        if ((readyOps & SelectionKey.OP_READ) != 0 && !closed) {
+            onReadable();
+        }
+        updateInterest();
+    }
+
+    /** Loop thread: asks the selector for exactly what the stream needs now. */
+    private void updateInterest() {
+        SelectionKey k = key;
+        if (k == null || !k.isValid()) {
+            return;
+        }
+        int ops = wantsRead() ? SelectionKey.OP_READ : 0;
+        synchronized (writeLock) {
+            if (writeInterest && writeFailure == null) {
+                ops |= SelectionKey.OP_WRITE;
+            }
+        }
+        if (k.interestOps() != ops) {
+            k.interestOps(ops);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        failWrites(new ChannelClosedException(name + ": closed"));
+        try {
+            onLoop(() -> {
+                closeChannel();
+                if (!ended) {
+                    finishWithError(new ChannelClosedException(name + ": closed"));
+                }
+            });
+        } catch (LoopClosedException e) {
+            closeChannel();
+        }
+    }
+
+    @Override
+    public void loopClosed(LoopClosedException cause) {
+        closed = true;
+        failWrites(cause);
+        readFailure = cause;
+        finishWithError(cause);
+        closeChannel();
+    }
+
+    private void closeNowFromAnyThread() {
+        try {
+            onLoop(this::closeChannel);
+        } catch (LoopClosedException e) {
+            closeChannel();
+        }
+    }
+
+    private void closeChannel() {
+        try {
+            channel.close();
+        } catch (java.io.IOException e) {
+            LOG.debug("{}: close failed", name, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+
+    private record PendingRead(int max, LoopFuture<byte[]> future) {
+    }
+
+    private record PendingWrite(ByteBuffer data, LoopFuture<Void> future) {
+    }
+}

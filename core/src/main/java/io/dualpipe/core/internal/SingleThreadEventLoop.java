@@ -1,0 +1,366 @@
+package io.dualpipe.core.internal;
+
+import io.dualpipe.core.ChannelClosedException;
+import io.dualpipe.core.DualPipeException;
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.IoHandler;
+import io.dualpipe.core.LoopClosedException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The {@link EventLoop}: one {@link LoopThread} running tasks, timers and selector readiness in turn.
+ * See {@link EventLoop} for the threading contract.
+ */
+public final class SingleThreadEventLoop implements EventLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(SingleThreadEventLoop.class);
+    private static final int OPEN = 0;
+    private static final int CLOSING = 1;
+    private static final int TERMINATED = 2;
+    /** Bounds one pass over the task queue so a task that resubmits itself cannot starve I/O. */
+    private static final int MAX_TASKS_PER_PASS = 4096;
+    /** Shared read buffer size: large enough for bulk pipe reads, one per loop. */
+    public static final int READ_BUFFER_SIZE = 128 * 1024;
+
+    private static final Object SHARED_LOCK = new Object();
+    private static SingleThreadEventLoop shared;
+
+    private final String name;
+    private final Selector selector;
+    private final LoopThread thread;
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** False only while the loop may block in select; a producer that flips it wakes the selector. */
+    private final AtomicBoolean awake = new AtomicBoolean(true);
+    private final AtomicInteger state = new AtomicInteger(OPEN);
+    private final AtomicLong timerSequence = new AtomicLong();
+    private final TimerHeap timers = new TimerHeap();
+    private final LoopFuture<Void> termination = new LoopFuture<>();
+    private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_SIZE);
+    private final long readBufferAddress = Native.address(readBuffer);
+    private final Consumer<SelectionKey> dispatch = this::dispatch;
+
+    public SingleThreadEventLoop(String name, boolean daemon) {
+        this.name = InvalidArgumentException.requireNonNull("name", name);
+        try {
+            this.selector = Selectors.open();
+        } catch (IOException e) {
+            throw new DualPipeException("event loop '" + name + "': cannot open a selector", e);
+        }
+        this.thread = new LoopThread(this::run, name, daemon);
+        thread.start();
+    }
+
+    /** The lazily started process-wide loop; a new one replaces it if it was closed. */
+    public static EventLoop shared() {
+        synchronized (SHARED_LOCK) {
+            if (shared == null || shared.isClosed()) {
+                shared = new SingleThreadEventLoop("dualpipe-shared", true);
+            }
+            return shared;
+        }
+    }
+
+    /** The loop's read buffer, for I/O code running on the loop thread only; its contents last until the next read. */
+    public ByteBuffer readBuffer() {
+        return readBuffer;
+    }
+
+    public long readBufferAddress() {
+        return readBufferAddress;
+    }
+
+    /** The loop's selector; register and change interest on the loop thread only. */
+    Selector selector() {
+        return selector;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public boolean inEventLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+        InvalidArgumentException.requireNonNull("task", task);
+        boolean onLoop = inEventLoop();
+        if (!onLoop && state.get() != OPEN) {
+            throw closed();
+        }
+        tasks.offer(task);
+        if (!onLoop) {
+            // The loop drains the queue once more after TERMINATED; a task that missed that drain is taken back.
+            if (state.get() == TERMINATED && tasks.remove(task)) {
+                throw closed();
+            }
+            if (!awake.get() && awake.compareAndSet(false, true)) {
+                selector.wakeup();
+            }
+        }
+    }
+
+    @Override
+    public Timeout schedule(Runnable task, long delay, TimeUnit unit) {
+        InvalidArgumentException.requireNonNull("task", task);
+        InvalidArgumentException.requireNonNull("unit", unit);
+        if (delay < 0) {
+            throw new InvalidArgumentException("delay < 0: " + delay);
+        }
+        long deadline = System.nanoTime() + unit.toNanos(delay);
+        TimerTask t = new TimerTask(this, task, deadline, timerSequence.getAndIncrement());
+        if (inEventLoop()) {
+            if (state.get() != OPEN) {
+                throw closed();
+            }
+            timers.add(t);
+        } else {
+            execute(() -> {
+                if (!t.isDone()) {
+                    timers.add(t);
+                }
+            });
+        }
+        return t;
+    }
+
+    void timerCancelled(TimerTask t) {
+        if (inEventLoop()) {
+            timers.remove(t);
+            return;
+        }
+        try {
+            execute(() -> timers.remove(t));
+        } catch (LoopClosedException ignored) {
+            // the heap is dropped with the loop
+        }
+    }
+
+    @Override
+    public LoopFuture<SelectionKey> register(SelectableChannel channel, int ops, IoHandler handler) {
+        InvalidArgumentException.requireNonNull("channel", channel);
+        InvalidArgumentException.requireNonNull("handler", handler);
+        LoopFuture<SelectionKey> future = new LoopFuture<>();
+        if (inEventLoop()) {
+            registerNow(channel, ops, handler, future);
+        } else {
+            try {
+                execute(() -> registerNow(channel, ops, handler, future));
+            } catch (LoopClosedException e) {
+                future.completeExceptionally(e);
+            }
+        }
+        return future;
+    }
+
+    private void registerNow(SelectableChannel channel, int ops, IoHandler handler, LoopFuture<SelectionKey> future) {
+        if (state.get() != OPEN) {
+            future.completeExceptionally(closed());
+            return;
+        }
+        try {
+            future.complete(channel.register(selector, ops, handler));
+        } catch (ClosedChannelException e) {
+            future.completeExceptionally(new ChannelClosedException("register " + channel + ": channel is closed", e));
+        } catch (RuntimeException e) {
+            future.completeExceptionally(e);
+        }
+    }
+
+    @Override
+    public <T> LoopFuture<T> newFuture() {
+        return new LoopFuture<>();
+    }
+
+    @Override
+    public boolean isClosed() {
+        return state.get() != OPEN;
+    }
+
+    @Override
+    public void close() {
+        if (state.compareAndSet(OPEN, CLOSING)) {
+            selector.wakeup();
+        }
+        if (inEventLoop()) {
+            return;
+        }
+        boolean interrupted = false;
+        while (thread.isAlive()) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public LoopFuture<Void> terminationFuture() {
+        return termination;
+    }
+
+    private LoopClosedException closed() {
+        return new LoopClosedException("event loop '" + name + "' is closed");
+    }
+
+    // ---- the loop ----------------------------------------------------------------------------
+
+    private void run() {
+        try {
+            while (state.get() == OPEN) {
+                runTasks(MAX_TASKS_PER_PASS);
+                runTimers();
+                if (state.get() != OPEN) {
+                    break;
+                }
+                long timeoutMs = selectTimeoutMs();
+                if (timeoutMs != 0) {
+                    awake.set(false);
+                    // Re-check after publishing "asleep": a producer either sees it and wakes us, or we see its task.
+                    if (!tasks.isEmpty() || state.get() != OPEN) {
+                        timeoutMs = 0;
+                    }
+                }
+                try {
+                    if (timeoutMs == 0) {
+                        selector.selectNow(dispatch);
+                    } else {
+                        selector.select(dispatch, timeoutMs < 0 ? 0 : timeoutMs);
+                    }
+                } catch (IOException e) {
+                    LOG.error("event loop '{}': select failed", name, e);
+                }
+                awake.lazySet(true);
+            }
+        } catch (Throwable t) {
+            LOG.error("event loop '{}' stopped by an unexpected error", name, t);
+        } finally {
+            shutdown();
+        }
+    }
+
+    private void dispatch(SelectionKey key) {
+        IoHandler handler = (IoHandler) key.attachment();
+        try {
+            handler.ready(key.readyOps());
+        } catch (Throwable t) {
+            LOG.warn("event loop '{}': handler {} threw", name, handler, t);
+        }
+    }
+
+    private void runTasks(int max) {
+        for (int i = 0; i < max; i++) {
+            Runnable task = tasks.poll();
+            if (task == null) {
+                return;
+            }
+            runSafely(task);
+        }
+    }
+
+    private void runSafely(Runnable task) {
+        try {
+            task.run();
+        } catch (Throwable t) {
+            LOG.warn("event loop '{}': task {} threw", name, task, t);
+        }
+    }
+
+    private void runTimers() {
+        if (timers.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        TimerTask t;
+        while ((t = timers.peek()) != null && t.deadlineNanos - now <= 0) {
+            timers.poll();
+            if (t.claim()) {
+                runSafely(t.task);
+            }
+        }
+    }
+
+    /** -1: block; 0: poll; otherwise milliseconds until the next timer, rounded up. */
+    private long selectTimeoutMs() {
+        if (!tasks.isEmpty()) {
+            return 0;
+        }
+        TimerTask next = timers.peek();
+        if (next == null) {
+            return -1;
+        }
+        long nanos = next.deadlineNanos - System.nanoTime();
+        return nanos <= 0 ? 0 : (nanos + 999_999) / 1_000_000;
+    }
+
+    private void shutdown() {
+        state.compareAndSet(OPEN, CLOSING);
+        runTasks(Integer.MAX_VALUE);
+        LoopClosedException cause = closed();
+        List<SelectionKey> keys;
+        try {
+            keys = new ArrayList<>(selector.keys());
+        } catch (RuntimeException e) {
+            keys = List.of();
+        }
+        for (SelectionKey key : keys) {
+            Object handler = key.attachment();
+            if (handler instanceof IoHandler) {
+                try {
+                    ((IoHandler) handler).loopClosed(cause);
+                } catch (Throwable t) {
+                    LOG.warn("event loop '{}': handler {} threw on close", name, handler, t);
+                }
+            }
+            key.cancel();
+            try {
+                key.channel().close();
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("event loop '{}': closing {} failed", name, key.channel(), e);
+            }
+        }
+        runTasks(Integer.MAX_VALUE);
+        TimerTask t;
+        while ((t = timers.poll()) != null) {
+            t.cancel();
+        }
+        state.set(TERMINATED);
+        runTasks(Integer.MAX_VALUE);
+        try {
+            selector.close();
+        } catch (IOException e) {
+            LOG.warn("event loop '{}': closing the selector failed", name, e);
+        }
+        termination.complete(null);
+    }
+
+    @Override
+    public String toString() {
+        return "EventLoop[" + name + (isClosed() ? ", closed" : "") + "]";
+    }
+}

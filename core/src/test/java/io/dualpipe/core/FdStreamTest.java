@@ -1,0 +1,96 @@
+package io.dualpipe.core;
+
+import io.dualpipe.core.internal.FdStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FdStreamTest {
+    @Test
+    @Timeout(30)
+    void bulkThroughPipeWithPullReads() throws Exception {
+        try (EventLoop loop = EventLoop.create("fdstream")) {
+            FdChannel[] p = FdChannel.pipe();
+            FdStream in = FdStream.source(loop, p[0], "in", 64 * 1024);
+            FdStream out = FdStream.sink(loop, p[1], "out", 64 * 1024, 32 * 1024);
+            byte[] data = new byte[8 * 1024 * 1024 + 17];
+            new Random(1).nextBytes(data);
+            LoopFuture<Void> w = out.write(data);
+            out.shutdownOutput();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            while (true) {
+                byte[] chunk = in.read(100_000).get(10, TimeUnit.SECONDS);
+                if (chunk.length == 0) {
+                    break;
+                }
+                got.write(chunk);
+            }
+            w.get(5, TimeUnit.SECONDS);
+            assertArrayEquals(data, got.toByteArray());
+            in.endOfStream().get(5, TimeUnit.SECONDS);
+            assertEquals(0, in.read(10).get(5, TimeUnit.SECONDS).length);
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void listenerPauseStopsReading() throws Exception {
+        try (EventLoop loop = EventLoop.create("fdstream")) {
+            FdChannel[] p = FdChannel.pipe();
+            FdStream in = FdStream.source(loop, p[0], "in", 16 * 1024);
+            FdStream out = FdStream.sink(loop, p[1], "out", 64 * 1024, 32 * 1024);
+            in.pause();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            CompletableFuture<Void> end = new CompletableFuture<>();
+            in.listen(new ByteSource.Listener() {
+                public void onData(ByteBuffer data) {
+                    byte[] b = new byte[data.remaining()];
+                    data.get(b);
+                    got.write(b, 0, b.length);
+                }
+                public void onEnd() {
+                    end.complete(null);
+                }
+            });
+            byte[] data = new byte[1024 * 1024];
+            new Random(2).nextBytes(data);
+            LoopFuture<Void> w = out.write(data);
+            // paused: the pipe (64 KiB) and our 16 KiB buffer fill up, and the writer is held back
+            assertFalse(out.isWritable());
+            assertFalse(w.isDone());
+            CompletableFuture<Integer> seen = new CompletableFuture<>();
+            loop.execute(() -> seen.complete(got.size()));
+            assertEquals(0, seen.get(5, TimeUnit.SECONDS));
+            in.resume();
+            w.get(10, TimeUnit.SECONDS);
+            out.shutdownOutput().get(5, TimeUnit.SECONDS);
+            end.get(10, TimeUnit.SECONDS);
+            assertArrayEquals(data, got.toByteArray());
+        }
+    }
+
+    @Test
+    @Timeout(10)
+    void writeToClosedReaderFailsWithBrokenPipe() throws Exception {
+        try (EventLoop loop = EventLoop.create("fdstream")) {
+            FdChannel[] p = FdChannel.pipe();
+            FdStream out = FdStream.sink(loop, p[1], "out", 64 * 1024, 32 * 1024);
+            p[0].close();
+            LoopFuture<Void> w = out.write(new byte[10]);
+            Throwable t = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> w.get(5, TimeUnit.SECONDS)).getCause();
+            assertTrue(t instanceof BrokenPipeException, t.toString());
+            assertTrue(t.getMessage().contains("EPIPE"), t.getMessage());
+        }
+    }
+}
