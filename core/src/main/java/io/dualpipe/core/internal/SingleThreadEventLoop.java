@@ -57,6 +57,8 @@ public final class SingleThreadEventLoop implements EventLoop {
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_SIZE);
     private final long readBufferAddress = Native.address(readBuffer);
     private final Consumer<SelectionKey> dispatch = this::dispatch;
+    /** Resources not tied to a selection key (a child polled by timer) that must hear of the close. */
+    private final java.util.Set<Consumer<LoopClosedException>> closeHooks = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public SingleThreadEventLoop(String name, boolean daemon) {
         this.name = InvalidArgumentException.requireNonNull("name", name);
@@ -86,6 +88,15 @@ public final class SingleThreadEventLoop implements EventLoop {
 
     public long readBufferAddress() {
         return readBufferAddress;
+    }
+
+    /**
+     * Calls {@code hook} on the loop thread when the loop closes, after the registered handlers.
+     * Returns the hook's remover.
+     */
+    public Runnable onClose(Consumer<LoopClosedException> hook) {
+        closeHooks.add(hook);
+        return () -> closeHooks.remove(hook);
     }
 
     /** The loop's selector; register and change interest on the loop thread only. */
@@ -344,6 +355,14 @@ public final class SingleThreadEventLoop implements EventLoop {
                 LOG.debug("event loop '{}': closing {} failed", name, key.channel(), e);
             }
         }
+        for (Consumer<LoopClosedException> hook : new ArrayList<>(closeHooks)) {
+            try {
+                hook.accept(cause);
+            } catch (Throwable e) {
+                LOG.warn("event loop '{}': close hook {} threw", name, hook, e);
+            }
+        }
+        closeHooks.clear();
         runTasks(Integer.MAX_VALUE);
         TimerTask t;
         while ((t = timers.poll()) != null) {

@@ -1,0 +1,233 @@
+package io.dualpipe.core.line;
+
+import io.dualpipe.core.ByteSink;
+import io.dualpipe.core.ChannelClosedException;
+import io.dualpipe.core.DualPipeException;
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.Charset;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Request/reply in lines: each {@link #request} writes one line and completes with the reply that
+ * follows. Many requests may be in flight; replies are matched to requests in strict FIFO order,
+ * which is what a line-oriented child (a REPL, {@code bc}, a filter) gives.
+ *
+ * <p>A request that times out keeps its place: its late reply is read and dropped, so the next
+ * request still gets its own reply. When the stream ends or fails, every outstanding request fails
+ * with a {@link ChannelClosedException} (or the read error). Lines that arrive when no request is
+ * outstanding go to the unsolicited-line handler (logged and dropped by default).
+ *
+ * <p><b>Threading.</b> {@link #request} may be called from any thread; the order of calls is the
+ * order of the lines written and of the replies matched. Reply futures complete on the loop thread,
+ * so {@code request(a).thenCompose(r -> request(b))} chains without blocking.
+ */
+public final class Conversation {
+    private static final Logger LOG = LoggerFactory.getLogger(Conversation.class);
+
+    private final ByteSink out;
+    private final LineReader in;
+    private final EventLoop loop;
+    private final Charset charset;
+    private final Object lock = new Object();
+    private final ArrayDeque<Pending<?>> pending = new ArrayDeque<>(); // guarded by lock
+    private Throwable ended; // guarded by lock
+    private volatile LineReader.Listener unsolicited;
+
+    private Conversation(ByteSink out, LineReader in, Charset charset) {
+        this.out = InvalidArgumentException.requireNonNull("out", out);
+        this.in = InvalidArgumentException.requireNonNull("in", in);
+        this.loop = in.loop();
+        this.charset = InvalidArgumentException.requireNonNull("charset", charset);
+        in.listen(new LineReader.Listener() {
+            @Override
+            public void onLine(String line) {
+                reply(line);
+            }
+
+            @Override
+            public void onLineTooLong(LineTooLongException e) {
+                failHead(e);
+            }
+
+            @Override
+            public void onEnd() {
+                end(new ChannelClosedException("the reply stream ended before the reply came"));
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                end(error);
+            }
+        });
+    }
+
+    /** A conversation writing requests to {@code out} and reading replies from {@code in}, which it takes over. */
+    public static Conversation over(ByteSink out, LineReader in, Charset charset) {
+        return new Conversation(out, in, charset);
+    }
+
+    /** Lines that arrive while no request waits. Default: logged at DEBUG and dropped. */
+    public void onUnsolicitedLine(LineReader.Listener handler) {
+        this.unsolicited = handler;
+    }
+
+    /** Writes {@code line} (a newline is added) and completes with the next line. */
+    public LoopFuture<String> request(String line) {
+        return request(line, ReplyReader.oneLine(), null);
+    }
+
+    /** As {@link #request(String)}, failing with a {@link TimeoutException} after {@code timeout}. */
+    public LoopFuture<String> request(String line, Duration timeout) {
+        return request(line, ReplyReader.oneLine(), timeout);
+    }
+
+    /** Writes {@code line} and completes with the reply {@code reader} collects. */
+    public <T> LoopFuture<T> request(String line, ReplyReader<T> reader) {
+        return request(line, reader, null);
+    }
+
+    /**
+     * Writes {@code line} and completes with the reply {@code reader} collects, or fails with a
+     * {@link TimeoutException} after {@code timeout} (null: no limit).
+     */
+    public <T> LoopFuture<T> request(String line, ReplyReader<T> reader, Duration timeout) {
+        InvalidArgumentException.requireNonNull("line", line);
+        InvalidArgumentException.requireNonNull("reader", reader);
+        if (line.indexOf('\n') >= 0) {
+            throw new InvalidArgumentException("request line contains a newline, which would desynchronise replies: '"
+                    + line.replace("\n", "\\n") + "'");
+        }
+        if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+            throw new InvalidArgumentException("timeout <= 0: " + timeout);
+        }
+        Pending<T> p = new Pending<>(reader);
+        ByteBuffer bytes = encode(line);
+        synchronized (lock) {
+            if (ended != null) {
+                p.future.completeExceptionally(ended);
+                return p.future;
+            }
+            // Queued before writing, under one lock: the reply can never overtake its entry.
+            pending.add(p);
+            out.write(bytes).whenComplete((v, e) -> {
+                if (e != null) {
+                    p.future.completeExceptionally(e);
+                }
+            });
+        }
+        if (timeout != null) {
+            p.timer = loop.schedule(() -> p.future.completeExceptionally(
+                    new TimeoutException("no reply to '" + line + "' within " + timeout)), timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (p.future.isDone()) {
+                p.timer.cancel(); // the reply beat the assignment above
+            }
+        }
+        return p.future;
+    }
+
+    private ByteBuffer encode(String line) {
+        byte[] b = (line + "\n").getBytes(charset);
+        return ByteBuffer.wrap(b);
+    }
+
+    /** Number of requests whose replies have not been read yet (including timed-out ones). */
+    public int outstanding() {
+        synchronized (lock) {
+            return pending.size();
+        }
+    }
+
+    private void reply(String line) {
+        Pending<?> head;
+        boolean done;
+        synchronized (lock) {
+            head = pending.peek();
+            if (head == null) {
+                done = false;
+            } else {
+                done = head.reader.onLine(line);
+                if (done) {
+                    pending.poll();
+                }
+            }
+        }
+        if (head == null) {
+            LineReader.Listener u = unsolicited;
+            if (u != null) {
+                u.onLine(line);
+            } else {
+                LOG.debug("dropped a line no request waits for: {}", line);
+            }
+            return;
+        }
+        if (done) {
+            head.finish();
+        }
+    }
+
+    /** Fails the request at the head (its reply was unreadable) and moves on. */
+    private void failHead(DualPipeException e) {
+        Pending<?> head;
+        synchronized (lock) {
+            head = pending.poll();
+        }
+        if (head != null) {
+            head.fail(e);
+        }
+    }
+
+    private void end(Throwable cause) {
+        ArrayDeque<Pending<?>> failed;
+        synchronized (lock) {
+            ended = cause;
+            failed = new ArrayDeque<>(pending);
+            pending.clear();
+        }
+        for (Pending<?> p : failed) {
+            p.fail(cause);
+        }
+    }
+
+    private static final class Pending<T> {
+        final ReplyReader<T> reader;
+        final LoopFuture<T> future = new LoopFuture<>();
+        volatile Timeout timer;
+
+        Pending(ReplyReader<T> reader) {
+            this.reader = reader;
+        }
+
+        void finish() {
+            Timeout t = timer;
+            if (t != null) {
+                t.cancel();
+            }
+            T result;
+            try {
+                result = reader.result();
+            } catch (RuntimeException e) {
+                future.completeExceptionally(e);
+                return;
+            }
+            future.complete(result);
+        }
+
+        void fail(Throwable cause) {
+            Timeout t = timer;
+            if (t != null) {
+                t.cancel();
+            }
+            future.completeExceptionally(cause);
+        }
+    }
+}

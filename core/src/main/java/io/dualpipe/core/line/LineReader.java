@@ -1,0 +1,256 @@
+package io.dualpipe.core.line;
+
+import io.dualpipe.core.ByteSource;
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopClosedException;
+import io.dualpipe.core.LoopFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.Charset;
+import java.util.ArrayDeque;
+
+/**
+ * Lines from a {@link ByteSource}: {@link #readLine()} futures, or a pushed {@link Listener}.
+ *
+ * <p>The reader takes the source over (push mode). Lines nobody has asked for yet are queued, up to
+ * {@code maxQueuedBytes} of them; past that the source is paused, so a child writing faster than the
+ * consumer reads is held back rather than buffered without bound.
+ *
+ * <p><b>End and errors.</b> At end of stream a last line without a newline is delivered, then
+ * {@code readLine()} completes with {@code null} (as {@link java.io.BufferedReader#readLine()} does).
+ * An over-long line is reported once, as a {@link LineTooLongException} failing one {@code readLine()}
+ * (or passed to the listener), and reading goes on with the line after it.
+ *
+ * <p><b>Threading.</b> Methods may be called from any thread; futures complete and listeners run on
+ * the source's loop thread.
+ */
+public final class LineReader {
+    private static final Logger LOG = LoggerFactory.getLogger(LineReader.class);
+    private static final Object END = new Object();
+
+    private final ByteSource source;
+    private final EventLoop loop;
+    private final LineDecoder decoder;
+    private final int maxQueuedBytes;
+    // loop thread only
+    private final ArrayDeque<Object> queue = new ArrayDeque<>(); // String | LineTooLongException | END | Throwable
+    private final ArrayDeque<LoopFuture<String>> waiting = new ArrayDeque<>();
+    private long queuedBytes;
+    private boolean paused;
+    private Listener listener;
+    private Throwable failure;
+    private boolean ended;
+    private final LineListener sink = new LineListener() {
+        @Override
+        public void onLine(String line) {
+            offer(line, line.length());
+        }
+
+        @Override
+        public void lineTooLong(LineTooLongException e) {
+            offer(e, 0);
+        }
+    };
+
+    private LineReader(ByteSource source, int maxLineLength, Charset charset, int maxQueuedBytes) {
+        this.source = InvalidArgumentException.requireNonNull("source", source);
+        this.loop = source.loop();
+        this.decoder = new LineDecoder(maxLineLength, InvalidArgumentException.requireNonNull("charset", charset));
+        this.maxQueuedBytes = InvalidArgumentException.requirePositive("maxQueuedBytes", maxQueuedBytes);
+        source.listen(new ByteSource.Listener() {
+            @Override
+            public void onData(ByteBuffer data) {
+                decoder.decode(data, sink);
+            }
+
+            @Override
+            public void onEnd() {
+                decoder.endOfInput(sink);
+                offer(END, 0);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                failure = error;
+                offer(error, 0);
+            }
+        });
+    }
+
+    /**
+     * Reads lines of {@code source}, taking it over.
+     *
+     * @param maxLineLength longest line in bytes (without its terminator)
+     * @param maxQueuedBytes how much of unread lines may be queued before the source is paused
+     */
+    public static LineReader of(ByteSource source, int maxLineLength, Charset charset, int maxQueuedBytes) {
+        return new LineReader(source, maxLineLength, charset, maxQueuedBytes);
+    }
+
+    /** UTF-8 lines of at most 64 KiB, with up to 64 KiB of lines queued. */
+    public static LineReader of(ByteSource source) {
+        return of(source, LineDecoder.DEFAULT_MAX_LINE_LENGTH, java.nio.charset.StandardCharsets.UTF_8, 64 * 1024);
+    }
+
+    /** The loop whose thread completes this reader's futures. */
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /**
+     * The next line, without its terminator; {@code null} once the stream has ended. Fails with a
+     * {@link LineTooLongException} once per over-long line, and with the stream's error if reading
+     * failed.
+     */
+    public LoopFuture<String> readLine() {
+        LoopFuture<String> f = new LoopFuture<>();
+        try {
+            onLoop(() -> {
+                if (listener != null) {
+                    f.completeExceptionally(new IllegalStateException("readLine() while a line listener is set"));
+                    return;
+                }
+                waiting.add(f);
+                drain();
+            });
+        } catch (LoopClosedException e) {
+            f.completeExceptionally(e);
+        }
+        return f;
+    }
+
+    /** Switches to push mode: {@code l} gets every line (queued ones first) on the loop thread. Null switches back. */
+    public void listen(Listener l) {
+        onLoop(() -> {
+            if (l != null && !waiting.isEmpty()) {
+                throw new IllegalStateException("listen() while " + waiting.size() + " readLine() calls are pending");
+            }
+            listener = l;
+            drain();
+        });
+    }
+
+    private void onLoop(Runnable r) {
+        if (loop.inEventLoop()) {
+            r.run();
+        } else {
+            loop.execute(r);
+        }
+    }
+
+    private void offer(Object item, int size) {
+        if (queue.isEmpty() && deliverNow(item)) {
+            return;
+        }
+        queue.add(item);
+        queuedBytes += size;
+        if (!paused && queuedBytes > maxQueuedBytes) {
+            paused = true;
+            source.pause();
+        }
+    }
+
+    /** Hands one item to a waiter or the listener; false when nobody takes it now. */
+    private boolean deliverNow(Object item) {
+        if (listener != null) {
+            Listener l = listener;
+            try {
+                if (item instanceof String) {
+                    l.onLine((String) item);
+                } else if (item instanceof LineTooLongException) {
+                    l.onLineTooLong((LineTooLongException) item);
+                } else if (item == END) {
+                    ended = true;
+                    l.onEnd();
+                } else {
+                    ended = true;
+                    l.onError((Throwable) item);
+                }
+            } catch (Throwable t) {
+                LOG.warn("line listener {} threw", l, t);
+            }
+            return true;
+        }
+        if (item == END || (item instanceof Throwable && !(item instanceof LineTooLongException))) {
+            // terminal: every waiter gets it, and every later readLine() too
+            ended = true;
+            while (!waiting.isEmpty()) {
+                complete(waiting.poll(), item);
+            }
+            return false;
+        }
+        LoopFuture<String> f = waiting.poll();
+        if (f == null) {
+            return false;
+        }
+        complete(f, item);
+        return true;
+    }
+
+    private static void complete(LoopFuture<String> f, Object item) {
+        if (item instanceof String) {
+            f.complete((String) item);
+        } else if (item == END) {
+            f.complete(null);
+        } else {
+            f.completeExceptionally((Throwable) item);
+        }
+    }
+
+    private void drain() {
+        while (!queue.isEmpty()) {
+            Object item = queue.peek();
+            boolean terminal = item == END || (item instanceof Throwable && !(item instanceof LineTooLongException));
+            if (terminal) {
+                if (listener == null && waiting.isEmpty()) {
+                    break;
+                }
+                deliverNow(item);
+                if (listener != null) {
+                    queue.poll();
+                }
+                break; // a terminal item stays queued for later readLine() calls in pull mode
+            }
+            if (!deliverNow(item)) {
+                break;
+            }
+            queue.poll();
+            if (item instanceof String) {
+                queuedBytes -= ((String) item).length();
+            }
+        }
+        if (paused && queuedBytes <= maxQueuedBytes / 2) {
+            paused = false;
+            source.resume();
+        }
+    }
+
+    /** True once the end of stream (or a read error) has been delivered. Loop thread. */
+    public boolean isEnded() {
+        return ended;
+    }
+
+    /** The error that ended the stream, if any. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    /** Receives pushed lines on the loop thread; must not block. */
+    public interface Listener {
+        void onLine(String line);
+
+        /** An over-long line was skipped; the next line follows. */
+        default void onLineTooLong(LineTooLongException e) {
+            LOG.warn("skipped an over-long line: {}", e.getMessage());
+        }
+
+        default void onEnd() {
+        }
+
+        default void onError(Throwable error) {
+        }
+    }
+}
