@@ -1,0 +1,79 @@
+package io.dualpipe.core.codec;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dualpipe.core.InvalidArgumentException;
+
+import java.util.List;
+
+/**
+ * The built-in codecs and the type bytes they own.
+ *
+ * <table>
+ *   <caption>Type bytes</caption>
+ *   <tr><td>0x00</td><td>reserved; never registered</td></tr>
+ *   <tr><td>0x01</td><td>{@link #bytes()}: {@code byte[]}, the body as is</td></tr>
+ *   <tr><td>0x02</td><td>{@link #utf8()}: {@code String}, strict UTF-8</td></tr>
+ *   <tr><td>0x03</td><td>{@link #json()}: a JSON value as Map, List, String, Number, Boolean or null</td></tr>
+ *   <tr><td>0x04–0x0F</td><td>reserved for future built-ins</td></tr>
+ *   <tr><td>0x10–0xFF</td><td>free for applications, e.g. {@link #json(int, Class)}</td></tr>
+ * </table>
+ *
+ * All codecs returned here are immutable and thread-safe.
+ */
+public final class Codecs {
+    public static final int RESERVED = 0x00;
+    public static final int BYTES = 0x01;
+    public static final int UTF8 = 0x02;
+    public static final int JSON = 0x03;
+    /** The first type byte that is the application's: 0x10. */
+    public static final int FIRST_USER_TYPE = 0x10;
+
+    private Codecs() {
+    }
+
+    /** Type 0x01, {@code byte[]}: the body is the bytes. Encoding copies the array. */
+    public static MessageCodec<byte[]> bytes() {
+        return BytesCodec.INSTANCE;
+    }
+
+    /**
+     * Type 0x02, {@code String}: the body is UTF-8. Malformed input is a {@link DecodeException} and
+     * an unpaired surrogate an {@link EncodeException}, never a silent replacement.
+     */
+    public static MessageCodec<String> utf8() {
+        return Utf8Codec.INSTANCE;
+    }
+
+    /**
+     * Type 0x03, any JSON value: decodes objects to {@code LinkedHashMap}, arrays to
+     * {@code ArrayList}, and scalars to {@code String}, {@code Integer}/{@code Long}/{@code BigInteger},
+     * {@code Double}, {@code Boolean} or {@code null}; encodes whatever a default Jackson
+     * {@link ObjectMapper} can serialise.
+     */
+    public static MessageCodec<Object> json() {
+        return JsonCodec.Default.ANY;
+    }
+
+    /** A JSON codec for the application's own class, with a default {@link ObjectMapper}. */
+    public static <T> MessageCodec<T> json(int type, Class<T> javaType) {
+        return json(type, javaType, JsonCodec.Default.MAPPER);
+    }
+
+    /**
+     * A JSON codec for the application's own class with the application's mapper, which must not be
+     * reconfigured afterwards (Jackson's own rule for sharing one between threads).
+     */
+    public static <T> MessageCodec<T> json(int type, Class<T> javaType, ObjectMapper mapper) {
+        if (type < 0 || type > 0xff) {
+            throw new InvalidArgumentException("type not in 0..255: " + type);
+        }
+        InvalidArgumentException.requireNonNull("javaType", javaType);
+        InvalidArgumentException.requireNonNull("mapper", mapper);
+        return new JsonCodec<>(type, javaType, mapper);
+    }
+
+    /** {@link #bytes()}, {@link #utf8()} and {@link #json()}, for {@link CodecRegistry.Builder#registerAll}. */
+    public static List<MessageCodec<?>> builtins() {
+        return List.of(bytes(), utf8(), json());
+    }
+}

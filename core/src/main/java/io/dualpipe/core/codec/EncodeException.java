@@ -1,0 +1,18 @@
+package io.dualpipe.core.codec;
+
+/**
+ * A codec could not encode a message: it does not fit the codec's format (a value missing from a
+ * table, an object Jackson cannot serialise, a string with an unpaired surrogate) or the codec failed.
+ * {@link CodecRegistry} wraps anything else a codec throws from {@code encode} in one of these.
+ */
+public class EncodeException extends CodecException {
+    private static final long serialVersionUID = 1L;
+
+    public EncodeException(int type, String message) {
+        super(type, message, null);
+    }
+
+    public EncodeException(int type, String message, Throwable cause) {
+        super(type, message, cause);
+    }
+}

@@ -1,0 +1,23 @@
+package io.dualpipe.core.line;
+
+import io.dualpipe.core.DualPipeException;
+
+/**
+ * A line had more than {@code maxLineLength} bytes before its terminator. Handed to
+ * {@link LineListener#lineTooLong} once per such line; the {@link LineDecoder} has already dropped
+ * what it buffered and skips the rest of the line through its newline.
+ */
+public class LineTooLongException extends DualPipeException {
+    private static final long serialVersionUID = 1L;
+    private final int maxLineLength;
+
+    public LineTooLongException(int maxLineLength) {
+        super("line length > maxLineLength " + maxLineLength + ": discarding it through the next newline");
+        this.maxLineLength = maxLineLength;
+    }
+
+    /** The limit the line broke, in bytes, terminator excluded. */
+    public int maxLineLength() {
+        return maxLineLength;
+    }
+}
