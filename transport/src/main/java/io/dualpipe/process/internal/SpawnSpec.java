@@ -1,0 +1,313 @@
+package io.dualpipe.process.internal;
+
+import io.dualpipe.core.InvalidArgumentException;
+
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What to start and how to wire it: argv, working directory, environment, the three standard
+ * streams, extra pipes for child fds 3, 4, ... and a few attributes.
+ *
+ * <p>Immutable, hence thread-safe: one spec may be spawned any number of times from any threads.
+ * All validation happens in {@link Builder#build()}, and the native (NUL-terminated) byte form of
+ * every string is computed there once, so repeated spawns of one spec pay no encoding cost.
+ *
+ * <p>Strings are encoded with the JVM's file-name encoding ({@code sun.jnu.encoding}), the one the
+ * JDK uses for paths and for its own ProcessBuilder.
+ */
+public final class SpawnSpec {
+    /** What the child's fd 0 is. */
+    public enum Stdin { PIPE, INHERIT, NULL_DEVICE }
+
+    /** What the child's fd 1 is. */
+    public enum Stdout { PIPE, INHERIT, DISCARD }
+
+    /** What the child's fd 2 is; {@code APPEND_TO_FILE} is set through {@link Builder#stderrAppendTo}. */
+    public enum Stderr { PIPE, MERGE_WITH_STDOUT, INHERIT, DISCARD, APPEND_TO_FILE }
+
+    /** Direction of an extra pipe, seen from the child. */
+    public enum PipeDirection {
+        /** The child writes its fd; the parent gets the read end. */
+        CHILD_WRITES,
+        /** The child reads its fd; the parent gets the write end. */
+        CHILD_READS
+    }
+
+    static final Charset ENCODING = fileNameCharset();
+
+    private final List<String> argv;
+    private final String workingDirectory;
+    private final Map<String, String> environment;
+    private final Stdin stdin;
+    private final Stdout stdout;
+    private final Stderr stderr;
+    private final String stderrFile;
+    private final List<PipeDirection> extraPipes;
+    private final boolean newProcessGroup;
+    private final int pipeSize;
+
+    // Native forms, each NUL-terminated; env entries are "KEY=VALUE\0". Package-private for Spawner.
+    final byte[][] argvBytes;
+    final byte[][] envBytes; // null = inherit the parent's environ
+    final byte[] cwdBytes;
+    final byte[] stderrFileBytes;
+    final int nativeStringBytes;
+
+    private SpawnSpec(Builder b, List<String> argv, Map<String, String> env) {
+        this.argv = argv;
+        this.workingDirectory = b.workingDirectory;
+        this.environment = env;
+        this.stdin = b.stdin;
+        this.stdout = b.stdout;
+        this.stderr = b.stderr;
+        this.stderrFile = b.stderrFile;
+        this.extraPipes = List.copyOf(b.extraPipes);
+        this.newProcessGroup = b.newProcessGroup;
+        this.pipeSize = b.pipeSize;
+
+        int total = 0;
+        argvBytes = new byte[argv.size()][];
+        for (int i = 0; i < argvBytes.length; i++) {
+            argvBytes[i] = cString(argv.get(i));
+            total += argvBytes[i].length;
+        }
+        if (env == null) {
+            envBytes = null;
+        } else {
+            envBytes = new byte[env.size()][];
+            int i = 0;
+            for (Map.Entry<String, String> e : env.entrySet()) {
+                envBytes[i] = cString(e.getKey() + "=" + e.getValue());
+                total += envBytes[i++].length;
+            }
+        }
+        cwdBytes = workingDirectory == null ? null : cString(workingDirectory);
+        stderrFileBytes = stderrFile == null ? null : cString(stderrFile);
+        total += (cwdBytes == null ? 0 : cwdBytes.length) + (stderrFileBytes == null ? 0 : stderrFileBytes.length);
+        nativeStringBytes = total;
+    }
+
+    /** Starts a spec for {@code argv}; argv[0] is looked up in the parent's PATH unless it contains a '/'. */
+    public static Builder builder(String... argv) {
+        InvalidArgumentException.requireNonNull("argv", argv);
+        return new Builder(toList(argv));
+    }
+
+    /** Starts a spec for {@code argv}; argv[0] is looked up in the parent's PATH unless it contains a '/'. */
+    public static Builder builder(List<String> argv) {
+        InvalidArgumentException.requireNonNull("argv", argv);
+        return new Builder(new ArrayList<>(argv));
+    }
+
+    private static List<String> toList(String[] argv) {
+        List<String> list = new ArrayList<>(argv.length);
+        Collections.addAll(list, argv);
+        return list;
+    }
+
+    public List<String> argv() {
+        return argv;
+    }
+
+    /** Null = the parent's current directory. */
+    public String workingDirectory() {
+        return workingDirectory;
+    }
+
+    /** Null = inherit the parent's environment unchanged; otherwise exactly these variables. */
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    public Stdin stdin() {
+        return stdin;
+    }
+
+    public Stdout stdout() {
+        return stdout;
+    }
+
+    public Stderr stderr() {
+        return stderr;
+    }
+
+    /** The file stderr is appended to when {@link #stderr()} is APPEND_TO_FILE, else null. */
+    public String stderrFile() {
+        return stderrFile;
+    }
+
+    /** Directions of the pipes on child fds 3, 4, ... in that order. */
+    public List<PipeDirection> extraPipes() {
+        return extraPipes;
+    }
+
+    /** True: the child leads a new process group (pgid == its pid), so a group signal reaches its descendants. */
+    public boolean newProcessGroup() {
+        return newProcessGroup;
+    }
+
+    /** Requested pipe capacity in bytes, 0 = kernel default. Applied on Linux only. */
+    public int pipeSize() {
+        return pipeSize;
+    }
+
+    @Override
+    public String toString() {
+        return "SpawnSpec" + argv + (workingDirectory == null ? "" : " in " + workingDirectory);
+    }
+
+    private static byte[] cString(String s) {
+        byte[] encoded = s.getBytes(ENCODING);
+        byte[] withNul = new byte[encoded.length + 1];
+        System.arraycopy(encoded, 0, withNul, 0, encoded.length);
+        return withNul;
+    }
+
+    private static Charset fileNameCharset() {
+        String name = System.getProperty("sun.jnu.encoding");
+        try {
+            return name == null ? StandardCharsets.UTF_8 : Charset.forName(name);
+        } catch (RuntimeException e) {
+            return StandardCharsets.UTF_8;
+        }
+    }
+
+    /** Mutable, single-threaded; {@link #build()} validates and snapshots. */
+    public static final class Builder {
+        private final List<String> argv;
+        private String workingDirectory;
+        private Map<String, String> environment;
+        private Stdin stdin = Stdin.PIPE;
+        private Stdout stdout = Stdout.PIPE;
+        private Stderr stderr = Stderr.PIPE;
+        private String stderrFile;
+        private final List<PipeDirection> extraPipes = new ArrayList<>();
+        private boolean newProcessGroup;
+        private int pipeSize;
+
+        private Builder(List<String> argv) {
+            this.argv = argv;
+        }
+
+        /** Null = the parent's current directory (the default). */
+        public Builder workingDirectory(String dir) {
+            this.workingDirectory = dir;
+            return this;
+        }
+
+        /** Exactly these variables (copied; iteration order kept); null = inherit (the default). */
+        public Builder environment(Map<String, String> env) {
+            this.environment = env == null ? null : new LinkedHashMap<>(env);
+            return this;
+        }
+
+        public Builder stdin(Stdin mode) {
+            this.stdin = InvalidArgumentException.requireNonNull("stdin", mode);
+            return this;
+        }
+
+        public Builder stdout(Stdout mode) {
+            this.stdout = InvalidArgumentException.requireNonNull("stdout", mode);
+            return this;
+        }
+
+        /** Any mode but APPEND_TO_FILE, which needs a path: use {@link #stderrAppendTo(String)}. */
+        public Builder stderr(Stderr mode) {
+            InvalidArgumentException.requireNonNull("stderr", mode);
+            if (mode == Stderr.APPEND_TO_FILE) {
+                throw new InvalidArgumentException("stderr APPEND_TO_FILE needs a path: use stderrAppendTo(path)");
+            }
+            this.stderr = mode;
+            this.stderrFile = null;
+            return this;
+        }
+
+        /** Appends the child's stderr to {@code path}, creating it (mode 0666 & ~umask) if missing. */
+        public Builder stderrAppendTo(String path) {
+            this.stderrFile = InvalidArgumentException.requireNonNull("stderr file", path);
+            this.stderr = Stderr.APPEND_TO_FILE;
+            return this;
+        }
+
+        /** Adds a pipe on the next child fd (3 for the first call, then 4, ...). */
+        public Builder extraPipe(PipeDirection direction) {
+            extraPipes.add(InvalidArgumentException.requireNonNull("extra pipe direction", direction));
+            return this;
+        }
+
+        public Builder newProcessGroup(boolean value) {
+            this.newProcessGroup = value;
+            return this;
+        }
+
+        /** Pipe capacity in bytes for every pipe of the spawn; 0 = kernel default. Linux only, ignored elsewhere. */
+        public Builder pipeSize(int bytes) {
+            if (bytes < 0) {
+                throw new InvalidArgumentException("pipeSize < 0: " + bytes);
+            }
+            this.pipeSize = bytes;
+            return this;
+        }
+
+        public SpawnSpec build() {
+            if (argv.isEmpty()) {
+                throw new InvalidArgumentException("argv is empty: argv[0], the program, is required");
+            }
+            for (int i = 0; i < argv.size(); i++) {
+                String arg = argv.get(i);
+                if (arg == null) {
+                    throw new InvalidArgumentException("argv[" + i + "] is null");
+                }
+                requireNoNul("argv[" + i + "]", arg);
+            }
+            if (argv.get(0).isEmpty()) {
+                throw new InvalidArgumentException("argv[0] is empty: the program name is required");
+            }
+            if (workingDirectory != null) {
+                if (workingDirectory.isEmpty()) {
+                    throw new InvalidArgumentException("working directory is empty: use null for the parent's");
+                }
+                requireNoNul("working directory", workingDirectory);
+            }
+            if (stderrFile != null) {
+                if (stderrFile.isEmpty()) {
+                    throw new InvalidArgumentException("stderr file is empty");
+                }
+                requireNoNul("stderr file", stderrFile);
+            }
+            Map<String, String> env = null;
+            if (environment != null) {
+                for (Map.Entry<String, String> e : environment.entrySet()) {
+                    String key = e.getKey();
+                    if (key == null) {
+                        throw new InvalidArgumentException("environment has a null name");
+                    }
+                    if (e.getValue() == null) {
+                        throw new InvalidArgumentException("environment variable '" + key + "' has a null value");
+                    }
+                    if (key.isEmpty() || key.indexOf('=') >= 0) {
+                        throw new InvalidArgumentException("environment variable name must be non-empty and without '=': '"
+                                + key + "'");
+                    }
+                    requireNoNul("environment variable name", key);
+                    requireNoNul("environment variable '" + key + "'", e.getValue());
+                }
+                env = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
+            }
+            return new SpawnSpec(this, List.copyOf(argv), env);
+        }
+
+        private static void requireNoNul(String what, String value) {
+            if (value.indexOf('\0') >= 0) {
+                throw new InvalidArgumentException(what + " contains a NUL character, which C strings cannot hold: \""
+                        + value.replace("\0", "\\0") + "\"");
+            }
+        }
+    }
+}
