@@ -1,0 +1,138 @@
+package io.dualpipe.process;
+
+import io.dualpipe.core.ByteSink;
+import io.dualpipe.core.ByteSource;
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.line.Conversation;
+import io.dualpipe.core.line.LineReader;
+import io.dualpipe.core.line.ReplyReader;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A running child process whose pipes are served by an {@link EventLoop}: write to its stdin, read
+ * its stdout and stderr (and extra pipes), wait for its exit, signal it.
+ *
+ * <p><b>Threading.</b> Every method is thread-safe. Read futures, listeners and {@link #onExit()}
+ * complete on the loop thread; a write the kernel takes at once completes on the writer's thread.
+ * Keep callbacks short: they run on the thread that serves every other child of the loop.
+ *
+ * <p><b>Lifecycle.</b> The loop reaps the child as soon as it exits (pidfd on Linux, polling
+ * {@code waitpid(pid, WNOHANG)} elsewhere), never with {@code waitpid(-1)} and never through a
+ * SIGCHLD handler, so the JDK's own children keep their statuses. {@link #close()} kills a child that
+ * is still running; closing the loop kills and reaps every child still on it. No zombie is left.
+ */
+public interface ChildProcess extends AutoCloseable {
+
+    /** A builder for {@code command} (argv; argv[0] is searched in PATH; no shell). */
+    static ChildProcessBuilder builder(String... command) {
+        return new ChildProcessBuilder(List.of(command));
+    }
+
+    /** A builder for {@code command} (argv; argv[0] is searched in PATH; no shell). */
+    static ChildProcessBuilder builder(List<String> command) {
+        return new ChildProcessBuilder(command);
+    }
+
+    /** The child's process id. */
+    int pid();
+
+    /** The loop serving this child's pipes. */
+    EventLoop loop();
+
+    /** The child's stdin. {@link ByteSink#shutdownOutput()} closes it after the queued bytes, so {@code sort}-like children finish. */
+    ByteSink stdin();
+
+    /** The child's stdout (with stderr too when merged). */
+    ByteSource stdout();
+
+    /**
+     * The child's stderr.
+     *
+     * @throws io.dualpipe.core.InvalidArgumentException when stderr is not a pipe (see {@link StderrMode})
+     */
+    ByteSource stderr();
+
+    /**
+     * The parent's end of the extra pipe on child fd {@code childFd} created with
+     * {@link PipeDirection#FROM_CHILD}.
+     *
+     * @throws io.dualpipe.core.InvalidArgumentException when there is no such pipe in that direction
+     */
+    ByteSource pipeFromChild(int childFd);
+
+    /** The parent's end of the extra pipe on child fd {@code childFd} created with {@link PipeDirection#TO_CHILD}. */
+    ByteSink pipeToChild(int childFd);
+
+    /**
+     * stdout as lines (charset and length limit from the builder). The first call takes stdout over:
+     * use either lines or raw {@link #stdout()} reads, not both.
+     */
+    LineReader lines();
+
+    /** stderr as lines; the first call takes stderr over. */
+    LineReader errorLines();
+
+    /** The next stdout line; {@code null} at end of stream. Same as {@code lines().readLine()}. */
+    default LoopFuture<String> readLine() {
+        return lines().readLine();
+    }
+
+    /** Writes {@code line} and a newline to stdin. */
+    LoopFuture<Void> writeLine(String line);
+
+    /**
+     * Request/reply over stdin and stdout lines; replies match requests in FIFO order. The first call
+     * takes {@link #lines()} over.
+     */
+    Conversation conversation();
+
+    /** Writes {@code line} to stdin and completes with the next stdout line. */
+    default LoopFuture<String> request(String line) {
+        return conversation().request(line);
+    }
+
+    /** As {@link #request(String)}, failing with a {@link java.util.concurrent.TimeoutException} after {@code timeout}; the late reply is dropped. */
+    default LoopFuture<String> request(String line, Duration timeout) {
+        return conversation().request(line, timeout);
+    }
+
+    /** Writes {@code line} and completes with a reply of one or more lines, as {@code reader} decides. */
+    default <T> LoopFuture<T> request(String line, ReplyReader<T> reader) {
+        return conversation().request(line, reader);
+    }
+
+    /** Completes with the exit status once the child has exited and been reaped. */
+    LoopFuture<ExitStatus> onExit();
+
+    /**
+     * Completes with the exit status once the child has exited <em>and</em> every output pipe reached
+     * end of stream with all its bytes taken. Later than {@link #onExit()} when a grandchild still holds
+     * stdout open, or when output is still unread.
+     */
+    LoopFuture<ExitStatus> onDrained();
+
+    /** True until the child has been reaped. */
+    boolean isAlive();
+
+    /**
+     * Sends {@code signal} (e.g. 15 for SIGTERM) to the child, or to its whole process group when it
+     * was started in its own. Safe against pid reuse: after the child is reaped this does nothing and
+     * returns false; on Linux the signal goes through a pidfd.
+     */
+    boolean signal(int signal);
+
+    /**
+     * SIGTERM now, SIGKILL after {@code grace} if the child has not exited by then; to the whole group
+     * when the child has its own.
+     *
+     * @return {@link #onExit()}
+     */
+    LoopFuture<ExitStatus> terminate(Duration grace);
+
+    /** Closes stdin and every pipe, and kills the child (SIGKILL) if it is still running. Idempotent. */
+    @Override
+    void close();
+}

@@ -1,0 +1,241 @@
+package io.dualpipe.process;
+
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.process.internal.PosixChildProcess;
+
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Describes a child to start, in the spirit of {@link ProcessBuilder}: argv (no shell), working
+ * directory, environment, where stderr goes, extra pipes, process group, pipe and buffer sizes, and
+ * the loop that serves it (the shared default loop when none is given).
+ *
+ * <p>Not thread-safe: configure it on one thread. {@link #start()} may be called repeatedly; each
+ * call starts a new child with the settings of that moment.
+ */
+public final class ChildProcessBuilder {
+    private final List<String> command;
+    private Path directory;
+    private Map<String, String> environment; // null = inherit unchanged
+    private StderrMode stderr = StderrMode.PIPE;
+    private Path stderrFile;
+    private final List<PipeDirection> extraPipes = new ArrayList<>();
+    private boolean newProcessGroup;
+    private int pipeSize;
+    private int readBufferLimit = 64 * 1024;
+    private int highWaterMark = 64 * 1024;
+    private int lowWaterMark = 32 * 1024;
+    private int maxLineLength = 64 * 1024;
+    private Charset charset = StandardCharsets.UTF_8;
+    private EventLoop loop;
+
+    ChildProcessBuilder(List<String> command) {
+        InvalidArgumentException.requireNonNull("command", command);
+        if (command.isEmpty()) {
+            throw new InvalidArgumentException("command is empty: give at least the program");
+        }
+        for (int i = 0; i < command.size(); i++) {
+            if (command.get(i) == null) {
+                throw new InvalidArgumentException("command[" + i + "] is null");
+            }
+        }
+        this.command = List.copyOf(command);
+    }
+
+    /** The child's working directory; it must exist. Default: the parent's. */
+    public ChildProcessBuilder directory(Path dir) {
+        this.directory = InvalidArgumentException.requireNonNull("directory", dir);
+        return this;
+    }
+
+    /** Starts the child with an empty environment (then add entries with {@link #environment(String, String)}). */
+    public ChildProcessBuilder clearEnvironment() {
+        environment = new HashMap<>();
+        return this;
+    }
+
+    /** Sets one variable (on top of the inherited environment unless cleared). */
+    public ChildProcessBuilder environment(String name, String value) {
+        checkName(name);
+        InvalidArgumentException.requireNonNull("value of " + name, value);
+        env().put(name, value);
+        return this;
+    }
+
+    /** Removes one variable from what the child inherits. */
+    public ChildProcessBuilder removeEnvironment(String name) {
+        checkName(name);
+        env().remove(name);
+        return this;
+    }
+
+    private static void checkName(String name) {
+        InvalidArgumentException.requireNonNull("environment name", name);
+        if (name.isEmpty() || name.indexOf('=') >= 0) {
+            throw new InvalidArgumentException("environment name must be non-empty and without '=': '" + name + "'");
+        }
+    }
+
+    private Map<String, String> env() {
+        if (environment == null) {
+            environment = new HashMap<>(System.getenv());
+        }
+        return environment;
+    }
+
+    /** Where stderr goes. Default {@link StderrMode#PIPE}. */
+    public ChildProcessBuilder stderr(StderrMode mode) {
+        this.stderr = InvalidArgumentException.requireNonNull("stderr mode", mode);
+        this.stderrFile = null;
+        return this;
+    }
+
+    /** Appends the child's stderr to {@code file} (created if missing). */
+    public ChildProcessBuilder stderrAppendTo(Path file) {
+        this.stderrFile = InvalidArgumentException.requireNonNull("stderr file", file);
+        return this;
+    }
+
+    /**
+     * Adds a pipe beyond stdio: the first is the child's fd 3, the next fd 4, and so on. Reach the
+     * parent's end with {@link ChildProcess#pipeFromChild(int)} or {@link ChildProcess#pipeToChild(int)}.
+     */
+    public ChildProcessBuilder extraPipe(PipeDirection direction) {
+        extraPipes.add(InvalidArgumentException.requireNonNull("direction", direction));
+        return this;
+    }
+
+    /** Starts the child as the leader of a new process group, so signals can reach its descendants. */
+    public ChildProcessBuilder newProcessGroup(boolean value) {
+        this.newProcessGroup = value;
+        return this;
+    }
+
+    /** Kernel pipe buffer size (F_SETPIPE_SZ, Linux); 1 MiB roughly doubles bulk throughput. 0 = default. */
+    public ChildProcessBuilder pipeBufferSize(int bytes) {
+        if (bytes < 0) {
+            throw new InvalidArgumentException("pipeBufferSize < 0: " + bytes);
+        }
+        this.pipeSize = bytes;
+        return this;
+    }
+
+    /** Bytes read ahead of the consumer per output pipe before the loop stops reading it. Default 64 KiB. */
+    public ChildProcessBuilder readBufferLimit(int bytes) {
+        this.readBufferLimit = InvalidArgumentException.requirePositive("readBufferLimit", bytes);
+        return this;
+    }
+
+    /** stdin's backpressure marks: not writable above {@code high} queued bytes, writable again at {@code low}. */
+    public ChildProcessBuilder writeWaterMarks(int low, int high) {
+        InvalidArgumentException.requirePositive("highWaterMark", high);
+        if (low < 0 || low > high) {
+            throw new InvalidArgumentException("lowWaterMark must be in [0, highWaterMark=" + high + "]: " + low);
+        }
+        this.lowWaterMark = low;
+        this.highWaterMark = high;
+        return this;
+    }
+
+    /** The longest line the line readers accept before reporting a LineTooLongException. Default 64 KiB. */
+    public ChildProcessBuilder maxLineLength(int bytes) {
+        this.maxLineLength = InvalidArgumentException.requirePositive("maxLineLength", bytes);
+        return this;
+    }
+
+    /** Charset of lines read and written. Default UTF-8. */
+    public ChildProcessBuilder charset(Charset cs) {
+        this.charset = InvalidArgumentException.requireNonNull("charset", cs);
+        return this;
+    }
+
+    /** The loop to serve the child. Default {@link EventLoop#shared()}. */
+    public ChildProcessBuilder loop(EventLoop eventLoop) {
+        this.loop = InvalidArgumentException.requireNonNull("loop", eventLoop);
+        return this;
+    }
+
+    /**
+     * Starts the child.
+     *
+     * @throws SpawnException when it cannot start: missing program, not executable, bad directory
+     */
+    public ChildProcess start() {
+        return PosixChildProcess.start(this);
+    }
+
+    /** Starts the child; a failure to start fails the returned future (with a {@link SpawnException}). */
+    public LoopFuture<ChildProcess> spawn() {
+        try {
+            return LoopFuture.completed(start());
+        } catch (RuntimeException e) {
+            return LoopFuture.failed(e);
+        }
+    }
+
+    // ---- read by the implementation ----
+    public List<String> command() {
+        return command;
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    /** The environment to pass, or null to inherit the parent's unchanged. */
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    public StderrMode stderrMode() {
+        return stderr;
+    }
+
+    public Path stderrFile() {
+        return stderrFile;
+    }
+
+    public List<PipeDirection> extraPipes() {
+        return List.copyOf(extraPipes);
+    }
+
+    public boolean newProcessGroup() {
+        return newProcessGroup;
+    }
+
+    public int pipeBufferSize() {
+        return pipeSize;
+    }
+
+    public int readBufferLimit() {
+        return readBufferLimit;
+    }
+
+    public int highWaterMark() {
+        return highWaterMark;
+    }
+
+    public int lowWaterMark() {
+        return lowWaterMark;
+    }
+
+    public int maxLineLength() {
+        return maxLineLength;
+    }
+
+    public Charset charset() {
+        return charset;
+    }
+
+    public EventLoop loop() {
+        return loop != null ? loop : EventLoop.shared();
+    }
+}
