@@ -71,6 +71,10 @@ final class EpollSelector extends AbstractSelector {
 
     private final Object selectLock = new Object();
     private final Object keyLock = new Object();
+    /** Orders wakeup()'s write against close() closing the eventfd. */
+    private final Object wakeupLock = new Object();
+    /** Guarded by wakeupLock: once set, the eventfd number is free and may name another file. */
+    private boolean eventFdClosed;
     private EpollSelectionKey[] slots = new EpollSelectionKey[64];
     private int[] generations = new int[64];
     private int[] freeSlots = new int[64];
@@ -391,7 +395,12 @@ final class EpollSelector extends AbstractSelector {
     public Selector wakeup() {
         // Coalesced: between two selections at most one write reaches the (non-blocking) eventfd.
         if (wakeupPending.compareAndSet(false, true)) {
-            libc.write(eventFd, oneAddress, 8);
+            synchronized (wakeupLock) {
+                // After close the number is free: writing to it could land in another file.
+                if (!eventFdClosed) {
+                    libc.write(eventFd, oneAddress, 8);
+                }
+            }
         }
         return this;
     }
@@ -416,7 +425,10 @@ final class EpollSelector extends AbstractSelector {
             }
             processDeregisterQueue();
             synchronized (keyLock) {
-                Native.closeQuietly(eventFd);
+                synchronized (wakeupLock) {
+                    eventFdClosed = true;
+                    Native.closeQuietly(eventFd);
+                }
                 Native.closeQuietly(epfd);
             }
         }
