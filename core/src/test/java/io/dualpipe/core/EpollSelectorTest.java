@@ -1,7 +1,9 @@
 package io.dualpipe.core;
 
 import io.dualpipe.core.internal.EpollSelectorProvider;
+import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.internal.Selectors;
+import jnr.enxio.channels.NativeSocketChannel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,6 +28,7 @@ import static java.nio.channels.SelectionKey.OP_READ;
 import static java.nio.channels.SelectionKey.OP_WRITE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -464,5 +467,30 @@ class EpollSelectorTest {
             }
         }
         return out;
+    }
+
+    /**
+     * jnr-enxio's own channels close their fd at once. When the number is reused by a new channel
+     * before the next select, deregistering the old key must not take the new fd out of epoll.
+     */
+    @Test
+    @Timeout(10)
+    void deregisteringAForeignChannelDoesNotRemoveANewFdWithTheSameNumber() throws IOException {
+        int[] fds = new int[2];
+        assertEquals(0, Native.LIBC.pipe2(fds, Native.O_CLOEXEC | Native.O_NONBLOCK));
+        NativeSocketChannel foreign = new NativeSocketChannel(fds[0]);
+        foreign.configureBlocking(false);
+        SelectionKey old = foreign.register(selector, OP_READ);
+        foreign.close(); // closes fds[0] now, cancels the key
+        Native.closeQuietly(fds[1]);
+        assertFalse(old.isValid());
+
+        FdChannel[] p = pipe();
+        assumeTrue(p[0].getFD() == fds[0], "the new read end did not reuse fd " + fds[0]);
+        SelectionKey key = p[0].register(selector, OP_READ);
+        write(p[1], 1);
+        assertEquals(1, selector.select(2000), "the new fd must still be in the epoll set");
+        assertEquals(Set.of(key), selector.selectedKeys());
+        assertNotEquals(old, key);
     }
 }

@@ -75,6 +75,12 @@ final class EpollSelector extends AbstractSelector {
     private final Object wakeupLock = new Object();
     /** Guarded by wakeupLock: once set, the eventfd number is free and may name another file. */
     private boolean eventFdClosed;
+    /**
+     * The key that last registered each fd number (guarded by keyLock). A foreign channel (jnr-enxio's)
+     * closes its fd at once, so by the time its cancelled key is deregistered the number may belong to
+     * a newer key: EPOLL_CTL_DEL by number would then take the new fd out of epoll.
+     */
+    private EpollSelectionKey[] fdOwners = new EpollSelectionKey[64];
     private EpollSelectionKey[] slots = new EpollSelectionKey[64];
     private int[] generations = new int[64];
     private int[] freeSlots = new int[64];
@@ -140,11 +146,13 @@ final class EpollSelector extends AbstractSelector {
             key.token = ((long) generations[slot] << 32) | slot;
             slots[slot] = key;
             keys.add(key);
+            EpollSelectionKey previousOwner = setOwner(key);
             try {
                 key.interestOps(ops);
             } catch (RuntimeException e) {
                 keys.remove(key);
                 releaseSlot(slot);
+                fdOwners[key.fd] = previousOwner;
                 throw e;
             }
         }
@@ -183,6 +191,19 @@ final class EpollSelector extends AbstractSelector {
             ev |= EPOLLOUT;
         }
         return ev;
+    }
+
+    /** Records {@code key} as the owner of its fd number; returns the previous owner. Under keyLock. */
+    private EpollSelectionKey setOwner(EpollSelectionKey key) {
+        int fd = key.fd;
+        if (fd >= fdOwners.length) {
+            EpollSelectionKey[] grown = new EpollSelectionKey[Math.max(fd + 1, fdOwners.length * 2)];
+            System.arraycopy(fdOwners, 0, grown, 0, fdOwners.length);
+            fdOwners = grown;
+        }
+        EpollSelectionKey previous = fdOwners[fd];
+        fdOwners[fd] = key;
+        return previous;
     }
 
     private int ctl(int op, int fd, int ev, long token) {
@@ -228,11 +249,16 @@ final class EpollSelector extends AbstractSelector {
                 for (Iterator<SelectionKey> it = cancelled.iterator(); it.hasNext(); ) {
                     EpollSelectionKey key = (EpollSelectionKey) it.next();
                     it.remove();
-                    if (key.registeredEvents != 0) {
-                        // EBADF/ENOENT: a foreign channel already closed its fd, which left epoll with it.
-                        ctl(EPOLL_CTL_DEL, key.fd, 0, 0);
-                        key.registeredEvents = 0;
+                    boolean owner = fdOwners[key.fd] == key;
+                    if (owner) {
+                        fdOwners[key.fd] = null;
                     }
+                    if (key.registeredEvents != 0 && owner) {
+                        // EBADF/ENOENT: a foreign channel already closed its fd, which left epoll with it.
+                        // Not the owner: the number now names a newer key's fd, which must stay in epoll.
+                        ctl(EPOLL_CTL_DEL, key.fd, 0, 0);
+                    }
+                    key.registeredEvents = 0;
                     int slot = (int) key.token;
                     if (slots[slot] == key) {
                         releaseSlot(slot);
