@@ -98,6 +98,9 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
 
     /** Reads into native memory the caller owns; same results as {@link #read(ByteBuffer)}. */
     public int read(long address, int length) {
+        if (length == 0) {
+            return 0; // read(2) of nothing returns 0, which must not read as end of stream
+        }
         while (true) {
             long n = Native.LIBC.read(getFD(), address, length);
             if (n > 0) {
