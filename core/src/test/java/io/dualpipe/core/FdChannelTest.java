@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static java.nio.channels.SelectionKey.OP_READ;
@@ -160,6 +161,8 @@ class FdChannelTest {
         p[1].close();
         assertThrows(ClosedChannelException.class, () -> p[0].read(ByteBuffer.allocate(1)));
         assertThrows(ClosedChannelException.class, () -> p[1].write(ByteBuffer.allocate(1)));
+        assertThrows(ChannelClosedException.class, () -> p[0].read(Native.address(ByteBuffer.allocateDirect(1)), 1));
+        assertThrows(ChannelClosedException.class, () -> p[1].write(Native.address(ByteBuffer.allocateDirect(1)), 1));
     }
 
     @Test
@@ -208,5 +211,35 @@ class FdChannelTest {
             p[0].close();
             TestSupport.await("fd " + fd + " closed by the loop", () -> !TestSupport.isOpen(fd));
         }
+    }
+
+    /**
+     * Closing the channel while another thread is inside read(2) on it must not release the fd
+     * number: a new file could take it and the in-flight call's successors would hit that file.
+     */
+    @Test
+    @Timeout(10)
+    void closeDuringAnInFlightReadKeepsTheFdUntilTheReadReturns() throws Exception {
+        FdChannel[] p = pipe();
+        p[0].configureBlocking(true); // so the read stays inside the syscall
+        int fd = p[0].getFD();
+        CompletableFuture<Integer> read = new CompletableFuture<>();
+        ByteBuffer dst = ByteBuffer.allocateDirect(16);
+        Thread reader = new Thread(() -> {
+            try {
+                read.complete(p[0].read(dst));
+            } catch (Throwable e) {
+                read.completeExceptionally(e);
+            }
+        }, "fdch-reader");
+        reader.start();
+        TestSupport.awaitInSyscall("fdch-reader", TestSupport.READ_SYSCALLS, fd);
+        p[0].close();
+        assertFalse(p[0].isOpen());
+        assertTrue(TestSupport.isOpen(fd), "fd " + fd + " released while a read(2) on it was in flight");
+        assertEquals(3, p[1].write(ByteBuffer.wrap(new byte[] {1, 2, 3})));
+        assertEquals(3, read.get(5, TimeUnit.SECONDS));
+        reader.join(5000);
+        TestSupport.await("fd " + fd + " closed after the read returned", () -> !TestSupport.isOpen(fd));
     }
 }

@@ -39,6 +39,45 @@ public final class TestSupport {
         }
     }
 
+    /**
+     * The fds of the kinds DualPipe creates (pipes, eventfds, epoll fds, sockets are left out: the
+     * test harness opens its own), fd number -> what it is. The JVM and surefire open jars, /dev/random
+     * and sockets lazily, which would make a plain count flaky.
+     */
+    public static java.util.SortedMap<Integer, String> fdSnapshot() {
+        java.util.SortedMap<Integer, String> out = new java.util.TreeMap<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path p : ds) {
+                int fd = Integer.parseInt(p.getFileName().toString());
+                String target = fdTarget(fd);
+                if (target != null && (target.startsWith("pipe:") || target.startsWith("anon_inode:"))) {
+                    out.put(fd, target);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
+    }
+
+    /** Number of pipe, eventfd and epoll fds open in this process (see {@link #fdSnapshot()}). */
+    public static int ipcFdCount() {
+        return fdSnapshot().size();
+    }
+
+    /** Fails, naming the extra or missing fds, unless the open pipe/eventfd/epoll fds are those of {@code before}. */
+    public static void assertFdsBackTo(java.util.SortedMap<Integer, String> before) {
+        java.util.SortedMap<Integer, String> now = fdSnapshot();
+        if (!now.equals(before)) {
+            java.util.SortedMap<Integer, String> extra = new java.util.TreeMap<>(now);
+            extra.entrySet().removeAll(before.entrySet());
+            java.util.SortedMap<Integer, String> missing = new java.util.TreeMap<>(before);
+            missing.entrySet().removeAll(now.entrySet());
+            throw new AssertionError("pipe/eventfd/epoll fds: " + now.size() + ", baseline " + before.size()
+                    + "; extra " + extra + ", missing " + missing);
+        }
+    }
+
     /** True when {@code fd} is an open descriptor of this process. */
     public static boolean isOpen(int fd) {
         return Native.LIBC.fcntl(fd, Native.F_GETFD, 0) >= 0;
