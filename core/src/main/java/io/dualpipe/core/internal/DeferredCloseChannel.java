@@ -69,10 +69,17 @@ public abstract class DeferredCloseChannel extends AbstractSelectableChannel imp
         }
     }
 
-    /** Called by the selector once the fd is in epoll. */
+    /** Called by the selector under its key lock, before the fd enters epoll. */
     void keyAdded(EpollSelector selector) {
         synchronized (fdLock) {
             registrations.add(selector);
+        }
+    }
+
+    /** The selector failed to add the key it announced with {@link #keyAdded}. */
+    void keyAddFailed(EpollSelector selector) {
+        synchronized (fdLock) {
+            registrations.remove(selector);
         }
     }
 
@@ -100,9 +107,13 @@ public abstract class DeferredCloseChannel extends AbstractSelectableChannel imp
     @Override
     protected final void implCloseSelectableChannel() {
         List<EpollSelector> pending;
-        synchronized (fdLock) {
-            closePending = true;
-            pending = new ArrayList<>(registrations);
+        // register() holds blockingLock() throughout: a registration in progress either finished
+        // (and announced its selector) or will find the channel closed.
+        synchronized (blockingLock()) {
+            synchronized (fdLock) {
+                closePending = true;
+                pending = new ArrayList<>(registrations);
+            }
         }
         ioState.accumulateAndGet(CLOSING, (s, bit) -> s | bit);
         releaseIfIdle();

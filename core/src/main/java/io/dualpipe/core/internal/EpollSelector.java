@@ -138,9 +138,14 @@ final class EpollSelector extends AbstractSelector {
         }
         EpollSelectionKey key = new EpollSelectionKey(this, ch, ((NativeSelectableChannel) ch).getFD());
         key.attach(attachment);
+        DeferredCloseChannel deferred = ch instanceof DeferredCloseChannel ? (DeferredCloseChannel) ch : null;
         synchronized (keyLock) {
             if (!isOpen()) {
                 throw new ClosedSelectorException();
+            }
+            // Announced before the key is visible: a close() racing us must find it to deregister it.
+            if (deferred != null) {
+                deferred.keyAdded(this);
             }
             int slot = allocateSlot();
             key.token = ((long) generations[slot] << 32) | slot;
@@ -153,11 +158,11 @@ final class EpollSelector extends AbstractSelector {
                 keys.remove(key);
                 releaseSlot(slot);
                 fdOwners[key.fd] = previousOwner;
+                if (deferred != null) {
+                    deferred.keyAddFailed(this);
+                }
                 throw e;
             }
-        }
-        if (ch instanceof DeferredCloseChannel) {
-            ((DeferredCloseChannel) ch).keyAdded(this);
         }
         return key;
     }
@@ -446,7 +451,13 @@ final class EpollSelector extends AbstractSelector {
     protected void implCloseSelector() throws IOException {
         wakeup();
         synchronized (selectLock) {
-            for (SelectionKey key : keys) {
+            List<SelectionKey> all;
+            synchronized (keyLock) {
+                // isOpen() is already false: a register() that passed its check under keyLock has
+                // finished adding its key, and no later one will.
+                all = new ArrayList<>(keys);
+            }
+            for (SelectionKey key : all) {
                 key.cancel();
             }
             processDeregisterQueue();
