@@ -57,6 +57,8 @@ public final class SingleThreadEventLoop implements EventLoop {
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_SIZE);
     private final long readBufferAddress = Native.address(readBuffer);
     private final Consumer<SelectionKey> dispatch = this::dispatch;
+    /** Set by the loop thread after its last pass over the task queue; read on the loop thread only. */
+    private boolean lastDrainDone;
 
     public SingleThreadEventLoop(String name, boolean daemon) {
         this.name = InvalidArgumentException.requireNonNull("name", name);
@@ -106,7 +108,9 @@ public final class SingleThreadEventLoop implements EventLoop {
     public void execute(Runnable task) {
         InvalidArgumentException.requireNonNull("task", task);
         boolean onLoop = inEventLoop();
-        if (!onLoop && state.get() != OPEN) {
+        if (onLoop ? lastDrainDone : state.get() != OPEN) {
+            // On the loop thread, tasks are accepted while closing until the last drain: after it
+            // (termination-future callbacks) nothing would ever run them.
             throw closed();
         }
         tasks.offer(task);
@@ -351,6 +355,7 @@ public final class SingleThreadEventLoop implements EventLoop {
         }
         state.set(TERMINATED);
         runTasks(Integer.MAX_VALUE);
+        lastDrainDone = true;
         try {
             selector.close();
         } catch (IOException e) {
