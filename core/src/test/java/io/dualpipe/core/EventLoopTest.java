@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.LoggerFactory;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
@@ -469,5 +471,28 @@ class EventLoopTest {
             p[1].close();
         }
         TestSupport.assertFdsBackTo(baseline);
+    }
+
+    /**
+     * Something that interrupts the loop thread (a handler, a library) left the interrupt status set,
+     * and every select then returned at once: the loop spun at 100% CPU.
+     */
+    @Test
+    @Timeout(10)
+    void anInterruptedLoopThreadDoesNotSpin() throws Exception {
+        CompletableFuture<Long> tid = new CompletableFuture<>();
+        loop.execute(() -> {
+            tid.complete(Thread.currentThread().getId());
+            Thread.currentThread().interrupt();
+        });
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long id = tid.get(5, TimeUnit.SECONDS);
+        drain();
+        long cpu0 = mx.getThreadCpuTime(id);
+        CompletableFuture<Void> waited = new CompletableFuture<>();
+        loop.schedule(() -> waited.complete(null), 300, TimeUnit.MILLISECONDS);
+        waited.get(5, TimeUnit.SECONDS);
+        long cpuMs = (mx.getThreadCpuTime(id) - cpu0) / 1_000_000;
+        assertTrue(cpuMs < 100, "the idle loop burnt " + cpuMs + " ms of CPU in 300 ms");
     }
 }

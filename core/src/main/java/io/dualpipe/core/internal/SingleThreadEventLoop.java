@@ -250,6 +250,11 @@ public final class SingleThreadEventLoop implements EventLoop {
                         timeoutMs = 0;
                     }
                 }
+                if (Thread.interrupted()) {
+                    // Nothing stops a loop but close(). Left set, the status would make every select
+                    // return at once (AbstractSelector.begin wakes it) and the loop would spin.
+                    LOG.debug("event loop '{}': cleared an interrupt of the loop thread", name);
+                }
                 try {
                     if (timeoutMs == 0) {
                         selector.selectNow(dispatch);
