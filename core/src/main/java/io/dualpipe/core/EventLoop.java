@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
  * with a {@link BlockingOnLoopException} instead of deadlocking; chain with
  * {@code thenApply}/{@code thenCompose} instead.
  *
+ * <p>Only {@link #close()} stops a loop: an interrupt of the loop thread is cleared before the next
+ * select and otherwise ignored.
+ *
  * <p>A task or handler that throws is logged (SLF4J, logger {@code io.dualpipe.core.internal.SingleThreadEventLoop})
  * and the loop goes on.
  */

@@ -16,8 +16,10 @@ import java.nio.channels.SelectionKey;
  * <p>{@link #read} returns 0 when nothing is available (EAGAIN) and -1 at end of stream;
  * {@link #write} returns 0 when the kernel buffer is full. Any other failure raises a
  * {@link NativeIoException} naming the call, the fd and the errno ({@code EPIPE}, {@code ECONNRESET}).
- * The channel owns its fd. Closing is safe while registered: the fd is closed only after the
- * selector has deregistered it.
+ * The channel owns its fd. Closing is safe while registered and while another thread is inside a
+ * read or write: the fd is closed only after the selector has deregistered it and the last call on it
+ * has returned, so its number cannot be reused under them. The {@code long address} variants throw
+ * the unchecked {@link ChannelClosedException} once the channel is closed.
  *
  * <p>Thread-safety: one reader and one writer may use the channel at the same time (a pipe end is
  * read by the loop while other threads write to another); two concurrent readers, or two concurrent
@@ -75,29 +77,54 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
     /** {@inheritDoc} Returns 0 on EAGAIN, -1 at end of stream. */
     @Override
     public int read(ByteBuffer dst) throws ClosedChannelException {
-        ensureOpen();
-        int wanted = dst.remaining();
-        if (wanted == 0) {
-            return 0;
+        if (!beginIo()) {
+            throw new ClosedChannelException();
         }
-        if (dst.isDirect()) {
-            int n = read(Native.address(dst) + dst.position(), wanted);
+        try {
+            int wanted = dst.remaining();
+            if (wanted == 0) {
+                return 0;
+            }
+            if (dst.isDirect()) {
+                int n = readAt(Native.address(dst) + dst.position(), wanted);
+                if (n > 0) {
+                    dst.position(dst.position() + n);
+                }
+                return n;
+            }
+            ByteBuffer scratch = SCRATCH.get();
+            int n = readAt(Native.address(scratch), Math.min(wanted, HEAP_CHUNK));
             if (n > 0) {
-                dst.position(dst.position() + n);
+                scratch.clear().limit(n);
+                dst.put(scratch);
             }
             return n;
+        } finally {
+            endIo();
         }
-        ByteBuffer scratch = SCRATCH.get();
-        int n = read(Native.address(scratch), Math.min(wanted, HEAP_CHUNK));
-        if (n > 0) {
-            scratch.clear().limit(n);
-            dst.put(scratch);
-        }
-        return n;
     }
 
-    /** Reads into native memory the caller owns; same results as {@link #read(ByteBuffer)}. */
+    /**
+     * Reads into native memory the caller owns; same results as {@link #read(ByteBuffer)}.
+     *
+     * @throws ChannelClosedException when the channel is closed
+     */
     public int read(long address, int length) {
+        if (!beginIo()) {
+            throw closed();
+        }
+        try {
+            return readAt(address, length);
+        } finally {
+            endIo();
+        }
+    }
+
+    /** Between beginIo and endIo only: the fd cannot be released meanwhile. */
+    private int readAt(long address, int length) {
+        if (length == 0) {
+            return 0; // read(2) of nothing returns 0, which must not read as end of stream
+        }
         while (true) {
             long n = Native.LIBC.read(getFD(), address, length);
             if (n > 0) {
@@ -119,27 +146,48 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
     /** {@inheritDoc} Returns 0 when the kernel buffer is full (EAGAIN). */
     @Override
     public int write(ByteBuffer src) throws ClosedChannelException {
-        ensureOpen();
-        int length = src.remaining();
-        if (length == 0) {
-            return 0;
+        if (!beginIo()) {
+            throw new ClosedChannelException();
         }
-        if (src.isDirect()) {
-            int n = write(Native.address(src) + src.position(), length);
+        try {
+            int length = src.remaining();
+            if (length == 0) {
+                return 0;
+            }
+            if (src.isDirect()) {
+                int n = writeAt(Native.address(src) + src.position(), length);
+                src.position(src.position() + n);
+                return n;
+            }
+            ByteBuffer scratch = SCRATCH.get();
+            int chunk = Math.min(length, HEAP_CHUNK);
+            scratch.clear();
+            scratch.put(0, src, src.position(), chunk);
+            int n = writeAt(Native.address(scratch), chunk);
             src.position(src.position() + n);
             return n;
+        } finally {
+            endIo();
         }
-        ByteBuffer scratch = SCRATCH.get();
-        int chunk = Math.min(length, HEAP_CHUNK);
-        scratch.clear();
-        scratch.put(0, src, src.position(), chunk);
-        int n = write(Native.address(scratch), chunk);
-        src.position(src.position() + n);
-        return n;
     }
 
-    /** Writes from native memory the caller owns; same results as {@link #write(ByteBuffer)}. */
+    /**
+     * Writes from native memory the caller owns; same results as {@link #write(ByteBuffer)}.
+     *
+     * @throws ChannelClosedException when the channel is closed
+     */
     public int write(long address, int length) {
+        if (!beginIo()) {
+            throw closed();
+        }
+        try {
+            return writeAt(address, length);
+        } finally {
+            endIo();
+        }
+    }
+
+    private int writeAt(long address, int length) {
         while (true) {
             long n = Native.LIBC.write(getFD(), address, length);
             if (n >= 0) {
@@ -155,10 +203,8 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
         }
     }
 
-    private void ensureOpen() throws ClosedChannelException {
-        if (!isOpen()) {
-            throw new ClosedChannelException();
-        }
+    private ChannelClosedException closed() {
+        return new ChannelClosedException(this + ": closed");
     }
 
     @Override

@@ -71,6 +71,16 @@ final class EpollSelector extends AbstractSelector {
 
     private final Object selectLock = new Object();
     private final Object keyLock = new Object();
+    /** Orders wakeup()'s write against close() closing the eventfd. */
+    private final Object wakeupLock = new Object();
+    /** Guarded by wakeupLock: once set, the eventfd number is free and may name another file. */
+    private boolean eventFdClosed;
+    /**
+     * The key that last registered each fd number (guarded by keyLock). A foreign channel (jnr-enxio's)
+     * closes its fd at once, so by the time its cancelled key is deregistered the number may belong to
+     * a newer key: EPOLL_CTL_DEL by number would then take the new fd out of epoll.
+     */
+    private EpollSelectionKey[] fdOwners = new EpollSelectionKey[64];
     private EpollSelectionKey[] slots = new EpollSelectionKey[64];
     private int[] generations = new int[64];
     private int[] freeSlots = new int[64];
@@ -128,24 +138,31 @@ final class EpollSelector extends AbstractSelector {
         }
         EpollSelectionKey key = new EpollSelectionKey(this, ch, ((NativeSelectableChannel) ch).getFD());
         key.attach(attachment);
+        DeferredCloseChannel deferred = ch instanceof DeferredCloseChannel ? (DeferredCloseChannel) ch : null;
         synchronized (keyLock) {
             if (!isOpen()) {
                 throw new ClosedSelectorException();
+            }
+            // Announced before the key is visible: a close() racing us must find it to deregister it.
+            if (deferred != null) {
+                deferred.keyAdded(this);
             }
             int slot = allocateSlot();
             key.token = ((long) generations[slot] << 32) | slot;
             slots[slot] = key;
             keys.add(key);
+            EpollSelectionKey previousOwner = setOwner(key);
             try {
                 key.interestOps(ops);
             } catch (RuntimeException e) {
                 keys.remove(key);
                 releaseSlot(slot);
+                fdOwners[key.fd] = previousOwner;
+                if (deferred != null) {
+                    deferred.keyAddFailed(this);
+                }
                 throw e;
             }
-        }
-        if (ch instanceof DeferredCloseChannel) {
-            ((DeferredCloseChannel) ch).keyAdded(this);
         }
         return key;
     }
@@ -179,6 +196,19 @@ final class EpollSelector extends AbstractSelector {
             ev |= EPOLLOUT;
         }
         return ev;
+    }
+
+    /** Records {@code key} as the owner of its fd number; returns the previous owner. Under keyLock. */
+    private EpollSelectionKey setOwner(EpollSelectionKey key) {
+        int fd = key.fd;
+        if (fd >= fdOwners.length) {
+            EpollSelectionKey[] grown = new EpollSelectionKey[Math.max(fd + 1, fdOwners.length * 2)];
+            System.arraycopy(fdOwners, 0, grown, 0, fdOwners.length);
+            fdOwners = grown;
+        }
+        EpollSelectionKey previous = fdOwners[fd];
+        fdOwners[fd] = key;
+        return previous;
     }
 
     private int ctl(int op, int fd, int ev, long token) {
@@ -224,11 +254,16 @@ final class EpollSelector extends AbstractSelector {
                 for (Iterator<SelectionKey> it = cancelled.iterator(); it.hasNext(); ) {
                     EpollSelectionKey key = (EpollSelectionKey) it.next();
                     it.remove();
-                    if (key.registeredEvents != 0) {
-                        // EBADF/ENOENT: a foreign channel already closed its fd, which left epoll with it.
-                        ctl(EPOLL_CTL_DEL, key.fd, 0, 0);
-                        key.registeredEvents = 0;
+                    boolean owner = fdOwners[key.fd] == key;
+                    if (owner) {
+                        fdOwners[key.fd] = null;
                     }
+                    if (key.registeredEvents != 0 && owner) {
+                        // EBADF/ENOENT: a foreign channel already closed its fd, which left epoll with it.
+                        // Not the owner: the number now names a newer key's fd, which must stay in epoll.
+                        ctl(EPOLL_CTL_DEL, key.fd, 0, 0);
+                    }
+                    key.registeredEvents = 0;
                     int slot = (int) key.token;
                     if (slots[slot] == key) {
                         releaseSlot(slot);
@@ -391,7 +426,12 @@ final class EpollSelector extends AbstractSelector {
     public Selector wakeup() {
         // Coalesced: between two selections at most one write reaches the (non-blocking) eventfd.
         if (wakeupPending.compareAndSet(false, true)) {
-            libc.write(eventFd, oneAddress, 8);
+            synchronized (wakeupLock) {
+                // After close the number is free: writing to it could land in another file.
+                if (!eventFdClosed) {
+                    libc.write(eventFd, oneAddress, 8);
+                }
+            }
         }
         return this;
     }
@@ -411,12 +451,21 @@ final class EpollSelector extends AbstractSelector {
     protected void implCloseSelector() throws IOException {
         wakeup();
         synchronized (selectLock) {
-            for (SelectionKey key : keys) {
+            List<SelectionKey> all;
+            synchronized (keyLock) {
+                // isOpen() is already false: a register() that passed its check under keyLock has
+                // finished adding its key, and no later one will.
+                all = new ArrayList<>(keys);
+            }
+            for (SelectionKey key : all) {
                 key.cancel();
             }
             processDeregisterQueue();
             synchronized (keyLock) {
-                Native.closeQuietly(eventFd);
+                synchronized (wakeupLock) {
+                    eventFdClosed = true;
+                    Native.closeQuietly(eventFd);
+                }
                 Native.closeQuietly(epfd);
             }
         }

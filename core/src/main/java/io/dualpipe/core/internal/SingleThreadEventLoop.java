@@ -59,6 +59,8 @@ public final class SingleThreadEventLoop implements EventLoop {
     private final Consumer<SelectionKey> dispatch = this::dispatch;
     /** Resources not tied to a selection key (a child polled by timer) that must hear of the close. */
     private final java.util.Set<Consumer<LoopClosedException>> closeHooks = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Set by the loop thread after its last pass over the task queue; read on the loop thread only. */
+    private boolean lastDrainDone;
 
     public SingleThreadEventLoop(String name, boolean daemon) {
         this.name = InvalidArgumentException.requireNonNull("name", name);
@@ -117,7 +119,9 @@ public final class SingleThreadEventLoop implements EventLoop {
     public void execute(Runnable task) {
         InvalidArgumentException.requireNonNull("task", task);
         boolean onLoop = inEventLoop();
-        if (!onLoop && state.get() != OPEN) {
+        if (onLoop ? lastDrainDone : state.get() != OPEN) {
+            // On the loop thread, tasks are accepted while closing until the last drain: after it
+            // (termination-future callbacks) nothing would ever run them.
             throw closed();
         }
         tasks.offer(task);
@@ -257,6 +261,11 @@ public final class SingleThreadEventLoop implements EventLoop {
                         timeoutMs = 0;
                     }
                 }
+                if (Thread.interrupted()) {
+                    // Nothing stops a loop but close(). Left set, the status would make every select
+                    // return at once (AbstractSelector.begin wakes it) and the loop would spin.
+                    LOG.debug("event loop '{}': cleared an interrupt of the loop thread", name);
+                }
                 try {
                     if (timeoutMs == 0) {
                         selector.selectNow(dispatch);
@@ -370,6 +379,7 @@ public final class SingleThreadEventLoop implements EventLoop {
         }
         state.set(TERMINATED);
         runTasks(Integer.MAX_VALUE);
+        lastDrainDone = true;
         try {
             selector.close();
         } catch (IOException e) {
