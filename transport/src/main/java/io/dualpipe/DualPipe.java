@@ -11,6 +11,7 @@ import io.dualpipe.process.JavaChild;
 import io.dualpipe.process.StderrMode;
 
 import java.nio.charset.Charset;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -73,6 +74,7 @@ public final class DualPipe {
     private final String label;
     private final Object readLock = new Object();
     private final InputBuffer input;
+    private final Object writeLock = new Object();
     private final AtomicReference<Throwable> writeFailure = new AtomicReference<>();
     private volatile LoopFuture<Void> lastWrite = LoopFuture.completed(null);
     private final Object closeLock = new Object();
@@ -118,7 +120,8 @@ public final class DualPipe {
     public static DualPipe spawn(ChildProcessBuilder builder) {
         InvalidArgumentException.requireNonNull("builder", builder);
         ChildProcess child = builder.start();
-        return new DualPipe(child, builder.charset(), builder.maxLineLength(), builder.command().get(0));
+        Path program = Path.of(builder.command().get(0)).getFileName();
+        return new DualPipe(child, builder.charset(), builder.maxLineLength(), program == null ? "?" : program.toString());
     }
 
     /** The child's process id. */
@@ -156,13 +159,16 @@ public final class DualPipe {
             throw new ChannelClosedException(label + ": write after close()");
         }
         throwIfWriteFailed();
-        LoopFuture<Void> f = child.stdin().write(bytes);
+        LoopFuture<Void> f;
+        synchronized (writeLock) { // so that lastWrite is the write the sink queued last
+            f = child.stdin().write(bytes);
+            lastWrite = f;
+        }
         f.whenComplete((v, e) -> {
             if (e != null) {
                 writeFailure.compareAndSet(null, e);
             }
         });
-        lastWrite = f;
         throwIfWriteFailed(); // the kernel may have refused it on this very call
     }
 

@@ -44,8 +44,15 @@ import java.util.NoSuchElementException;
  * reading {@code System.in} directly, so read all of stdin through it. Lines and frames may be
  * mixed: a line read never consumes bytes past its newline, nor a frame read past its body.
  *
+ * <p><b>Keep stdout for the parent.</b> Anything else printing to {@code System.out} lands in the
+ * same channel: harmless between lines if it is meant for the parent, fatal in the middle of a frame
+ * stream. Point logging at stderr (a console appender writes to stdout by default).
+ *
  * <p><b>Threading.</b> Reads are serialised with each other and writes with each other, so one
  * thread may read while others write replies; a message is never interleaved with another.
+ *
+ * <p><b>Buffers.</b> A message is encoded before {@code writeFrame}/{@code reply} returns, so it is
+ * the caller's again at once; decoded messages, {@code byte[]} bodies included, belong to the caller.
  *
  * <p><b>Errors.</b> A write the parent can no longer receive fails with {@link BrokenPipeException};
  * a failed read with {@link ChannelClosedException}. Frame errors are those of
