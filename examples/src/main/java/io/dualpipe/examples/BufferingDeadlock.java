@@ -25,7 +25,10 @@ import java.util.concurrent.TimeoutException;
  * <pre>mvn -q -pl examples -am -DskipTests package exec:exec -Dmain=io.dualpipe.examples.BufferingDeadlock</pre>
  */
 public final class BufferingDeadlock {
+    /** How long the naive cases are given; they would never answer. */
     static final Duration PATIENCE = Duration.ofSeconds(1);
+    /** The fixed children answer at once; this only has to cover a slow start on a loaded machine. */
+    private static final Duration FIXED_PATIENCE = Duration.ofSeconds(10);
     private static final String PY = "import sys\nfor line in sys.stdin:\n    sys.stdout.write(line.upper())";
 
     private BufferingDeadlock() {
@@ -44,19 +47,19 @@ public final class BufferingDeadlock {
         out.println("  " + naive());
         out.println();
         out.println("DualPipe.readline(" + PATIENCE.toMillis() + " ms):");
-        results.put("tr", ask(out, "tr a-z A-Z", List.of("tr", "a-z", "A-Z")));
+        results.put("tr", ask(out, "tr a-z A-Z", List.of("tr", "a-z", "A-Z"), PATIENCE));
         if (Programs.onPath("python3")) {
-            results.put("python3", ask(out, "python3 -c ...", List.of("python3", "-c", PY)));
+            results.put("python3", ask(out, "python3 -c ...", List.of("python3", "-c", PY), PATIENCE));
         }
         out.println();
         out.println("Fixes:");
         if (Programs.onPath("stdbuf")) {
-            results.put("stdbuf", ask(out, "stdbuf -oL tr a-z A-Z", List.of("stdbuf", "-oL", "tr", "a-z", "A-Z")));
+            results.put("stdbuf", ask(out, "stdbuf -oL tr a-z A-Z", List.of("stdbuf", "-oL", "tr", "a-z", "A-Z"), FIXED_PATIENCE));
         }
         if (Programs.onPath("python3")) {
-            results.put("python3 -u", ask(out, "python3 -u -c ...", List.of("python3", "-u", "-c", PY)));
+            results.put("python3 -u", ask(out, "python3 -u -c ...", List.of("python3", "-u", "-c", PY), FIXED_PATIENCE));
         }
-        results.put("grep", ask(out, "grep --line-buffered ''", List.of("grep", "--line-buffered", "")));
+        results.put("grep", ask(out, "grep --line-buffered ''", List.of("grep", "--line-buffered", ""), FIXED_PATIENCE));
         results.put("eof", askThenCloseStdin(out));
         return results;
     }
@@ -85,18 +88,18 @@ public final class BufferingDeadlock {
         }
     }
 
-    private static String ask(PrintStream out, String label, List<String> command) {
+    private static String ask(PrintStream out, String label, List<String> command, Duration patience) {
         // PYTHONUNBUFFERED=1 in our own environment would fix Python silently; show the default.
         DualPipe child = DualPipe.spawn(ChildProcess.builder(command).removeEnvironment("PYTHONUNBUFFERED")
                 .stderr(StderrMode.INHERIT));
         String result;
         try {
             child.writeLine("hello");
-            result = child.readline(PATIENCE);
+            result = child.readline(patience);
             out.printf("  %-26s  reply: %s%n", label, result);
         } catch (WaitTimeoutException e) {
             result = "timeout";
-            out.printf("  %-26s  no reply within %d ms: it sits in the child's stdio buffer%n", label, PATIENCE.toMillis());
+            out.printf("  %-26s  no reply within %d ms: it sits in the child's stdio buffer%n", label, patience.toMillis());
         } finally {
             child.close();
         }
@@ -109,7 +112,7 @@ public final class BufferingDeadlock {
         try {
             tr.writeLine("hello");
             tr.process().stdin().shutdownOutput(); // EOF on its stdin; its buffer is flushed at exit
-            String reply = tr.readline(PATIENCE);
+            String reply = tr.readline(FIXED_PATIENCE);
             out.printf("  %-26s  reply: %s%n", "tr, then close its stdin", reply);
             return reply;
         } finally {

@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  * <pre>mvn -q -pl examples -am -DskipTests package exec:exec -Dmain=io.dualpipe.examples.Sandbox</pre>
  */
 public final class Sandbox {
-    static final Duration TIME_LIMIT = Duration.ofSeconds(2);
+    static final Duration TIME_LIMIT = Duration.ofSeconds(3);
     static final int OUTPUT_LIMIT = 4096;
     private static final Duration GRACE = Duration.ofMillis(500);
 
