@@ -1,15 +1,12 @@
 package io.dualpipe.process;
 
 import io.dualpipe.core.BrokenPipeException;
-import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.codec.CodecException;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.codec.Codecs;
-import io.dualpipe.core.codec.FrameDecoder;
+import io.dualpipe.core.codec.FrameListener;
 import io.dualpipe.core.codec.Frames;
-import io.dualpipe.core.line.LineDecoder;
-import io.dualpipe.core.line.LineListener;
 import io.dualpipe.core.line.LineTooLongException;
 
 import java.io.IOException;
@@ -62,26 +59,16 @@ public final class ChildSide {
     /** The exit code {@link #run} uses for an uncaught exception: 70, {@code EX_SOFTWARE} of sysexits.h. */
     public static final int UNCAUGHT_EXIT_CODE = 70;
 
-    private static final byte LF = '\n';
     private static ChildSide stdio; // guarded by ChildSide.class
 
-    private final InputStream in;
-    private final OutputStream out;
+    private final StreamInput input; // guarded by readLock
+    private final OutputStream out;  // guarded by writeLock
     private final Object readLock = new Object();
     private final Object writeLock = new Object();
     private volatile CodecRegistry codecs; // null until first needed: the JSON codec costs Jackson's startup
 
-    // guarded by readLock
-    private final byte[] buf = new byte[8192];
-    private int pos;
-    private int limit;
-    private boolean eof;
-    private final LineDecoder lineDecoder = new LineDecoder();
-    private final FrameDecoder frameDecoder = new FrameDecoder();
-    private final LineCatcher lineCatcher = new LineCatcher();
-
     private ChildSide(InputStream in, OutputStream out) {
-        this.in = in;
+        this.input = new StreamInput(in);
         this.out = out;
     }
 
@@ -167,23 +154,7 @@ public final class ChildSide {
      */
     public String readLine() {
         synchronized (readLock) {
-            LineCatcher c = lineCatcher;
-            c.reset();
-            while (true) {
-                if (pos == limit && !fill()) {
-                    lineDecoder.endOfInput(c);
-                    return c.take();
-                }
-                int lf = indexOfLf();
-                int end = lf < 0 ? limit : lf + 1;
-                // Up to and including the LF only: the decoder then holds nothing that a frame read needs.
-                ByteBuffer slice = ByteBuffer.wrap(buf, pos, end - pos);
-                pos = end;
-                lineDecoder.decode(slice, c);
-                if (c.done) {
-                    return c.take();
-                }
-            }
+            return input.readLine();
         }
     }
 
@@ -255,26 +226,8 @@ public final class ChildSide {
     public Frame readFrame() {
         synchronized (readLock) {
             FrameCatcher c = new FrameCatcher();
-            byte[] header = new byte[Frames.HEADER_SIZE];
-            int got = readUpTo(header, header.length);
-            if (got == 0) {
-                frameDecoder.endOfInput();
+            if (!input.readFrame(c)) {
                 return null;
-            }
-            frameDecoder.decode(ByteBuffer.wrap(header, 0, got), c); // checks flags and length first
-            if (got < header.length) {
-                frameDecoder.endOfInput(); // throws: truncated header
-            }
-            long remaining = ByteBuffer.wrap(header).getInt(6) & 0xffffffffL;
-            while (remaining > 0) {
-                if (pos == limit && !fill()) {
-                    frameDecoder.endOfInput(); // throws: truncated body
-                }
-                int n = (int) Math.min(remaining, limit - pos);
-                ByteBuffer slice = ByteBuffer.wrap(buf, pos, n);
-                pos += n;
-                remaining -= n;
-                frameDecoder.decode(slice, c);
             }
             if (c.failure != null) {
                 if ((c.flags & Frames.FLAG_REQUEST) != 0) {
@@ -376,86 +329,8 @@ public final class ChildSide {
         return new BrokenPipeException("output: write failed (" + e.getMessage() + "); the reader has gone away", e);
     }
 
-    /** Refills the buffer; false at end of input. Caller holds readLock and has consumed it all. */
-    private boolean fill() {
-        if (eof) {
-            return false;
-        }
-        int n;
-        try {
-            do {
-                n = in.read(buf, 0, buf.length);
-            } while (n == 0);
-        } catch (IOException e) {
-            throw new ChannelClosedException("input: read failed: " + e.getMessage(), e);
-        }
-        if (n < 0) {
-            eof = true;
-            return false;
-        }
-        pos = 0;
-        limit = n;
-        return true;
-    }
-
-    /** Copies up to {@code n} bytes into {@code dst}, fewer only at end of input. Caller holds readLock. */
-    private int readUpTo(byte[] dst, int n) {
-        int got = 0;
-        while (got < n) {
-            if (pos == limit && !fill()) {
-                break;
-            }
-            int k = Math.min(n - got, limit - pos);
-            System.arraycopy(buf, pos, dst, got, k);
-            pos += k;
-            got += k;
-        }
-        return got;
-    }
-
-    private int indexOfLf() {
-        for (int i = pos; i < limit; i++) {
-            if (buf[i] == LF) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
-    /** Catches the one line (or too-long report) a decode call produces. */
-    private static final class LineCatcher implements LineListener {
-        boolean done;
-        String line;
-        LineTooLongException tooLong;
-
-        void reset() {
-            done = false;
-            line = null;
-            tooLong = null;
-        }
-
-        @Override
-        public void onLine(String l) {
-            done = true;
-            line = l;
-        }
-
-        @Override
-        public void lineTooLong(LineTooLongException e) {
-            done = true;
-            tooLong = e;
-        }
-
-        String take() {
-            if (tooLong != null) {
-                throw tooLong;
-            }
-            return line;
-        }
-    }
-
     /** Decodes the body while it is borrowed; keeps a codec failure for after the frame is consumed. */
-    private final class FrameCatcher implements io.dualpipe.core.codec.FrameListener {
+    private final class FrameCatcher implements FrameListener {
         Frame frame;
         CodecException failure;
         int flags;
