@@ -1,0 +1,294 @@
+package io.dualpipe;
+
+import io.dualpipe.core.ByteSource;
+import io.dualpipe.core.ChannelClosedException;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.process.ChildProcess;
+import io.dualpipe.process.ChildProcessBuilder;
+import io.dualpipe.process.ExitStatus;
+import io.dualpipe.process.JavaChild;
+import io.dualpipe.process.StderrMode;
+
+import java.nio.charset.Charset;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A child process with a small <b>blocking</b> API for scripts and tests, mirroring the Python
+ * DualPipe: {@code write}, {@code read(size, timeout)}, {@code readline(timeout)}, {@code close()}.
+ * Underneath it is an asynchronous {@link ChildProcess} whose pipes an event loop serves, so the
+ * parent never deadlocks against the child's pipe buffers; every wait is bounded by a timeout.
+ *
+ * <pre>{@code
+ * DualPipe pipe = DualPipe.spawn(UppercaseChild.class);   // a Java class's main in a child JVM
+ * pipe.write("Hello, world!\n");
+ * String reply = pipe.readline(Duration.ofSeconds(5));    // "HELLO, WORLD!"
+ * DualPipe.Result r = pipe.close();                       // pid and exit status: "pid 4242, exit 0"
+ * }</pre>
+ *
+ * <p>{@code DualPipe.spawn("bc", "-q")} does the same with any program (argv, no shell).
+ *
+ * <p><b>Reading.</b> {@link #read} and {@link #readline} share one buffer of what the child wrote,
+ * so they may be mixed. Both wait at most their timeout: {@link Duration#ZERO} takes only what has
+ * already arrived. At the end of the child's output {@code read} returns an empty array and
+ * {@code readline} returns {@code null}, again on every later call. When the time is up first, they
+ * throw {@link WaitTimeoutException} and keep whatever did arrive (part of a line, say) for the next
+ * call: unlike the Python original, a timeout and the end of output are never confused, and a
+ * partial line is never handed out as if it were complete.
+ *
+ * <p><b>Writing.</b> {@link #write} never blocks and never writes partially: the bytes are queued and
+ * the loop feeds them to the child as it reads. So writing can never deadlock against a child that is
+ * itself blocked writing output nobody has read yet. The queue is in memory; {@link #flush} waits,
+ * bounded, until the child has taken it. A write the child can no longer receive (it exited or
+ * closed stdin) fails: that call, a later {@code write}, or {@code flush} throws
+ * {@link io.dualpipe.core.BrokenPipeException}.
+ *
+ * <p><b>stderr.</b> {@link #spawn(String...)} and {@link #spawn(Class, String...)} let the child
+ * write straight to this process's stderr, as the forked child of the Python original does. With
+ * {@link #spawn(ChildProcessBuilder)} it goes where the builder says; if that is a pipe (the
+ * builder's default), read it through {@code process().errorLines()}, or a chatty child fills it and
+ * stalls.
+ *
+ * <p><b>Threading.</b> Thread-safe: reads are serialised with each other, writes are ordered. Do not
+ * call the blocking methods on an event-loop thread: they fail there with
+ * {@link io.dualpipe.core.BlockingOnLoopException} instead of deadlocking. This object owns the
+ * child's stdout; do not read {@code process().stdout()} or {@code process().lines()} as well.
+ *
+ * <p><b>Buffers.</b> {@code write(byte[])} copies the array, so it is the caller's again on return;
+ * arrays returned by {@code read} belong to the caller.
+ *
+ * <p><b>Not {@link AutoCloseable}:</b> {@link #close()} returns the {@link Result} as the Python
+ * {@code close()} returns {@code (pid, status)}, which {@code AutoCloseable.close()} cannot. Call it in
+ * a {@code finally}.
+ */
+public final class DualPipe {
+    /** How long {@link #close()} lets the child exit on its own after its stdin is closed. */
+    public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
+    /** Between SIGTERM and SIGKILL when {@code close} has to stop the child. */
+    public static final Duration KILL_GRACE = Duration.ofSeconds(2);
+
+    private final ChildProcess child;
+    private final Charset charset;
+    private final String label;
+    private final Object readLock = new Object();
+    private final InputBuffer input;
+    private final Object writeLock = new Object();
+    private final AtomicReference<Throwable> writeFailure = new AtomicReference<>();
+    private volatile LoopFuture<Void> lastWrite = LoopFuture.completed(null);
+    private final Object closeLock = new Object();
+    private volatile boolean closing;
+    private Result result; // guarded by closeLock
+
+    private DualPipe(ChildProcess child, Charset charset, int maxLineLength, String program) {
+        this.child = child;
+        this.charset = charset;
+        this.label = "pid " + child.pid() + " (" + program + ")";
+        this.input = new InputBuffer(child.stdout(), label, maxLineLength, charset);
+    }
+
+    /** What {@link #close()} returns: the child's pid and how it ended. Immutable. */
+    public record Result(int pid, ExitStatus status) {
+        @Override
+        public String toString() {
+            return "pid " + pid + ", " + status;
+        }
+    }
+
+    // ---- spawning ----
+
+    /**
+     * Starts {@code command} (argv; argv[0] searched in PATH; no shell) with its stderr on ours.
+     *
+     * @throws io.dualpipe.process.SpawnException when it cannot start
+     */
+    public static DualPipe spawn(String... command) {
+        return spawn(ChildProcess.builder(command).stderr(StderrMode.INHERIT));
+    }
+
+    /**
+     * Runs {@code mainClass}'s {@code main(args)} in a child JVM (see {@link JavaChild}: this JVM's
+     * java and class path), with its stderr on ours. The analogue of Python's
+     * {@code DualPipe(target_func, *args)}.
+     */
+    public static DualPipe spawn(Class<?> mainClass, String... args) {
+        return spawn(JavaChild.builder(mainClass, args).stderr(StderrMode.INHERIT));
+    }
+
+    /** Starts the child {@code builder} describes: cwd, environment, process group, stderr, loop. */
+    public static DualPipe spawn(ChildProcessBuilder builder) {
+        InvalidArgumentException.requireNonNull("builder", builder);
+        ChildProcess child = builder.start();
+        Path program = Path.of(builder.command().get(0)).getFileName();
+        return new DualPipe(child, builder.charset(), builder.maxLineLength(), program == null ? "?" : program.toString());
+    }
+
+    /** The child's process id. */
+    public int pid() {
+        return child.pid();
+    }
+
+    /** The asynchronous child underneath: signals, {@code onExit()}, stderr, extra pipes. */
+    public ChildProcess process() {
+        return child;
+    }
+
+    // ---- writing ----
+
+    /** Queues {@code data} for the child's stdin; returns at once (see the class comment). */
+    public void write(byte[] data) {
+        InvalidArgumentException.requireNonNull("data", data);
+        send(data.clone());
+    }
+
+    /** Queues {@code text}, encoded in the builder's charset (UTF-8 by default). No newline is added. */
+    public void write(String text) {
+        InvalidArgumentException.requireNonNull("text", text);
+        send(text.getBytes(charset));
+    }
+
+    /** Queues {@code line} and a newline. */
+    public void writeLine(String line) {
+        InvalidArgumentException.requireNonNull("line", line);
+        send((line + "\n").getBytes(charset));
+    }
+
+    private void send(byte[] bytes) {
+        if (closing) {
+            throw new ChannelClosedException(label + ": write after close()");
+        }
+        throwIfWriteFailed();
+        LoopFuture<Void> f;
+        synchronized (writeLock) { // so that lastWrite is the write the sink queued last
+            f = child.stdin().write(bytes);
+            lastWrite = f;
+        }
+        f.whenComplete((v, e) -> {
+            if (e != null) {
+                writeFailure.compareAndSet(null, e);
+            }
+        });
+        throwIfWriteFailed(); // the kernel may have refused it on this very call
+    }
+
+    private void throwIfWriteFailed() {
+        Throwable e = writeFailure.get();
+        if (e != null) {
+            throw Waits.rethrow(e);
+        }
+    }
+
+    /**
+     * Waits until the child has taken every byte written so far (they are in the pipe, not
+     * necessarily read yet).
+     *
+     * @throws WaitTimeoutException when it has not within {@code timeout}: the child is not reading
+     * @throws io.dualpipe.core.BrokenPipeException when the child can no longer receive them
+     */
+    public void flush(Duration timeout) {
+        Waits.check(timeout);
+        Waits.await(lastWrite, Waits.deadline(timeout), timeout,
+                () -> "flush: " + label + " has not taken " + child.stdin().queuedBytes() + " queued bytes within " + timeout);
+    }
+
+    // ---- reading ----
+
+    /**
+     * Between 1 and {@code size} bytes of the child's output, as soon as any are there; an empty
+     * array at the end of its output.
+     *
+     * @throws WaitTimeoutException when no byte came within {@code timeout}
+     * @throws ChannelClosedException after {@link #close()}
+     */
+    public byte[] read(int size, Duration timeout) {
+        InvalidArgumentException.requirePositive("size", size);
+        Waits.check(timeout);
+        synchronized (readLock) {
+            requireOpen("read");
+            return input.read(size, timeout);
+        }
+    }
+
+    /**
+     * The next line of the child's output without its terminator (LF or CRLF), decoded in the
+     * builder's charset; {@code null} at the end of its output. A last line without a newline is
+     * returned once the output ends.
+     *
+     * @throws WaitTimeoutException when no complete line came within {@code timeout}; the part that
+     *     came is kept for the next call
+     * @throws io.dualpipe.core.line.LineTooLongException once for a line over the builder's
+     *     {@code maxLineLength} (64 KiB by default), which is dropped through its newline
+     * @throws ChannelClosedException after {@link #close()}
+     */
+    public String readline(Duration timeout) {
+        Waits.check(timeout);
+        synchronized (readLock) {
+            requireOpen("readline");
+            return input.readLine(timeout);
+        }
+    }
+
+    private void requireOpen(String call) {
+        if (closing) {
+            throw new ChannelClosedException(label + ": " + call + " after close()");
+        }
+    }
+
+    // ---- closing ----
+
+    /** {@link #close(Duration)} with {@link #DEFAULT_CLOSE_TIMEOUT}. */
+    public Result close() {
+        return close(DEFAULT_CLOSE_TIMEOUT);
+    }
+
+    /**
+     * Closes the child's stdin (after the bytes still queued), waits up to {@code timeout} for it to
+     * exit, and if it has not, sends SIGTERM, then SIGKILL after {@link #KILL_GRACE}. Output nobody
+     * read is discarded meanwhile, so a child blocked writing it can still exit. Then every pipe is
+     * closed. Idempotent: later calls return the same result.
+     *
+     * @return the pid and the exit status, e.g. {@code exit 0}, or {@code signal 15 (SIGTERM)} for a
+     *     child that had to be stopped
+     * @throws WaitInterruptedException when interrupted; the child is killed before this is thrown
+     */
+    public Result close(Duration timeout) {
+        Waits.check(timeout);
+        synchronized (closeLock) {
+            if (result != null) {
+                return result;
+            }
+            closing = true;
+            try {
+                child.stdin().shutdownOutput();
+                discard(child.stdout());
+                ExitStatus status;
+                try {
+                    status = Waits.await(child.onExit(), Waits.deadline(timeout), timeout, () -> "");
+                } catch (WaitTimeoutException e) {
+                    Duration limit = KILL_GRACE.plusSeconds(10);
+                    status = Waits.await(child.terminate(KILL_GRACE), Waits.deadline(limit), limit,
+                            () -> label + " did not die within " + limit + " of SIGTERM and SIGKILL");
+                }
+                result = new Result(child.pid(), status);
+                return result;
+            } finally {
+                child.close(); // closes the pipes; kills the child only if it is somehow still running
+            }
+        }
+    }
+
+    /** Reads and drops everything left, queued behind any read the buffer has outstanding. */
+    private static void discard(ByteSource source) {
+        source.read(InputBuffer.CHUNK).whenComplete((bytes, e) -> {
+            if (e == null && bytes.length > 0) {
+                discard(source);
+            }
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "DualPipe[" + label + (closing ? ", closed" : "") + "]";
+    }
+}

@@ -1,0 +1,154 @@
+package io.dualpipe.process;
+
+import io.dualpipe.core.InvalidArgumentException;
+
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The command line that runs a Java class's {@code main} in a child JVM: the Java analogue of the
+ * Python original's {@code DualPipe(target_func, *args)}. The child is a separate process (no fork of
+ * this JVM), started by {@link ChildProcessBuilder} like any other program; inside it,
+ * {@link ChildSide} reads stdin and writes stdout.
+ *
+ * <pre>{@code
+ * ChildProcess child = JavaChild.builder(Worker.class, "--fast").start();        // the defaults
+ * ChildProcess tuned = JavaChild.of(Worker.class).jvmOptions("-Xmx64m").args("--fast")
+ *         .processBuilder().directory(tmp).start();                              // anything else
+ * }</pre>
+ *
+ * <p><b>Defaults.</b> The java binary is the one running this JVM ({@code ProcessHandle} info, else
+ * {@code java.home/bin/java}); the class path is this JVM's {@code java.class.path}, so the child sees
+ * the same classes. JVM options are only what the caller gives: none of this JVM's options are
+ * copied, since many (agents, debug ports, heap sizes) would be wrong for a child.
+ *
+ * <p>Not thread-safe: configure on one thread. {@link #command()} and {@link #processBuilder()} take
+ * a snapshot, so an instance may go on being changed and reused.
+ */
+public final class JavaChild {
+    private final String mainClass;
+    private final List<String> jvmOptions = new ArrayList<>();
+    private final List<String> args = new ArrayList<>();
+    private String classPath;
+    private Path javaBinary;
+
+    private JavaChild(String mainClass) {
+        this.mainClass = mainClass;
+    }
+
+    /**
+     * The command for {@code mainClass}, which must declare {@code static void main(String[])}.
+     *
+     * @throws InvalidArgumentException when it does not (checked here, not as a late exit code 1)
+     */
+    public static JavaChild of(Class<?> mainClass) {
+        InvalidArgumentException.requireNonNull("mainClass", mainClass);
+        requireMain(mainClass);
+        return new JavaChild(mainClass.getName());
+    }
+
+    /**
+     * A builder that runs {@code mainClass} with {@code args} with the defaults above; stderr, cwd,
+     * environment and loop are then set on the returned builder.
+     */
+    public static ChildProcessBuilder builder(Class<?> mainClass, String... args) {
+        return of(mainClass).args(args).processBuilder();
+    }
+
+    private static void requireMain(Class<?> cls) {
+        Method main;
+        try {
+            main = cls.getMethod("main", String[].class);
+        } catch (NoSuchMethodException e) {
+            throw new InvalidArgumentException(cls.getName() + " has no public main(String[]): the child JVM could not run it");
+        }
+        if (!Modifier.isStatic(main.getModifiers())) {
+            throw new InvalidArgumentException(cls.getName() + ".main(String[]) is not static: the child JVM could not run it");
+        }
+    }
+
+    /** Options for the child JVM ({@code -Xmx64m}, {@code -Dkey=value}), added after earlier ones. */
+    public JavaChild jvmOptions(String... options) {
+        addAll("jvmOptions", jvmOptions, options);
+        return this;
+    }
+
+    /** Program arguments passed to {@code main}, added after earlier ones. */
+    public JavaChild args(String... arguments) {
+        addAll("args", args, arguments);
+        return this;
+    }
+
+    /** The child's class path ({@code File.pathSeparator}-separated). Default: this JVM's {@code java.class.path}. */
+    public JavaChild classPath(String path) {
+        InvalidArgumentException.requireNonNull("classPath", path);
+        this.classPath = path;
+        return this;
+    }
+
+    /** The child's class path as entries. */
+    public JavaChild classPath(List<Path> entries) {
+        InvalidArgumentException.requireNonNull("classPath", entries);
+        List<String> parts = new ArrayList<>();
+        for (Path p : entries) {
+            parts.add(InvalidArgumentException.requireNonNull("classPath entry", p).toString());
+        }
+        this.classPath = String.join(java.io.File.pathSeparator, parts);
+        return this;
+    }
+
+    /** The java launcher to run. Default: this JVM's. */
+    public JavaChild javaBinary(Path java) {
+        this.javaBinary = InvalidArgumentException.requireNonNull("javaBinary", java);
+        return this;
+    }
+
+    /** {@code java [jvmOptions] -cp <classPath> <mainClass> [args]}. */
+    public List<String> command() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add((javaBinary != null ? javaBinary : currentJava()).toString());
+        cmd.addAll(jvmOptions);
+        String cp = classPath != null ? classPath : System.getProperty("java.class.path", "");
+        if (!cp.isEmpty()) {
+            cmd.add("-cp");
+            cmd.add(cp);
+        }
+        cmd.add(mainClass);
+        cmd.addAll(args);
+        return List.copyOf(cmd);
+    }
+
+    /** A builder for {@link #command()}; stderr, cwd, environment and loop are set on it. */
+    public ChildProcessBuilder processBuilder() {
+        return ChildProcess.builder(command());
+    }
+
+    /** The launcher of this JVM: what the OS says it runs, else {@code java.home/bin/java}. */
+    static Path currentJava() {
+        Optional<String> running = ProcessHandle.current().info().command();
+        if (running.isPresent() && Files.isExecutable(Path.of(running.get()))) {
+            return Path.of(running.get());
+        }
+        return Path.of(System.getProperty("java.home"), "bin", "java");
+    }
+
+    private static void addAll(String what, List<String> to, String[] items) {
+        InvalidArgumentException.requireNonNull(what, items);
+        for (int i = 0; i < items.length; i++) {
+            if (items[i] == null) {
+                throw new InvalidArgumentException(what + "[" + i + "] is null");
+            }
+        }
+        to.addAll(List.of(items));
+    }
+
+    @Override
+    public String toString() {
+        return "JavaChild[" + mainClass + " " + args + "]";
+    }
+}
