@@ -7,11 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
-/** Shared helpers: loop round trips instead of sleeps, /proc fd inspection, unrelated writer processes. */
+/** Shared helpers: loop round trips and loop timers instead of sleeps, /proc fd inspection, unrelated writer processes. */
 final class FifoTesting {
     private FifoTesting() {
     }
@@ -24,20 +27,70 @@ final class FifoTesting {
     }
 
     /**
-     * Waits until fds closed on the loop are really gone. A closed channel's fd is released by the
-     * selector pass after the close; the first round trip can run in the same task batch as the
-     * close, the second runs only after the loop has selected again.
+     * Waits {@code millis} on the loop's own timer. The loop selects while the timer is not due, so
+     * readiness that was pending when this was called (a writer's hang-up) has been dispatched when
+     * it returns.
      */
-    static void settle(EventLoop loop) throws Exception {
-        roundTrip(loop);
-        roundTrip(loop);
+    static void loopTimer(EventLoop loop, long millis) throws Exception {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        loop.schedule(() -> done.complete(null), millis, TimeUnit.MILLISECONDS);
+        done.get(5, TimeUnit.SECONDS);
     }
 
-    /** How many fds this process has open. */
-    static int fdCount() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return (int) fds.count() - 1; // minus the fd of this listing
+    /**
+     * Waits until {@code condition} holds, checking it on the loop thread once per millisecond of the
+     * loop's timer. For effects that are asynchronous by design, such as a closed channel's fd, which
+     * the selector releases only in its next pass after the close.
+     */
+    static void awaitOnLoop(EventLoop loop, String what, BooleanSupplier condition) throws Exception {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        Runnable check = new Runnable() {
+            @Override
+            public void run() {
+                if (condition.getAsBoolean()) {
+                    done.complete(null);
+                } else if (System.nanoTime() - deadline > 0) {
+                    done.completeExceptionally(new AssertionError("still not true after 5 s: " + what));
+                } else {
+                    loop.schedule(this, 1, TimeUnit.MILLISECONDS);
+                }
+            }
+        };
+        loop.execute(check);
+        try {
+            done.get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw (AssertionError) e.getCause();
         }
+    }
+
+    /** True when no fd of this process is open on {@code file}; for {@link #awaitOnLoop}. */
+    static boolean noFdsOn(Path file) {
+        try {
+            return fdsOn(file).isEmpty();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** This process's fds and what each is open on, without the fd of the listing itself. */
+    static Map<Integer, String> fdTable() throws IOException {
+        String listing = "/proc/" + ProcessHandle.current().pid() + "/fd";
+        Map<Integer, String> out = new TreeMap<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (!target.equals(listing)) {
+                        out.put(Integer.parseInt(fd.getFileName().toString()), target);
+                    }
+                } catch (IOException gone) {
+                    // closed while listing
+                }
+            }
+        }
+        return out;
     }
 
     /** The fds of this process open on {@code file}. */
