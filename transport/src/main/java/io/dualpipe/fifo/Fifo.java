@@ -41,8 +41,10 @@ import java.util.Set;
  *
  * <p><b>Threading.</b> Every method may be called from any thread, a loop thread included:
  * {@link #create}, {@link #delete} and {@link #isFifo} are short file-system calls that wait for no
- * peer. Streams follow the rules of {@link ByteSource} and {@link ByteSink}; futures complete on the
- * loop thread, or on the caller's when the open succeeds at once.
+ * peer. The streams follow the threading and buffer-ownership rules of {@link ByteSource} and
+ * {@link ByteSink} (bytes read are the caller's; a buffer written is borrowed until its future
+ * completes). Open futures complete on the loop thread, or on the caller's when the open succeeds
+ * at once.
  *
  * <p><b>Errors.</b> Argument errors throw {@link InvalidArgumentException}. Failures of
  * {@code create}/{@code delete} throw; failures of an open fail its future: {@link NoSuchFifoException},

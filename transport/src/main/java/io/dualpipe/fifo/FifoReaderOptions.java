@@ -33,7 +33,8 @@ public final class FifoReaderOptions {
      *     as {@code cat fifo} does. Suits one writer per open, or a session of writers that overlap.</li>
      * <li>{@code true}: the classic FIFO server. The kernel counts the reader's own write fd as a
      *     writer, so the stream never ends; writers come and go and their bytes arrive in one stream
-     *     until the source is closed. Writers opening the FIFO never wait for a reader meanwhile.</li>
+     *     until the source is closed. Writers opening the FIFO never wait for a reader meanwhile.
+     *     Needs write permission on the FIFO as well as read.</li>
      * </ul>
      */
     public FifoReaderOptions keepOpenForWriters(boolean keep) {

@@ -80,6 +80,19 @@ public final class FileTypes {
         }
     }
 
+    /**
+     * Fails unless the file open as {@code fd} is a FIFO. Checks the fd itself, not only the path
+     * checked before the open: the path may have been replaced in between, and a writer must not
+     * put a byte into a regular file, nor a reader hand the selector one (it fails there with a far
+     * less helpful error).
+     */
+    public static void requireFifoFd(Path path, int fd) {
+        String type = ofFd(fd);
+        if (!FIFO.equals(type)) {
+            throw new NotAFifoException(path, type);
+        }
+    }
+
     /** The type of {@code path} itself (a symbolic link is reported as one). */
     public static String ofLink(Path path) throws IOException {
         return describe(path, LinkOption.NOFOLLOW_LINKS);

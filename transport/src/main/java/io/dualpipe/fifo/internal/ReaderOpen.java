@@ -7,7 +7,6 @@ import io.dualpipe.core.internal.FdStream;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.fifo.FifoException;
 import io.dualpipe.fifo.FifoReaderOptions;
-import io.dualpipe.fifo.NotAFifoException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +39,7 @@ public final class ReaderOpen {
         }
         int keeper = -1;
         try {
-            requireFifoFd(path, fd);
+            FileTypes.requireFifoFd(path, fd);
             if (options.keepOpenForWriters()) {
                 keeper = FifoNative.open(path, FifoNative.WRITE_FLAGS);
                 if (keeper < 0) {
@@ -60,17 +59,5 @@ public final class ReaderOpen {
                 options.readBufferLimit(), keeper);
         LOG.debug("fifo {}: reader open (fd {}, keeper fd {})", path, fd, keeper);
         return source;
-    }
-
-    /**
-     * Checks the fd itself, not only the path checked before: the path may have been replaced in
-     * between, and a reader on a regular file or directory would fail later in the selector with a
-     * far less helpful error.
-     */
-    static void requireFifoFd(Path path, int fd) {
-        String type = FileTypes.ofFd(fd);
-        if (!FileTypes.FIFO.equals(type)) {
-            throw new NotAFifoException(path, type);
-        }
     }
 }

@@ -107,7 +107,7 @@ public final class WriterOpen {
 
     private void connected(int fd) {
         try {
-            ReaderOpen.requireFifoFd(path, fd);
+            FileTypes.requireFifoFd(path, fd);
         } catch (RuntimeException e) {
             Native.closeQuietly(fd); // before a single byte went into whatever replaced the FIFO
             future.completeExceptionally(e);
