@@ -83,26 +83,26 @@ public final class Conversation {
 
     /** Writes {@code line} (a newline is added) and completes with the next line. */
     public LoopFuture<String> request(String line) {
-        return request(line, ReplyReader.oneLine(), null);
+        return request(line, null, null);
     }
 
     /** As {@link #request(String)}, failing with a {@link TimeoutException} after {@code timeout}. */
     public LoopFuture<String> request(String line, Duration timeout) {
-        return request(line, ReplyReader.oneLine(), timeout);
+        return request(line, null, timeout);
     }
 
     /** Writes {@code line} and completes with the reply {@code reader} collects. */
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader) {
-        return request(line, reader, null);
+        return request(line, InvalidArgumentException.requireNonNull("reader", reader), null);
     }
 
     /**
      * Writes {@code line} and completes with the reply {@code reader} collects, or fails with a
-     * {@link TimeoutException} after {@code timeout} (null: no limit).
+     * {@link TimeoutException} after {@code timeout} (null: no limit). A null reader means a reply of
+     * one line, the common case, which then costs no reader object.
      */
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader, Duration timeout) {
         InvalidArgumentException.requireNonNull("line", line);
-        InvalidArgumentException.requireNonNull("reader", reader);
         if (line.indexOf('\n') >= 0) {
             throw new InvalidArgumentException("request line contains a newline, which would desynchronise replies: '"
                     + line.replace("\n", "\\n") + "'");
@@ -119,11 +119,15 @@ public final class Conversation {
             }
             // Queued before writing, under one lock: the reply can never overtake its entry.
             pending.add(p);
-            out.write(bytes).whenComplete((v, e) -> {
-                if (e != null) {
-                    p.future.completeExceptionally(e);
-                }
-            });
+            LoopFuture<Void> written = out.write(bytes);
+            if (!written.isDone() || written.isCompletedExceptionally()) {
+                // Most writes complete at once; only the others need a callback object.
+                written.whenComplete((v, e) -> {
+                    if (e != null) {
+                        p.future.completeExceptionally(e);
+                    }
+                });
+            }
         }
         if (timeout != null) {
             p.timer = loop.schedule(() -> p.future.completeExceptionally(
@@ -136,8 +140,10 @@ public final class Conversation {
     }
 
     private ByteBuffer encode(String line) {
-        byte[] b = (line + "\n").getBytes(charset);
-        return ByteBuffer.wrap(b);
+        byte[] b = line.getBytes(charset);
+        byte[] withLf = java.util.Arrays.copyOf(b, b.length + 1);
+        withLf[b.length] = '\n';
+        return ByteBuffer.wrap(withLf);
     }
 
     /** Number of requests whose replies have not been read yet (including timed-out ones). */
@@ -155,7 +161,7 @@ public final class Conversation {
             if (head == null) {
                 done = false;
             } else {
-                done = head.reader.onLine(line);
+                done = head.take(line);
                 if (done) {
                     pending.poll();
                 }
@@ -199,12 +205,22 @@ public final class Conversation {
     }
 
     private static final class Pending<T> {
-        final ReplyReader<T> reader;
+        final ReplyReader<T> reader; // null: a reply of one line
         final LoopFuture<T> future = new LoopFuture<>();
         volatile Timeout timer;
+        private String single;
 
         Pending(ReplyReader<T> reader) {
             this.reader = reader;
+        }
+
+        /** Feeds one reply line; true when the reply is complete. */
+        boolean take(String line) {
+            if (reader == null) {
+                single = line;
+                return true;
+            }
+            return reader.onLine(line);
         }
 
         void finish() {
@@ -214,7 +230,9 @@ public final class Conversation {
             }
             T result;
             try {
-                result = reader.result();
+                @SuppressWarnings("unchecked") // reader == null only for request(String...), whose T is String
+                T one = (T) single;
+                result = reader == null ? one : reader.result();
             } catch (RuntimeException e) {
                 future.completeExceptionally(e);
                 return;
