@@ -210,6 +210,14 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         return eofSeen;
     }
 
+    /**
+     * Bytes read from the fd that the consumer has not taken yet: what this stream holds in memory
+     * on the read side, bounded by the read limit. Loop thread only (tests and diagnostics hop there).
+     */
+    public int bufferedBytes() {
+        return pendingBytes();
+    }
+
     private int pendingBytes() {
         return pending == null ? 0 : pending.remaining();
     }
