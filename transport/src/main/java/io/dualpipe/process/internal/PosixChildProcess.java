@@ -376,10 +376,12 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
 
     @Override
     public void close() {
+        // Kill before closing the pipes: a child that ends at end of input (cat, sort) would
+        // otherwise often exit on its own first, and close() promises a killed child.
+        signal(ProcessControl.SIGKILL);
         for (FdStream s : streams()) {
             s.close();
         }
-        signal(ProcessControl.SIGKILL);
     }
 
     private List<FdStream> streams() {
@@ -432,6 +434,19 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
 
     @Override
     public String toString() {
-        return "ChildProcess[" + label + (isAlive() ? "" : ", exited " + exit.getNow(null)) + "]";
+        if (isAlive()) {
+            return "ChildProcess[" + label + "]";
+        }
+        // getNow would throw for an exit future failed by a loop close; describe it instead.
+        String how;
+        if (!exit.isDone()) {
+            how = "reaped";
+        } else if (exit.isCompletedExceptionally()) {
+            how = "status unknown: " + exit.handle((v, e) -> e instanceof java.util.concurrent.CompletionException
+                    && e.getCause() != null ? e.getCause() : e).join();
+        } else {
+            how = "exited " + exit.join();
+        }
+        return "ChildProcess[" + label + ", " + how + "]";
     }
 }
