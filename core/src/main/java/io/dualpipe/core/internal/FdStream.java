@@ -229,7 +229,10 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
     private void onReadable() {
         ByteBuffer buf = loop.readBuffer();
         boolean direct = pendingBytes() == 0 && ((listener != null && !paused) || !reads.isEmpty());
-        int room = direct ? buf.capacity() : Math.min(buf.capacity(), readLimit - pendingBytes());
+        // A running listener takes everything; pending reads take only what they asked for, and the
+        // rest of the loop's buffer would stay behind, so read no more than they take plus the limit.
+        long taken = !direct ? 0 : listener != null ? buf.capacity() : requestedBytes(buf.capacity());
+        int room = (int) Math.min(buf.capacity(), taken + readLimit - pendingBytes());
         if (room <= 0) {
             return;
         }
@@ -261,6 +264,18 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         if (!direct) {
             drain();
         }
+    }
+
+    /** What the pending reads ask for in all, counted up to {@code cap}. */
+    private long requestedBytes(int cap) {
+        long sum = 0;
+        for (PendingRead r : reads) {
+            sum += r.max;
+            if (sum >= cap) {
+                return cap;
+            }
+        }
+        return sum;
     }
 
     /** Hands {@code buf} to the listener or the pending reads; what is left stays in buf. */
