@@ -359,7 +359,9 @@ class ChildProcessIoTest {
     void writeToAnExitedChildFailsWithBrokenPipe() throws Exception {
         try (EventLoop loop = EventLoop.create("io-epipe")) {
             ChildProcess other = ChildProcess.builder("cat").loop(loop).start();
-            for (String script : new String[] {"head -c 100000 >/dev/null", "exit 0", "read x; exit 3"}) {
+            // Each script needs some of our bytes before it exits, so the write is surely issued while
+            // the pipe still has a reader (a write after the child was reaped fails as closed instead).
+            for (String script : new String[] {"head -c 100000 >/dev/null", "head -c 1 >/dev/null", "read x; exit 3"}) {
                 ChildProcess quitter = ChildProcess.builder("sh", "-c", script).loop(loop).start();
                 byte[] tenMiB = new byte[10 * MIB];
                 java.util.Arrays.fill(tenMiB, (byte) '\n');

@@ -43,14 +43,18 @@ final class ProcessTestSupport {
         return names == null ? -1 : names.length - 1; // minus the directory fd list() itself opened
     }
 
-    /** What the JVM's descriptors point at, for failure messages. */
+    /** What the JVM's descriptors point at, for failure messages; class-path jars left out. */
     static List<String> fdTargets() {
         List<String> out = new ArrayList<>();
         File[] fds = new File("/proc/self/fd").listFiles();
         if (fds != null) {
             for (File f : fds) {
                 try {
-                    out.add(f.getName() + " -> " + Files.readSymbolicLink(f.toPath()));
+                    String target = Files.readSymbolicLink(f.toPath()).toString();
+                    if (target.endsWith(".jar") || target.endsWith("/lib/modules")) {
+                        continue;
+                    }
+                    out.add(f.getName() + " -> " + target);
                 } catch (IOException e) {
                     out.add(f.getName() + " (gone)");
                 }
@@ -129,11 +133,16 @@ final class ProcessTestSupport {
 
     /** Waits until {@code condition} holds, failing after {@code timeout}; polls with a short backoff. */
     static void await(String what, Duration timeout, BooleanSupplier condition) {
+        await(() -> what, timeout, condition);
+    }
+
+    /** As {@link #await(String, Duration, BooleanSupplier)}, describing the state only on failure. */
+    static void await(Supplier<String> what, Duration timeout, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long pause = 100_000;
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {
-                fail("not within " + timeout + ": " + what);
+                fail("not within " + timeout + ": " + what.get());
             }
             LockSupport.parkNanos(pause);
             pause = Math.min(pause * 2, 20_000_000);

@@ -36,7 +36,9 @@ import java.util.concurrent.locks.LockSupport;
  * watched through its pidfd (or by polling waitpid where there is none).
  *
  * <p>Exit state is written on the loop thread; {@link #signal} synchronises with the reaping so that
- * no signal is ever sent to a pid (or through a pidfd) after the child was reaped.
+ * no signal is ever sent to a pid (or through a pidfd) after the child was reaped. Once reaped, the
+ * pipes towards the child are shut down (see {@link #releaseInputs()}), so a child nobody closes
+ * leaks nothing.
  */
 public final class PosixChildProcess implements ChildProcess, IoHandler {
     private static final Logger LOG = LoggerFactory.getLogger(PosixChildProcess.class);
@@ -315,10 +317,26 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         }
         if (status != null) {
             markReaped();
+            releaseInputs();
             exit.complete(status);
         } else if (pidfd == null && !loop.isClosed()) {
             loop.schedule(this::poll, pollNanos, TimeUnit.NANOSECONDS);
             pollNanos = Math.min(pollNanos * 2, MAX_POLL_NANOS);
+        }
+    }
+
+    /**
+     * The child is gone, so the pipes it read from are shut down after their queued bytes, as the
+     * JDK's Process does: a caller who only awaits {@link #onExit()} and never calls {@link #close()}
+     * would otherwise keep their fds and selector keys for good. Output pipes close themselves at end
+     * of stream, which may come later when a grandchild still holds them. A grandchild that inherited
+     * stdin sees end of input here.
+     */
+    private void releaseInputs() {
+        for (FdStream s : streams()) {
+            if (s.channel().validOps() == SelectionKey.OP_WRITE) {
+                s.shutdownOutput();
+            }
         }
     }
 
