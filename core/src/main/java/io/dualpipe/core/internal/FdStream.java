@@ -114,6 +114,17 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
             if (closed) {
                 return;
             }
+            if (loop.isClosed()) {
+                // The loop is shutting down: it may already have told its keys and would then close
+                // the selector without closing this channel. Never registered, the channel is closed
+                // here, on the loop thread, where no registration can race the close.
+                LoopClosedException cause = new LoopClosedException(name + ": " + loop + " closed before the stream was registered");
+                closed = true;
+                failWrites(cause);
+                finishWithError(cause);
+                closeChannel();
+                return;
+            }
             try {
                 key = channel.register(loop.selector(), 0, this);
             } catch (java.nio.channels.ClosedChannelException | RuntimeException e) {
@@ -698,7 +709,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
                 }
             });
         } catch (LoopClosedException e) {
-            closeChannel();
+            closeChannelOfClosedLoop();
         }
     }
 
@@ -715,6 +726,18 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         try {
             onLoop(this::closeChannel);
         } catch (LoopClosedException e) {
+            closeChannelOfClosedLoop();
+        }
+    }
+
+    /**
+     * Another thread was refused by a closing loop. Until the loop thread has ended, the loop closes
+     * the channel itself: every registered channel when it shuts down, and one whose registration task
+     * runs late in {@link #start()}. Closing it from here meanwhile could race that registration and
+     * leave a key on a closed (or reused) fd number.
+     */
+    private void closeChannelOfClosedLoop() {
+        if (loop.terminationFuture().isDone()) {
             closeChannel();
         }
     }
