@@ -171,6 +171,21 @@ class ChildProcessIoTest {
         return "line " + i + " \u00e9t\u00e9 \u65e5\u672c \ud83d\ude00 " + "x".repeat(i % 37);
     }
 
+    /** Without .loop(...), children are served by the shared default loop. */
+    @Test
+    @Timeout(20)
+    void sharedDefaultLoopServesChildren() throws Exception {
+        try (ChildProcess a = ChildProcess.builder("cat").start();
+             ChildProcess b = ChildProcess.builder("cat").start()) {
+            assertTrue(a.loop() == EventLoop.shared() && b.loop() == a.loop());
+            assertEquals("on the shared loop", get(a.request("on the shared loop")));
+            assertEquals("b too", get(b.request("b too")));
+            get(a.stdin().shutdownOutput());
+            assertTrue(get(a.onExit()).isSuccess());
+            assertEquals("b still", get(b.request("b still")));
+        }
+    }
+
     // ---- backpressure -----------------------------------------------------------------------------
 
     /**
