@@ -114,6 +114,17 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
             if (closed) {
                 return;
             }
+            if (loop.isClosed()) {
+                // The loop is shutting down: it may already have told its keys and would then close
+                // the selector without closing this channel. Never registered, the channel is closed
+                // here, on the loop thread, where no registration can race the close.
+                LoopClosedException cause = new LoopClosedException(name + ": " + loop + " closed before the stream was registered");
+                closed = true;
+                failWrites(cause);
+                finishWithError(cause);
+                closeChannel();
+                return;
+            }
             try {
                 key = channel.register(loop.selector(), 0, this);
             } catch (java.nio.channels.ClosedChannelException | RuntimeException e) {
@@ -210,6 +221,14 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         return eofSeen;
     }
 
+    /**
+     * Bytes read from the fd that the consumer has not taken yet: what this stream holds in memory
+     * on the read side, bounded by the read limit. Loop thread only (tests and diagnostics hop there).
+     */
+    public int bufferedBytes() {
+        return pendingBytes();
+    }
+
     private int pendingBytes() {
         return pending == null ? 0 : pending.remaining();
     }
@@ -221,7 +240,10 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
     private void onReadable() {
         ByteBuffer buf = loop.readBuffer();
         boolean direct = pendingBytes() == 0 && ((listener != null && !paused) || !reads.isEmpty());
-        int room = direct ? buf.capacity() : Math.min(buf.capacity(), readLimit - pendingBytes());
+        // A running listener takes everything; pending reads take only what they asked for, and the
+        // rest of the loop's buffer would stay behind, so read no more than they take plus the limit.
+        long taken = !direct ? 0 : listener != null ? buf.capacity() : requestedBytes(buf.capacity());
+        int room = (int) Math.min(buf.capacity(), taken + readLimit - pendingBytes());
         if (room <= 0) {
             return;
         }
@@ -253,6 +275,18 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         if (!direct) {
             drain();
         }
+    }
+
+    /** What the pending reads ask for in all, counted up to {@code cap}. */
+    private long requestedBytes(int cap) {
+        long sum = 0;
+        for (PendingRead r : reads) {
+            sum += r.max;
+            if (sum >= cap) {
+                return cap;
+            }
+        }
+        return sum;
     }
 
     /** Hands {@code buf} to the listener or the pending reads; what is left stays in buf. */
@@ -675,7 +709,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
                 }
             });
         } catch (LoopClosedException e) {
-            closeChannel();
+            closeChannelOfClosedLoop();
         }
     }
 
@@ -692,6 +726,18 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         try {
             onLoop(this::closeChannel);
         } catch (LoopClosedException e) {
+            closeChannelOfClosedLoop();
+        }
+    }
+
+    /**
+     * Another thread was refused by a closing loop. Until the loop thread has ended, the loop closes
+     * the channel itself: every registered channel when it shuts down, and one whose registration task
+     * runs late in {@link #start()}. Closing it from here meanwhile could race that registration and
+     * leave a key on a closed (or reused) fd number.
+     */
+    private void closeChannelOfClosedLoop() {
+        if (loop.terminationFuture().isDone()) {
             closeChannel();
         }
     }

@@ -10,6 +10,7 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
 import io.dualpipe.core.line.Conversation;
 import io.dualpipe.core.line.LineReader;
@@ -36,7 +37,9 @@ import java.util.concurrent.locks.LockSupport;
  * watched through its pidfd (or by polling waitpid where there is none).
  *
  * <p>Exit state is written on the loop thread; {@link #signal} synchronises with the reaping so that
- * no signal is ever sent to a pid (or through a pidfd) after the child was reaped.
+ * no signal is ever sent to a pid (or through a pidfd) after the child was reaped. Once reaped, the
+ * pipes towards the child are shut down (see {@link #releaseInputs()}), so a child nobody closes
+ * leaks nothing.
  */
 public final class PosixChildProcess implements ChildProcess, IoHandler {
     private static final Logger LOG = LoggerFactory.getLogger(PosixChildProcess.class);
@@ -69,7 +72,8 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     private Runnable removeCloseHook;
     private Timeout killTimer;
 
-    private PosixChildProcess(ChildProcessBuilder b, Spawned s) {
+    /** {@code owned} records each fd of {@code s} as it is taken over, for {@link #start}'s cleanup. */
+    private PosixChildProcess(ChildProcessBuilder b, Spawned s, Owned owned) {
         this.loop = (SingleThreadEventLoop) b.loop();
         this.pid = s.pid();
         this.ownGroup = b.newProcessGroup();
@@ -78,23 +82,24 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         this.charset = b.charset();
         this.readBufferLimit = b.readBufferLimit();
         this.stdin = s.stdinFd() < 0 ? null
-                : FdStream.sink(loop, new FdChannel(s.stdinFd(), SelectionKey.OP_WRITE), label + " stdin", b.highWaterMark(), b.lowWaterMark());
+                : owned.sink(loop, s.stdinFd(), label + " stdin", b.highWaterMark(), b.lowWaterMark());
         this.stdout = s.stdoutFd() < 0 ? null
-                : FdStream.source(loop, new FdChannel(s.stdoutFd(), SelectionKey.OP_READ), label + " stdout", b.readBufferLimit());
+                : owned.source(loop, s.stdoutFd(), label + " stdout", b.readBufferLimit());
         this.stderr = s.stderrFd() < 0 ? null
-                : FdStream.source(loop, new FdChannel(s.stderrFd(), SelectionKey.OP_READ), label + " stderr", b.readBufferLimit());
+                : owned.source(loop, s.stderrFd(), label + " stderr", b.readBufferLimit());
         Map<Integer, FdStream> ex = new TreeMap<>();
         List<PipeDirection> dirs = b.extraPipes();
         for (int i = 0; i < dirs.size(); i++) {
             int childFd = 3 + i;
             int fd = s.extraFd(i);
             ex.put(childFd, dirs.get(i) == PipeDirection.FROM_CHILD
-                    ? FdStream.source(loop, new FdChannel(fd, SelectionKey.OP_READ), label + " fd " + childFd, b.readBufferLimit())
-                    : FdStream.sink(loop, new FdChannel(fd, SelectionKey.OP_WRITE), label + " fd " + childFd, b.highWaterMark(), b.lowWaterMark()));
+                    ? owned.source(loop, fd, label + " fd " + childFd, b.readBufferLimit())
+                    : owned.sink(loop, fd, label + " fd " + childFd, b.highWaterMark(), b.lowWaterMark()));
         }
         this.extras = ex;
         if (s.pidfd() >= 0) {
-            pidfd = new FdChannel(s.pidfd(), SelectionKey.OP_READ);
+            pidfd = owned.channel(s.pidfd(), SelectionKey.OP_READ);
+            owned.handedOver(pidfd); // registered, the loop closes it; refused, killAndReap does
             loop.register(pidfd, SelectionKey.OP_READ, this).whenComplete((k, e) -> {
                 if (e != null) {
                     killAndReap(e instanceof LoopClosedException ? (LoopClosedException) e
@@ -103,7 +108,12 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
             });
         } else {
             removeCloseHook = loop.onClose(this::loopClosed);
-            loop.execute(this::poll);
+            try {
+                loop.execute(this::poll);
+            } catch (LoopClosedException e) {
+                removeCloseHook.run(); // start() reaps the child; the hook must not try again
+                throw e;
+            }
         }
     }
 
@@ -114,14 +124,80 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
             throw new LoopClosedException("cannot start " + b.command().get(0) + ": " + loop + " is closed");
         }
         Spawned s = Spawner.spawn(toSpec(b));
+        Owned owned = new Owned();
         try {
-            return new PosixChildProcess(b, s);
+            return new PosixChildProcess(b, s, owned);
         } catch (RuntimeException e) {
             // The loop closed between the check and the registration: kill and reap, leave no fd behind.
-            s.closeAll();
+            owned.release(s, loop);
             ProcessControl.signal(s.pid(), -1, ProcessControl.SIGKILL);
             reapBlocking(s.pid());
             throw e;
+        }
+    }
+
+    /**
+     * Who owns each fd of a spawn while the child is being set up, so that a failure half way closes
+     * every fd exactly once. Closing by number an fd a channel owns (as {@link Spawned#closeAll()}
+     * would) can close an unrelated file that reused the number before the channel closes it again;
+     * closing from this thread a channel the loop is registering races that registration.
+     */
+    private static final class Owned {
+        private final List<FdStream> streams = new ArrayList<>();
+        private final List<FdChannel> channels = new ArrayList<>();
+        private final List<Integer> taken = new ArrayList<>();
+
+        FdChannel channel(int fd, int ops) {
+            FdChannel c = new FdChannel(fd, ops); // if this fails, the fd is still closed by number below
+            taken.add(fd);
+            channels.add(c);
+            return c;
+        }
+
+        /** {@code c} is no longer ours to close. */
+        void handedOver(FdChannel c) {
+            channels.remove(c);
+        }
+
+        FdStream source(EventLoop loop, int fd, String name, int readLimit) {
+            return started(FdStream.source(loop, channel(fd, SelectionKey.OP_READ), name, readLimit));
+        }
+
+        FdStream sink(EventLoop loop, int fd, String name, int highWater, int lowWater) {
+            return started(FdStream.sink(loop, channel(fd, SelectionKey.OP_WRITE), name, highWater, lowWater));
+        }
+
+        private FdStream started(FdStream s) {
+            // Its registration is queued on the loop: the stream owns the channel from now on.
+            handedOver(s.channel());
+            streams.add(s);
+            return s;
+        }
+
+        void release(Spawned s, EventLoop loop) {
+            if (!loop.isClosed()) {
+                // Failed for another reason than the loop closing: the streams are registered, or will
+                // be; closing them hops onto the loop.
+                streams.forEach(FdStream::close);
+            }
+            // else the closing loop closes every stream's channel itself: registered ones on shutdown,
+            // late ones when their registration task finds the loop closed.
+            for (FdChannel c : channels) {
+                try {
+                    c.close(); // never registered: closed at once, and no registration can race it
+                } catch (java.io.IOException | RuntimeException e) {
+                    LOG.debug("closing {} failed", c, e);
+                }
+            }
+            List<Integer> all = new ArrayList<>(List.of(s.stdinFd(), s.stdoutFd(), s.stderrFd(), s.pidfd()));
+            for (int i = 0; i < s.extraFdCount(); i++) {
+                all.add(s.extraFd(i));
+            }
+            for (int fd : all) {
+                if (fd >= 0 && !taken.contains(fd)) {
+                    Native.closeQuietly(fd);
+                }
+            }
         }
     }
 
@@ -315,10 +391,26 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         }
         if (status != null) {
             markReaped();
+            releaseInputs();
             exit.complete(status);
         } else if (pidfd == null && !loop.isClosed()) {
             loop.schedule(this::poll, pollNanos, TimeUnit.NANOSECONDS);
             pollNanos = Math.min(pollNanos * 2, MAX_POLL_NANOS);
+        }
+    }
+
+    /**
+     * The child is gone, so the pipes it read from are shut down after their queued bytes, as the
+     * JDK's Process does: a caller who only awaits {@link #onExit()} and never calls {@link #close()}
+     * would otherwise keep their fds and selector keys for good. Output pipes close themselves at end
+     * of stream, which may come later when a grandchild still holds them. A grandchild that inherited
+     * stdin sees end of input here.
+     */
+    private void releaseInputs() {
+        for (FdStream s : streams()) {
+            if (s.channel().validOps() == SelectionKey.OP_WRITE) {
+                s.shutdownOutput();
+            }
         }
     }
 
@@ -376,10 +468,12 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
 
     @Override
     public void close() {
+        // Kill before closing the pipes: a child that ends at end of input (cat, sort) would
+        // otherwise often exit on its own first, and close() promises a killed child.
+        signal(ProcessControl.SIGKILL);
         for (FdStream s : streams()) {
             s.close();
         }
-        signal(ProcessControl.SIGKILL);
     }
 
     private List<FdStream> streams() {
@@ -432,6 +526,19 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
 
     @Override
     public String toString() {
-        return "ChildProcess[" + label + (isAlive() ? "" : ", exited " + exit.getNow(null)) + "]";
+        if (isAlive()) {
+            return "ChildProcess[" + label + "]";
+        }
+        // getNow would throw for an exit future failed by a loop close; describe it instead.
+        String how;
+        if (!exit.isDone()) {
+            how = "reaped";
+        } else if (exit.isCompletedExceptionally()) {
+            how = "status unknown: " + exit.handle((v, e) -> e instanceof java.util.concurrent.CompletionException
+                    && e.getCause() != null ? e.getCause() : e).join();
+        } else {
+            how = "exited " + exit.join();
+        }
+        return "ChildProcess[" + label + ", " + how + "]";
     }
 }
