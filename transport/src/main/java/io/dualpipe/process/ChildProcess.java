@@ -21,8 +21,11 @@ import java.util.List;
  *
  * <p><b>Lifecycle.</b> The loop reaps the child as soon as it exits (pidfd on Linux, polling
  * {@code waitpid(pid, WNOHANG)} elsewhere), never with {@code waitpid(-1)} and never through a
- * SIGCHLD handler, so the JDK's own children keep their statuses. {@link #close()} kills a child that
- * is still running; closing the loop kills and reaps every child still on it. No zombie is left.
+ * SIGCHLD handler, so the JDK's own children keep their statuses. Once the child is reaped, its stdin
+ * and TO_CHILD pipes are shut down after their queued bytes (as the JDK's {@code Process} does), so a
+ * later write fails with a {@link io.dualpipe.core.ChannelClosedException} and a grandchild reading
+ * the same stdin sees end of input. {@link #close()} sends SIGKILL to a child that is still running,
+ * then closes its pipes; closing the loop kills and reaps every child still on it. No zombie is left.
  */
 public interface ChildProcess extends AutoCloseable {
 
