@@ -527,6 +527,9 @@ final class DefaultMessageChannel implements MessageChannel {
 
     private void protocolError(ProtocolException e) {
         LOG.warn("{}: protocol error, closing the connection: {}", name, e.getMessage());
+        // Replies to the valid frames before the corrupt one go out first, as far as the kernel takes
+        // them now; waiting longer would let a peer that broke the protocol hold the connection open.
+        outbound.flush();
         terminate(e);
     }
 
