@@ -115,6 +115,28 @@ class MessageChannelTest {
 
     @Test
     @Timeout(20)
+    void theCallerMayReuseItsArrayOnceSendReturns() throws Exception {
+        LinkedBlockingQueue<byte[]> got = new LinkedBlockingQueue<>();
+        MessageChannelBuilder b = MessageChannel.builder(Pipes.codecs()).handle(Codecs.BYTES, byte[].class, (ctx, m) -> got.add(m));
+        Pipes p = new Pipes(loop, MessageChannel.builder(Pipes.codecs()), b);
+        for (int size : new int[] {3, 2048, 2049, 100_000}) {
+            byte[] data = new byte[size];
+            java.util.Arrays.fill(data, (byte) 1);
+            p.bIn.pause(); // nothing is read until the array has been overwritten
+            LoopFuture<Void> sent = p.a.send(data);
+            java.util.Arrays.fill(data, (byte) 2);
+            p.bIn.resume();
+            await(sent);
+            byte[] received = got.poll(10, TimeUnit.SECONDS);
+            assertEquals(size, received.length);
+            for (byte x : received) {
+                assertEquals(1, x, "size " + size + ": the frame saw a change made after send returned");
+            }
+        }
+    }
+
+    @Test
+    @Timeout(20)
     void perTypeHandlersAndOneWayMessages() throws Exception {
         LinkedBlockingQueue<Object> got = new LinkedBlockingQueue<>();
         MessageChannelBuilder b = MessageChannel.builder(Pipes.codecs())

@@ -14,6 +14,7 @@ import io.dualpipe.core.codec.Codecs;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.codec.FrameDecoder;
 import io.dualpipe.core.codec.FrameListener;
+import io.dualpipe.core.codec.MessageCodec;
 import io.dualpipe.core.codec.ProtocolException;
 import io.dualpipe.core.codec.UnknownTypeException;
 import io.dualpipe.core.message.HandlerException;
@@ -58,6 +59,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
     private static final int CLOSED = 2;
+    private static final MessageCodec<byte[]> BYTES_CODEC = Codecs.bytes();
 
     private final String name;
     private final EventLoop loop;
@@ -327,7 +329,17 @@ final class DefaultMessageChannel implements MessageChannel {
         return codecs.codecFor(message.getClass()).type();
     }
 
+    /**
+     * The body for {@code message}; the channel owns it. One shortcut: the built-in bytes codec copies
+     * the array so a frame written later cannot see the caller's changes, but a body this small is
+     * copied into the frame buffer before {@code send} returns, so that copy would be a wasted one.
+     * Callers append the result before returning, which is what makes wrapping safe.
+     */
     ByteBuffer encode(int type, Object message) {
+        if (message instanceof byte[] bytes && bytes.length <= Outbound.COPY_LIMIT && type == Codecs.BYTES
+                && codecs.codec(Codecs.BYTES) == BYTES_CODEC) {
+            return ByteBuffer.wrap(bytes);
+        }
         ByteBuffer body = codecs.encode(type, message);
         if (body.remaining() > maxFrameSize) {
             throw new EncodeException(type, String.format("%s: encoded body of %d bytes > maxFrameSize %d (type 0x%02x)",

@@ -45,4 +45,23 @@ class RequestTableTest {
         assertEquals(model.size(), table.drain().size());
         assertEquals(0, table.size());
     }
+
+    @Test
+    @Timeout(20)
+    void aForgottenRequestSurvivesAMillionNewerOnes() {
+        RequestTable table = new RequestTable();
+        PendingRequest<?> old = new PendingRequest<>(null, null);
+        table.put(1, old);
+        for (int id = 2; id < 1_000_000; id++) {
+            PendingRequest<?> p = new PendingRequest<>(null, null);
+            table.put(id, p);
+            if (id > 41) { // ids 2.. slide; id 1 stays
+                assertSame(table.get(id - 40), table.remove(id - 40));
+            }
+        }
+        assertSame(old, table.get(1));
+        assertEquals(41, table.size());
+        assertSame(old, table.remove(1));
+        assertEquals(40, table.size());
+    }
 }
