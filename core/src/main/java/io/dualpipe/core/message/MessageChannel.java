@@ -27,10 +27,13 @@ import java.time.Duration;
  * {@link io.dualpipe.core.codec.EncodeException} and the channel stays usable. Frames from one thread
  * are sent in call order. A send's future completes when the frame is in the kernel.
  *
- * <p><b>Batching.</b> Frames sent on the loop thread while the channel is handling its input (replies
- * from handlers, requests chained on replies) are written together, in one system call, when the
- * chunk of input at hand is done; other loop-thread frames at the end of the loop's pass. Frames sent
- * from other threads are written at once.
+ * <p><b>Batching.</b> The channel's state belongs to its loop thread, so the per-message path takes
+ * no lock. Frames sent on the loop thread while the channel is handling its input (replies from
+ * handlers, requests chained on replies) are written together, in one system call, when the chunk of
+ * input at hand is done; other frames at the end of the loop's pass. A call from another thread
+ * encodes the message on that thread, then hands the frame to the loop, which writes it with
+ * whatever else is queued: senders on many threads share system calls too, at the price of a hop
+ * to the loop.
  *
  * <p><b>Backpressure.</b> The channel never refuses a frame for being over its high water mark
  * (64 KiB of frames the kernel has not taken, by default). Producers pace themselves with
@@ -53,12 +56,14 @@ import java.time.Duration;
  * {@link io.dualpipe.core.ChannelClosedException}. When the loop closes they fail with a
  * {@link io.dualpipe.core.LoopClosedException}. The channel owns its source and sink and closes both.
  *
- * <p><b>Threading.</b> Every method is thread-safe. Handlers, the error listener and reply futures
- * run on the loop thread (a send future may complete on the sender's thread when the kernel takes
- * the frame at once). Never block in them.
+ * <p><b>Threading.</b> Every method is thread-safe, and calls from one thread take effect in call
+ * order. Handlers, the error listener, and the completions of send and reply futures run on the loop
+ * thread (a future already failed by a refused call completes on the caller's). Never block in them.
  *
- * <p><b>Buffers.</b> The channel owns the bodies codecs return; handlers own the decoded messages;
- * the {@link MessageContext} passed to a handler is borrowed for the call.
+ * <p><b>Buffers.</b> The channel owns the bodies codecs return; a message object may be reused by
+ * the caller once {@code send}/{@code request} returns (its body is encoded, or copied, by then);
+ * handlers own the decoded messages; the {@link MessageContext} passed to a handler is borrowed for
+ * the call.
  */
 public interface MessageChannel extends AutoCloseable {
 

@@ -5,8 +5,6 @@ import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.MessageContext;
 import io.dualpipe.core.message.ReplyStateException;
 
-import java.nio.ByteBuffer;
-
 /**
  * The channel's one reusable {@link MessageContext}: re-armed for each dispatched message and
  * disarmed when its handler returns. Loop thread only.
@@ -72,10 +70,9 @@ final class Context implements MessageContext {
     @Override
     public void reply(int type, Object message) {
         check("reply");
-        // Encode before changing state: a message the codec rejects leaves the request open for replyError.
-        ByteBuffer body = channel.encode(type, message);
+        // Encoding throws before the state changes: a rejected message leaves the request open for replyError.
+        channel.replyOnLoop(type, requestId, message);
         state = ANSWERED;
-        channel.sendReply(type, requestId, body);
     }
 
     @Override

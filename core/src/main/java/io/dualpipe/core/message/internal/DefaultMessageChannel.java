@@ -11,6 +11,7 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.codec.CodecException;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.codec.Codecs;
+import io.dualpipe.core.codec.DecodeException;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.codec.FrameDecoder;
 import io.dualpipe.core.codec.FrameListener;
@@ -27,39 +28,57 @@ import io.dualpipe.core.message.RemoteException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static io.dualpipe.core.codec.Frames.FLAG_ERROR;
 import static io.dualpipe.core.codec.Frames.FLAG_REPLY;
 import static io.dualpipe.core.codec.Frames.FLAG_REQUEST;
+import static io.dualpipe.core.codec.Frames.HEADER_SIZE;
 
 /**
  * The {@link MessageChannel}: frames in through a {@link ByteSource} listener and a
  * {@link FrameDecoder} fed the loop's own read buffer, frames out through an {@link Outbound}
  * coalescing queue.
  *
- * <p><b>Locking.</b> {@code lock} guards the open/closing/closed state, the request table, the id
- * counter and the outbound queue, so that registering a request and queueing its frame is one step.
- * Futures are completed outside it. Decoding, dispatch, the reusable context and the flush
- * scheduling flags are loop-confined.
+ * <p><b>Loop confinement.</b> Everything that changes per message (the request table and id
+ * counter, the outbound queue, the decoder, the reusable context, flush scheduling) belongs to the
+ * loop thread and is touched by no other, so the per-message path takes no lock. A call from another
+ * thread encodes on that thread (codecs are thread-safe, and the caller learns of an encode error at
+ * once), then hands the frame to the loop as a task; the loop's task queue keeps each thread's calls
+ * in order. Only the open/closing/closed state, the handler table and a few counters for
+ * {@link #isWritable()} and friends are shared, through volatile fields.
  *
- * <p><b>When frames are written.</b> A frame sent from another thread is written at once on that
- * thread (as {@link ByteSink#write} does). One sent on the loop thread while this channel is
- * dispatching its input (a handler's reply, a request chained on a reply) waits until the current
- * chunk of input is done, so a burst of replies is one write; one sent on the loop from elsewhere
- * (another channel's handler, a timer) is written by a task at the end of the loop's pass. A chunk
- * that fills up is written at once whatever the thread.
+ * <p><b>When frames are written.</b> A frame sent on the loop while this channel dispatches its input
+ * (a handler's reply, a request chained on a reply) waits until the chunk of input at hand is done,
+ * so a burst of replies is one write. Any other frame, a handed-over one included, is written by a
+ * task at the end of the loop's pass, together with whatever else was queued meanwhile. A chunk that
+ * fills up is written at once.
  */
 final class DefaultMessageChannel implements MessageChannel {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
     private static final MessageErrorListener LOGGING = (ch, e) -> LOG.warn("{}", e.getMessage(), e.getCause());
+    private static final MessageCodec<byte[]> BYTES_CODEC = Codecs.bytes();
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
     private static final int CLOSED = 2;
-    private static final MessageCodec<byte[]> BYTES_CODEC = Codecs.bytes();
+    private static final VarHandle STATE;
+    private static final VarHandle PENDING;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(DefaultMessageChannel.class, "state", int.class);
+            PENDING = l.findVarHandle(DefaultMessageChannel.class, "pendingCount", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final String name;
     private final EventLoop loop;
@@ -68,19 +87,22 @@ final class DefaultMessageChannel implements MessageChannel {
     private final CodecRegistry codecs;
     private final Peer peer;
     private final int maxFrameSize;
+    private final int highWater;
     private final LoopFuture<Void> closeFuture = new LoopFuture<>();
 
-    // ---- guarded by lock ----
-    private final Object lock = new Object();
+    // ---- shared ----
+    private volatile int state = OPEN;                 // any thread advances it, by CAS
+    @SuppressWarnings("unused") // through PENDING: a mirror of requests.size() for other threads
+    private int pendingCount;
+    private final AtomicLong handedOver = new AtomicLong(); // bytes of frames other threads passed to the loop, not queued yet
+    private volatile HandlerTable handlers;
+    private volatile MessageErrorListener errorListener;
+    private final Object handlersLock = new Object();
+
+    // ---- loop thread only ----
     private final Outbound outbound;
     private final RequestTable requests = new RequestTable();
     private int nextRequestId = 1;
-    private volatile int state = OPEN; // written under lock; read without it for quick checks
-
-    private volatile HandlerTable handlers;
-    private volatile MessageErrorListener errorListener;
-
-    // ---- loop thread only ----
     private final FrameDecoder decoder;
     private final Context context = new Context(this);
     private final Inbound inbound = new Inbound();
@@ -89,6 +111,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private boolean flushAfterDispatch;
     private boolean flushScheduled;
     private boolean inputPaused;
+    private boolean terminated;
 
     private DefaultMessageChannel(ChannelSettings s, ByteSource in, ByteSink out, String name, Peer peer) {
         this.in = InvalidArgumentException.requireNonNull("in", in);
@@ -101,10 +124,11 @@ final class DefaultMessageChannel implements MessageChannel {
         this.peer = peer != null ? peer : Peer.unknown(this.name);
         this.codecs = s.codecs;
         this.maxFrameSize = s.maxFrameSize;
+        this.highWater = s.highWater;
         this.handlers = s.handlers;
         this.errorListener = s.errorListener != null ? s.errorListener : LOGGING;
         this.decoder = new FrameDecoder(s.maxFrameSize);
-        this.outbound = new Outbound(out, lock, s.lowWater, s.highWater, this::writeFailed);
+        this.outbound = new Outbound(out, loop, s.lowWater, s.highWater, this::terminate);
     }
 
     static MessageChannel open(ChannelSettings s, ByteSource in, ByteSink out, String name, Peer peer) {
@@ -139,7 +163,7 @@ final class DefaultMessageChannel implements MessageChannel {
 
     @Override
     public <T> MessageChannel handle(int type, Class<T> messageClass, MessageHandler<? super T> handler) {
-        synchronized (lock) {
+        synchronized (handlersLock) {
             handlers = handlers.with(codecs, type, messageClass, handler);
         }
         return this;
@@ -147,7 +171,7 @@ final class DefaultMessageChannel implements MessageChannel {
 
     @Override
     public MessageChannel handleAny(MessageHandler<Object> handler) {
-        synchronized (lock) {
+        synchronized (handlersLock) {
             handlers = handlers.withAny(handler);
         }
         return this;
@@ -160,7 +184,7 @@ final class DefaultMessageChannel implements MessageChannel {
     }
 
     // =========================================================================================
-    // Sending
+    // Sending (any thread; the queue itself on the loop)
     // =========================================================================================
 
     @Override
@@ -177,14 +201,24 @@ final class DefaultMessageChannel implements MessageChannel {
     @Override
     public LoopFuture<Void> send(int type, Object message) {
         LoopFuture<Void> f = new LoopFuture<>();
-        ByteBuffer body;
-        try {
-            body = encode(type, message);
-        } catch (RuntimeException e) {
-            f.completeExceptionally(e);
-            return f;
+        boolean onLoop = loop.inEventLoop();
+        byte[] borrowed = onLoop ? borrowable(type, message) : null;
+        ByteBuffer body = null;
+        if (borrowed == null) {
+            try {
+                body = encode(type, message);
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+                return f;
+            }
         }
-        sendFrame(type, 0, 0, body, f);
+        if (state != OPEN) {
+            f.completeExceptionally(refusal()); // replies may still go out while closing; new messages not
+        } else if (borrowed != null) {
+            queueFrame(type, 0, 0, null, borrowed, f);
+        } else {
+            sendFrame(type, 0, 0, body, f, onLoop);
+        }
         return f;
     }
 
@@ -216,94 +250,134 @@ final class DefaultMessageChannel implements MessageChannel {
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
-        Class<R> wanted = replyClass == Object.class ? null : (Class<R>) boxed(replyClass);
-        PendingRequest<R> p = new PendingRequest<>(this, wanted);
-        ByteBuffer body;
-        try {
-            body = encode(type, message);
-        } catch (RuntimeException e) {
-            p.completeExceptionally(e);
-            return p;
-        }
-        Throwable refused;
-        boolean flushNow;
-        synchronized (lock) {
-            refused = refusal();
-            if (refused == null) {
-                p.id = nextRequestId();
-                requests.put(p.id, p);
-                refused = outbound.append(type, FLAG_REQUEST, p.id, body, null);
-                if (refused != null) {
-                    requests.remove(p.id);
-                }
+        PendingRequest<R> p = new PendingRequest<>(this, replyClass == Object.class ? null : (Class<R>) boxed(replyClass));
+        boolean onLoop = loop.inEventLoop();
+        byte[] borrowed = onLoop ? borrowable(type, message) : null;
+        ByteBuffer body = null;
+        if (borrowed == null) {
+            try {
+                body = encode(type, message);
+            } catch (RuntimeException e) {
+                p.completeExceptionally(e);
+                return p;
             }
-            flushNow = outbound.hasSealed();
         }
-        if (refused != null) {
-            p.completeExceptionally(refused);
-            return p;
+        if (state != OPEN) {
+            p.completeExceptionally(refusal());
+        } else if (onLoop) {
+            startRequest(p, type, body, borrowed, timeout);
+        } else {
+            ByteBuffer owned = body;
+            handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout), p);
         }
-        if (timeout != null) {
-            p.startTimer(loop, timeout);
-        }
-        afterAppend(flushNow);
         return p;
     }
 
-    /** Next id: non-zero, and not one still waiting for its reply after the counter wrapped. Under lock. */
-    private int nextRequestId() {
+    /** Loop: gives the request its id, tracks it, queues its frame (body, or a borrowed small array). */
+    private <R> void startRequest(PendingRequest<R> p, int type, ByteBuffer body, byte[] borrowed, Duration timeout) {
+        if (terminated) {
+            p.completeExceptionally(refusal());
+            return;
+        }
+        if (p.isDone()) {
+            return; // cancelled on its way to the loop
+        }
         int id;
         do {
             id = nextRequestId++;
         } while (id == 0 || requests.contains(id));
-        return id;
-    }
-
-    /** Queues a frame; failures (closed channel) go to {@code f} when there is one. Any thread. */
-    void sendFrame(int type, int flags, int requestId, ByteBuffer body, LoopFuture<Void> f) {
-        Throwable refused;
-        boolean flushNow;
-        synchronized (lock) {
-            refused = refusal();
-            if (refused == null) {
-                refused = outbound.append(type, flags, requestId, body, f);
-            }
-            flushNow = outbound.hasSealed();
-        }
+        p.id = id;
+        Throwable refused = borrowed != null ? outbound.appendArray(type, FLAG_REQUEST, id, borrowed, null)
+                : outbound.append(type, FLAG_REQUEST, id, body, null);
         if (refused != null) {
-            if (f != null) {
-                f.completeExceptionally(refused);
-            } else {
-                LOG.debug("{}: frame type 0x{} dropped: {}", name, Integer.toHexString(type), refused.getMessage());
-            }
+            p.completeExceptionally(refused);
             return;
         }
-        afterAppend(flushNow);
+        requests.put(id, p);
+        PENDING.setRelease(this, requests.size());
+        if (timeout != null) {
+            p.startTimer(loop, timeout);
+        }
+        afterAppend();
     }
 
-    void sendReply(int type, int requestId, ByteBuffer body) {
-        sendFrame(type, FLAG_REPLY, requestId, body, null);
+    /** Queues a frame; a refusal (closed channel) goes to {@code f} when there is one. Any thread. */
+    void sendFrame(int type, int flags, int requestId, ByteBuffer body, LoopFuture<Void> f, boolean onLoop) {
+        if (state == CLOSED) {
+            refuse(f, type, refusal());
+        } else if (onLoop) {
+            queueFrame(type, flags, requestId, body, null, f);
+        } else {
+            handOver(HEADER_SIZE + body.remaining(), () -> queueFrame(type, flags, requestId, body, null, f), f);
+        }
+    }
+
+    /** Loop: queues a frame whose body is {@code body}, or a borrowed small array. */
+    private void queueFrame(int type, int flags, int requestId, ByteBuffer body, byte[] borrowed, LoopFuture<Void> f) {
+        Throwable refused = terminated ? refusal()
+                : borrowed != null ? outbound.appendArray(type, flags, requestId, borrowed, f)
+                : outbound.append(type, flags, requestId, body, f);
+        if (refused != null) {
+            refuse(f, type, refused);
+            return;
+        }
+        afterAppend();
+    }
+
+    /** Another thread's frame, passed to the loop; its bytes count against writability meanwhile. */
+    private void handOver(int bytes, Runnable onLoop, java.util.concurrent.CompletableFuture<?> f) {
+        handedOver.addAndGet(bytes);
+        try {
+            loop.execute(() -> {
+                handedOver.addAndGet(-bytes);
+                onLoop.run();
+            });
+        } catch (LoopClosedException e) {
+            handedOver.addAndGet(-bytes);
+            if (f != null) {
+                f.completeExceptionally(e);
+            }
+        }
+    }
+
+    private void refuse(LoopFuture<Void> f, int type, Throwable why) {
+        if (f != null) {
+            f.completeExceptionally(why);
+        } else {
+            LOG.debug("{}: frame type 0x{} dropped: {}", name, Integer.toHexString(type), why.getMessage());
+        }
+    }
+
+    /**
+     * Loop (the context): encodes and queues a reply. An encode failure is thrown before anything is
+     * queued, so the request is still open for an error reply.
+     */
+    void replyOnLoop(int type, int requestId, Object message) {
+        byte[] borrowed = borrowable(type, message);
+        ByteBuffer body = borrowed == null ? encode(type, message) : null;
+        if (state == CLOSED) {
+            refuse(null, type, refusal());
+        } else {
+            queueFrame(type, FLAG_REPLY, requestId, body, borrowed, null);
+        }
     }
 
     void sendErrorReply(int requestId, String text) {
-        sendFrame(Codecs.UTF8, FLAG_REPLY | FLAG_ERROR, requestId, errorBody(text), null);
+        sendFrame(Codecs.UTF8, FLAG_REPLY | FLAG_ERROR, requestId, errorBody(text), null, loop.inEventLoop());
     }
 
     static ByteBuffer errorBody(String text) {
         return ByteBuffer.wrap(String.valueOf(text).getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Under lock: why a new frame cannot be queued, or null. */
-    private Throwable refusal() {
-        if (state == OPEN) {
-            return null;
-        }
+    private ChannelClosedException refusal() {
         return new ChannelClosedException(name + ": " + (state == CLOSING ? "closing" : "closed") + ", no more frames are sent");
     }
 
-    private void afterAppend(boolean flushNow) {
-        if (flushNow || !loop.inEventLoop()) {
-            outbound.flush();
+    /** Loop: when the frame just queued gets written. */
+    private void afterAppend() {
+        if (outbound.hasSealed()) {
+            outbound.flush(); // a chunk filled up
         } else if (dispatching) {
             flushAfterDispatch = true;
         } else if (!flushScheduled) {
@@ -330,16 +404,18 @@ final class DefaultMessageChannel implements MessageChannel {
     }
 
     /**
-     * The body for {@code message}; the channel owns it. One shortcut: the built-in bytes codec copies
-     * the array so a frame written later cannot see the caller's changes, but a body this small is
-     * copied into the frame buffer before {@code send} returns, so that copy would be a wasted one.
-     * Callers append the result before returning, which is what makes wrapping safe.
+     * Loop only: the caller's array itself when it can be the body as it is. The built-in bytes codec
+     * copies the array so that a frame written later cannot see the caller's changes; a body this
+     * small, queued on the loop, is copied into the frame buffer before the send returns, so that copy
+     * (and a wrapper) would be wasted.
      */
+    private byte[] borrowable(int type, Object message) {
+        return type == Codecs.BYTES && message instanceof byte[] bytes && bytes.length <= Outbound.COPY_LIMIT
+                && codecs.codec(Codecs.BYTES) == BYTES_CODEC ? bytes : null;
+    }
+
+    /** The body for {@code message}, owned by the channel from now on. */
     ByteBuffer encode(int type, Object message) {
-        if (message instanceof byte[] bytes && bytes.length <= Outbound.COPY_LIMIT && type == Codecs.BYTES
-                && codecs.codec(Codecs.BYTES) == BYTES_CODEC) {
-            return ByteBuffer.wrap(bytes);
-        }
         ByteBuffer body = codecs.encode(type, message);
         if (body.remaining() > maxFrameSize) {
             throw new EncodeException(type, String.format("%s: encoded body of %d bytes > maxFrameSize %d (type 0x%02x)",
@@ -363,24 +439,41 @@ final class DefaultMessageChannel implements MessageChannel {
 
     @Override
     public boolean isWritable() {
-        return outbound.isWritable();
+        return state == OPEN && outbound.isWritable() && handedOver.get() <= highWater;
     }
 
     @Override
     public LoopFuture<Void> whenWritable() {
-        return outbound.whenWritable();
+        if (loop.inEventLoop()) {
+            return outbound.whenWritable();
+        }
+        if (isWritable()) {
+            return LoopFuture.completed(null);
+        }
+        LoopFuture<Void> f = new LoopFuture<>();
+        try {
+            // Queued behind this thread's handed-over frames, so they are counted when it runs.
+            loop.execute(() -> outbound.whenWritable().whenComplete((v, e) -> {
+                if (e != null) {
+                    f.completeExceptionally(e);
+                } else {
+                    f.complete(null);
+                }
+            }));
+        } catch (LoopClosedException e) {
+            f.completeExceptionally(e);
+        }
+        return f;
     }
 
     @Override
     public long queuedBytes() {
-        return outbound.queuedBytes();
+        return outbound.queuedBytes() + handedOver.get();
     }
 
     @Override
     public int pendingRequests() {
-        synchronized (lock) {
-            return requests.size();
-        }
+        return (int) PENDING.getAcquire(this);
     }
 
     // =========================================================================================
@@ -390,7 +483,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private final class Inbound implements ByteSource.Listener, FrameListener {
         @Override
         public void onData(ByteBuffer chunk) {
-            if (state == CLOSED) {
+            if (terminated) {
                 return;
             }
             dispatching = true;
@@ -406,7 +499,7 @@ final class DefaultMessageChannel implements MessageChannel {
                 flushAfterDispatch = false;
                 outbound.flush();
             }
-            if (!inputPaused && state != CLOSED && !outbound.isWritable()) {
+            if (!inputPaused && !terminated && !outbound.isWritable()) {
                 pauseInput();
             }
         }
@@ -429,7 +522,7 @@ final class DefaultMessageChannel implements MessageChannel {
 
         @Override
         public void onFrame(int type, int flags, int requestId, ByteBuffer body) {
-            if (state == CLOSED) {
+            if (terminated) {
                 return; // a handler closed the channel; the rest of the chunk is moot
             }
             // Reserved combinations (ERROR without REPLY, REQUEST with REPLY) are read by their REPLY bit:
@@ -448,15 +541,13 @@ final class DefaultMessageChannel implements MessageChannel {
     }
 
     private void onReply(int type, int flags, int requestId, ByteBuffer body) {
-        PendingRequest<?> p;
-        synchronized (lock) {
-            p = requests.remove(requestId);
-        }
+        PendingRequest<?> p = requests.remove(requestId);
         if (p == null) {
             LOG.debug("{}: reply to request {}, which is not outstanding (timed out, cancelled or never sent), dropped",
                     name, Integer.toUnsignedLong(requestId));
             return;
         }
+        PENDING.setRelease(this, requests.size());
         if ((flags & FLAG_ERROR) != 0) {
             p.fail(new RemoteException(name, Integer.toUnsignedLong(requestId), StandardCharsets.UTF_8.decode(body).toString()));
             return;
@@ -485,16 +576,15 @@ final class DefaultMessageChannel implements MessageChannel {
             return;
         }
         if (entry.requiredClass() != null && !entry.requiredClass().isInstance(message)) {
-            undeliverable(new io.dualpipe.core.codec.DecodeException(type, String.format(
+            undeliverable(new DecodeException(type, String.format(
                     "%s: message type 0x%02x decoded to %s, but its handler takes %s", name, type,
                     message == null ? "null" : message.getClass().getName(), entry.requiredClass().getName())), request, requestId);
             return;
         }
-        MessageHandler<Object> handler = entry.handler();
         Context ctx = context;
         ctx.begin(type, request, requestId);
         try {
-            handler.onMessage(ctx, message);
+            entry.handler().onMessage(ctx, message);
             if (ctx.unanswered()) {
                 sendErrorReply(requestId, String.format("handler for type 0x%02x returned without replying", type));
                 LOG.debug("{}: handler for type 0x{} returned without answering request {}; sent an error reply",
@@ -547,10 +637,8 @@ final class DefaultMessageChannel implements MessageChannel {
 
     /** The peer will send nothing more: its replies cannot come, but ours still go out before we close. */
     private void inputEnded() {
-        List<PendingRequest<?>> orphans;
-        synchronized (lock) {
-            orphans = requests.drain();
-        }
+        List<PendingRequest<?>> orphans = requests.drain();
+        PENDING.setRelease(this, 0);
         if (!orphans.isEmpty()) {
             ChannelClosedException e = new ChannelClosedException(name + ": the peer closed its end with "
                     + orphans.size() + " request(s) unanswered");
@@ -565,21 +653,11 @@ final class DefaultMessageChannel implements MessageChannel {
     private void pauseInput() {
         inputPaused = true;
         in.pause();
+        // Completes on the loop: write completions are handled there.
         outbound.whenWritable().whenComplete((v, e) -> {
-            Runnable resume = () -> {
-                inputPaused = false;
-                if (state != CLOSED) {
-                    in.resume();
-                }
-            };
-            if (loop.inEventLoop()) {
-                resume.run();
-            } else {
-                try {
-                    loop.execute(resume);
-                } catch (LoopClosedException ignored) {
-                    // the channel is being closed with the loop
-                }
+            inputPaused = false;
+            if (!terminated) {
+                in.resume();
             }
         });
     }
@@ -600,48 +678,61 @@ final class DefaultMessageChannel implements MessageChannel {
 
     @Override
     public LoopFuture<Void> closeGracefully() {
-        synchronized (lock) {
-            if (state != OPEN) {
-                return closeFuture;
-            }
-            state = CLOSING;
+        if (!STATE.compareAndSet(this, OPEN, CLOSING)) {
+            return closeFuture;
         }
-        outbound.flush();
-        outbound.whenDrained().whenComplete((v, e) -> terminate(e));
+        onLoop(() -> {
+            outbound.flush();
+            outbound.whenDrained().whenComplete((v, e) -> terminate(e));
+        });
         return closeFuture;
     }
 
     @Override
     public void close() {
-        terminate(null);
+        state = CLOSED; // refuse new frames at once, from any thread
+        onLoop(() -> terminate(null));
     }
 
-    private void writeFailed(Throwable cause) {
-        terminate(cause);
-    }
-
-    /** Forgets a request that timed out or was cancelled, if it is still the one under its id. */
-    void forget(PendingRequest<?> p) {
-        synchronized (lock) {
-            if (requests.get(p.id) == p) {
-                requests.remove(p.id);
+    /** Runs {@code r} on the loop; once the loop is closing, its shutdown fails the channel instead. */
+    private void onLoop(Runnable r) {
+        if (loop.inEventLoop()) {
+            r.run();
+            return;
+        }
+        try {
+            loop.execute(r);
+        } catch (LoopClosedException e) {
+            // The loop tells the source it closed; the source tells us (onError), and we terminate there.
+            in.close();
+            if (out != in) {
+                out.close();
             }
         }
+    }
+
+    /** Forgets a request that timed out or was cancelled, if it is still the one under its id. Any thread. */
+    void forget(PendingRequest<?> p) {
+        onLoop(() -> {
+            if (p.id != 0 && requests.get(p.id) == p) {
+                requests.remove(p.id);
+                PENDING.setRelease(this, requests.size());
+            }
+        });
     }
 
     /**
-     * Closes now. {@code cause} null means an orderly close; otherwise it is why the channel broke,
-     * and fails {@link #closeFuture()}.
+     * Loop: closes now. {@code cause} null means an orderly close; otherwise it is why the channel
+     * broke, and fails {@link #closeFuture()}.
      */
     private void terminate(Throwable cause) {
-        List<PendingRequest<?>> orphans;
-        synchronized (lock) {
-            if (state == CLOSED) {
-                return;
-            }
-            state = CLOSED;
-            orphans = requests.drain();
+        if (terminated) {
+            return;
         }
+        terminated = true;
+        state = CLOSED;
+        List<PendingRequest<?>> orphans = requests.drain();
+        PENDING.setRelease(this, 0);
         RuntimeException failure = cause instanceof LoopClosedException l ? l
                 : new ChannelClosedException(name + (cause == null ? ": closed" : ": closed by " + cause), cause);
         outbound.fail(failure);

@@ -62,7 +62,7 @@ final class Deferred implements DeferredReply {
             return alreadyAnswered();
         }
         LoopFuture<Void> f = new LoopFuture<>();
-        channel.sendFrame(type, flags, requestId, body, f);
+        channel.sendFrame(type, flags, requestId, body, f, channel.loop().inEventLoop());
         return f;
     }
 

@@ -1,8 +1,12 @@
 package io.dualpipe.core.message.internal;
 
 import io.dualpipe.core.ByteSink;
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,83 +23,119 @@ import static io.dualpipe.core.codec.Frames.HEADER_SIZE;
  *
  * <p>Small frames (header and body) are copied into a direct "chunk" buffer; a body over
  * {@link #COPY_LIMIT} is not copied but queued as its own segment after its header. {@link #flush()}
- * hands the chunk to the sink in one write. Writes reach the sink strictly in append order: only one
- * thread flushes at a time, and a thread that finds a flush in progress leaves its frames to that
- * flusher, which keeps going until nothing is left. Two chunks alternate, so the steady state
- * allocates nothing: the one being written is recycled as soon as the sink has it (at once, when the
- * kernel takes it all).
+ * hands the chunk to the sink in one write. Two chunks alternate, so the steady state allocates
+ * nothing: the one being written is recycled as soon as the sink has it (at once, when the kernel
+ * takes it all).
  *
  * <p>{@link #queuedBytes()} counts accepted bytes whose sink write has not completed: the frames here
  * plus whatever the sink still queues for the kernel. Writability follows it with the channel's
  * water marks.
  *
- * <p><b>Threading.</b> {@code append} and {@code hasSealed} are called with the channel's lock held;
- * every other method takes the lock itself and must be called without it. Futures are completed
- * outside the lock.
+ * <p><b>Threading.</b> Loop-confined: every method but {@link #isWritable()} and
+ * {@link #queuedBytes()} is called on the loop thread, so nothing here locks. Those two read
+ * fields published for other threads. Sink completions that arrive on another thread (a sink closed
+ * from elsewhere) are handed back to the loop.
  */
 final class Outbound {
-    /** Size of a chunk: room for a burst of ~100 small frames; a fuller burst seals it and starts another. */
+    /** Size of a chunk: room for a burst of ~250 small frames; a fuller burst seals it and starts another. */
     static final int CHUNK_SIZE = 16 * 1024;
     /** Bodies up to this size are copied into the chunk; larger ones are written from their own buffer. */
     static final int COPY_LIMIT = 2 * 1024;
+    private static final VarHandle QUEUED;
+
+    static {
+        try {
+            QUEUED = MethodHandles.lookup().findVarHandle(Outbound.class, "queued", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final ByteSink sink;
-    private final Object lock;
+    private final EventLoop loop;
     private final int lowWater;
     private final int highWater;
     private final Consumer<Throwable> onWriteFailure;
 
-    // ---- guarded by lock ----
     private ByteBuffer chunk;                   // being filled; null until needed
     private ByteBuffer spare;                   // a recycled chunk
     private FutureList chunkFutures = new FutureList();
+    private FutureList flushFutures = new FutureList(); // the futures of the chunk being written; swapped with chunkFutures
     private ArrayDeque<Segment> sealed;         // full chunks and large bodies, in order, before `chunk`
+    @SuppressWarnings("unused") // through QUEUED: written on the loop, read anywhere
     private long queued;
     private boolean flushing;
-    private FutureList flushFutures = new FutureList(); // the futures of the chunk the flusher is writing
-    private boolean writable = true;
+    private volatile boolean writable = true;   // written only when it changes
+    private volatile Throwable failure;
     private List<LoopFuture<Void>> writableWaiters;
     private List<LoopFuture<Void>> drainWaiters;
-    private Throwable failure;
 
-    Outbound(ByteSink sink, Object lock, int lowWater, int highWater, Consumer<Throwable> onWriteFailure) {
+    Outbound(ByteSink sink, EventLoop loop, int lowWater, int highWater, Consumer<Throwable> onWriteFailure) {
         this.sink = sink;
-        this.lock = lock;
+        this.loop = loop;
         this.lowWater = lowWater;
         this.highWater = highWater;
         this.onWriteFailure = onWriteFailure;
     }
 
     /**
-     * Queues one frame; {@code body} is ours from now on. Caller holds the lock.
+     * Queues one frame; {@code body} is ours from now on, or (a borrowed small array) copied before
+     * this returns.
      *
-     * @return null, or the failure that stops this outbound queue (the caller fails {@code future})
+     * @return null, or the failure that stopped this queue (the caller fails the frame's future)
      */
     Throwable append(int type, int flags, int requestId, ByteBuffer body, LoopFuture<Void> future) {
-        if (failure != null) {
-            return failure;
+        Throwable f = failure;
+        if (f != null) {
+            return f;
         }
         int length = body.remaining();
         if (length <= COPY_LIMIT) {
             ByteBuffer b = room(HEADER_SIZE + length);
             putHeader(b, type, flags, requestId, length);
             b.put(body);
-            if (future != null) {
-                chunkFutures.add(future);
-            }
-        } else {
-            putHeader(room(HEADER_SIZE), type, flags, requestId, length);
-            seal();
-            sealed().add(new Segment(body, future == null ? null : List.of(future), false));
+            queuedSmall(length, future);
+            return null;
         }
-        queued += HEADER_SIZE + length;
-        if (writable && queued > highWater) {
-            writable = false;
-        }
+        putHeader(room(HEADER_SIZE), type, flags, requestId, length);
+        seal();
+        sealed().add(new Segment(body, future == null ? null : List.of(future), false));
+        account(HEADER_SIZE + length);
         return null;
     }
 
-    /** True when full chunks or large bodies wait: the caller should flush now rather than at the end of the pass. */
+    /**
+     * Queues a frame whose body is a caller's array of at most {@link #COPY_LIMIT} bytes, copied
+     * before this returns (so the caller keeps its array, and no wrapper is allocated).
+     */
+    Throwable appendArray(int type, int flags, int requestId, byte[] body, LoopFuture<Void> future) {
+        Throwable f = failure;
+        if (f != null) {
+            return f;
+        }
+        ByteBuffer b = room(HEADER_SIZE + body.length);
+        putHeader(b, type, flags, requestId, body.length);
+        b.put(body);
+        queuedSmall(body.length, future);
+        return null;
+    }
+
+    private void queuedSmall(int length, LoopFuture<Void> future) {
+        if (future != null) {
+            chunkFutures.add(future);
+        }
+        account(HEADER_SIZE + length);
+    }
+
+    private void account(int bytes) {
+        long q = (long) QUEUED.get(this) + bytes;
+        QUEUED.setRelease(this, q);
+        if (q > highWater && writable) {
+            writable = false;
+        }
+    }
+
+    /** True when full chunks or large bodies wait: flush now rather than at the end of the pass. */
     boolean hasSealed() {
         return sealed != null && !sealed.isEmpty();
     }
@@ -114,16 +154,12 @@ final class Outbound {
         if (chunk != null && chunk.remaining() >= bytes) {
             return chunk;
         }
-        if (chunk != null && chunk.position() > 0) {
-            seal();
-        }
-        if (chunk == null) {
-            if (spare != null) {
-                chunk = spare;
-                spare = null;
-            } else {
-                chunk = ByteBuffer.allocateDirect(CHUNK_SIZE);
-            }
+        seal();
+        if (spare != null) {
+            chunk = spare;
+            spare = null;
+        } else {
+            chunk = ByteBuffer.allocateDirect(CHUNK_SIZE);
         }
         return chunk;
     }
@@ -145,30 +181,33 @@ final class Outbound {
     }
 
     /**
-     * Writes everything queued to the sink, in order. Callable from any thread; a caller that finds
-     * another thread flushing returns at once, leaving its frames to that thread.
+     * Writes everything queued to the sink, in order. A flush started while one is running (a send
+     * future's callback sending more) leaves its frames to the running one, which goes on until
+     * nothing is left.
      */
     void flush() {
-        while (true) {
-            ByteBuffer data;
-            boolean isChunk;
-            List<LoopFuture<Void>> segmentFutures = null;
-            FutureList batch = null;
-            synchronized (lock) {
-                if (flushing || failure != null) {
-                    return;
-                }
+        if (flushing) {
+            return;
+        }
+        flushing = true;
+        try {
+            while (failure == null) {
+                ByteBuffer data;
+                boolean isChunk;
+                List<LoopFuture<Void>> futures = null;
+                FutureList batch = null;
                 Segment s = sealed == null ? null : sealed.pollFirst();
                 if (s != null) {
                     data = s.data;
                     isChunk = s.chunk;
-                    segmentFutures = s.futures;
+                    futures = s.futures;
                 } else if (chunk != null && chunk.position() > 0) {
                     data = chunk.flip();
                     isChunk = true;
                     chunk = spare;
                     spare = null;
                     if (!chunkFutures.isEmpty()) {
+                        // Frames sent by the completion callbacks below go to the other list.
                         batch = chunkFutures;
                         chunkFutures = flushFutures;
                         flushFutures = batch;
@@ -176,152 +215,148 @@ final class Outbound {
                 } else {
                     return;
                 }
-                flushing = true;
+                int size = data.remaining();
+                LoopFuture<Void> w;
+                try {
+                    w = sink.write(data);
+                } catch (RuntimeException e) {
+                    w = LoopFuture.failed(e);
+                }
+                if (w.isDone()) {
+                    // The common case: the kernel took it all; nothing to wait for, nothing allocated.
+                    Throwable error = causeOf(w);
+                    if (batch != null) {
+                        batch.completeAll(error);
+                    }
+                    written(data, size, isChunk, futures, error);
+                } else {
+                    List<LoopFuture<Void>> pending = batch != null ? batch.drain() : futures;
+                    ByteBuffer d = data;
+                    boolean c = isChunk;
+                    w.whenComplete((v, e) -> onLoop(() -> written(d, size, c, pending, e == null ? null : unwrap(e))));
+                }
             }
-            int size = data.remaining();
-            LoopFuture<Void> w;
-            try {
-                w = sink.write(data);
-            } catch (RuntimeException e) {
-                w = LoopFuture.failed(e);
-            }
-            if (w.isDone()) {
-                // The common case: the kernel took it all, nothing to wait for, nothing allocated.
-                written(data, size, isChunk, segmentFutures, batch, causeOf(w));
-            } else {
-                List<LoopFuture<Void>> futures = segmentFutures != null ? segmentFutures : batch != null ? batch.drain() : null;
-                ByteBuffer d = data;
-                boolean c = isChunk;
-                w.whenComplete((v, e) -> written(d, size, c, futures, null, e == null ? null : unwrap(e)));
-            }
-            synchronized (lock) {
-                flushing = false;
-            }
+        } finally {
+            flushing = false;
         }
     }
 
-    private void written(ByteBuffer data, int size, boolean isChunk, List<LoopFuture<Void>> futures, FutureList batch, Throwable error) {
+    private void onLoop(Runnable r) {
+        if (loop.inEventLoop()) {
+            r.run();
+            return;
+        }
+        try {
+            loop.execute(r);
+        } catch (LoopClosedException ignored) {
+            // the loop's shutdown fails the channel and everything queued
+        }
+    }
+
+    private void written(ByteBuffer data, int size, boolean isChunk, List<LoopFuture<Void>> futures, Throwable error) {
+        completeAll(futures, error);
         if (error != null) {
-            completeAll(futures, error);
-            if (batch != null) {
-                batch.completeAll(error);
-            }
             onWriteFailure.accept(error);
             return;
         }
-        completeAll(futures, null);
-        if (batch != null) {
-            batch.completeAll(null);
+        if (failure != null) {
+            return;
         }
-        List<LoopFuture<Void>> waiters = null;
-        List<LoopFuture<Void>> drained = null;
-        synchronized (lock) {
-            if (failure != null) {
-                return;
-            }
-            queued -= size;
-            if (isChunk && data.capacity() == CHUNK_SIZE) {
-                data.clear();
-                if (chunk == null) {
-                    chunk = data;
-                } else if (spare == null) {
-                    spare = data;
-                }
-            }
-            if (!writable && queued <= lowWater) {
-                writable = true;
-                waiters = writableWaiters;
-                writableWaiters = null;
-            }
-            if (queued == 0 && drainWaiters != null) {
-                drained = drainWaiters;
-                drainWaiters = null;
+        long q = (long) QUEUED.get(this) - size;
+        QUEUED.setRelease(this, q);
+        if (isChunk && data.capacity() == CHUNK_SIZE) {
+            data.clear();
+            if (chunk == null) {
+                chunk = data;
+            } else if (spare == null) {
+                spare = data;
             }
         }
-        completeAll(waiters, null);
-        completeAll(drained, null);
+        if (!writable && q <= lowWater) {
+            writable = true;
+            List<LoopFuture<Void>> waiters = writableWaiters;
+            writableWaiters = null;
+            completeAll(waiters, null);
+        }
+        if (q == 0 && drainWaiters != null) {
+            List<LoopFuture<Void>> drained = drainWaiters;
+            drainWaiters = null;
+            completeAll(drained, null);
+        }
     }
 
     /** Fails every queued frame and waiter with {@code cause}; later appends are refused with it. */
     void fail(Throwable cause) {
-        List<LoopFuture<Void>> failed = new ArrayList<>();
-        synchronized (lock) {
-            if (failure != null) {
-                return;
-            }
-            failure = cause;
-            chunkFutures.drainInto(failed);
-            if (sealed != null) {
-                for (Segment s : sealed) {
-                    if (s.futures != null) {
-                        failed.addAll(s.futures);
-                    }
-                }
-                sealed.clear();
-            }
-            if (writableWaiters != null) {
-                failed.addAll(writableWaiters);
-                writableWaiters = null;
-            }
-            if (drainWaiters != null) {
-                failed.addAll(drainWaiters);
-                drainWaiters = null;
-            }
-            chunk = null;
-            spare = null;
-            queued = 0;
+        if (failure != null) {
+            return;
         }
+        failure = cause;
+        List<LoopFuture<Void>> failed = new ArrayList<>();
+        chunkFutures.drainInto(failed);
+        if (sealed != null) {
+            for (Segment s : sealed) {
+                if (s.futures != null) {
+                    failed.addAll(s.futures);
+                }
+            }
+            sealed.clear();
+        }
+        if (writableWaiters != null) {
+            failed.addAll(writableWaiters);
+            writableWaiters = null;
+        }
+        if (drainWaiters != null) {
+            failed.addAll(drainWaiters);
+            drainWaiters = null;
+        }
+        chunk = null;
+        spare = null;
+        QUEUED.setRelease(this, 0L);
         completeAll(failed, cause);
     }
 
+    /** Any thread. */
     boolean isWritable() {
-        synchronized (lock) {
-            return writable && failure == null;
-        }
+        return writable && failure == null;
     }
 
+    /** Any thread. */
     long queuedBytes() {
-        synchronized (lock) {
-            return queued;
-        }
+        return (long) QUEUED.getAcquire(this);
     }
 
     /** Completes when the queue is at or below the low water mark. */
     LoopFuture<Void> whenWritable() {
-        LoopFuture<Void> f = new LoopFuture<>();
-        synchronized (lock) {
-            if (failure != null) {
-                return LoopFuture.failed(failure);
-            }
-            if (!writable) {
-                if (writableWaiters == null) {
-                    writableWaiters = new ArrayList<>();
-                }
-                writableWaiters.add(f);
-                return f;
-            }
+        Throwable f = failure;
+        if (f != null) {
+            return LoopFuture.failed(f);
         }
-        f.complete(null);
-        return f;
+        if (writable) {
+            return LoopFuture.completed(null);
+        }
+        LoopFuture<Void> waiter = new LoopFuture<>();
+        if (writableWaiters == null) {
+            writableWaiters = new ArrayList<>();
+        }
+        writableWaiters.add(waiter);
+        return waiter;
     }
 
     /** Completes when every accepted frame has been taken by the kernel. */
     LoopFuture<Void> whenDrained() {
-        LoopFuture<Void> f = new LoopFuture<>();
-        synchronized (lock) {
-            if (failure != null) {
-                return LoopFuture.failed(failure);
-            }
-            if (queued > 0) {
-                if (drainWaiters == null) {
-                    drainWaiters = new ArrayList<>();
-                }
-                drainWaiters.add(f);
-                return f;
-            }
+        Throwable f = failure;
+        if (f != null) {
+            return LoopFuture.failed(f);
         }
-        f.complete(null);
-        return f;
+        if ((long) QUEUED.get(this) == 0) {
+            return LoopFuture.completed(null);
+        }
+        LoopFuture<Void> waiter = new LoopFuture<>();
+        if (drainWaiters == null) {
+            drainWaiters = new ArrayList<>();
+        }
+        drainWaiters.add(waiter);
+        return waiter;
     }
 
     private static Throwable causeOf(LoopFuture<Void> done) {
@@ -390,11 +425,9 @@ final class Outbound {
         }
 
         void completeAll(Throwable error) {
-            int n = count;
-            LoopFuture<Void>[] a = items;
-            for (int i = 0; i < n; i++) {
-                LoopFuture<Void> f = a[i];
-                a[i] = null;
+            for (int i = 0; i < count; i++) {
+                LoopFuture<Void> f = items[i];
+                items[i] = null;
                 if (error == null) {
                     f.complete(null);
                 } else {
