@@ -41,7 +41,8 @@ public final class DefaultMessageClient implements MessageClient {
     private final boolean reconnect;
 
     private final Object lock = new Object();
-    private MessageChannel channel;             // the latest connection, open or not
+    private volatile MessageChannel channel;    // the latest connection, open or not; written under lock
+    private volatile boolean queueing;          // operations wait for a connection; written under lock
     private Connector connecting;               // in progress, or null
     private final ArrayDeque<Waiting<?>> waiting = new ArrayDeque<>();
     private boolean closed;
@@ -76,29 +77,46 @@ public final class DefaultMessageClient implements MessageClient {
     // Operations
     // =========================================================================================
 
+    // Each operation tries the open channel first (two volatile reads, no lock, no lambda); the
+    // queue is for the moments without one.
+
     @Override
     public LoopFuture<Void> send(Object message) {
-        return withChannel(ch -> ch.send(message));
+        MessageChannel ch = open();
+        return ch != null ? ch.send(message) : withChannel(c -> c.send(message));
     }
 
     @Override
     public LoopFuture<Void> send(int type, Object message) {
-        return withChannel(ch -> ch.send(type, message));
+        MessageChannel ch = open();
+        return ch != null ? ch.send(type, message) : withChannel(c -> c.send(type, message));
     }
 
     @Override
     public LoopFuture<Object> request(Object message) {
-        return withChannel(ch -> ch.request(message));
+        MessageChannel ch = open();
+        return ch != null ? ch.request(message) : withChannel(c -> c.request(message));
     }
 
     @Override
     public <R> LoopFuture<R> request(Object message, Class<R> replyClass) {
-        return withChannel(ch -> ch.request(message, replyClass));
+        MessageChannel ch = open();
+        return ch != null ? ch.request(message, replyClass) : withChannel(c -> c.request(message, replyClass));
     }
 
     @Override
     public <R> LoopFuture<R> request(int type, Object message, Class<R> replyClass, Duration timeout) {
-        return withChannel(ch -> ch.request(type, message, replyClass, timeout));
+        MessageChannel ch = open();
+        return ch != null ? ch.request(type, message, replyClass, timeout) : withChannel(c -> c.request(type, message, replyClass, timeout));
+    }
+
+    /**
+     * The connection, if it is open and nothing waits for one. A thread whose earlier operation is
+     * queued sees {@code queueing} (set before that operation returned), so it cannot overtake it.
+     */
+    private MessageChannel open() {
+        MessageChannel ch = channel;
+        return ch != null && !queueing && ch.isOpen() ? ch : null;
     }
 
     /** Runs {@code op} on the open channel, or queues it for the next connection (starting one if allowed). */
@@ -116,6 +134,7 @@ public final class DefaultMessageClient implements MessageClient {
                 }
                 Waiting<T> w = new Waiting<>(op);
                 waiting.add(w);
+                queueing = true;
                 if (connecting == null) {
                     startConnect();
                 }
@@ -147,6 +166,7 @@ public final class DefaultMessageClient implements MessageClient {
             if (cause != null) {
                 failed = new ArrayList<>(waiting);
                 waiting.clear();
+                queueing = false;
             } else {
                 MessageChannel ch = open(conn);
                 channel = ch;
@@ -155,6 +175,7 @@ public final class DefaultMessageClient implements MessageClient {
                 while ((w = waiting.poll()) != null) {
                     w.run(ch);
                 }
+                queueing = false;
             }
         }
         if (orphan != null) {
@@ -227,6 +248,7 @@ public final class DefaultMessageClient implements MessageClient {
             c = connecting;
             failed = new ArrayList<>(waiting);
             waiting.clear();
+            queueing = false;
         }
         if (c != null) {
             c.cancel();
