@@ -305,8 +305,15 @@ class MessageServerTest {
     void clientRetriesUntilTheServerIsUp() throws Exception {
         Path sock = dir.resolve("late.sock");
         CompletableFuture<MessageServer> started = new CompletableFuture<>();
-        // the server appears 150 ms after the client started trying
-        serverLoop.schedule(() -> started.complete(calculator().bind(sock)), 150, TimeUnit.MILLISECONDS);
+        // The server appears 150 ms after the client started trying. It is bound from the clients'
+        // loop thread while it runs on the server's loop: bind must not block on the other loop.
+        clientLoop.schedule(() -> {
+            try {
+                started.complete(calculator().bind(sock));
+            } catch (RuntimeException e) {
+                started.completeExceptionally(e);
+            }
+        }, 150, TimeUnit.MILLISECONDS);
         MessageClient c = await(client().retry(100, Duration.ofMillis(20)).connect(sock));
         assertTrue(started.isDone());
         assertEquals("LATE", await(c.request("late", String.class)));

@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -130,17 +129,28 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         }
     }
 
+    /**
+     * Registers without waiting, so that bind() may be called from any thread, another loop's
+     * included. Registration is the loop's first task for this server, so it precedes any close.
+     */
     private void register() {
         LoopFuture<SelectionKey> f = loop.register(listener, SelectionKey.OP_ACCEPT, this);
-        try {
-            key = loop.inEventLoop() ? f.join() : f.get();
-        } catch (CompletionException | ExecutionException e) {
-            Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException r ? r : new io.dualpipe.core.DualPipeException(addressText + ": cannot register", cause);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new io.dualpipe.core.DualPipeException(addressText + ": interrupted while registering with " + loop, e);
+        if (f.isCompletedExceptionally()) {
+            try {
+                f.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r
+                        : new io.dualpipe.core.DualPipeException(addressText + ": cannot register with " + loop, e.getCause());
+            }
         }
+        f.whenComplete((k, e) -> {
+            if (e == null) {
+                key = k;
+            } else if (open) {
+                LOG.error("{}: could not register with {}; closing", addressText, loop, e);
+                onLoop(this::closeNow);
+            }
+        });
     }
 
     // =========================================================================================

@@ -31,7 +31,7 @@ import java.util.Arrays;
  *
  * <p>Thread-safe: static, stateless.
  */
-public final class Sockets {
+final class Sockets {
     public static final SocketLib LIB = LibraryLoader.create(SocketLib.class).load(Platform.getNativePlatform().getStandardCLibraryName());
 
     static final int AF_UNIX = 1;

@@ -10,7 +10,7 @@ import io.dualpipe.core.message.MessageHandler;
  * Handlers by type byte, plus an optional catch-all. Immutable: a change makes a new table, which the
  * channel publishes through a volatile field, so the loop reads it without locking.
  */
-public final class HandlerTable {
+final class HandlerTable {
     static final HandlerTable EMPTY = new HandlerTable(new Entry[256], null);
 
     private final Entry[] byType;
