@@ -36,8 +36,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * sequence number, so every reply is checked against its request. {@code W5T} counts completed
  * request/reply pairs per second. Keys: {@code transport=unix|tcp}, {@code size} (frame bytes, at
  * least 18), {@code loops=1|2} (W5T: clients on the server's loop, or on a second one), {@code rounds}
- * (W5T measured rounds; the best is reported). Unknown keys are ignored. A reply that does not match
- * its request makes the run exit with status 1.
+ * (W5T: measured rounds after a warm-up round of the same size; each is printed as an INFO line, the
+ * best is the RESULT). Unknown keys are ignored. A reply that does not match its request makes the
+ * run exit with status 1.
  *
  * <p>Pin for stable latency: {@code taskset -c 0 java -cp ... MessageBench W5L}.
  */
@@ -203,7 +204,7 @@ public final class MessageBench {
         int size = Math.max(18, intOpt(opts, "size", 64));
         int loops = intOpt(opts, "loops", 1);
         int rounds = intOpt(opts, "rounds", 3);
-        int warmup = intOpt(opts, "warmup", Math.max(1, msgs / 2));
+        int warmup = intOpt(opts, "warmup", msgs); // a full round: C2 is still compiling after less
         Path sock = socketPath();
         EventLoop serverLoop = EventLoop.create("bench-server");
         EventLoop clientLoop = loops >= 2 ? EventLoop.create("bench-clients") : serverLoop;
