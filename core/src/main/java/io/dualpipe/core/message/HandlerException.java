@@ -1,0 +1,24 @@
+package io.dualpipe.core.message;
+
+import io.dualpipe.core.DualPipeException;
+
+/**
+ * A {@link MessageHandler} threw; the cause is what it threw. Reported to the
+ * {@link MessageErrorListener}; an unanswered request is answered with an error reply whose text is
+ * the cause's {@code toString()}. The channel stays open.
+ */
+public class HandlerException extends DualPipeException {
+    private static final long serialVersionUID = 1L;
+    private final int type;
+
+    public HandlerException(String channel, int type, long requestId, Throwable cause) {
+        super(String.format("%s: handler for message type 0x%02x%s threw %s", channel, type,
+                requestId == 0 ? "" : " (request " + requestId + ")", cause), cause);
+        this.type = type;
+    }
+
+    /** The message type byte, 0..255. */
+    public int type() {
+        return type;
+    }
+}

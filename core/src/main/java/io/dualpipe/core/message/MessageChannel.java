@@ -1,0 +1,163 @@
+package io.dualpipe.core.message;
+
+import io.dualpipe.core.ByteSink;
+import io.dualpipe.core.ByteSource;
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.codec.CodecRegistry;
+
+import java.time.Duration;
+
+/**
+ * Typed messages over a byte stream: frames as {@code docs/wire-format.md} describes them, encoded
+ * and decoded by a {@link CodecRegistry}, over any {@link ByteSource} and {@link ByteSink} pair on one
+ * loop: a socket (one duplex stream for both), or a child's stdout and stdin.
+ *
+ * <pre>{@code
+ * MessageChannel ch = MessageChannel.builder(codecs)
+ *         .handle(Codecs.UTF8, String.class, (ctx, text) -> ctx.reply(text.toUpperCase()))
+ *         .open(child.stdout(), child.stdin());
+ * String pong = ch.request("ping", String.class).get();
+ * }</pre>
+ *
+ * <p><b>Sending.</b> {@code send} writes a one-way message; {@code request} sends a request and
+ * completes with the decoded reply, matched by request id (replies may come in any order). An error
+ * reply fails the request with a {@link RemoteException}. Encoding happens on the caller's thread; a
+ * message the codec rejects fails the returned future with an
+ * {@link io.dualpipe.core.codec.EncodeException} and the channel stays usable. Frames from one thread
+ * are sent in call order. A send's future completes when the frame is in the kernel.
+ *
+ * <p><b>Batching.</b> The channel's state belongs to its loop thread, so the per-message path takes
+ * no lock. Frames sent on the loop thread while the channel is handling its input (replies from
+ * handlers, requests chained on replies) are written together, in one system call, when the chunk of
+ * input at hand is done; other frames at the end of the loop's pass. A call from another thread
+ * encodes the message on that thread, then hands the frame to the loop, which writes it with
+ * whatever else is queued: senders on many threads share system calls too, at the price of a hop
+ * to the loop.
+ *
+ * <p><b>Backpressure.</b> The channel never refuses a frame for being over its high water mark
+ * (64 KiB of frames the kernel has not taken, by default). Producers pace themselves with
+ * {@link #isWritable()} and {@link #whenWritable()}. While the channel is not writable it also stops
+ * reading, so a peer that sends requests without reading the replies cannot make it queue without
+ * bound.
+ *
+ * <p><b>Receiving.</b> Handlers are registered per type byte ({@link #handle}); a message of a type
+ * without one goes to the catch-all ({@link #handleAny}) if there is one. Messages that cannot be
+ * delivered (undecodable body, unknown type, no handler, a handler that threw) are reported to the
+ * {@link MessageErrorListener} and answered with an error reply if they were requests; the channel
+ * stays open. A corrupt header (unknown flag bits, a length over {@code maxFrameSize}) or a stream
+ * that ends inside a frame is a protocol error: the channel logs it and closes, failing
+ * {@link #closeFuture()} with the {@link io.dualpipe.core.codec.ProtocolException}. Input is decoded
+ * straight from the loop's read buffer; a body is copied only by its codec.
+ *
+ * <p><b>Closing.</b> When the peer ends its stream the channel's pending requests fail with a
+ * {@link io.dualpipe.core.ChannelClosedException}, queued frames are still written, then it closes.
+ * {@link #close()} closes at once: pending requests and unwritten sends fail with a
+ * {@link io.dualpipe.core.ChannelClosedException}. When the loop closes they fail with a
+ * {@link io.dualpipe.core.LoopClosedException}. The channel owns its source and sink and closes both.
+ *
+ * <p><b>Threading.</b> Every method is thread-safe, and calls from one thread take effect in call
+ * order. Handlers, the error listener, and the completions of send and reply futures run on the loop
+ * thread (a future already failed by a refused call completes on the caller's). Never block in them.
+ *
+ * <p><b>Buffers.</b> The channel owns the bodies codecs return; a message object may be reused by
+ * the caller once {@code send}/{@code request} returns (its body is encoded, or copied, by then);
+ * handlers own the decoded messages; the {@link MessageContext} passed to a handler is borrowed for
+ * the call.
+ */
+public interface MessageChannel extends AutoCloseable {
+
+    /** A channel over {@code in} and {@code out} with the default settings and no handlers yet. */
+    static MessageChannel over(ByteSource in, ByteSink out, CodecRegistry codecs) {
+        return builder(codecs).open(in, out);
+    }
+
+    /** A builder, for handlers that must be in place before the first frame is read, and limits. */
+    static MessageChannelBuilder builder(CodecRegistry codecs) {
+        return new MessageChannelBuilder(codecs);
+    }
+
+    /** A name for logs and error messages, e.g. {@code unix:/run/app.sock#3}. */
+    String name();
+
+    /** The loop serving both directions. */
+    EventLoop loop();
+
+    /** The codecs frames are encoded and decoded with. */
+    CodecRegistry codecs();
+
+    /** Who is at the other end, as far as the transport knows. */
+    Peer peer();
+
+    /**
+     * Routes messages of {@code type} to {@code handler}, replacing an earlier handler for it. Takes
+     * effect for frames read after this call.
+     *
+     * @param messageClass what the handler takes; a decoded message of another class is reported to
+     *                     the error listener instead (useful with json's {@code Object})
+     * @throws io.dualpipe.core.InvalidArgumentException if the registry has no codec for {@code type},
+     *     or its class and {@code messageClass} are unrelated
+     */
+    <T> MessageChannel handle(int type, Class<T> messageClass, MessageHandler<? super T> handler);
+
+    /** Takes every message whose type has no handler of its own ({@link MessageContext#type()} tells which). */
+    MessageChannel handleAny(MessageHandler<Object> handler);
+
+    /** Replaces the error listener (default: log at WARN). */
+    MessageChannel onError(MessageErrorListener listener);
+
+    /** Sends a one-way message, encoded by the codec its class selects in the registry. */
+    LoopFuture<Void> send(Object message);
+
+    /** Sends a one-way message, encoded by the codec registered for {@code type}. */
+    LoopFuture<Void> send(int type, Object message);
+
+    /** Sends a request; completes with the decoded reply. */
+    LoopFuture<Object> request(Object message);
+
+    /** Sends a request; completes with the reply, which must be a {@code replyClass} ({@link ReplyTypeException} otherwise). */
+    <R> LoopFuture<R> request(Object message, Class<R> replyClass);
+
+    /**
+     * As {@link #request(Object, Class)}; with a non-null {@code timeout}, fails with a
+     * {@link RequestTimeoutException} if no reply came in time, and the late reply is dropped.
+     */
+    <R> LoopFuture<R> request(Object message, Class<R> replyClass, Duration timeout);
+
+    /** The general form: the message encoded by the codec for {@code type}; {@code timeout} may be null. */
+    <R> LoopFuture<R> request(int type, Object message, Class<R> replyClass, Duration timeout);
+
+    /** True while no more than the high water mark of frames is queued, and the channel is open. */
+    boolean isWritable();
+
+    /** Completes when queued frames are at or below the low water mark; fails if the channel closes first. */
+    LoopFuture<Void> whenWritable();
+
+    /** Bytes of frames accepted and not yet taken by the kernel. */
+    long queuedBytes();
+
+    /** Requests sent and not yet answered. */
+    int pendingRequests();
+
+    /** True until a close begins. */
+    boolean isOpen();
+
+    /**
+     * Completes when the channel has closed: normally after {@link #close()}, a graceful close or the
+     * peer's end of stream; exceptionally with what broke it otherwise (a
+     * {@link io.dualpipe.core.codec.ProtocolException}, an I/O error, a
+     * {@link io.dualpipe.core.LoopClosedException}).
+     */
+    LoopFuture<Void> closeFuture();
+
+    /**
+     * Refuses new frames, lets the queued ones reach the kernel, then closes as {@link #close()} does.
+     *
+     * @return {@link #closeFuture()}
+     */
+    LoopFuture<Void> closeGracefully();
+
+    /** Closes now: pending requests and unwritten sends fail with a {@link io.dualpipe.core.ChannelClosedException}. Idempotent. */
+    @Override
+    void close();
+}

@@ -1,0 +1,76 @@
+package io.dualpipe.core.message;
+
+import io.dualpipe.core.ByteSink;
+import io.dualpipe.core.ByteSource;
+import io.dualpipe.core.codec.CodecRegistry;
+import io.dualpipe.core.message.internal.ChannelSettings;
+
+/**
+ * Configures and opens a {@link MessageChannel}. Handlers registered here are in place before the
+ * first frame is read.
+ *
+ * <p>Not thread-safe: configure it on one thread. {@link #open} may be called repeatedly; each
+ * channel gets the settings of that moment.
+ */
+public final class MessageChannelBuilder {
+    private final ChannelSettings.Builder settings;
+    private String name;
+    private Peer peer;
+
+    MessageChannelBuilder(CodecRegistry codecs) {
+        this.settings = ChannelSettings.builder(codecs);
+    }
+
+    /** The largest body accepted from the peer, and sent to it. Default 16 MiB. */
+    public MessageChannelBuilder maxFrameSize(int bytes) {
+        settings.maxFrameSize(bytes);
+        return this;
+    }
+
+    /** Not writable above {@code high} queued bytes, writable again at {@code low}. Default 32/64 KiB. */
+    public MessageChannelBuilder writeWaterMarks(int low, int high) {
+        settings.writeWaterMarks(low, high);
+        return this;
+    }
+
+    /** See {@link MessageChannel#handle}. */
+    public <T> MessageChannelBuilder handle(int type, Class<T> messageClass, MessageHandler<? super T> handler) {
+        settings.handle(type, messageClass, handler);
+        return this;
+    }
+
+    /** See {@link MessageChannel#handleAny}. */
+    public MessageChannelBuilder handleAny(MessageHandler<Object> handler) {
+        settings.handleAny(handler);
+        return this;
+    }
+
+    /** See {@link MessageChannel#onError}. */
+    public MessageChannelBuilder onError(MessageErrorListener listener) {
+        settings.onError(listener);
+        return this;
+    }
+
+    /** The channel's name in logs and errors. Default: derived from the streams'. */
+    public MessageChannelBuilder name(String channelName) {
+        this.name = channelName;
+        return this;
+    }
+
+    /** What {@link MessageChannel#peer()} reports, e.g. a child's pid. Default: unknown. */
+    public MessageChannelBuilder peer(Peer p) {
+        this.peer = p;
+        return this;
+    }
+
+    /**
+     * Opens a channel reading frames from {@code in} and writing them to {@code out} (the same
+     * object for a socket). The channel takes both over: it becomes {@code in}'s listener, and
+     * closing it closes them.
+     *
+     * @throws io.dualpipe.core.InvalidArgumentException if they are served by different loops
+     */
+    public MessageChannel open(ByteSource in, ByteSink out) {
+        return settings.build().open(in, out, name, peer);
+    }
+}

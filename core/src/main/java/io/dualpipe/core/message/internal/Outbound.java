@@ -1,0 +1,440 @@
+package io.dualpipe.core.message.internal;
+
+import io.dualpipe.core.ByteSink;
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.LoopClosedException;
+import io.dualpipe.core.LoopFuture;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
+
+import static io.dualpipe.core.codec.Frames.HEADER_SIZE;
+
+/**
+ * The frames a channel has accepted and the kernel has not taken yet, coalesced so that a burst of
+ * frames costs one {@code write(2)}.
+ *
+ * <p>Small frames (header and body) are copied into a direct "chunk" buffer; a body over
+ * {@link #COPY_LIMIT} is not copied but queued as its own segment after its header. {@link #flush()}
+ * hands the chunk to the sink in one write. Two chunks alternate, so the steady state allocates
+ * nothing: the one being written is recycled as soon as the sink has it (at once, when the kernel
+ * takes it all).
+ *
+ * <p>{@link #queuedBytes()} counts accepted bytes whose sink write has not completed: the frames here
+ * plus whatever the sink still queues for the kernel. Writability follows it with the channel's
+ * water marks.
+ *
+ * <p><b>Threading.</b> Loop-confined: every method but {@link #isWritable()} and
+ * {@link #queuedBytes()} is called on the loop thread, so nothing here locks. Those two read
+ * fields published for other threads. Sink completions that arrive on another thread (a sink closed
+ * from elsewhere) are handed back to the loop.
+ */
+final class Outbound {
+    /** Size of a chunk: room for a burst of ~250 small frames; a fuller burst seals it and starts another. */
+    static final int CHUNK_SIZE = 16 * 1024;
+    /** Bodies up to this size are copied into the chunk; larger ones are written from their own buffer. */
+    static final int COPY_LIMIT = 2 * 1024;
+    private static final VarHandle QUEUED;
+
+    static {
+        try {
+            QUEUED = MethodHandles.lookup().findVarHandle(Outbound.class, "queued", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final ByteSink sink;
+    private final EventLoop loop;
+    private final int lowWater;
+    private final int highWater;
+    private final Consumer<Throwable> onWriteFailure;
+
+    private ByteBuffer chunk;                   // being filled; null until needed
+    private ByteBuffer spare;                   // a recycled chunk
+    private FutureList chunkFutures = new FutureList();
+    private FutureList flushFutures = new FutureList(); // the futures of the chunk being written; swapped with chunkFutures
+    private ArrayDeque<Segment> sealed;         // full chunks and large bodies, in order, before `chunk`
+    @SuppressWarnings("unused") // through QUEUED: written on the loop, read anywhere
+    private long queued;
+    private boolean flushing;
+    private volatile boolean writable = true;   // written only when it changes
+    private volatile Throwable failure;
+    private List<LoopFuture<Void>> writableWaiters;
+    private List<LoopFuture<Void>> drainWaiters;
+
+    Outbound(ByteSink sink, EventLoop loop, int lowWater, int highWater, Consumer<Throwable> onWriteFailure) {
+        this.sink = sink;
+        this.loop = loop;
+        this.lowWater = lowWater;
+        this.highWater = highWater;
+        this.onWriteFailure = onWriteFailure;
+    }
+
+    /**
+     * Queues one frame; {@code body} is ours from now on, or (a borrowed small array) copied before
+     * this returns.
+     *
+     * @return null, or the failure that stopped this queue (the caller fails the frame's future)
+     */
+    Throwable append(int type, int flags, int requestId, ByteBuffer body, LoopFuture<Void> future) {
+        Throwable f = failure;
+        if (f != null) {
+            return f;
+        }
+        int length = body.remaining();
+        if (length <= COPY_LIMIT) {
+            ByteBuffer b = room(HEADER_SIZE + length);
+            putHeader(b, type, flags, requestId, length);
+            b.put(body);
+            queuedSmall(length, future);
+            return null;
+        }
+        putHeader(room(HEADER_SIZE), type, flags, requestId, length);
+        seal();
+        sealed().add(new Segment(body, future == null ? null : List.of(future), false));
+        account(HEADER_SIZE + length);
+        return null;
+    }
+
+    /**
+     * Queues a frame whose body is a caller's array of at most {@link #COPY_LIMIT} bytes, copied
+     * before this returns (so the caller keeps its array, and no wrapper is allocated).
+     */
+    Throwable appendArray(int type, int flags, int requestId, byte[] body, LoopFuture<Void> future) {
+        Throwable f = failure;
+        if (f != null) {
+            return f;
+        }
+        ByteBuffer b = room(HEADER_SIZE + body.length);
+        putHeader(b, type, flags, requestId, body.length);
+        b.put(body);
+        queuedSmall(body.length, future);
+        return null;
+    }
+
+    private void queuedSmall(int length, LoopFuture<Void> future) {
+        if (future != null) {
+            chunkFutures.add(future);
+        }
+        account(HEADER_SIZE + length);
+    }
+
+    private void account(int bytes) {
+        long q = (long) QUEUED.get(this) + bytes;
+        QUEUED.setRelease(this, q);
+        if (q > highWater && writable) {
+            writable = false;
+        }
+    }
+
+    /** True when full chunks or large bodies wait: flush now rather than at the end of the pass. */
+    boolean hasSealed() {
+        return sealed != null && !sealed.isEmpty();
+    }
+
+    // Direct buffers are big-endian unless told otherwise: putInt writes network order.
+    private static void putHeader(ByteBuffer b, int type, int flags, int requestId, int length) {
+        int at = b.position();
+        b.put(at, (byte) type);
+        b.put(at + 1, (byte) flags);
+        b.putInt(at + 2, requestId);
+        b.putInt(at + 6, length);
+        b.position(at + HEADER_SIZE);
+    }
+
+    private ByteBuffer room(int bytes) {
+        if (chunk != null && chunk.remaining() >= bytes) {
+            return chunk;
+        }
+        seal();
+        if (spare != null) {
+            chunk = spare;
+            spare = null;
+        } else {
+            chunk = ByteBuffer.allocateDirect(CHUNK_SIZE);
+        }
+        return chunk;
+    }
+
+    private void seal() {
+        if (chunk == null || chunk.position() == 0) {
+            return;
+        }
+        chunk.flip();
+        sealed().add(new Segment(chunk, chunkFutures.isEmpty() ? null : chunkFutures.drain(), true));
+        chunk = null;
+    }
+
+    private ArrayDeque<Segment> sealed() {
+        if (sealed == null) {
+            sealed = new ArrayDeque<>();
+        }
+        return sealed;
+    }
+
+    /**
+     * Writes everything queued to the sink, in order. A flush started while one is running (a send
+     * future's callback sending more) leaves its frames to the running one, which goes on until
+     * nothing is left.
+     */
+    void flush() {
+        if (flushing) {
+            return;
+        }
+        flushing = true;
+        try {
+            while (failure == null) {
+                ByteBuffer data;
+                boolean isChunk;
+                List<LoopFuture<Void>> futures = null;
+                FutureList batch = null;
+                Segment s = sealed == null ? null : sealed.pollFirst();
+                if (s != null) {
+                    data = s.data;
+                    isChunk = s.chunk;
+                    futures = s.futures;
+                } else if (chunk != null && chunk.position() > 0) {
+                    data = chunk.flip();
+                    isChunk = true;
+                    chunk = spare;
+                    spare = null;
+                    if (!chunkFutures.isEmpty()) {
+                        // Frames sent by the completion callbacks below go to the other list.
+                        batch = chunkFutures;
+                        chunkFutures = flushFutures;
+                        flushFutures = batch;
+                    }
+                } else {
+                    return;
+                }
+                int size = data.remaining();
+                LoopFuture<Void> w;
+                try {
+                    w = sink.write(data);
+                } catch (RuntimeException e) {
+                    w = LoopFuture.failed(e);
+                }
+                if (w.isDone()) {
+                    // The common case: the kernel took it all; nothing to wait for, nothing allocated.
+                    Throwable error = causeOf(w);
+                    if (batch != null) {
+                        batch.completeAll(error);
+                    }
+                    written(data, size, isChunk, futures, error);
+                } else {
+                    List<LoopFuture<Void>> pending = batch != null ? batch.drain() : futures;
+                    ByteBuffer d = data;
+                    boolean c = isChunk;
+                    w.whenComplete((v, e) -> onLoop(() -> written(d, size, c, pending, e == null ? null : unwrap(e))));
+                }
+            }
+        } finally {
+            flushing = false;
+        }
+    }
+
+    private void onLoop(Runnable r) {
+        if (loop.inEventLoop()) {
+            r.run();
+            return;
+        }
+        try {
+            loop.execute(r);
+        } catch (LoopClosedException ignored) {
+            // the loop's shutdown fails the channel and everything queued
+        }
+    }
+
+    private void written(ByteBuffer data, int size, boolean isChunk, List<LoopFuture<Void>> futures, Throwable error) {
+        completeAll(futures, error);
+        if (error != null) {
+            onWriteFailure.accept(error);
+            return;
+        }
+        if (failure != null) {
+            return;
+        }
+        long q = (long) QUEUED.get(this) - size;
+        QUEUED.setRelease(this, q);
+        if (isChunk && data.capacity() == CHUNK_SIZE) {
+            data.clear();
+            if (chunk == null) {
+                chunk = data;
+            } else if (spare == null) {
+                spare = data;
+            }
+        }
+        if (!writable && q <= lowWater) {
+            writable = true;
+            List<LoopFuture<Void>> waiters = writableWaiters;
+            writableWaiters = null;
+            completeAll(waiters, null);
+        }
+        if (q == 0 && drainWaiters != null) {
+            List<LoopFuture<Void>> drained = drainWaiters;
+            drainWaiters = null;
+            completeAll(drained, null);
+        }
+    }
+
+    /** Fails every queued frame and waiter with {@code cause}; later appends are refused with it. */
+    void fail(Throwable cause) {
+        if (failure != null) {
+            return;
+        }
+        failure = cause;
+        List<LoopFuture<Void>> failed = new ArrayList<>();
+        chunkFutures.drainInto(failed);
+        if (sealed != null) {
+            for (Segment s : sealed) {
+                if (s.futures != null) {
+                    failed.addAll(s.futures);
+                }
+            }
+            sealed.clear();
+        }
+        if (writableWaiters != null) {
+            failed.addAll(writableWaiters);
+            writableWaiters = null;
+        }
+        if (drainWaiters != null) {
+            failed.addAll(drainWaiters);
+            drainWaiters = null;
+        }
+        chunk = null;
+        spare = null;
+        QUEUED.setRelease(this, 0L);
+        completeAll(failed, cause);
+    }
+
+    /** Any thread. */
+    boolean isWritable() {
+        return writable && failure == null;
+    }
+
+    /** Any thread. */
+    long queuedBytes() {
+        return (long) QUEUED.getAcquire(this);
+    }
+
+    /** Completes when the queue is at or below the low water mark. */
+    LoopFuture<Void> whenWritable() {
+        Throwable f = failure;
+        if (f != null) {
+            return LoopFuture.failed(f);
+        }
+        if (writable) {
+            return LoopFuture.completed(null);
+        }
+        LoopFuture<Void> waiter = new LoopFuture<>();
+        if (writableWaiters == null) {
+            writableWaiters = new ArrayList<>();
+        }
+        writableWaiters.add(waiter);
+        return waiter;
+    }
+
+    /** Completes when every accepted frame has been taken by the kernel. */
+    LoopFuture<Void> whenDrained() {
+        Throwable f = failure;
+        if (f != null) {
+            return LoopFuture.failed(f);
+        }
+        if ((long) QUEUED.get(this) == 0) {
+            return LoopFuture.completed(null);
+        }
+        LoopFuture<Void> waiter = new LoopFuture<>();
+        if (drainWaiters == null) {
+            drainWaiters = new ArrayList<>();
+        }
+        drainWaiters.add(waiter);
+        return waiter;
+    }
+
+    private static Throwable causeOf(LoopFuture<Void> done) {
+        if (!done.isCompletedExceptionally()) {
+            return null;
+        }
+        try {
+            done.join();
+            return null;
+        } catch (CompletionException | CancellationException e) {
+            return unwrap(e);
+        }
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    private static void completeAll(List<LoopFuture<Void>> futures, Throwable error) {
+        if (futures == null) {
+            return;
+        }
+        for (LoopFuture<Void> f : futures) {
+            if (error == null) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(error);
+            }
+        }
+    }
+
+    /** A sealed piece of the queue: a full chunk, or one large body. */
+    private record Segment(ByteBuffer data, List<LoopFuture<Void>> futures, boolean chunk) {
+    }
+
+    /** A reusable list of send futures: the per-batch bookkeeping allocates nothing once grown. */
+    static final class FutureList {
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        private LoopFuture<Void>[] items = new LoopFuture[8];
+        private int count;
+
+        boolean isEmpty() {
+            return count == 0;
+        }
+
+        void add(LoopFuture<Void> f) {
+            if (count == items.length) {
+                items = java.util.Arrays.copyOf(items, count * 2);
+            }
+            items[count++] = f;
+        }
+
+        /** Moves the futures into a new list (for a write that completes later) and empties this one. */
+        List<LoopFuture<Void>> drain() {
+            List<LoopFuture<Void>> out = new ArrayList<>(count);
+            drainInto(out);
+            return out;
+        }
+
+        void drainInto(List<LoopFuture<Void>> out) {
+            for (int i = 0; i < count; i++) {
+                out.add(items[i]);
+                items[i] = null;
+            }
+            count = 0;
+        }
+
+        void completeAll(Throwable error) {
+            for (int i = 0; i < count; i++) {
+                LoopFuture<Void> f = items[i];
+                items[i] = null;
+                if (error == null) {
+                    f.complete(null);
+                } else {
+                    f.completeExceptionally(error);
+                }
+            }
+            count = 0;
+        }
+    }
+}

@@ -1,0 +1,24 @@
+package io.dualpipe.net;
+
+import io.dualpipe.core.NativeIoException;
+
+/**
+ * Nobody accepted the connection: no server listens at the address (ECONNREFUSED), or the Unix socket
+ * file does not exist (ENOENT). {@link #errnoName()} tells which; the message names the address and
+ * how many attempts were made: {@code "connect to unix:/run/app.sock (3 attempts): ECONNREFUSED
+ * (Connection refused)"}.
+ */
+public class ConnectionRefusedException extends NativeIoException {
+    private static final long serialVersionUID = 1L;
+    private final String address;
+
+    public ConnectionRefusedException(String address, String what, int errno, String errnoName, String description) {
+        super(what, errno, errnoName, description);
+        this.address = address;
+    }
+
+    /** The address, as {@code unix:/path} or {@code tcp:host:port}. */
+    public String address() {
+        return address;
+    }
+}

@@ -1,0 +1,79 @@
+package io.dualpipe.net;
+
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.codec.CodecRegistry;
+import io.dualpipe.core.message.MessageChannel;
+
+import java.net.SocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * A connection to a {@link MessageServer}, typically from a child process: send messages and
+ * requests, and handle what the server pushes (handlers from the builder).
+ *
+ * <pre>{@code
+ * MessageClient client = MessageClient.builder(codecs)
+ *         .retry(10, Duration.ofMillis(100))   // the server may still be starting
+ *         .connect(Path.of("/run/app.sock")).get();
+ * client.send(Map.of("hello", "world"));
+ * }</pre>
+ *
+ * <p><b>When the server is gone.</b> Connecting fails with a {@link ConnectionRefusedException}
+ * (ECONNREFUSED: nothing listens; ENOENT: no socket file) after the configured attempts. Once
+ * connected, if the connection drops, every pending request fails with a
+ * {@link io.dualpipe.core.ChannelClosedException}. Without a reconnect policy later sends fail the
+ * same way. With {@link MessageClientBuilder#reconnect(boolean) reconnect} on, the next send or
+ * request reconnects (with the same retry policy); frames sent meanwhile wait, in order, and go out
+ * once connected, or fail with the connect error. Nothing is resent: a request that was pending when
+ * the connection dropped has failed and stays failed.
+ *
+ * <p><b>Threading.</b> Every method is thread-safe; futures complete and handlers run on the loop
+ * thread. See {@link MessageChannel} for batching and backpressure, which apply to
+ * {@link #channel()}.
+ */
+public interface MessageClient extends AutoCloseable {
+
+    /** A builder for a client using {@code codecs}. */
+    static MessageClientBuilder builder(CodecRegistry codecs) {
+        return new MessageClientBuilder(codecs);
+    }
+
+    /** Connects to a Unix socket with the default settings. */
+    static LoopFuture<MessageClient> connect(Path socketFile, CodecRegistry codecs) {
+        return builder(codecs).connect(socketFile);
+    }
+
+    /** The server's address. */
+    SocketAddress remoteAddress();
+
+    /**
+     * The current connection.
+     *
+     * @throws io.dualpipe.core.ChannelClosedException if the client is closed, or disconnected and
+     *     not yet reconnected
+     */
+    MessageChannel channel();
+
+    /** True while a connection is open. */
+    boolean isConnected();
+
+    /** See {@link MessageChannel#send(Object)}. */
+    LoopFuture<Void> send(Object message);
+
+    /** See {@link MessageChannel#send(int, Object)}. */
+    LoopFuture<Void> send(int type, Object message);
+
+    /** See {@link MessageChannel#request(Object)}. */
+    LoopFuture<Object> request(Object message);
+
+    /** See {@link MessageChannel#request(Object, Class)}. */
+    <R> LoopFuture<R> request(Object message, Class<R> replyClass);
+
+    /** See {@link MessageChannel#request(int, Object, Class, Duration)}. */
+    <R> LoopFuture<R> request(int type, Object message, Class<R> replyClass, Duration timeout);
+
+    /** Closes the connection (pending requests fail) and stops reconnecting. Idempotent. */
+    @Override
+    void close();
+}

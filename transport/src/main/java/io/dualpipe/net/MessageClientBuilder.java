@@ -1,0 +1,149 @@
+package io.dualpipe.net;
+
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.codec.CodecRegistry;
+import io.dualpipe.core.message.MessageErrorListener;
+import io.dualpipe.core.message.MessageHandler;
+import io.dualpipe.core.message.internal.ChannelSettings;
+import io.dualpipe.net.internal.DefaultMessageClient;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Configures a {@link MessageClient} and connects it.
+ *
+ * <p>Not thread-safe: configure it on one thread. Each {@code connect} makes a new client with the
+ * settings of that moment.
+ */
+public final class MessageClientBuilder {
+    private final ChannelSettings.Builder settings;
+    private EventLoop loop;
+    private int attempts = 1;
+    private Duration retryDelay = Duration.ofMillis(100);
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private boolean reconnect;
+
+    MessageClientBuilder(CodecRegistry codecs) {
+        this.settings = ChannelSettings.builder(codecs);
+    }
+
+    /** The loop to serve the connection. Default {@link EventLoop#shared()}. */
+    public MessageClientBuilder loop(EventLoop eventLoop) {
+        this.loop = InvalidArgumentException.requireNonNull("loop", eventLoop);
+        return this;
+    }
+
+    /** The largest body accepted from the server, and sent to it. Default 16 MiB. */
+    public MessageClientBuilder maxFrameSize(int bytes) {
+        settings.maxFrameSize(bytes);
+        return this;
+    }
+
+    /** Backpressure marks (see {@link io.dualpipe.core.message.MessageChannel#isWritable()}). Default 32/64 KiB. */
+    public MessageClientBuilder writeWaterMarks(int low, int high) {
+        settings.writeWaterMarks(low, high);
+        return this;
+    }
+
+    /** Handles messages of {@code type} the server pushes. */
+    public <T> MessageClientBuilder handle(int type, Class<T> messageClass, MessageHandler<? super T> handler) {
+        settings.handle(type, messageClass, handler);
+        return this;
+    }
+
+    /** Handles pushed messages whose type has no handler of its own. */
+    public MessageClientBuilder handleAny(MessageHandler<Object> handler) {
+        settings.handleAny(handler);
+        return this;
+    }
+
+    /** Hears about undeliverable pushed messages. Default: log at WARN. */
+    public MessageClientBuilder onError(MessageErrorListener listener) {
+        settings.onError(listener);
+        return this;
+    }
+
+    /**
+     * Tries up to {@code attempts} times while the server refuses (not listening yet, no socket file
+     * yet), waiting {@code delay} between tries. Default: 1 attempt.
+     */
+    public MessageClientBuilder retry(int attempts, Duration delay) {
+        this.attempts = InvalidArgumentException.requirePositive("attempts", attempts);
+        InvalidArgumentException.requireNonNull("delay", delay);
+        if (delay.isNegative()) {
+            throw new InvalidArgumentException("retry delay < 0: " + delay);
+        }
+        this.retryDelay = delay;
+        return this;
+    }
+
+    /** How long one connect may take (a TCP handshake, a full Unix backlog). Default 10 s. */
+    public MessageClientBuilder connectTimeout(Duration timeout) {
+        InvalidArgumentException.requireNonNull("connectTimeout", timeout);
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new InvalidArgumentException("connectTimeout <= 0: " + timeout);
+        }
+        this.connectTimeout = timeout;
+        return this;
+    }
+
+    /**
+     * After the connection drops, reconnect on the next send or request (see {@link MessageClient}).
+     * Default off: the client is then done once disconnected.
+     */
+    public MessageClientBuilder reconnect(boolean on) {
+        this.reconnect = on;
+        return this;
+    }
+
+    /** Connects to the Unix socket at {@code socketFile}. */
+    public LoopFuture<MessageClient> connect(Path socketFile) {
+        return connect(UnixDomainSocketAddress.of(InvalidArgumentException.requireNonNull("socketFile", socketFile)));
+    }
+
+    /** Connects over TCP to {@code port} on the loopback interface. */
+    public LoopFuture<MessageClient> connectTcp(int port) {
+        return connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+    }
+
+    /**
+     * Connects to a {@link UnixDomainSocketAddress} or an {@link InetSocketAddress}. The future fails
+     * with a {@link ConnectionRefusedException} or {@link ConnectTimeoutException} once the attempts
+     * are used up.
+     */
+    public LoopFuture<MessageClient> connect(SocketAddress address) {
+        return DefaultMessageClient.connect(this, address);
+    }
+
+    // ---- read by the implementation ----
+    public ChannelSettings channelSettings() {
+        return settings.build();
+    }
+
+    public EventLoop loop() {
+        return loop != null ? loop : EventLoop.shared();
+    }
+
+    public int attempts() {
+        return attempts;
+    }
+
+    public Duration retryDelay() {
+        return retryDelay;
+    }
+
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    public boolean reconnect() {
+        return reconnect;
+    }
+}

@@ -1,0 +1,76 @@
+package io.dualpipe.net;
+
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.codec.CodecRegistry;
+import io.dualpipe.core.message.MessageChannel;
+
+import java.net.SocketAddress;
+import java.util.List;
+
+/**
+ * A server in the main process that many clients (typically its children) connect to over a Unix
+ * socket, or TCP where Unix sockets are not an option. Every connection is a {@link MessageChannel}
+ * with the server's codecs and handlers, so a handler answers with {@code ctx.reply(...)} and can push
+ * messages to any connection.
+ *
+ * <pre>{@code
+ * MessageServer server = MessageServer.builder(codecs)
+ *         .handle(Codecs.JSON, Map.class, (ctx, m) -> ctx.reply(Map.of("hello", m.get("name"))))
+ *         .onOpen(conn -> log.info("{} connected", conn.peer()))
+ *         .bind(Path.of("/run/app.sock"));
+ * }</pre>
+ *
+ * <p><b>One loop.</b> The listening socket and every connection are plain fds on the server's
+ * {@link EventLoop} (default {@link EventLoop#shared()}), next to the loop's pipes and children.
+ * Accepting never spins: when the process runs out of file descriptors (EMFILE/ENFILE) the server
+ * stops accepting, logs once, and retries after its back-off; connections wait in the backlog.
+ *
+ * <p><b>Unix sockets.</b> Each connection's {@link MessageChannel#peer()} carries the client's pid,
+ * uid and gid (SO_PEERCRED); an allow-list of uids closes other clients right after accept. The
+ * socket file is created with mode 0600 by default. A file left by a dead server (a connect to it is
+ * refused) is replaced; a live server's is never taken over ({@link AddressInUseException}). The file
+ * is removed when the server closes, unless another file has replaced it meanwhile. Over TCP (bound
+ * to loopback unless told otherwise) peers' ids are unknown (-1).
+ *
+ * <p><b>Threading.</b> Every method is thread-safe. Handlers and the open, close and reject
+ * callbacks run on the loop thread.
+ */
+public interface MessageServer extends AutoCloseable {
+
+    /** A builder for a server using {@code codecs}. */
+    static MessageServerBuilder builder(CodecRegistry codecs) {
+        return new MessageServerBuilder(codecs);
+    }
+
+    /** The bound address: a {@link java.net.UnixDomainSocketAddress}, or an {@link java.net.InetSocketAddress} with the actual port. */
+    SocketAddress localAddress();
+
+    /** The loop serving the server and its connections. */
+    EventLoop loop();
+
+    /** The open connections, a snapshot. */
+    List<MessageChannel> connections();
+
+    /** True until {@link #stop()} or {@link #close()}. */
+    boolean isOpen();
+
+    /**
+     * Graceful: stops accepting (and removes the socket file), lets every connection's queued frames
+     * reach the kernel, then closes them.
+     *
+     * @return completes when every connection has closed
+     */
+    LoopFuture<Void> stop();
+
+    /**
+     * Immediate: stops accepting, removes the socket file, closes every connection (their pending
+     * requests fail with {@link io.dualpipe.core.ChannelClosedException}). Idempotent; waits for the
+     * loop to do it unless called on the loop.
+     */
+    @Override
+    void close();
+
+    /** Completes when the server and all its connections have closed. */
+    LoopFuture<Void> closeFuture();
+}

@@ -1,0 +1,205 @@
+package io.dualpipe.net;
+
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.codec.CodecRegistry;
+import io.dualpipe.core.message.MessageChannel;
+import io.dualpipe.core.message.MessageErrorListener;
+import io.dualpipe.core.message.MessageHandler;
+import io.dualpipe.core.message.Peer;
+import io.dualpipe.core.message.internal.ChannelSettings;
+import io.dualpipe.net.internal.DefaultMessageServer;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * Configures a {@link MessageServer} and binds it. The handlers, limits and callbacks apply to every
+ * connection the server accepts.
+ *
+ * <p>Not thread-safe: configure it on one thread. Each {@code bind} starts a new server with the
+ * settings of that moment.
+ */
+public final class MessageServerBuilder {
+    private final ChannelSettings.Builder settings;
+    private EventLoop loop;
+    private Consumer<MessageChannel> onOpen = c -> { };
+    private BiConsumer<MessageChannel, Throwable> onClose = (c, e) -> { };
+    private Consumer<Peer> onReject = p -> { };
+    private int[] allowedUids;
+    private int socketMode = 0600;
+    private int backlog = 1024;
+    private Duration acceptBackoff = Duration.ofMillis(100);
+
+    MessageServerBuilder(CodecRegistry codecs) {
+        this.settings = ChannelSettings.builder(codecs);
+    }
+
+    /** The loop to serve the server and its connections. Default {@link EventLoop#shared()}. */
+    public MessageServerBuilder loop(EventLoop eventLoop) {
+        this.loop = InvalidArgumentException.requireNonNull("loop", eventLoop);
+        return this;
+    }
+
+    /** The largest body accepted from a client, and sent to one. Default 16 MiB. */
+    public MessageServerBuilder maxFrameSize(int bytes) {
+        settings.maxFrameSize(bytes);
+        return this;
+    }
+
+    /** Each connection's backpressure marks (see {@link MessageChannel#isWritable()}). Default 32/64 KiB. */
+    public MessageServerBuilder writeWaterMarks(int low, int high) {
+        settings.writeWaterMarks(low, high);
+        return this;
+    }
+
+    /** Routes messages of {@code type} on every connection to {@code handler} (see {@link MessageChannel#handle}). */
+    public <T> MessageServerBuilder handle(int type, Class<T> messageClass, MessageHandler<? super T> handler) {
+        settings.handle(type, messageClass, handler);
+        return this;
+    }
+
+    /** Takes every message whose type has no handler of its own, on every connection. */
+    public MessageServerBuilder handleAny(MessageHandler<Object> handler) {
+        settings.handleAny(handler);
+        return this;
+    }
+
+    /** Hears about undeliverable messages on any connection. Default: log at WARN. */
+    public MessageServerBuilder onError(MessageErrorListener listener) {
+        settings.onError(listener);
+        return this;
+    }
+
+    /** Called on the loop for each accepted connection, before any of its messages is handled. */
+    public MessageServerBuilder onOpen(Consumer<MessageChannel> callback) {
+        this.onOpen = InvalidArgumentException.requireNonNull("onOpen", callback);
+        return this;
+    }
+
+    /**
+     * Called on the loop when a connection has closed, with null for an orderly close (either side,
+     * or the server's) or what broke it (a {@link io.dualpipe.core.codec.ProtocolException}, an I/O error).
+     */
+    public MessageServerBuilder onClose(BiConsumer<MessageChannel, Throwable> callback) {
+        this.onClose = InvalidArgumentException.requireNonNull("onClose", callback);
+        return this;
+    }
+
+    /** Called on the loop with the credentials of each client the allow-list turned away. */
+    public MessageServerBuilder onReject(Consumer<Peer> callback) {
+        this.onReject = InvalidArgumentException.requireNonNull("onReject", callback);
+        return this;
+    }
+
+    /**
+     * Unix sockets only: accept only clients running as one of these uids; others are closed right
+     * after accept, and logged. Default: anyone who can open the socket file.
+     *
+     * @throws InvalidArgumentException if empty (that would turn every client away)
+     */
+    public MessageServerBuilder allowUids(int... uids) {
+        InvalidArgumentException.requireNonNull("uids", uids);
+        if (uids.length == 0) {
+            throw new InvalidArgumentException("allowUids is empty: it would reject every client");
+        }
+        int[] sorted = uids.clone();
+        Arrays.sort(sorted);
+        this.allowedUids = sorted;
+        return this;
+    }
+
+    /** Permission bits of the socket file (connecting needs write permission). Default 0600: the owner only. */
+    public MessageServerBuilder socketMode(int mode) {
+        if (mode < 0 || mode > 0777) {
+            throw new InvalidArgumentException("socketMode not in 0..0777: 0" + Integer.toOctalString(mode));
+        }
+        this.socketMode = mode;
+        return this;
+    }
+
+    /** The listen backlog: connections the kernel holds while the loop has not accepted them. Default 1024. */
+    public MessageServerBuilder backlog(int connections) {
+        this.backlog = InvalidArgumentException.requirePositive("backlog", connections);
+        return this;
+    }
+
+    /** How long accepting pauses when the process is out of file descriptors. Default 100 ms. */
+    public MessageServerBuilder acceptBackoff(Duration delay) {
+        InvalidArgumentException.requireNonNull("acceptBackoff", delay);
+        if (delay.isNegative() || delay.isZero()) {
+            throw new InvalidArgumentException("acceptBackoff <= 0: " + delay);
+        }
+        this.acceptBackoff = delay;
+        return this;
+    }
+
+    /**
+     * Binds a Unix socket at {@code socketFile} and starts accepting.
+     *
+     * @throws AddressInUseException if a live server has the path, or it is not a socket file
+     * @throws io.dualpipe.core.NativeIoException if the socket cannot be created there (EACCES, a missing directory...)
+     * @throws InvalidArgumentException if the path is longer than a socket address holds (107 bytes)
+     */
+    public MessageServer bind(Path socketFile) {
+        return bind(UnixDomainSocketAddress.of(InvalidArgumentException.requireNonNull("socketFile", socketFile)));
+    }
+
+    /** Binds TCP on the loopback interface; port 0 picks a free one ({@link MessageServer#localAddress()} tells which). */
+    public MessageServer bindTcp(int port) {
+        return bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+    }
+
+    /** Binds a {@link UnixDomainSocketAddress} or an {@link InetSocketAddress}, and starts accepting. */
+    public MessageServer bind(SocketAddress address) {
+        if (allowedUids != null && !(address instanceof UnixDomainSocketAddress)) {
+            throw new InvalidArgumentException("allowUids needs a Unix socket: TCP peers have no uid (" + address + ")");
+        }
+        return DefaultMessageServer.bind(this, address);
+    }
+
+    // ---- read by the implementation ----
+    public ChannelSettings channelSettings() {
+        return settings.build();
+    }
+
+    public EventLoop loop() {
+        return loop != null ? loop : EventLoop.shared();
+    }
+
+    public Consumer<MessageChannel> onOpen() {
+        return onOpen;
+    }
+
+    public BiConsumer<MessageChannel, Throwable> onClose() {
+        return onClose;
+    }
+
+    public Consumer<Peer> onReject() {
+        return onReject;
+    }
+
+    /** Sorted, or null when every uid is allowed. */
+    public int[] allowedUids() {
+        return allowedUids == null ? null : allowedUids.clone();
+    }
+
+    public int socketMode() {
+        return socketMode;
+    }
+
+    public int backlog() {
+        return backlog;
+    }
+
+    public Duration acceptBackoff() {
+        return acceptBackoff;
+    }
+}

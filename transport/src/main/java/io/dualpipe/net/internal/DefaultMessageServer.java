@@ -1,0 +1,395 @@
+package io.dualpipe.net.internal;
+
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.FdChannel;
+import io.dualpipe.core.IoHandler;
+import io.dualpipe.core.LoopClosedException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.NativeIoException;
+import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.Native;
+import io.dualpipe.core.message.MessageChannel;
+import io.dualpipe.core.message.Peer;
+import io.dualpipe.core.message.internal.ChannelSettings;
+import io.dualpipe.net.AddressInUseException;
+import io.dualpipe.net.MessageServer;
+import io.dualpipe.net.MessageServerBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SelectionKey;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * The {@link MessageServer}: a listening socket on the loop's selector, accepted with
+ * {@code accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)} so an accepted fd is born
+ * non-blocking and never leaks into a child, then served as an {@link FdStream} under a
+ * {@link MessageChannel}.
+ *
+ * <p>Accept state (the key, the back-off, the connection counter) is loop-confined; the connection
+ * set is concurrent so {@link #connections()} works from any thread.
+ */
+public final class DefaultMessageServer implements MessageServer, IoHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageServer.class);
+    /** Accepts per readiness event, so a connection storm cannot starve the loop's other fds. */
+    private static final int MAX_ACCEPTS_PER_EVENT = 64;
+
+    private final EventLoop loop;
+    private final ChannelSettings settings;
+    private final SocketAddress address;
+    private final String addressText;
+    private final Path socketFile;
+    private final Object socketFileIdentity;
+    private final FdChannel listener;
+    private final Consumer<MessageChannel> onOpen;
+    private final BiConsumer<MessageChannel, Throwable> onClose;
+    private final Consumer<Peer> onReject;
+    private final int[] allowedUids;
+    private final long backoffNanos;
+    private final Set<MessageChannel> connections = ConcurrentHashMap.newKeySet();
+    private final LoopFuture<Void> closeFuture = new LoopFuture<>();
+    private volatile boolean open = true;
+    private volatile SelectionKey key;
+
+    // ---- loop thread only ----
+    private long sequence;
+    private boolean backingOff;
+    private long failedAccepts; // in the current back-off episode
+    private volatile long acceptBackoffs; // ever; read by tests
+
+    private DefaultMessageServer(MessageServerBuilder b, SocketAddress address, Path socketFile, Object identity, FdChannel listener) {
+        this.loop = b.loop();
+        this.settings = b.channelSettings();
+        this.address = address;
+        this.addressText = Sockets.describe(address);
+        this.socketFile = socketFile;
+        this.socketFileIdentity = identity;
+        this.listener = listener;
+        this.onOpen = b.onOpen();
+        this.onClose = b.onClose();
+        this.onReject = b.onReject();
+        this.allowedUids = b.allowedUids();
+        this.backoffNanos = b.acceptBackoff().toNanos();
+    }
+
+    /** Binds, listens and registers with the loop; see {@link MessageServerBuilder#bind(SocketAddress)}. */
+    public static MessageServer bind(MessageServerBuilder b, SocketAddress requested) {
+        Sockets.requireLinux();
+        SocketAddress address = Sockets.validate(requested);
+        Path file = address instanceof UnixDomainSocketAddress u ? u.getPath() : null;
+        if (file != null) {
+            UnixSocketFile.prepare(file);
+        }
+        FdChannel channel = new FdChannel(Sockets.open(address), SelectionKey.OP_ACCEPT);
+        int fd = channel.getFD();
+        Object identity = null;
+        boolean bound = false;
+        try {
+            if (file == null) {
+                Sockets.setReuseAddress(fd); // a restarted server must not wait out TIME_WAIT
+            }
+            try {
+                Sockets.bind(fd, address);
+            } catch (NativeIoException e) {
+                if (e.errno() == Sockets.EADDRINUSE) {
+                    String text = Sockets.describe(address);
+                    throw new AddressInUseException(text, text + " is in use (" + e.getMessage() + ")", e);
+                }
+                throw e;
+            }
+            bound = true;
+            if (file != null) {
+                // Before listen(): until then connects are refused, so nobody gets in under the umask's mode.
+                Sockets.chmod(file, b.socketMode());
+                identity = UnixSocketFile.identity(file);
+            }
+            Sockets.listen(fd, b.backlog(), address);
+            SocketAddress actual = file == null ? Sockets.localInet(fd) : address;
+            DefaultMessageServer server = new DefaultMessageServer(b, actual, file, identity, channel);
+            server.register();
+            LOG.debug("{}: listening", server.addressText);
+            return server;
+        } catch (RuntimeException e) {
+            closeQuietly(channel);
+            if (bound && file != null) {
+                UnixSocketFile.removeIfOurs(file, identity != null ? identity : UnixSocketFile.identity(file));
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Registers without waiting, so that bind() may be called from any thread, another loop's
+     * included. Registration is the loop's first task for this server, so it precedes any close.
+     */
+    private void register() {
+        LoopFuture<SelectionKey> f = loop.register(listener, SelectionKey.OP_ACCEPT, this);
+        if (f.isCompletedExceptionally()) {
+            try {
+                f.join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r
+                        : new io.dualpipe.core.DualPipeException(addressText + ": cannot register with " + loop, e.getCause());
+            }
+        }
+        f.whenComplete((k, e) -> {
+            if (e == null) {
+                key = k;
+            } else if (open) {
+                LOG.error("{}: could not register with {}; closing", addressText, loop, e);
+                onLoop(this::closeNow);
+            }
+        });
+    }
+
+    // =========================================================================================
+    // Accepting (loop thread)
+    // =========================================================================================
+
+    @Override
+    public void ready(int readyOps) {
+        for (int i = 0; i < MAX_ACCEPTS_PER_EVENT && open && !backingOff; i++) {
+            int fd = Sockets.LIB.accept4(listener.getFD(), 0, 0, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
+            if (fd >= 0) {
+                if (failedAccepts > 0) {
+                    LOG.info("{}: accepting again after {} failed attempt(s)", addressText, failedAccepts);
+                    failedAccepts = 0;
+                }
+                accepted(fd);
+                continue;
+            }
+            int errno = Native.errno();
+            if (errno == Sockets.EAGAIN || errno == Sockets.EWOULDBLOCK) {
+                return;
+            }
+            if (errno == Sockets.EINTR || errno == Sockets.ECONNABORTED || errno == Sockets.EPROTO) {
+                continue; // that client gave up, or a signal: the next one may be fine
+            }
+            backOff(errno);
+            return;
+        }
+    }
+
+    /**
+     * Out of descriptors (EMFILE, ENFILE) or kernel memory, or an unexpected error: the listening
+     * socket stays readable, so a level-triggered selector would call us again at once, forever. Stop
+     * asking for OP_ACCEPT, and try again after the back-off; clients wait in the backlog meanwhile.
+     */
+    private void backOff(int errno) {
+        failedAccepts++;
+        acceptBackoffs++;
+        if (failedAccepts == 1) {
+            LOG.warn("{}: accept4 failed: {} ({}); pausing accepts for {} ms, retrying until it succeeds (logged once)",
+                    addressText, Native.errnoName(errno), Native.LIBC.strerror(errno), TimeUnit.NANOSECONDS.toMillis(backoffNanos));
+        }
+        backingOff = true;
+        SelectionKey k = key;
+        if (k != null && k.isValid()) {
+            k.interestOps(0);
+        }
+        loop.schedule(this::resumeAccepting, backoffNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void resumeAccepting() {
+        backingOff = false;
+        SelectionKey k = key;
+        if (open && k != null && k.isValid()) {
+            k.interestOps(SelectionKey.OP_ACCEPT);
+        }
+    }
+
+    private void accepted(int fd) {
+        String name = addressText + "#" + (++sequence);
+        Peer peer;
+        try {
+            if (socketFile != null) {
+                peer = Sockets.peerCredentials(fd, name);
+            } else {
+                Sockets.setNoDelay(fd);
+                peer = Peer.unknown(Sockets.describe(Sockets.remoteInet(fd)));
+            }
+        } catch (NativeIoException e) {
+            LOG.debug("{}: client vanished before it could be served: {}", name, e.getMessage());
+            Native.closeQuietly(fd);
+            return;
+        }
+        if (allowedUids != null && Arrays.binarySearch(allowedUids, peer.uid()) < 0) {
+            Native.closeQuietly(fd);
+            LOG.warn("{}: rejected a client: uid {} (pid {}, gid {}) is not in the allow-list {}",
+                    name, peer.uid(), peer.pid(), peer.gid(), Arrays.toString(allowedUids));
+            call(onReject, peer, "onReject");
+            return;
+        }
+        FdStream stream = FdStream.duplex(loop, new FdChannel(fd, SelectionKey.OP_READ | SelectionKey.OP_WRITE), name,
+                FdStream.DEFAULT_READ_LIMIT, FdStream.DEFAULT_HIGH_WATER, FdStream.DEFAULT_LOW_WATER);
+        MessageChannel channel = settings.open(stream, stream, name, peer);
+        connections.add(channel);
+        channel.closeFuture().whenComplete((v, e) -> onLoop(() -> connectionClosed(channel, e)));
+        call(onOpen, channel, "onOpen");
+    }
+
+    private void connectionClosed(MessageChannel channel, Throwable e) {
+        if (!connections.remove(channel)) {
+            return;
+        }
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        try {
+            onClose.accept(channel, cause);
+        } catch (Throwable t) {
+            LOG.warn("{}: onClose callback threw", channel.name(), t);
+        }
+        terminateIfDone();
+    }
+
+    private <T> void call(Consumer<T> callback, T value, String what) {
+        try {
+            callback.accept(value);
+        } catch (Throwable t) {
+            LOG.warn("{}: {} callback threw", addressText, what, t);
+        }
+    }
+
+    // =========================================================================================
+    // Closing
+    // =========================================================================================
+
+    @Override
+    public LoopFuture<Void> stop() {
+        onLoop(() -> {
+            stopListening();
+            for (MessageChannel c : new ArrayList<>(connections)) {
+                c.closeGracefully();
+            }
+            terminateIfDone();
+        });
+        return closeFuture;
+    }
+
+    @Override
+    public void close() {
+        if (loop.inEventLoop()) {
+            closeNow();
+            return;
+        }
+        LoopFuture<Void> done = new LoopFuture<>();
+        try {
+            loop.execute(() -> {
+                closeNow();
+                done.complete(null);
+            });
+        } catch (LoopClosedException e) {
+            closeNow();
+            return;
+        }
+        if (!(Thread.currentThread() instanceof io.dualpipe.core.internal.LoopThread)) {
+            done.join(); // another loop's thread must not block: it gets the close asynchronously
+        }
+    }
+
+    private void closeNow() {
+        stopListening();
+        for (MessageChannel c : new ArrayList<>(connections)) {
+            c.close();
+        }
+        terminateIfDone();
+    }
+
+    @Override
+    public void loopClosed(LoopClosedException cause) {
+        stopListening();
+        // The connections hear of it through their own streams; their close callbacks finish us.
+        terminateIfDone();
+    }
+
+    private void stopListening() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        SelectionKey k = key;
+        if (k != null) {
+            k.cancel();
+        }
+        closeQuietly(listener);
+        if (socketFile != null) {
+            UnixSocketFile.removeIfOurs(socketFile, socketFileIdentity);
+        }
+        LOG.debug("{}: stopped listening", addressText);
+    }
+
+    private void terminateIfDone() {
+        if (!open && connections.isEmpty()) {
+            closeFuture.complete(null);
+        }
+    }
+
+    private void onLoop(Runnable r) {
+        if (loop.inEventLoop()) {
+            r.run();
+            return;
+        }
+        try {
+            loop.execute(r);
+        } catch (LoopClosedException e) {
+            r.run(); // nothing else will run it; our state is safe to touch once the loop is gone
+        }
+    }
+
+    private static void closeQuietly(FdChannel channel) {
+        try {
+            channel.close();
+        } catch (java.io.IOException e) {
+            LOG.debug("{}: close failed", channel, e);
+        }
+    }
+
+    // =========================================================================================
+    // Accessors
+    // =========================================================================================
+
+    @Override
+    public SocketAddress localAddress() {
+        return address;
+    }
+
+    @Override
+    public EventLoop loop() {
+        return loop;
+    }
+
+    @Override
+    public List<MessageChannel> connections() {
+        return List.copyOf(connections);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public LoopFuture<Void> closeFuture() {
+        return closeFuture;
+    }
+
+    /** How many accepts failed and paused accepting (EMFILE and friends), since the start. For tests and metrics. */
+    public long acceptBackoffs() {
+        return acceptBackoffs;
+    }
+
+    @Override
+    public String toString() {
+        return "MessageServer[" + addressText + (open ? "" : ", closed") + "]";
+    }
+}

@@ -1,0 +1,118 @@
+package io.dualpipe.net.internal;
+
+import io.dualpipe.core.NativeIoException;
+import io.dualpipe.core.internal.Native;
+import io.dualpipe.net.AddressInUseException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/**
+ * The socket file's life around a server: making its path free for {@code bind} without ever taking
+ * a live server's, and removing only our own file at the end.
+ */
+final class UnixSocketFile {
+    private static final Logger LOG = LoggerFactory.getLogger(UnixSocketFile.class);
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
+    private UnixSocketFile() {
+    }
+
+    /**
+     * Leaves {@code path} free: nothing there, or a stale socket file removed. A socket file is stale
+     * when connecting to it is refused (its server died without removing it); anything else (a live
+     * server, a regular file, a symlink, a socket we may not connect to) is left alone and refused.
+     *
+     * @throws AddressInUseException naming the path and the reason
+     */
+    static void prepare(Path path) {
+        String address = "unix:" + path;
+        Integer mode = mode(path);
+        if (mode == null) {
+            return;
+        }
+        if ((mode & S_IFMT) != S_IFSOCK) {
+            throw new AddressInUseException(address, address + " exists and is not a socket (mode 0"
+                    + Integer.toOctalString(mode) + "); refusing to replace it", null);
+        }
+        int errno = probe(path);
+        if (errno == 0 || errno == Sockets.EAGAIN) {
+            // EAGAIN: the backlog is full, which only a live listener has.
+            throw new AddressInUseException(address, address + " is in use by a live server (a connect to it "
+                    + (errno == 0 ? "succeeded" : "found its backlog full") + "); not taking it over", null);
+        }
+        if (errno == Sockets.ENOENT) {
+            return; // removed meanwhile
+        }
+        if (errno != Sockets.ECONNREFUSED) {
+            NativeIoException cause = Sockets.error("connect(" + address + ")", errno);
+            throw new AddressInUseException(address, address + " exists and cannot be probed (" + cause.getMessage()
+                    + "), so it may belong to a live server; not replacing it", cause);
+        }
+        int unlinked = Sockets.unlink(path);
+        if (unlinked != 0 && unlinked != Sockets.ENOENT) {
+            throw Sockets.error("unlink(" + path + ") of a stale socket file", unlinked);
+        }
+        LOG.info("{}: replaced a stale socket file (connect was refused: the server that made it is gone)", address);
+    }
+
+    /** The identity of the file at {@code path} (device and inode), or null if there is none. */
+    static Object identity(Path path) {
+        try {
+            return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Removes the file at {@code path} if it is still the one we created; another server's stays. */
+    static void removeIfOurs(Path path, Object identity) {
+        if (identity == null || !identity.equals(identity(path))) {
+            LOG.debug("unix:{}: not removed, it is no longer the socket file this server created", path);
+            return;
+        }
+        int errno = Sockets.unlink(path);
+        if (errno != 0 && errno != Sockets.ENOENT) {
+            LOG.warn("unix:{}: could not remove the socket file: {}", path, Native.errnoName(errno));
+        }
+    }
+
+    private static Integer mode(Path path) {
+        try {
+            return (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            // No "unix" attribute view: sockets are "other" files; fall back on that.
+            try {
+                BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                return a.isOther() ? S_IFSOCK : 0100000;
+            } catch (NoSuchFileException gone) {
+                return null;
+            } catch (IOException io) {
+                return 0;
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Connects to the socket file and hangs up: 0 if a server accepted, else the errno. */
+    private static int probe(Path path) {
+        UnixDomainSocketAddress address = UnixDomainSocketAddress.of(path);
+        int fd = Sockets.open(address);
+        try {
+            return Sockets.connect(fd, address);
+        } finally {
+            Native.closeQuietly(fd);
+        }
+    }
+}
