@@ -1,0 +1,69 @@
+package io.dualpipe.worker;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dualpipe.core.codec.DecodeException;
+import io.dualpipe.core.codec.EncodeException;
+import io.dualpipe.core.codec.MessageCodec;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Encodes an {@link Envelope} as the JSON array {@code [request, senderPid, recipientPid, data]}
+ * (recipient 0 is written as {@code null}, as pymulproc does), so a Python worker needs nothing but
+ * {@code json} and {@code struct}. Stateless and thread-safe.
+ */
+public final class EnvelopeCodec implements MessageCodec<Envelope> {
+    /** The frame type byte of envelopes: one of the built-in range 0x01-0x0F. */
+    public static final int TYPE = 0x04;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Override
+    public int type() {
+        return TYPE;
+    }
+
+    @Override
+    public Class<Envelope> javaType() {
+        return Envelope.class;
+    }
+
+    @Override
+    public ByteBuffer encode(Envelope e) {
+        Object[] array = {e.request(), e.senderPid(), e.recipientPid() == 0 ? null : e.recipientPid(), e.data()};
+        try {
+            return ByteBuffer.wrap(JSON.writeValueAsBytes(array));
+        } catch (JsonProcessingException ex) {
+            throw new EncodeException(TYPE, "envelope " + e.request() + ": payload is not JSON-serialisable: " + ex.getOriginalMessage(), ex);
+        }
+    }
+
+    @Override
+    public Envelope decode(ByteBuffer body) {
+        byte[] bytes = new byte[body.remaining()];
+        body.duplicate().get(bytes);
+        List<?> list;
+        try {
+            list = JSON.readValue(bytes, List.class);
+        } catch (IOException ex) {
+            throw new DecodeException(TYPE, "envelope is not a JSON array: " + ex.getMessage(), ex);
+        }
+        if (list == null || list.size() != 4) {
+            throw new DecodeException(TYPE, "envelope must be [request, senderPid, recipientPid, data], got "
+                    + (list == null ? "null" : list.size() + " elements: " + Arrays.toString(list.toArray())), null);
+        }
+        if (!(list.get(0) instanceof String) || !(list.get(1) instanceof Number)
+                || (list.get(2) != null && !(list.get(2) instanceof Number))) {
+            throw new DecodeException(TYPE, "envelope fields must be [string, number, number|null, any]: " + list);
+        }
+        long recipient = list.get(2) == null ? 0 : ((Number) list.get(2)).longValue();
+        try {
+            return new Envelope((String) list.get(0), ((Number) list.get(1)).longValue(), recipient, list.get(3));
+        } catch (RuntimeException ex) {
+            throw new DecodeException(TYPE, "envelope " + list + ": " + ex.getMessage(), ex);
+        }
+    }
+}

@@ -1,0 +1,12 @@
+package io.dualpipe.worker;
+
+import io.dualpipe.core.DualPipeException;
+
+/** {@link WorkerPool#submit} found {@code maxQueued} tasks already waiting for a worker. */
+public class PoolSaturatedException extends DualPipeException {
+    private static final long serialVersionUID = 1L;
+
+    public PoolSaturatedException(String message) {
+        super(message);
+    }
+}

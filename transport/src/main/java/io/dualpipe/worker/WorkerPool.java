@@ -1,0 +1,332 @@
+package io.dualpipe.worker;
+
+import io.dualpipe.core.ChannelClosedException;
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.line.LineReader;
+import io.dualpipe.core.message.MessageChannel;
+import io.dualpipe.process.ChildProcess;
+import io.dualpipe.process.ChildProcessBuilder;
+import io.dualpipe.process.ExitStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * A parent and N worker children exchanging {@link Envelope}s, as pymulproc does over its queues:
+ * {@link #submit} sends a task ({@link Envelope#DO}) to the least busy worker and completes with
+ * its {@link Envelope#FINISHED} payload; {@link #shutdown()} sends each worker the poison pill
+ * ({@link Envelope#DIE}) and waits for it to exit; {@link #whenIdle()} waits until all work is done
+ * (pymulproc's {@code queue_join}). Workers are any programs that speak frames of envelopes on
+ * stdin/stdout: a Java class using {@link Worker}, or a Python script using {@code json} and
+ * {@code struct}.
+ *
+ * <p><b>Bounds.</b> Each worker has at most {@code maxInFlightPerWorker} tasks at once (1 by
+ * default: a worker takes its next task when it is free); the rest wait in the pool, at most
+ * {@code maxQueued} of them, beyond which {@code submit} fails at once with a
+ * {@link PoolSaturatedException}. A worker that exits fails its tasks with a
+ * {@link WorkerExitedException}; the others carry on.
+ *
+ * <p><b>Threading.</b> Every method is thread-safe. Task futures complete, and the message listener
+ * runs, on the pool's loop thread. Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
+ */
+public final class WorkerPool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
+
+    private final EventLoop loop;
+    private final long pid = ProcessHandle.current().pid();
+    private final int maxInFlight;
+    private final int maxQueued;
+    private final List<Slot> slots = new ArrayList<>();       // loop thread only, after start
+    private final ArrayDeque<Task> queue = new ArrayDeque<>(); // loop thread only
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private final List<LoopFuture<Void>> idleWaiters = new ArrayList<>(); // loop thread only
+    private final List<Long> pids;
+
+    private WorkerPool(Builder b) {
+        this.loop = b.loop != null ? b.loop : EventLoop.shared();
+        this.maxInFlight = b.maxInFlight;
+        this.maxQueued = b.maxQueued;
+        List<Slot> started = new ArrayList<>();
+        try {
+            for (int i = 0; i < b.workers; i++) {
+                started.add(startWorker(b));
+            }
+        } catch (RuntimeException e) {
+            started.forEach(s -> s.child.close());
+            throw e;
+        }
+        List<Long> p = new ArrayList<>();
+        started.forEach(s -> p.add((long) s.child.pid()));
+        this.pids = List.copyOf(p);
+        onLoop(() -> slots.addAll(started));
+    }
+
+    /** A pool whose workers are started from {@code worker} (called once per worker). */
+    public static Builder builder(Supplier<ChildProcessBuilder> worker) {
+        return new Builder(worker);
+    }
+
+    private Slot startWorker(Builder b) {
+        ChildProcess child = b.worker.get().loop(loop).start();
+        Slot s = new Slot(child);
+        try {
+            s.channel = MessageChannel.builder(Worker.codecs())
+                    .handle(EnvelopeCodec.TYPE, Envelope.class, (ctx, e) -> {
+                        Consumer<Envelope> l = b.onMessage;
+                        if (l != null) {
+                            l.accept(e);
+                        } else {
+                            LOG.debug("worker {} sent {} with nobody listening", child.pid(), e.request());
+                        }
+                    })
+                    .open(child.stdout(), child.stdin());
+            try {
+                LineReader err = child.errorLines();
+                err.listen(line -> LOG.warn("worker {}: {}", child.pid(), line));
+            } catch (InvalidArgumentException notAPipe) {
+                // stderr goes where the builder said
+            }
+        } catch (RuntimeException e) {
+            child.close();
+            throw e;
+        }
+        child.onExit().whenComplete((status, error) -> onLoop(() -> workerExited(s, status)));
+        return s;
+    }
+
+    /** The workers' pids, in start order. */
+    public List<Long> workerPids() {
+        return pids;
+    }
+
+    /**
+     * Sends {@code data} to a free worker as a DO envelope; completes with the payload of its
+     * FINISHED reply, or fails with a {@link io.dualpipe.core.message.RemoteException} (the task
+     * threw in the worker), a {@link WorkerExitedException}, or a {@link PoolSaturatedException}.
+     */
+    public LoopFuture<Object> submit(Object data) {
+        LoopFuture<Object> f = new LoopFuture<>();
+        if (queued.incrementAndGet() > maxQueued) {
+            queued.decrementAndGet();
+            f.completeExceptionally(new PoolSaturatedException("maxQueued " + maxQueued + " tasks already wait for a worker"));
+            return f;
+        }
+        outstanding.incrementAndGet();
+        try {
+            onLoop(() -> {
+                queue.add(new Task(data, f));
+                dispatch();
+            });
+        } catch (RuntimeException e) {
+            queued.decrementAndGet();
+            outstanding.decrementAndGet();
+            f.completeExceptionally(e);
+        }
+        return f;
+    }
+
+    /** Sends a one-way envelope to every live worker (recipient = that worker). */
+    public void broadcast(String request, Object data) {
+        onLoop(() -> {
+            for (Slot s : slots) {
+                if (s.alive) {
+                    s.channel.send(new Envelope(request, pid, s.child.pid(), data));
+                }
+            }
+        });
+    }
+
+    /** True when no task is waiting or running (pymulproc's {@code queue_empty}). */
+    public boolean isIdle() {
+        return outstanding.get() == 0;
+    }
+
+    /** Completes once no task is waiting or running (pymulproc's {@code queue_join}). */
+    public LoopFuture<Void> whenIdle() {
+        LoopFuture<Void> f = new LoopFuture<>();
+        onLoop(() -> {
+            if (outstanding.get() == 0) {
+                f.complete(null);
+            } else {
+                idleWaiters.add(f);
+            }
+        });
+        return f;
+    }
+
+    /** Sends every worker the poison pill and completes with their exit statuses, in start order. */
+    public LoopFuture<List<ExitStatus>> shutdown() {
+        LoopFuture<List<ExitStatus>> f = new LoopFuture<>();
+        onLoop(() -> {
+            List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
+            for (Slot s : slots) {
+                if (s.alive) {
+                    s.channel.send(new Envelope(Envelope.DIE, pid, s.child.pid(), null));
+                }
+                exits.add(s.child.onExit());
+            }
+            CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
+                if (e != null) {
+                    f.completeExceptionally(e);
+                    return;
+                }
+                List<ExitStatus> out = new ArrayList<>();
+                exits.forEach(x -> out.add(x.join()));
+                f.complete(out);
+            });
+        });
+        return f;
+    }
+
+    /** Kills every worker; their tasks fail with {@link WorkerExitedException}. */
+    @Override
+    public void close() {
+        onLoop(() -> slots.forEach(s -> s.child.close()));
+    }
+
+    // ---- loop thread ----
+
+    private void dispatch() {
+        while (!queue.isEmpty()) {
+            Slot best = null;
+            for (Slot s : slots) {
+                if (s.alive && s.inFlight < maxInFlight && (best == null || s.inFlight < best.inFlight)) {
+                    best = s;
+                }
+            }
+            if (best == null) {
+                if (slots.stream().noneMatch(s -> s.alive) && !slots.isEmpty()) {
+                    failQueued(new WorkerExitedException("every worker of the pool has exited", null));
+                }
+                return;
+            }
+            Task t = queue.poll();
+            queued.decrementAndGet();
+            run(best, t);
+        }
+    }
+
+    private void run(Slot s, Task t) {
+        s.inFlight++;
+        s.channel.request(new Envelope(Envelope.DO, pid, s.child.pid(), t.data), Envelope.class).whenComplete((reply, e) -> {
+            s.inFlight--;
+            if (e == null) {
+                t.future.complete(reply.data());
+            } else {
+                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                t.future.completeExceptionally(cause instanceof ChannelClosedException && !(cause instanceof WorkerExitedException)
+                        ? new WorkerExitedException("worker " + s.child.pid() + " went away before finishing its task", cause)
+                        : cause);
+            }
+            taskDone();
+            dispatch();
+        });
+    }
+
+    private void taskDone() {
+        if (outstanding.decrementAndGet() == 0 && !idleWaiters.isEmpty()) {
+            List<LoopFuture<Void>> waiters = new ArrayList<>(idleWaiters);
+            idleWaiters.clear();
+            waiters.forEach(w -> w.complete(null));
+        }
+    }
+
+    private void workerExited(Slot s, ExitStatus status) {
+        s.alive = false;
+        s.channel.close(); // its in-flight requests fail, completing their tasks
+        if (status != null && !status.isSuccess()) {
+            LOG.warn("worker {} exited: {}", s.child.pid(), status);
+        }
+        dispatch();
+    }
+
+    private void failQueued(RuntimeException cause) {
+        while (!queue.isEmpty()) {
+            Task t = queue.poll();
+            queued.decrementAndGet();
+            t.future.completeExceptionally(cause);
+            taskDone();
+        }
+    }
+
+    private void onLoop(Runnable r) {
+        if (loop.inEventLoop()) {
+            r.run();
+        } else {
+            loop.execute(r);
+        }
+    }
+
+    private static final class Slot {
+        final ChildProcess child;
+        MessageChannel channel;
+        int inFlight;
+        boolean alive = true;
+
+        Slot(ChildProcess child) {
+            this.child = child;
+        }
+    }
+
+    private record Task(Object data, LoopFuture<Object> future) {
+    }
+
+    /** Configures a {@link WorkerPool}. Not thread-safe. */
+    public static final class Builder {
+        private final Supplier<ChildProcessBuilder> worker;
+        private int workers = Runtime.getRuntime().availableProcessors();
+        private int maxInFlight = 1;
+        private int maxQueued = 10_000;
+        private Consumer<Envelope> onMessage;
+        private EventLoop loop;
+
+        private Builder(Supplier<ChildProcessBuilder> worker) {
+            this.worker = InvalidArgumentException.requireNonNull("worker", worker);
+        }
+
+        /** How many workers. Default: the number of available processors. */
+        public Builder workers(int n) {
+            this.workers = InvalidArgumentException.requirePositive("workers", n);
+            return this;
+        }
+
+        /** Tasks one worker may hold at once. Default 1. */
+        public Builder maxInFlightPerWorker(int n) {
+            this.maxInFlight = InvalidArgumentException.requirePositive("maxInFlightPerWorker", n);
+            return this;
+        }
+
+        /** Tasks that may wait for a worker before {@code submit} fails. Default 10,000. */
+        public Builder maxQueued(int n) {
+            this.maxQueued = InvalidArgumentException.requirePositive("maxQueued", n);
+            return this;
+        }
+
+        /** Receives the envelopes workers send on their own (progress, partial results), on the loop thread. */
+        public Builder onMessage(Consumer<Envelope> listener) {
+            this.onMessage = listener;
+            return this;
+        }
+
+        /** The loop that serves the workers. Default {@link EventLoop#shared()}. */
+        public Builder loop(EventLoop eventLoop) {
+            this.loop = InvalidArgumentException.requireNonNull("loop", eventLoop);
+            return this;
+        }
+
+        /** Starts the workers; fails (and kills those already started) if one cannot start. */
+        public WorkerPool start() {
+            return new WorkerPool(this);
+        }
+    }
+}

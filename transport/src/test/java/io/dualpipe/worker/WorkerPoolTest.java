@@ -1,0 +1,133 @@
+package io.dualpipe.worker;
+
+import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.message.RemoteException;
+import io.dualpipe.process.ChildProcess;
+import io.dualpipe.process.ExitStatus;
+import io.dualpipe.process.JavaChild;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class WorkerPoolTest {
+
+    @Test
+    @Timeout(120)
+    void fullDuplexStressWithJavaWorkers() throws Exception {
+        try (EventLoop loop = EventLoop.create("pool")) {
+            AtomicInteger progress = new AtomicInteger();
+            WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class))
+                    .workers(4).maxInFlightPerWorker(8).loop(loop)
+                    .onMessage(e -> {
+                        if (e.is("PROGRESS")) {
+                            progress.incrementAndGet();
+                        }
+                    })
+                    .start();
+            int n = 10_000;
+            List<LoopFuture<Object>> results = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                results.add(pool.submit(i));
+            }
+            pool.whenIdle().get(60, TimeUnit.SECONDS);
+            assertTrue(pool.isIdle());
+            for (int i = 0; i < n; i++) {
+                assertEquals((long) i * i, ((Number) results.get(i).get()).longValue(), "task " + i);
+            }
+            // progress messages travel on the same pipes as the replies; all of them arrive
+            List<ExitStatus> statuses = pool.shutdown().get(30, TimeUnit.SECONDS);
+            assertEquals(4, statuses.size());
+            statuses.forEach(s -> assertEquals(ExitStatus.ofExitCode(0), s));
+            assertEquals(n / 100, progress.get());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aFailingTaskFailsAloneAndADeadWorkerFailsItsTask() throws Exception {
+        try (EventLoop loop = EventLoop.create("pool")) {
+            WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class)).workers(2).loop(loop).start();
+            ExecutionException boom = assertThrows(ExecutionException.class, () -> pool.submit("boom").get(30, TimeUnit.SECONDS));
+            assertInstanceOf(RemoteException.class, boom.getCause());
+            assertTrue(boom.getCause().getMessage().contains("boom asked for"), boom.getCause().getMessage());
+            assertEquals(49L, ((Number) pool.submit(7).get(30, TimeUnit.SECONDS)).longValue());
+
+            ExecutionException died = assertThrows(ExecutionException.class, () -> pool.submit("exit").get(30, TimeUnit.SECONDS));
+            assertInstanceOf(WorkerExitedException.class, died.getCause());
+            // the other worker carries on
+            assertEquals(64L, ((Number) pool.submit(8).get(30, TimeUnit.SECONDS)).longValue());
+            pool.shutdown().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void saturationIsATypedErrorNotAnUnboundedQueue() throws Exception {
+        try (EventLoop loop = EventLoop.create("pool")) {
+            WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class))
+                    .workers(1).maxQueued(5).loop(loop).start();
+            List<LoopFuture<Object>> accepted = new ArrayList<>();
+            PoolSaturatedException saturated = null;
+            for (int i = 0; i < 1_000 && saturated == null; i++) {
+                LoopFuture<Object> f = pool.submit(i);
+                if (f.isCompletedExceptionally()) {
+                    saturated = (PoolSaturatedException) assertThrows(ExecutionException.class, f::get).getCause();
+                } else {
+                    accepted.add(f);
+                }
+            }
+            assertTrue(saturated != null && saturated.getMessage().contains("maxQueued 5"), String.valueOf(saturated));
+            for (LoopFuture<Object> f : accepted) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            pool.shutdown().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aPythonWorkerSpeaksTheSameEnvelopes(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path script = dir.resolve("worker.py");
+        Files.writeString(script, String.join("\n",
+                "import json, os, struct, sys",
+                "inp, out = sys.stdin.buffer, sys.stdout.buffer",
+                "def read_exact(n):",
+                "    b = b''",
+                "    while len(b) < n:",
+                "        c = inp.read(n - len(b))",
+                "        if not c: return None",
+                "        b += c",
+                "    return b",
+                "while True:",
+                "    h = read_exact(10)",
+                "    if h is None: break",
+                "    typ, flags, rid, length = struct.unpack('>BBII', h)",
+                "    req, sender, recipient, data = json.loads(read_exact(length))",
+                "    if req == 'DIE': break",
+                "    if req == 'DO':",
+                "        body = json.dumps(['FINISHED', os.getpid(), sender, data.upper()]).encode()",
+                "        out.write(struct.pack('>BBII', 4, 2, rid, len(body)) + body)",
+                "        out.flush()",
+                ""));
+        try (EventLoop loop = EventLoop.create("pool")) {
+            WorkerPool pool = WorkerPool.builder(() -> ChildProcess.builder("python3", script.toString()))
+                    .workers(2).loop(loop).start();
+            assertEquals("HELLO", pool.submit("hello").get(30, TimeUnit.SECONDS));
+            assertEquals("WORKERS", pool.submit("workers").get(30, TimeUnit.SECONDS));
+            assertEquals(List.of(ExitStatus.ofExitCode(0), ExitStatus.ofExitCode(0)), pool.shutdown().get(30, TimeUnit.SECONDS));
+        }
+    }
+}
