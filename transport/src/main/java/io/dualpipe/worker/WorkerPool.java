@@ -101,6 +101,10 @@ public final class WorkerPool implements AutoCloseable {
             throw e;
         }
         child.onExit().whenComplete((status, error) -> onLoop(() -> workerExited(s, status)));
+        s.channel.closeFuture().whenComplete((v, error) -> onLoop(() -> {
+            s.alive = false;
+            dispatch(); // waiting tasks go to the other workers, or fail if none is left
+        }));
         return s;
     }
 
@@ -200,6 +204,10 @@ public final class WorkerPool implements AutoCloseable {
         while (!queue.isEmpty()) {
             Slot best = null;
             for (Slot s : slots) {
+                // A worker's pipes can close (it exited, its stdout ended) before its exit is reaped.
+                if (s.alive && !s.channel.isOpen()) {
+                    s.alive = false;
+                }
                 if (s.alive && s.inFlight < maxInFlight && (best == null || s.inFlight < best.inFlight)) {
                     best = s;
                 }
