@@ -35,6 +35,22 @@ public interface ByteSink extends AutoCloseable {
     /** Queues {@code text} encoded as UTF-8. */
     LoopFuture<Void> write(String text);
 
+    /**
+     * For hot paths that own their buffer: writes what the kernel takes now and queues the rest
+     * without copying, like {@link #write(ByteBuffer)}, but advances {@code data}'s position as bytes
+     * are written and returns {@code null} — allocating no future — when every byte went at once.
+     * Otherwise returns the future of the rest (or a failed one). Writes keep their order with all
+     * other writes.
+     */
+    default LoopFuture<Void> writeOrQueue(ByteBuffer data) {
+        LoopFuture<Void> f = write(data.duplicate());
+        if (f.isDone() && !f.isCompletedExceptionally()) {
+            data.position(data.limit());
+            return null;
+        }
+        return f;
+    }
+
     /** True while no more than the high water mark is queued. */
     boolean isWritable();
 

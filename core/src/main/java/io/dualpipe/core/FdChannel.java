@@ -30,7 +30,13 @@ import java.nio.channels.SelectionKey;
 public final class FdChannel extends DeferredCloseChannel implements ByteChannel {
     /** How much of a heap buffer one call moves. */
     public static final int HEAP_CHUNK = 128 * 1024;
-    private static final ThreadLocal<ByteBuffer> SCRATCH = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(HEAP_CHUNK));
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** A thread's direct buffer for heap transfers, with its address looked up once (a JNI call). */
+    private static final class Scratch {
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(HEAP_CHUNK);
+        final long address = Native.address(buffer);
+    }
 
     private final int validOps;
 
@@ -92,8 +98,9 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
                 }
                 return n;
             }
-            ByteBuffer scratch = SCRATCH.get();
-            int n = readAt(Native.address(scratch), Math.min(wanted, HEAP_CHUNK));
+            Scratch sc = SCRATCH.get();
+            ByteBuffer scratch = sc.buffer;
+            int n = readAt(sc.address, Math.min(wanted, HEAP_CHUNK));
             if (n > 0) {
                 scratch.clear().limit(n);
                 dst.put(scratch);
@@ -159,11 +166,12 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
                 src.position(src.position() + n);
                 return n;
             }
-            ByteBuffer scratch = SCRATCH.get();
+            Scratch sc = SCRATCH.get();
+            ByteBuffer scratch = sc.buffer;
             int chunk = Math.min(length, HEAP_CHUNK);
             scratch.clear();
             scratch.put(0, src, src.position(), chunk);
-            int n = writeAt(Native.address(scratch), chunk);
+            int n = writeAt(sc.address, chunk);
             src.position(src.position() + n);
             return n;
         } finally {

@@ -446,8 +446,19 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         return enqueue(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
     }
 
+    @Override
+    public LoopFuture<Void> writeOrQueue(ByteBuffer data) {
+        InvalidArgumentException.requireNonNull("data", data);
+        return enqueue(data, true);
+    }
+
     private LoopFuture<Void> enqueue(ByteBuffer src) {
-        LoopFuture<Void> f = new LoopFuture<>();
+        return enqueue(src, false);
+    }
+
+    /** @param nullIfDone return null, allocating nothing, when the kernel took every byte at once */
+    private LoopFuture<Void> enqueue(ByteBuffer src, boolean nullIfDone) {
+        LoopFuture<Void> f = null;
         RuntimeException failure = null;
         boolean done = false;
         boolean needInterest = false;
@@ -468,6 +479,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
                     done = failure == null && !src.hasRemaining();
                 }
                 if (failure == null && !done) {
+                    f = new LoopFuture<>();
                     writes.add(new PendingWrite(src, f));
                     queued += src.remaining();
                     if (queued > highWater) {
@@ -481,10 +493,12 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
             }
         }
         if (failure != null) {
-            f.completeExceptionally(failure);
-        } else if (done) {
-            f.complete(null);
-        } else if (needInterest) {
+            return LoopFuture.failed(failure);
+        }
+        if (done) {
+            return nullIfDone ? null : LoopFuture.completed(null);
+        }
+        if (needInterest) {
             requestInterestUpdate();
         }
         return f;

@@ -119,9 +119,9 @@ public final class Conversation {
             }
             // Queued before writing, under one lock: the reply can never overtake its entry.
             pending.add(p);
-            LoopFuture<Void> written = out.write(bytes);
-            if (!written.isDone() || written.isCompletedExceptionally()) {
-                // Most writes complete at once; only the others need a callback object.
+            LoopFuture<Void> written = out.writeOrQueue(bytes);
+            if (written != null) {
+                // Most writes complete at once (null: nothing allocated); only the others need a callback.
                 written.whenComplete((v, e) -> {
                     if (e != null) {
                         p.future.completeExceptionally(e);
