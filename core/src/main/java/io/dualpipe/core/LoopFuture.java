@@ -42,20 +42,42 @@ public class LoopFuture<T> extends CompletableFuture<T> {
     @Override
     public T get() throws InterruptedException, ExecutionException {
         guard("get()");
+        spinBriefly();
         return super.get();
     }
 
     @Override
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
         guard("get(timeout)");
+        spinBriefly();
         return super.get(timeout, unit);
     }
 
     @Override
     public T join() {
         guard("join()");
+        spinBriefly();
         return super.join();
     }
+
+    /**
+     * A reply from a child usually comes within microseconds; parking the waiter and having the loop
+     * wake it costs more than that on a VM (futex plus an idle CPU's wake-up). So a blocked caller
+     * first spins for at most {@value #SPIN_NANOS} ns, and only where another CPU can make progress
+     * meanwhile (never on one CPU, e.g. under {@code taskset -c 0}).
+     */
+    private void spinBriefly() {
+        if (isDone() || !MULTI_CPU) {
+            return;
+        }
+        long deadline = System.nanoTime() + SPIN_NANOS;
+        while (!isDone() && System.nanoTime() - deadline < 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    private static final long SPIN_NANOS = 20_000;
+    private static final boolean MULTI_CPU = Runtime.getRuntime().availableProcessors() > 1;
 
     private void guard(String call) {
         if (!isDone() && Thread.currentThread() instanceof LoopThread) {
