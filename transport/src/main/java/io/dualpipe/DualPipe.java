@@ -2,6 +2,7 @@ package io.dualpipe;
 
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.ChannelClosedException;
+import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.process.ChildProcess;
@@ -40,8 +41,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p><b>Writing.</b> {@link #write} never blocks and never writes partially: the bytes are queued and
  * the loop feeds them to the child as it reads. So writing can never deadlock against a child that is
- * itself blocked writing output nobody has read yet. The queue is in memory; {@link #flush} waits,
- * bounded, until the child has taken it. A write the child can no longer receive (it exited or
+ * itself blocked writing output nobody has read yet. The queue is in memory, bounded by
+ * {@link #MAX_QUEUED_BYTES}: past that, {@code write} throws a {@link io.dualpipe.core.DualPipeException}
+ * naming the backlog rather than growing the heap; {@link #flush} waits, bounded, until the child has
+ * taken the queue. A write the child can no longer receive (it exited or
  * closed stdin) fails: that call, a later {@code write}, or {@code flush} throws
  * {@link io.dualpipe.core.BrokenPipeException}.
  *
@@ -66,6 +69,8 @@ import java.util.concurrent.atomic.AtomicReference;
 public final class DualPipe {
     /** How long {@link #close()} lets the child exit on its own after its stdin is closed. */
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
+    /** Bytes that may wait for the child to read them before {@code write} refuses more: 64 MiB. */
+    public static final long MAX_QUEUED_BYTES = 64L * 1024 * 1024;
     /** Between SIGTERM and SIGKILL when {@code close} has to stop the child. */
     public static final Duration KILL_GRACE = Duration.ofSeconds(2);
 
@@ -159,6 +164,13 @@ public final class DualPipe {
             throw new ChannelClosedException(label + ": write after close()");
         }
         throwIfWriteFailed();
+        long queued = child.stdin().queuedBytes();
+        if (queued > MAX_QUEUED_BYTES) {
+            // write() never blocks (blocking could deadlock against a child blocked on its own output),
+            // so this bound is what keeps a child that stopped reading from growing our heap.
+            throw new DualPipeException(label + ": " + queued + " bytes already wait to be written to stdin (limit "
+                    + MAX_QUEUED_BYTES + "); the child is not reading its input");
+        }
         LoopFuture<Void> f;
         synchronized (writeLock) { // so that lastWrite is the write the sink queued last
             f = child.stdin().write(bytes);
@@ -262,6 +274,11 @@ public final class DualPipe {
             try {
                 child.stdin().shutdownOutput();
                 discard(child.stdout());
+                try {
+                    discard(child.stderr()); // a child blocked on a full stderr pipe could not exit either
+                } catch (InvalidArgumentException notAPipe) {
+                    // stderr goes elsewhere: nothing to drain
+                }
                 ExitStatus status;
                 try {
                     status = Waits.await(child.onExit(), Waits.deadline(timeout), timeout, () -> "");

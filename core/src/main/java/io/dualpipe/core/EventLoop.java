@@ -81,9 +81,9 @@ public interface EventLoop extends Executor, AutoCloseable {
     /**
      * Closes the loop: runs the tasks already handed over, tells every registered {@link IoHandler}
      * that the loop closed (so it fails its pending futures with a {@link LoopClosedException}), closes
-     * their channels and the selector, and ends the thread. Idempotent. From another thread it waits
-     * for the loop thread to end; on the loop thread it returns at once and the loop ends after the
-     * current task.
+     * their channels and the selector, and ends the thread. Idempotent. From an ordinary thread it
+     * waits for the loop thread to end; on any loop thread (this one or another loop's) it returns at
+     * once, since a loop must not block, and {@link #terminationFuture()} tells when it has ended.
      */
     @Override
     void close();

@@ -52,12 +52,14 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
             throw new InvalidArgumentException("fd < 0: " + fd);
         }
         if (validOps == 0 || (validOps & ~(SelectionKey.OP_READ | SelectionKey.OP_WRITE | SelectionKey.OP_ACCEPT)) != 0) {
+            Native.closeQuietly(fd); // ownership was handed over with the call: a refused fd must not leak
             throw new InvalidArgumentException("validOps must be a non-empty mix of OP_READ, OP_WRITE, OP_ACCEPT: " + validOps);
         }
         this.validOps = validOps;
         try {
             configureBlocking(false);
-        } catch (java.io.IOException e) {
+        } catch (java.io.IOException | RuntimeException e) {
+            Native.closeQuietly(fd);
             throw new DualPipeException("fd " + fd + ": cannot make it non-blocking", e);
         }
     }

@@ -42,21 +42,21 @@ public class LoopFuture<T> extends CompletableFuture<T> {
     @Override
     public T get() throws InterruptedException, ExecutionException {
         guard("get()");
-        spinBriefly();
+        spinBriefly(SPIN_NANOS);
         return super.get();
     }
 
     @Override
     public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
         guard("get(timeout)");
-        spinBriefly();
+        spinBriefly(Math.min(SPIN_NANOS, unit.toNanos(timeout)));
         return super.get(timeout, unit);
     }
 
     @Override
     public T join() {
         guard("join()");
-        spinBriefly();
+        spinBriefly(SPIN_NANOS);
         return super.join();
     }
 
@@ -66,11 +66,11 @@ public class LoopFuture<T> extends CompletableFuture<T> {
      * first spins for at most {@value #SPIN_NANOS} ns, and only where another CPU can make progress
      * meanwhile (never on one CPU, e.g. under {@code taskset -c 0}).
      */
-    private void spinBriefly() {
-        if (isDone() || !MULTI_CPU) {
+    private void spinBriefly(long nanos) {
+        if (isDone() || !MULTI_CPU || nanos <= 0) {
             return;
         }
-        long deadline = System.nanoTime() + SPIN_NANOS;
+        long deadline = System.nanoTime() + nanos;
         while (!isDone() && System.nanoTime() - deadline < 0) {
             Thread.onSpinWait();
         }

@@ -97,7 +97,7 @@ public interface ChildProcess extends AutoCloseable {
         return conversation().request(line);
     }
 
-    /** As {@link #request(String)}, failing with a {@link java.util.concurrent.TimeoutException} after {@code timeout}; the late reply is dropped. */
+    /** As {@link #request(String)}, failing with a {@link io.dualpipe.core.message.RequestTimeoutException} after {@code timeout}; the late reply is dropped. */
     default LoopFuture<String> request(String line, Duration timeout) {
         return conversation().request(line, timeout);
     }

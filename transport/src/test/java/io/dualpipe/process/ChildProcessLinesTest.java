@@ -52,7 +52,7 @@ class ChildProcessLinesTest {
         try (EventLoop loop = EventLoop.create("lines-timeout");
              ChildProcess sh = ChildProcess.builder("sh", "-c", script).loop(loop).start()) {
             LoopFuture<String> first = sh.request("first", Duration.ofMillis(200));
-            failsWith(TimeoutException.class, first);
+            failsWith(io.dualpipe.core.message.RequestTimeoutException.class, first);
             assertEquals(1, sh.conversation().outstanding(), "the timed-out request keeps its place");
             LoopFuture<String> second = sh.request("second", Duration.ofSeconds(10));
             assertEquals("re second", get(second));

@@ -326,9 +326,15 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         }
         while (buf.hasRemaining() && !reads.isEmpty()) {
             PendingRead r = reads.poll();
-            byte[] out = new byte[Math.min(r.max, buf.remaining())];
+            if (r.future.isDone()) {
+                continue; // cancelled or timed out by its caller: it must not take the bytes with it
+            }
+            int n = Math.min(r.max, buf.remaining());
+            byte[] out = new byte[n];
             buf.get(out);
-            r.future.complete(out);
+            if (!r.future.complete(out)) {
+                buf.position(buf.position() - n); // lost a race with a cancel: the bytes stay
+            }
         }
     }
 
@@ -351,13 +357,18 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
 
     /** Delivers what is buffered, then the end of stream once everything before it is taken. Loop thread. */
     private void drain() {
-        if (pending != null && pending.hasRemaining()) {
-            deliver(pending);
-            if (!pending.hasRemaining()) {
-                // Give memory back: a consumer that keeps up should not pin a buffer per stream.
-                pending = null;
-            } else if (pending.position() > 0) {
-                pending.compact().flip();
+        ByteBuffer p = pending;
+        if (p != null && p.hasRemaining()) {
+            deliver(p);
+            // A completed read may have run a stage that read again and drained (or replaced) the
+            // buffer re-entrantly; only the call that still sees its own buffer tidies it.
+            if (pending == p) {
+                if (!p.hasRemaining()) {
+                    // Give memory back: a consumer that keeps up should not pin a buffer per stream.
+                    pending = null;
+                } else if (p.position() > 0) {
+                    p.compact().flip();
+                }
             }
         }
         if (pendingBytes() == 0 && !ended) {

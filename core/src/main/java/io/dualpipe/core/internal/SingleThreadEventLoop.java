@@ -152,7 +152,9 @@ public final class SingleThreadEventLoop implements EventLoop {
             timers.add(t);
         } else {
             execute(() -> {
-                if (!t.isDone()) {
+                if (state.get() != OPEN) {
+                    t.cancel(); // the heap was already emptied by shutdown: never leave it pending
+                } else if (!t.isDone()) {
                     timers.add(t);
                 }
             });
@@ -218,7 +220,9 @@ public final class SingleThreadEventLoop implements EventLoop {
         if (state.compareAndSet(OPEN, CLOSING)) {
             selector.wakeup();
         }
-        if (inEventLoop()) {
+        if (Thread.currentThread() instanceof LoopThread) {
+            // This loop's own thread cannot wait for itself, and another loop's thread must not block
+            // (two loops closing each other would deadlock): both use terminationFuture() instead.
             return;
         }
         boolean interrupted = false;

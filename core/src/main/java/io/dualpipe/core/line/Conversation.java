@@ -7,6 +7,7 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.message.RequestTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +16,6 @@ import java.nio.charset.Charset;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Request/reply in lines: each {@link #request} writes one line and completes with the reply that
@@ -24,7 +24,9 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>A request that times out keeps its place: its late reply is read and dropped, so the next
  * request still gets its own reply. When the stream ends or fails, every outstanding request fails
- * with a {@link ChannelClosedException} (or the read error). Lines that arrive when no request is
+ * with a {@link ChannelClosedException} (or the read error). At most {@link #DEFAULT_MAX_OUTSTANDING}
+ * requests may await replies (timed-out ones included); past that a request fails at once with a
+ * {@link TooManyRequestsException}. Lines that arrive when no request is
  * outstanding go to the unsolicited-line handler (logged and dropped by default).
  *
  * <p><b>Threading.</b> {@link #request} may be called from any thread; the order of calls is the
@@ -43,7 +45,13 @@ public final class Conversation {
     private Throwable ended; // guarded by lock
     private volatile LineReader.Listener unsolicited;
 
-    private Conversation(ByteSink out, LineReader in, Charset charset) {
+    /** Default bound on requests awaiting replies, timed-out ones included. */
+    public static final int DEFAULT_MAX_OUTSTANDING = 65_536;
+
+    private final int maxOutstanding;
+
+    private Conversation(ByteSink out, LineReader in, Charset charset, int maxOutstanding) {
+        this.maxOutstanding = InvalidArgumentException.requirePositive("maxOutstanding", maxOutstanding);
         this.out = InvalidArgumentException.requireNonNull("out", out);
         this.in = InvalidArgumentException.requireNonNull("in", in);
         this.loop = in.loop();
@@ -73,7 +81,17 @@ public final class Conversation {
 
     /** A conversation writing requests to {@code out} and reading replies from {@code in}, which it takes over. */
     public static Conversation over(ByteSink out, LineReader in, Charset charset) {
-        return new Conversation(out, in, charset);
+        return new Conversation(out, in, charset, DEFAULT_MAX_OUTSTANDING);
+    }
+
+    /**
+     * As {@link #over(ByteSink, LineReader, Charset)}, with at most {@code maxOutstanding} requests
+     * awaiting replies: a timed-out request keeps its place until its late reply is read, so against a
+     * peer that stopped answering the bound turns a retry loop into a {@link TooManyRequestsException}
+     * instead of a growing queue.
+     */
+    public static Conversation over(ByteSink out, LineReader in, Charset charset, int maxOutstanding) {
+        return new Conversation(out, in, charset, maxOutstanding);
     }
 
     /** Lines that arrive while no request waits. Default: logged at DEBUG and dropped. */
@@ -86,7 +104,7 @@ public final class Conversation {
         return request(line, null, null);
     }
 
-    /** As {@link #request(String)}, failing with a {@link TimeoutException} after {@code timeout}. */
+    /** As {@link #request(String)}, failing with a {@link RequestTimeoutException} after {@code timeout}. */
     public LoopFuture<String> request(String line, Duration timeout) {
         return request(line, null, timeout);
     }
@@ -98,7 +116,7 @@ public final class Conversation {
 
     /**
      * Writes {@code line} and completes with the reply {@code reader} collects, or fails with a
-     * {@link TimeoutException} after {@code timeout} (null: no limit). A null reader means a reply of
+     * {@link RequestTimeoutException} after {@code timeout} (null: no limit). A null reader means a reply of
      * one line, the common case, which then costs no reader object.
      */
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader, Duration timeout) {
@@ -112,26 +130,41 @@ public final class Conversation {
         }
         Pending<T> p = new Pending<>(reader);
         ByteBuffer bytes = encode(line);
+        Throwable refused = null;
+        LoopFuture<Void> written = null;
         synchronized (lock) {
             if (ended != null) {
-                p.future.completeExceptionally(ended);
-                return p.future;
-            }
-            // Queued before writing, under one lock: the reply can never overtake its entry.
-            pending.add(p);
-            LoopFuture<Void> written = out.writeOrQueue(bytes);
-            if (written != null) {
-                // Most writes complete at once (null: nothing allocated); only the others need a callback.
-                written.whenComplete((v, e) -> {
-                    if (e != null) {
-                        p.future.completeExceptionally(e);
-                    }
-                });
+                refused = ended;
+            } else if (pending.size() >= maxOutstanding) {
+                refused = new TooManyRequestsException("request '" + line + "': " + pending.size()
+                        + " requests already await replies (maxOutstanding " + maxOutstanding + "); is the peer answering?");
+            } else {
+                // Queued before writing, under one lock: the reply can never overtake its entry.
+                pending.add(p);
+                written = out.writeOrQueue(bytes);
             }
         }
+        // Callers' stages run from here on, never under the lock.
+        if (refused != null) {
+            p.future.completeExceptionally(refused);
+            return p.future;
+        }
+        if (written != null) {
+            // Most writes complete at once (null: nothing allocated); only the others need a callback.
+            written.whenComplete((v, e) -> {
+                if (e != null) {
+                    p.future.completeExceptionally(e);
+                }
+            });
+        }
         if (timeout != null) {
-            p.timer = loop.schedule(() -> p.future.completeExceptionally(
-                    new TimeoutException("no reply to '" + line + "' within " + timeout)), timeout.toNanos(), TimeUnit.NANOSECONDS);
+            try {
+                p.timer = loop.schedule(() -> p.future.completeExceptionally(new RequestTimeoutException(
+                        "no reply to '" + line + "' within " + timeout)), timeout.toNanos(), TimeUnit.NANOSECONDS);
+            } catch (io.dualpipe.core.LoopClosedException e) {
+                p.future.completeExceptionally(e);
+                return p.future;
+            }
             if (p.future.isDone()) {
                 p.timer.cancel(); // the reply beat the assignment above
             }
@@ -155,16 +188,15 @@ public final class Conversation {
 
     private void reply(String line) {
         Pending<?> head;
-        boolean done;
         synchronized (lock) {
             head = pending.peek();
-            if (head == null) {
-                done = false;
-            } else {
-                done = head.take(line);
-                if (done) {
-                    pending.poll();
-                }
+        }
+        // The head is fed outside the lock (a ReplyReader is user code); only this loop thread ever
+        // removes entries, so it is still the head when it is taken off below.
+        boolean done = head != null && head.take(line);
+        if (done) {
+            synchronized (lock) {
+                pending.poll();
             }
         }
         if (head == null) {

@@ -41,8 +41,8 @@ public final class LineReader {
     private long queuedBytes;
     private boolean paused;
     private Listener listener;
-    private Throwable failure;
-    private boolean ended;
+    private volatile Throwable failure;
+    private volatile boolean ended;
     private final LineListener sink = new LineListener() {
         @Override
         public void onLine(String line) {
@@ -126,7 +126,13 @@ public final class LineReader {
     public void listen(Listener l) {
         onLoop(() -> {
             if (l != null && !waiting.isEmpty()) {
-                throw new IllegalStateException("listen() while " + waiting.size() + " readLine() calls are pending");
+                // On the loop a throw would only be logged: the pending callers are the ones to tell.
+                IllegalStateException e = new IllegalStateException(
+                        "a line listener took the stream over while " + waiting.size() + " readLine() calls were pending");
+                LoopFuture<String> f;
+                while ((f = waiting.poll()) != null) {
+                    f.completeExceptionally(e);
+                }
             }
             listener = l;
             drain();
@@ -182,21 +188,24 @@ public final class LineReader {
             }
             return false;
         }
-        LoopFuture<String> f = waiting.poll();
-        if (f == null) {
-            return false;
+        LoopFuture<String> f;
+        while ((f = waiting.poll()) != null) {
+            // one its caller cancelled or timed out must not eat the line
+            if (!f.isDone() && complete(f, item)) {
+                return true;
+            }
         }
-        complete(f, item);
-        return true;
+        return false;
     }
 
-    private static void complete(LoopFuture<String> f, Object item) {
+    /** False when {@code f} was already completed (cancelled, timed out) by someone else. */
+    private static boolean complete(LoopFuture<String> f, Object item) {
         if (item instanceof String) {
-            f.complete((String) item);
+            return f.complete((String) item);
         } else if (item == END) {
-            f.complete(null);
+            return f.complete(null);
         } else {
-            f.completeExceptionally((Throwable) item);
+            return f.completeExceptionally((Throwable) item);
         }
     }
 
@@ -228,12 +237,12 @@ public final class LineReader {
         }
     }
 
-    /** True once the end of stream (or a read error) has been delivered. Loop thread. */
+    /** True once the end of stream (or a read error) has been delivered. Any thread. */
     public boolean isEnded() {
         return ended;
     }
 
-    /** The error that ended the stream, if any. */
+    /** The error that ended the stream, if any. Any thread. */
     public Throwable failure() {
         return failure;
     }

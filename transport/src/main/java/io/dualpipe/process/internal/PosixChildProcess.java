@@ -382,7 +382,14 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     private void poll() {
         ExitStatus status;
         try {
-            status = ProcessControl.waitNoHang(pid);
+            // Reaped under the lock signal() takes: once waitpid has freed the pid, no signal may
+            // find the child still marked alive and go to whoever reuses the pid (or its group).
+            synchronized (reapLock) {
+                status = ProcessControl.waitNoHang(pid);
+                if (status != null) {
+                    reaped = true;
+                }
+            }
         } catch (RuntimeException e) {
             LOG.error("{}: waitpid failed; its exit status is lost", label, e);
             markReaped();
@@ -470,9 +477,15 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     public void close() {
         // Kill before closing the pipes: a child that ends at end of input (cat, sort) would
         // otherwise often exit on its own first, and close() promises a killed child.
-        signal(ProcessControl.SIGKILL);
-        for (FdStream s : streams()) {
-            s.close();
+        try {
+            signal(ProcessControl.SIGKILL);
+        } catch (RuntimeException e) {
+            // e.g. EPERM from killpg when a member of its group changed uid: the pipes still close
+            LOG.warn("{}: could not kill it on close: {}", label, e.getMessage());
+        } finally {
+            for (FdStream s : streams()) {
+                s.close();
+            }
         }
     }
 
