@@ -27,7 +27,7 @@ import java.util.List;
  * stops accepting, logs once, and retries after its back-off; connections wait in the backlog.
  *
  * <p><b>Unix sockets.</b> Each connection's {@link MessageChannel#peer()} carries the client's pid,
- * uid and gid (SO_PEERCRED); an allow-list of uids closes other clients right after accept. The
+ * uid and gid (SO_PEERCRED on Linux, getpeereid and LOCAL_PEERPID on macOS); an allow-list of uids closes other clients right after accept. The
  * socket file is created with mode 0600 by default. A file left by a dead server (a connect to it is
  * refused) is replaced; a live server's is never taken over ({@link AddressInUseException}). The file
  * is removed when the server closes, unless another file has replaced it meanwhile. Over TCP (bound

@@ -4,8 +4,12 @@
  * connection a {@link io.dualpipe.core.message.MessageChannel}.
  *
  * <p>All sockets are raw fds served by the same {@link io.dualpipe.core.EventLoop} as pipes and child
- * processes: socket, bind, listen, accept4 and connect are made directly through jnr-ffi, and the
- * bytes move through the core's {@code FdStream}. The wire format is {@code docs/wire-format.md}; a
+ * processes, and the bytes move through the core's {@code FdStream}. jnr-unixsocket binds and
+ * connects Unix sockets (it lays out {@code sockaddr_un} for each OS) and reads SO_PEERCRED on Linux,
+ * always on our own fds and never through its channels' accept, read, write or close; socket,
+ * listen, accept (accept4 on Linux, accept + fcntl on macOS) and everything TCP are called directly
+ * through jnr-ffi. Linux and macOS are supported (macOS untested); elsewhere binding or connecting
+ * throws {@link io.dualpipe.net.UnsupportedPlatformException}. The wire format is {@code docs/wire-format.md}; a
  * peer in any language can speak it (the tests include a Python one using only its standard
  * library).
  */

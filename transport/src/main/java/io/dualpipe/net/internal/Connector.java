@@ -22,9 +22,11 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One connect, with retries, on the loop, never blocking it. A Unix connect finishes at once
- * (connected, refused, or EAGAIN when the server's backlog is full, which is polled every few
- * milliseconds until the connect timeout). A TCP connect under way (EINPROGRESS) is watched for
+ * One connect, with retries, on the loop, never blocking it. A Unix connect (jnr-unixsocket's, on
+ * our own non-blocking fd: see {@link Sockets#connect}) finishes at once: connected, refused, or
+ * EAGAIN when the server's backlog is full on Linux, which is polled every few milliseconds until
+ * the connect timeout (macOS refuses instead when the backlog is full, which is retried like any
+ * refusal). A TCP connect under way (EINPROGRESS) is watched for
  * OP_WRITE and judged by SO_ERROR; its selection key is then handed over to the stream that serves
  * the connection, by registering the same channel again.
  *

@@ -60,7 +60,7 @@ public final class DefaultMessageClient implements MessageClient {
     }
 
     public static LoopFuture<MessageClient> connect(MessageClientBuilder b, SocketAddress requested) {
-        Sockets.requireLinux();
+        Sockets.requireSupported();
         DefaultMessageClient client = new DefaultMessageClient(b, Sockets.validate(requested));
         LoopFuture<MessageClient> f = new LoopFuture<>();
         client.withChannel(ch -> LoopFuture.completed((Void) null)).whenComplete((v, e) -> {

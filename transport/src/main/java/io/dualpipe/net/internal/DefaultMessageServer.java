@@ -32,10 +32,16 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * The {@link MessageServer}: a listening socket on the loop's selector, accepted with
- * {@code accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)} so an accepted fd is born
- * non-blocking and never leaks into a child, then served as an {@link FdStream} under a
- * {@link MessageChannel}.
+ * The {@link MessageServer}: a listening socket on the loop's selector, accepted by us so that an
+ * accepted fd is born non-blocking and never leaks into a child ({@code accept4(fd, NULL, NULL,
+ * SOCK_NONBLOCK | SOCK_CLOEXEC)} on Linux, accept + fcntl on macOS), then served as an
+ * {@link FdStream} over our own {@link FdChannel} under a {@link MessageChannel}.
+ *
+ * <p>A Unix socket's address is bound by jnr-unixsocket (it knows each OS's {@code sockaddr_un}) and
+ * its peer's credentials are read through it on Linux; see {@link Sockets}. Its server channel is not
+ * used: its accept returns null on every error, so a level-triggered loop would spin under EMFILE,
+ * where ours backs off; it would put accepted fds back into blocking mode; and its close calls
+ * shutdown. The listening fd is ours from socket() to close().
  *
  * <p>Accept state (the key, the back-off, the connection counter) is loop-confined; the connection
  * set is concurrent so {@link #connections()} works from any thread.
@@ -85,7 +91,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
 
     /** Binds, listens and registers with the loop; see {@link MessageServerBuilder#bind(SocketAddress)}. */
     public static MessageServer bind(MessageServerBuilder b, SocketAddress requested) {
-        Sockets.requireLinux();
+        Sockets.requireSupported();
         SocketAddress address = Sockets.validate(requested);
         Path file = address instanceof UnixDomainSocketAddress u ? u.getPath() : null;
         if (file != null) {
@@ -160,7 +166,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
     @Override
     public void ready(int readyOps) {
         for (int i = 0; i < MAX_ACCEPTS_PER_EVENT && open && !backingOff; i++) {
-            int fd = Sockets.LIB.accept4(listener.getFD(), 0, 0, Sockets.SOCK_NONBLOCK | Sockets.SOCK_CLOEXEC);
+            int fd = Sockets.accept(listener.getFD());
             if (fd >= 0) {
                 if (failedAccepts > 0) {
                     LOG.info("{}: accepting again after {} failed attempt(s)", addressText, failedAccepts);
@@ -169,7 +175,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
                 accepted(fd);
                 continue;
             }
-            int errno = Native.errno();
+            int errno = -fd;
             if (errno == Sockets.EAGAIN || errno == Sockets.EWOULDBLOCK) {
                 return;
             }
@@ -190,8 +196,8 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         failedAccepts++;
         acceptBackoffs++;
         if (failedAccepts == 1) {
-            LOG.warn("{}: accept4 failed: {} ({}); pausing accepts for {} ms, retrying until it succeeds (logged once)",
-                    addressText, Native.errnoName(errno), Native.LIBC.strerror(errno), TimeUnit.NANOSECONDS.toMillis(backoffNanos));
+            LOG.warn("{}: {} failed: {} ({}); pausing accepts for {} ms, retrying until it succeeds (logged once)",
+                    addressText, Sockets.ACCEPT_CALL, Native.errnoName(errno), Native.LIBC.strerror(errno), TimeUnit.NANOSECONDS.toMillis(backoffNanos));
         }
         backingOff = true;
         SelectionKey k = key;

@@ -6,12 +6,16 @@ import jnr.ffi.types.size_t;
 
 /**
  * The libc socket calls the transport makes itself, bound through jnr-ffi, so that every socket is a
- * plain fd the loop's epoll selector serves (jnr-unixsocket's channels accept, read and write in
- * ways a loop cannot use; JDK channels cannot join our selector).
+ * plain fd the loop's selector serves. What jnr-unixsocket does well is not repeated here: the
+ * {@code sockaddr_un} layout, bind and connect of Unix sockets, and SO_PEERCRED (see {@link Sockets}).
+ * What it does badly for a loop (its channels' accept, read, write and close) is done with these.
  *
- * <p>Addresses are {@code sockaddr} structures built by hand in byte arrays (copied in and out by
- * jnr-ffi: these calls are not on the per-message path). {@code accept4} passes no address at all,
- * so the accept path marshals nothing.
+ * <p>Only calls every supported OS has are in this interface; {@link Linux} and {@link Darwin} hold
+ * the rest, each loaded only on its own OS.
+ *
+ * <p>TCP addresses are {@code sockaddr} structures built by hand in byte arrays (copied in and out by
+ * jnr-ffi: these calls are not on the per-message path). Accept passes no address at all, so the
+ * accept path marshals nothing.
  *
  * <p>Thread-safe: stateless bindings; errno is saved per thread by jnr-ffi.
  */
@@ -22,8 +26,8 @@ public interface SocketLib {
 
     int listen(int fd, int backlog);
 
-    /** addr and addrLen are 0 (NULL): the peer is asked for separately when needed. */
-    int accept4(int fd, @size_t long addr, @size_t long addrLen, int flags);
+    /** addr and addrLen are 0 (NULL). Where accept4 is missing (macOS): flags are then set with fcntl. */
+    int accept(int fd, @size_t long addr, @size_t long addrLen);
 
     int connect(int fd, @In byte[] addr, int addrLen);
 
@@ -40,4 +44,16 @@ public interface SocketLib {
 
     /** path: NUL-terminated bytes. */
     int chmod(@In byte[] path, int mode);
+
+    /** Linux only. */
+    interface Linux {
+        /** addr and addrLen are 0 (NULL): the peer is asked for separately when needed. */
+        int accept4(int fd, @size_t long addr, @size_t long addrLen, int flags);
+    }
+
+    /** macOS only: jnr-unixsocket's SO_PEERCRED has no macOS counterpart in jnr-constants. */
+    interface Darwin {
+        /** The effective uid and gid of a Unix socket's peer, as when it connected. */
+        int getpeereid(int fd, @Out int[] uid, @Out int[] gid);
+    }
 }

@@ -45,7 +45,9 @@ final class UnixSocketFile {
         }
         int errno = probe(path);
         if (errno == 0 || errno == Sockets.EAGAIN) {
-            // EAGAIN: the backlog is full, which only a live listener has.
+            // EAGAIN: the backlog is full, which only a live listener has. (Linux. macOS answers a full
+            // backlog with ECONNREFUSED, so there a live server whose backlog is full at this very moment
+            // looks stale; not verified on macOS.)
             throw new AddressInUseException(address, address + " is in use by a live server (a connect to it "
                     + (errno == 0 ? "succeeded" : "found its backlog full") + "); not taking it over", null);
         }
