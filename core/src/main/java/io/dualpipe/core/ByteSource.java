@@ -32,7 +32,7 @@ public interface ByteSource extends AutoCloseable {
      * Switches to push mode: {@code listener} gets every chunk on the loop thread, starting with
      * anything already buffered, until the end of the stream. Pass null to go back to pull mode.
      *
-     * Reads still pending fail with an {@link IllegalStateException}: one stream has one consumer.
+     * Reads still pending fail with a {@link ConsumerConflictException}: one stream has one consumer.
      */
     void listen(Listener listener);
 

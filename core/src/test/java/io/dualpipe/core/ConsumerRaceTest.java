@@ -91,7 +91,7 @@ class ConsumerRaceTest {
             Conversation c = Conversation.over(out, lines, StandardCharsets.UTF_8);
             assertEquals("ping", c.request("ping").get(5, TimeUnit.SECONDS));
             ExecutionException e = assertThrows(ExecutionException.class, () -> banner.get(5, TimeUnit.SECONDS));
-            assertInstanceOf(IllegalStateException.class, e.getCause());
+            assertInstanceOf(ConsumerConflictException.class, e.getCause());
         }
     }
 

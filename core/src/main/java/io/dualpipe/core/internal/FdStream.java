@@ -81,7 +81,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
 
     private FdStream(EventLoop loop, FdChannel channel, String name, boolean readable, boolean writable,
                      int readLimit, int highWater, int lowWater, HalfClose halfClose) {
-        this.loop = (SingleThreadEventLoop) InvalidArgumentException.requireNonNull("loop", loop);
+        this.loop = SingleThreadEventLoop.of(loop);
         this.channel = InvalidArgumentException.requireNonNull("channel", channel);
         this.name = name;
         this.readable = readable;
@@ -173,7 +173,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         try {
             onLoop(() -> {
                 if (listener != null) {
-                    f.completeExceptionally(new IllegalStateException(name + ": read() while a listener is set"));
+                    f.completeExceptionally(new io.dualpipe.core.ConsumerConflictException(name + ": read() while a listener is set"));
                     return;
                 }
                 reads.add(new PendingRead(maxBytes, f));
@@ -192,10 +192,10 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
             if (l != null) {
                 // This runs on the loop, where a throw would only be logged: the pending reads are
                 // the callers who can hear about the mix-up.
-                IllegalStateException e = null;
+                io.dualpipe.core.ConsumerConflictException e = null;
                 while (!reads.isEmpty()) {
                     if (e == null) {
-                        e = new IllegalStateException(name + ": a listener was set while " + reads.size() + " reads were pending");
+                        e = new io.dualpipe.core.ConsumerConflictException(name + ": a listener was set while " + reads.size() + " reads were pending");
                     }
                     reads.poll().future.completeExceptionally(e);
                 }

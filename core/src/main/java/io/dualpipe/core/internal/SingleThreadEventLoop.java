@@ -73,6 +73,19 @@ public final class SingleThreadEventLoop implements EventLoop {
         thread.start();
     }
 
+    /**
+     * {@code loop} as this class, which every loop the library makes is; a loop of another
+     * implementation cannot serve the library's channels.
+     */
+    public static SingleThreadEventLoop of(EventLoop loop) {
+        InvalidArgumentException.requireNonNull("loop", loop);
+        if (!(loop instanceof SingleThreadEventLoop)) {
+            throw new InvalidArgumentException("loop must come from EventLoop.create() or EventLoop.shared(), not "
+                    + loop.getClass().getName());
+        }
+        return (SingleThreadEventLoop) loop;
+    }
+
     /** The lazily started process-wide loop; a new one replaces it if it was closed. */
     public static EventLoop shared() {
         synchronized (SHARED_LOCK) {
@@ -200,6 +213,9 @@ public final class SingleThreadEventLoop implements EventLoop {
             future.complete(channel.register(selector, ops, handler));
         } catch (ClosedChannelException e) {
             future.completeExceptionally(new ChannelClosedException("register " + channel + ": channel is closed", e));
+        } catch (java.nio.channels.IllegalSelectorException | java.nio.channels.IllegalBlockingModeException e) {
+            future.completeExceptionally(new InvalidArgumentException("register " + channel
+                    + ": the loop serves non-blocking FdChannels and jnr-enxio native channels only (" + e.getClass().getSimpleName() + ")"));
         } catch (RuntimeException e) {
             future.completeExceptionally(e);
         }

@@ -110,7 +110,7 @@ public final class LineReader {
         try {
             onLoop(() -> {
                 if (listener != null) {
-                    f.completeExceptionally(new IllegalStateException("readLine() while a line listener is set"));
+                    f.completeExceptionally(new io.dualpipe.core.ConsumerConflictException("readLine() while a line listener is set"));
                     return;
                 }
                 waiting.add(f);
@@ -127,7 +127,7 @@ public final class LineReader {
         onLoop(() -> {
             if (l != null && !waiting.isEmpty()) {
                 // On the loop a throw would only be logged: the pending callers are the ones to tell.
-                IllegalStateException e = new IllegalStateException(
+                io.dualpipe.core.ConsumerConflictException e = new io.dualpipe.core.ConsumerConflictException(
                         "a line listener took the stream over while " + waiting.size() + " readLine() calls were pending");
                 LoopFuture<String> f;
                 while ((f = waiting.poll()) != null) {

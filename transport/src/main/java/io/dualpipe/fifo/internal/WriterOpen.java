@@ -133,7 +133,7 @@ public final class WriterOpen {
             // The loop drops pending timers when it closes; without this hook the future would
             // never complete. Registered before the timer, so a close racing with us either runs
             // the hook or makes schedule() throw.
-            Runnable remover = ((SingleThreadEventLoop) loop).onClose(future::completeExceptionally);
+            Runnable remover = SingleThreadEventLoop.of(loop).onClose(future::completeExceptionally);
             removeCloseHook = remover;
             if (future.isDone()) {
                 remover.run();

@@ -74,7 +74,7 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
 
     /** {@code owned} records each fd of {@code s} as it is taken over, for {@link #start}'s cleanup. */
     private PosixChildProcess(ChildProcessBuilder b, Spawned s, Owned owned) {
-        this.loop = (SingleThreadEventLoop) b.loop();
+        this.loop = SingleThreadEventLoop.of(b.loop());
         this.pid = s.pid();
         this.ownGroup = b.newProcessGroup();
         this.label = "pid " + pid + " (" + b.command().get(0) + ")";
