@@ -43,6 +43,7 @@ public final class DefaultMessageClient implements MessageClient {
     private final Object lock = new Object();
     private volatile MessageChannel channel;    // the latest connection, open or not; written under lock
     private volatile boolean queueing;          // operations wait for a connection; written under lock
+    private boolean draining;                   // queued operations are being run outside the lock; guarded by lock
     private Connector connecting;               // in progress, or null
     private final ArrayDeque<Waiting<?>> waiting = new ArrayDeque<>();
     private boolean closed;
@@ -124,18 +125,19 @@ public final class DefaultMessageClient implements MessageClient {
         MessageChannel ch;
         synchronized (lock) {
             ch = channel;
-            if (ch == null || !ch.isOpen() || !waiting.isEmpty()) {
+            boolean usable = ch != null && ch.isOpen();
+            if (!usable || !waiting.isEmpty() || draining) {
                 if (closed) {
                     return LoopFuture.failed(new ChannelClosedException("client of " + text + " is closed"));
                 }
-                if (ch != null && !reconnect && connecting == null) {
+                if (!usable && ch != null && !reconnect && connecting == null) {
                     return LoopFuture.failed(new ChannelClosedException("client of " + text
                             + " is disconnected and reconnect is off"));
                 }
                 Waiting<T> w = new Waiting<>(op);
                 waiting.add(w);
                 queueing = true;
-                if (connecting == null) {
+                if (!usable && connecting == null) {
                     startConnect();
                 }
                 return w.result;
@@ -153,6 +155,8 @@ public final class DefaultMessageClient implements MessageClient {
 
     private void connectDone(Connector c, Connector.Connected conn, Throwable error) {
         List<Waiting<?>> failed = null;
+        List<Waiting<?>> toRun = null;
+        MessageChannel opened = null;
         MessageChannel orphan = null;
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         synchronized (lock) {
@@ -168,18 +172,32 @@ public final class DefaultMessageClient implements MessageClient {
                 waiting.clear();
                 queueing = false;
             } else {
-                MessageChannel ch = open(conn);
-                channel = ch;
-                // Drain in order, holding the lock: operations made meanwhile queue behind these.
-                Waiting<?> w;
-                while ((w = waiting.poll()) != null) {
-                    w.run(ch);
-                }
-                queueing = false;
+                opened = open(conn);
+                channel = opened;
+                // Run outside the lock (they may complete callers' futures inline); `draining` keeps
+                // operations made meanwhile queued behind these, so order is kept.
+                toRun = new ArrayList<>(waiting);
+                waiting.clear();
+                draining = true;
             }
         }
         if (orphan != null) {
             orphan.close();
+        }
+        while (toRun != null) {
+            for (Waiting<?> w : toRun) {
+                w.run(opened);
+            }
+            synchronized (lock) {
+                if (waiting.isEmpty()) {
+                    draining = false;
+                    queueing = false;
+                    toRun = null;
+                } else {
+                    toRun = new ArrayList<>(waiting);
+                    waiting.clear();
+                }
+            }
         }
         if (failed != null) {
             LOG.debug("client of {}: connect failed: {}", text, cause.getMessage());
@@ -249,6 +267,7 @@ public final class DefaultMessageClient implements MessageClient {
             failed = new ArrayList<>(waiting);
             waiting.clear();
             queueing = false;
+            draining = false;
         }
         if (c != null) {
             c.cancel();

@@ -348,7 +348,9 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         try {
             loop.execute(r);
         } catch (LoopClosedException e) {
-            r.run(); // nothing else will run it; our state is safe to touch once the loop is gone
+            // The loop may still be shutting down (telling handlers, closing keys): run once it has
+            // ended, when nothing else touches our state or its selector.
+            loop.terminationFuture().whenComplete((v, t) -> r.run());
         }
     }
 
