@@ -110,35 +110,51 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         return new FdStream(loop, channel, name, true, true, readLimit, highWater, lowWater, HalfClose.SHUTDOWN_WRITE).start();
     }
 
+    /**
+     * A source not yet registered, for callers that register several streams in one loop task
+     * (a child's pipes): {@link #startNow()} on the loop thread registers it.
+     */
+    public static FdStream prepareSource(EventLoop loop, FdChannel channel, String name, int readLimit) {
+        return new FdStream(loop, channel, name, true, false, readLimit, DEFAULT_HIGH_WATER, DEFAULT_LOW_WATER, HalfClose.CLOSE_FD);
+    }
+
+    /** A sink not yet registered; see {@link #prepareSource}. */
+    public static FdStream prepareSink(EventLoop loop, FdChannel channel, String name, int highWater, int lowWater) {
+        return new FdStream(loop, channel, name, false, true, DEFAULT_READ_LIMIT, highWater, lowWater, HalfClose.CLOSE_FD);
+    }
+
     private FdStream start() {
-        onLoop(() -> {
-            if (closed) {
-                return;
-            }
-            if (loop.isClosed()) {
-                // The loop is shutting down: it may already have told its keys and would then close
-                // the selector without closing this channel. Never registered, the channel is closed
-                // here, on the loop thread, where no registration can race the close.
-                LoopClosedException cause = new LoopClosedException(name + ": " + loop + " closed before the stream was registered");
-                closed = true;
-                failWrites(cause);
-                finishWithError(cause);
-                closeChannel();
-                return;
-            }
-            try {
-                key = channel.register(loop.selector(), 0, this);
-            } catch (java.nio.channels.ClosedChannelException | RuntimeException e) {
-                RuntimeException cause = e instanceof RuntimeException ? (RuntimeException) e
-                        : new ChannelClosedException(name + ": closed before it was registered", e);
-                failWrites(cause);
-                finishWithError(cause);
-                closeChannel();
-                return;
-            }
-            updateInterest();
-        });
+        onLoop(this::startNow);
         return this;
+    }
+
+    /** Registers this stream with its loop's selector. Loop thread only, once. */
+    public void startNow() {
+        if (closed) {
+            return;
+        }
+        if (loop.isClosed()) {
+            // The loop is shutting down: it may already have told its keys and would then close
+            // the selector without closing this channel. Never registered, the channel is closed
+            // here, on the loop thread, where no registration can race the close.
+            LoopClosedException cause = new LoopClosedException(name + ": " + loop + " closed before the stream was registered");
+            closed = true;
+            failWrites(cause);
+            finishWithError(cause);
+            closeChannel();
+            return;
+        }
+        try {
+            key = channel.register(loop.selector(), 0, this);
+        } catch (java.nio.channels.ClosedChannelException | RuntimeException e) {
+            RuntimeException cause = e instanceof RuntimeException ? (RuntimeException) e
+                    : new ChannelClosedException(name + ": closed before it was registered", e);
+            failWrites(cause);
+            finishWithError(cause);
+            closeChannel();
+            return;
+        }
+        updateInterest();
     }
 
     public FdChannel channel() {

@@ -99,21 +99,35 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         this.extras = ex;
         if (s.pidfd() >= 0) {
             pidfd = owned.channel(s.pidfd(), SelectionKey.OP_READ);
-            owned.handedOver(pidfd); // registered, the loop closes it; refused, killAndReap does
-            loop.register(pidfd, SelectionKey.OP_READ, this).whenComplete((k, e) -> {
-                if (e != null) {
-                    killAndReap(e instanceof LoopClosedException ? (LoopClosedException) e
-                            : new LoopClosedException(label + ": cannot watch its exit: " + e));
-                }
-            });
         } else {
             removeCloseHook = loop.onClose(this::loopClosed);
-            try {
-                loop.execute(this::poll);
-            } catch (LoopClosedException e) {
+        }
+        // Every registration in one task: one hop and at most one wakeup per spawn, not one per pipe.
+        List<FdStream> all = streams();
+        try {
+            loop.execute(() -> {
+                all.forEach(FdStream::startNow);
+                if (pidfd != null) {
+                    loop.register(pidfd, SelectionKey.OP_READ, this).whenComplete((k, e) -> {
+                        if (e != null) {
+                            killAndReap(e instanceof LoopClosedException ? (LoopClosedException) e
+                                    : new LoopClosedException(label + ": cannot watch its exit: " + e));
+                        }
+                    });
+                } else {
+                    poll();
+                }
+            });
+        } catch (LoopClosedException e) {
+            if (removeCloseHook != null) {
                 removeCloseHook.run(); // start() reaps the child; the hook must not try again
-                throw e;
             }
+            throw e; // nothing was queued: start() closes every channel, still owned
+        }
+        // Queued: the streams own their channels now, and the loop (or killAndReap) closes the pidfd.
+        all.forEach(st -> owned.handedOver(st.channel()));
+        if (pidfd != null) {
+            owned.handedOver(pidfd);
         }
     }
 
@@ -129,7 +143,7 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
             return new PosixChildProcess(b, s, owned);
         } catch (RuntimeException e) {
             // The loop closed between the check and the registration: kill and reap, leave no fd behind.
-            owned.release(s, loop);
+            owned.release(s);
             ProcessControl.signal(s.pid(), -1, ProcessControl.SIGKILL);
             reapBlocking(s.pid());
             throw e;
@@ -139,11 +153,11 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     /**
      * Who owns each fd of a spawn while the child is being set up, so that a failure half way closes
      * every fd exactly once. Closing by number an fd a channel owns (as {@link Spawned#closeAll()}
-     * would) can close an unrelated file that reused the number before the channel closes it again;
-     * closing from this thread a channel the loop is registering races that registration.
+     * would) can close an unrelated file that reused the number before the channel closes it again.
+     * The streams are registered by one loop task queued last: until it is queued their channels are
+     * ours (never registered, so closing them here races nothing); once queued, they are the loop's.
      */
     private static final class Owned {
-        private final List<FdStream> streams = new ArrayList<>();
         private final List<FdChannel> channels = new ArrayList<>();
         private final List<Integer> taken = new ArrayList<>();
 
@@ -159,29 +173,16 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
             channels.remove(c);
         }
 
+        /** A stream not registered yet: its channel stays ours until the registration task is queued. */
         FdStream source(EventLoop loop, int fd, String name, int readLimit) {
-            return started(FdStream.source(loop, channel(fd, SelectionKey.OP_READ), name, readLimit));
+            return FdStream.prepareSource(loop, channel(fd, SelectionKey.OP_READ), name, readLimit);
         }
 
         FdStream sink(EventLoop loop, int fd, String name, int highWater, int lowWater) {
-            return started(FdStream.sink(loop, channel(fd, SelectionKey.OP_WRITE), name, highWater, lowWater));
+            return FdStream.prepareSink(loop, channel(fd, SelectionKey.OP_WRITE), name, highWater, lowWater);
         }
 
-        private FdStream started(FdStream s) {
-            // Its registration is queued on the loop: the stream owns the channel from now on.
-            handedOver(s.channel());
-            streams.add(s);
-            return s;
-        }
-
-        void release(Spawned s, EventLoop loop) {
-            if (!loop.isClosed()) {
-                // Failed for another reason than the loop closing: the streams are registered, or will
-                // be; closing them hops onto the loop.
-                streams.forEach(FdStream::close);
-            }
-            // else the closing loop closes every stream's channel itself: registered ones on shutdown,
-            // late ones when their registration task finds the loop closed.
+        void release(Spawned s) {
             for (FdChannel c : channels) {
                 try {
                     c.close(); // never registered: closed at once, and no registration can race it
