@@ -45,6 +45,20 @@ public interface EventLoop extends Executor, AutoCloseable {
     boolean inEventLoop();
 
     /**
+     * Runs {@code task} on the loop thread: at once when called there (so it sees the state the
+     * caller just left), otherwise handed over as {@link #execute} does.
+     *
+     * @throws LoopClosedException when it must be handed over and the loop is closed
+     */
+    default void runOnLoop(Runnable task) {
+        if (inEventLoop()) {
+            task.run();
+        } else {
+            execute(task);
+        }
+    }
+
+    /**
      * Runs {@code task} on the loop thread, after the tasks handed over before it.
      *
      * @throws LoopClosedException when the loop is closed

@@ -68,7 +68,7 @@ public final class WorkerPool implements AutoCloseable {
         List<Long> p = new ArrayList<>();
         started.forEach(s -> p.add((long) s.child.pid()));
         this.pids = List.copyOf(p);
-        onLoop(() -> slots.addAll(started));
+        loop.runOnLoop(() -> slots.addAll(started));
     }
 
     /** A pool whose workers are started from {@code worker} (called once per worker). */
@@ -100,8 +100,8 @@ public final class WorkerPool implements AutoCloseable {
             child.close();
             throw e;
         }
-        child.onExit().whenComplete((status, error) -> onLoop(() -> workerExited(s, status)));
-        s.channel.closeFuture().whenComplete((v, error) -> onLoop(() -> {
+        child.onExit().whenComplete((status, error) -> loop.runOnLoop(() -> workerExited(s, status)));
+        s.channel.closeFuture().whenComplete((v, error) -> loop.runOnLoop(() -> {
             s.alive = false;
             dispatch(); // waiting tasks go to the other workers, or fail if none is left
         }));
@@ -127,7 +127,7 @@ public final class WorkerPool implements AutoCloseable {
         }
         outstanding.incrementAndGet();
         try {
-            onLoop(() -> {
+            loop.runOnLoop(() -> {
                 queue.add(new Task(data, f));
                 dispatch();
             });
@@ -141,7 +141,7 @@ public final class WorkerPool implements AutoCloseable {
 
     /** Sends a one-way envelope to every live worker (recipient = that worker). */
     public void broadcast(String request, Object data) {
-        onLoop(() -> {
+        loop.runOnLoop(() -> {
             for (Slot s : slots) {
                 if (s.alive) {
                     s.channel.send(new Envelope(request, pid, s.child.pid(), data));
@@ -158,7 +158,7 @@ public final class WorkerPool implements AutoCloseable {
     /** Completes once no task is waiting or running (pymulproc's {@code queue_join}). */
     public LoopFuture<Void> whenIdle() {
         LoopFuture<Void> f = new LoopFuture<>();
-        onLoop(() -> {
+        loop.runOnLoop(() -> {
             if (outstanding.get() == 0) {
                 f.complete(null);
             } else {
@@ -171,7 +171,7 @@ public final class WorkerPool implements AutoCloseable {
     /** Sends every worker the poison pill and completes with their exit statuses, in start order. */
     public LoopFuture<List<ExitStatus>> shutdown() {
         LoopFuture<List<ExitStatus>> f = new LoopFuture<>();
-        onLoop(() -> {
+        loop.runOnLoop(() -> {
             List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
             for (Slot s : slots) {
                 if (s.alive) {
@@ -195,7 +195,7 @@ public final class WorkerPool implements AutoCloseable {
     /** Kills every worker; their tasks fail with {@link WorkerExitedException}. */
     @Override
     public void close() {
-        onLoop(() -> slots.forEach(s -> s.child.close()));
+        loop.runOnLoop(() -> slots.forEach(s -> s.child.close()));
     }
 
     // ---- loop thread ----
@@ -264,14 +264,6 @@ public final class WorkerPool implements AutoCloseable {
             queued.decrementAndGet();
             t.future.completeExceptionally(cause);
             taskDone();
-        }
-    }
-
-    private void onLoop(Runnable r) {
-        if (loop.inEventLoop()) {
-            r.run();
-        } else {
-            loop.execute(r);
         }
     }
 

@@ -124,7 +124,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
     }
 
     private FdStream start() {
-        onLoop(this::startNow);
+        loop.runOnLoop(this::startNow);
         return this;
     }
 
@@ -166,14 +166,6 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         return loop;
     }
 
-    private void onLoop(Runnable r) {
-        if (loop.inEventLoop()) {
-            r.run();
-        } else {
-            loop.execute(r);
-        }
-    }
-
     // =========================================================================================
     // Reading (loop thread)
     // =========================================================================================
@@ -187,7 +179,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
             return f;
         }
         try {
-            onLoop(() -> {
+            loop.runOnLoop(() -> {
                 if (listener != null) {
                     f.completeExceptionally(new io.dualpipe.core.ConsumerConflictException(name + ": read() while a listener is set"));
                     return;
@@ -204,7 +196,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
 
     @Override
     public void listen(Listener l) {
-        onLoop(() -> {
+        loop.runOnLoop(() -> {
             if (l != null) {
                 // This runs on the loop, where a throw would only be logged: the pending reads are
                 // the callers who can hear about the mix-up.
@@ -224,12 +216,12 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
 
     @Override
     public void pause() {
-        onLoop(() -> paused = true);
+        loop.runOnLoop(() -> paused = true);
     }
 
     @Override
     public void resume() {
-        onLoop(() -> {
+        loop.runOnLoop(() -> {
             paused = false;
             drain();
             updateInterest();
@@ -563,7 +555,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
 
     private void requestInterestUpdate() {
         try {
-            onLoop(this::updateInterest);
+            loop.runOnLoop(this::updateInterest);
         } catch (LoopClosedException e) {
             failWrites(e);
         }
@@ -775,7 +767,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         closed = true;
         failWrites(new ChannelClosedException(name + ": closed"));
         try {
-            onLoop(() -> {
+            loop.runOnLoop(() -> {
                 closeChannel();
                 if (!ended) {
                     finishWithError(new ChannelClosedException(name + ": closed"));
@@ -797,7 +789,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
 
     private void closeNowFromAnyThread() {
         try {
-            onLoop(this::closeChannel);
+            loop.runOnLoop(this::closeChannel);
         } catch (LoopClosedException e) {
             closeChannelOfClosedLoop();
         }

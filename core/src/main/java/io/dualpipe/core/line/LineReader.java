@@ -108,7 +108,7 @@ public final class LineReader {
     public LoopFuture<String> readLine() {
         LoopFuture<String> f = new LoopFuture<>();
         try {
-            onLoop(() -> {
+            loop.runOnLoop(() -> {
                 if (listener != null) {
                     f.completeExceptionally(new io.dualpipe.core.ConsumerConflictException("readLine() while a line listener is set"));
                     return;
@@ -124,7 +124,7 @@ public final class LineReader {
 
     /** Switches to push mode: {@code l} gets every line (queued ones first) on the loop thread. Null switches back. */
     public void listen(Listener l) {
-        onLoop(() -> {
+        loop.runOnLoop(() -> {
             if (l != null && !waiting.isEmpty()) {
                 // On the loop a throw would only be logged: the pending callers are the ones to tell.
                 io.dualpipe.core.ConsumerConflictException e = new io.dualpipe.core.ConsumerConflictException(
@@ -137,14 +137,6 @@ public final class LineReader {
             listener = l;
             drain();
         });
-    }
-
-    private void onLoop(Runnable r) {
-        if (loop.inEventLoop()) {
-            r.run();
-        } else {
-            loop.execute(r);
-        }
     }
 
     private void offer(Object item, int size) {

@@ -341,12 +341,8 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
     }
 
     private void onLoop(Runnable r) {
-        if (loop.inEventLoop()) {
-            r.run();
-            return;
-        }
         try {
-            loop.execute(r);
+            loop.runOnLoop(r);
         } catch (LoopClosedException e) {
             // The loop may still be shutting down (telling handlers, closing keys): run once it has
             // ended, when nothing else touches our state or its selector.

@@ -696,12 +696,8 @@ final class DefaultMessageChannel implements MessageChannel {
 
     /** Runs {@code r} on the loop; once the loop is closing, its shutdown fails the channel instead. */
     private void onLoop(Runnable r) {
-        if (loop.inEventLoop()) {
-            r.run();
-            return;
-        }
         try {
-            loop.execute(r);
+            loop.runOnLoop(r);
         } catch (LoopClosedException e) {
             // The loop tells the source it closed; the source tells us (onError), and we terminate there.
             in.close();

@@ -242,12 +242,8 @@ final class Outbound {
     }
 
     private void onLoop(Runnable r) {
-        if (loop.inEventLoop()) {
-            r.run();
-            return;
-        }
         try {
-            loop.execute(r);
+            loop.runOnLoop(r);
         } catch (LoopClosedException ignored) {
             // the loop's shutdown fails the channel and everything queued
         }
