@@ -995,7 +995,7 @@ public final class ProcessBench {
 
     private void w4() throws Exception {
         int count = (int) num("count", 2000);
-        int warmup = (int) num("warmup", 200);
+        int warmup = (int) num("warmup", 2000);
         double dp = Double.NaN;
         double jdk = Double.NaN;
         if (runs("dualpipe")) {
