@@ -82,7 +82,8 @@ public final class Spawner {
     // pidfd_open support, learned from the first attempts: 0 = pass PIDFD_NONBLOCK (Linux >= 5.10),
     // 1 = no flags then fcntl (5.3..5.9 reject the flag with EINVAL), 2 = unavailable (ENOSYS,
     // EPERM from a seccomp filter, not Linux). Racy updates are benign: every value is a valid state.
-    private static volatile int pidfdMode = Posix.PIDFD_SYSCALLS ? 0 : 2;
+    // -Ddualpipe.pidfd=false starts in mode 2: the polling exit watcher macOS uses, testable on Linux.
+    private static volatile int pidfdMode = Posix.PIDFD_SYSCALLS && !"false".equals(System.getProperty("dualpipe.pidfd")) ? 0 : 2;
 
     static {
         if (DEFAULT_CLOSE_STRATEGY == CloseStrategy.PROC_SCAN || DEFAULT_CLOSE_STRATEGY == CloseStrategy.NONE) {
