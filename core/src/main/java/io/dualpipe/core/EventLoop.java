@@ -31,7 +31,11 @@ import java.util.concurrent.TimeUnit;
  */
 public interface EventLoop extends Executor, AutoCloseable {
 
-    /** The process-wide loop, started on first use on a daemon thread named {@code dualpipe-shared}. */
+    /**
+     * The process-wide loop, started on first use on a daemon thread named {@code dualpipe-shared}.
+     * It cannot be closed ({@link #close()} throws): any code in the JVM may rely on it. Its children
+     * are not killed when the JVM exits; close them, or use a loop of your own.
+     */
     static EventLoop shared() {
         return SingleThreadEventLoop.shared();
     }

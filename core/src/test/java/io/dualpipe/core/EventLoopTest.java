@@ -430,6 +430,17 @@ class EventLoopTest {
 
     @Test
     @Timeout(10)
+    void theSharedLoopRefusesToBeClosed() throws Exception {
+        EventLoop shared = EventLoop.shared();
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, shared::close);
+        assertTrue(e.getMessage().contains("shared loop cannot be closed"), e.getMessage());
+        CompletableFuture<Boolean> alive = new CompletableFuture<>();
+        shared.execute(() -> alive.complete(true));
+        assertTrue(alive.get(5, TimeUnit.SECONDS));
+    }
+
+    @Test
+    @Timeout(10)
     void createdLoopsAreNotDaemonsAndLeaveNoThreadBehind() throws Exception {
         String name = "elt-short-lived";
         EventLoop l = EventLoop.create(name);

@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.function.Function;
 
+import static io.dualpipe.process.ProcessTestSupport.assertFdsNotAbove;
 import static io.dualpipe.process.ProcessTestSupport.await;
 import static io.dualpipe.process.ProcessTestSupport.failsWith;
 import static io.dualpipe.process.ProcessTestSupport.fdCount;
@@ -86,7 +87,7 @@ class ChildProcessSpawnFailureTest {
             SpawnException failed = failsWith(SpawnException.class, spawned);
             assertEquals(thrown.errnoName(), failed.errnoName());
             assertEquals(thrown.getMessage(), failed.getMessage());
-            assertEquals(before, fdCount(), () -> "fds before " + beforeTargets + ", after " + fdTargets());
+            assertFdsNotAbove(before, () -> "fds before " + beforeTargets + ", after " + fdTargets());
             assertEquals(List.of(), zombiePids());
             // the loop is unharmed
             try (ChildProcess ok = ChildProcess.builder("echo", "fine").loop(loop).start()) {
@@ -101,6 +102,6 @@ class ChildProcessSpawnFailureTest {
     void loopIsNotNeededToReportAFailure() {
         int before = fdCount();
         assertThrows(SpawnException.class, () -> ChildProcess.builder("no-such-program-dualpipe").start());
-        await("fd count back to " + before, () -> fdCount() == before);
+        await("fd count back to " + before, () -> fdCount() <= before);
     }
 }

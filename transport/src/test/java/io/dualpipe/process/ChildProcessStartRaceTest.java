@@ -69,7 +69,7 @@ class ChildProcessStartRaceTest {
         assertEquals(1000, refused.get());
         assertTrue(started.get() > 0);
         await(() -> "fd count back to " + fdsBefore + ": " + ProcessTestSupport.fdTargets(), ProcessTestSupport.STEP,
-                () -> fdCount() == fdsBefore);
+                () -> fdCount() <= fdsBefore);
         assertEquals(List.of(), zombiePids());
     }
 

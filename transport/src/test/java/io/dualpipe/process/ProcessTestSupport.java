@@ -43,6 +43,29 @@ final class ProcessTestSupport {
         return names == null ? -1 : names.length - 1; // minus the directory fd list() itself opened
     }
 
+    /**
+     * Fails if this JVM holds more descriptors than {@code before}. Not "exactly as many": an earlier
+     * test's child on the shared loop may still be closing pipes meanwhile, which only lowers the
+     * count; a leak raises it.
+     */
+    static void assertFdsNotAbove(int before) {
+        assertFdsNotAbove(before, "");
+    }
+
+    static void assertFdsNotAbove(int before, String what) {
+        int now = fdCount();
+        if (now > before) {
+            throw new AssertionError("fds: " + now + " open, " + before + " before " + what);
+        }
+    }
+
+    static void assertFdsNotAbove(int before, java.util.function.Supplier<String> what) {
+        int now = fdCount();
+        if (now > before) {
+            throw new AssertionError("fds: " + now + " open, " + before + " before: " + what.get());
+        }
+    }
+
     /** What the JVM's descriptors point at, for failure messages; class-path jars left out. */
     static List<String> fdTargets() {
         List<String> out = new ArrayList<>();

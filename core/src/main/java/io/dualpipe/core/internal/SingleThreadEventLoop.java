@@ -43,6 +43,7 @@ public final class SingleThreadEventLoop implements EventLoop {
 
     private static final Object SHARED_LOCK = new Object();
     private static SingleThreadEventLoop shared;
+    private volatile boolean isShared;
 
     private final String name;
     private final Selector selector;
@@ -86,11 +87,12 @@ public final class SingleThreadEventLoop implements EventLoop {
         return (SingleThreadEventLoop) loop;
     }
 
-    /** The lazily started process-wide loop; a new one replaces it if it was closed. */
+    /** The lazily started process-wide loop; it cannot be closed. */
     public static EventLoop shared() {
         synchronized (SHARED_LOCK) {
-            if (shared == null || shared.isClosed()) {
+            if (shared == null) {
                 shared = new SingleThreadEventLoop("dualpipe-shared", true);
+                shared.isShared = true;
             }
             return shared;
         }
@@ -233,6 +235,11 @@ public final class SingleThreadEventLoop implements EventLoop {
 
     @Override
     public void close() {
+        if (isShared) {
+            // Every user of the library in this JVM may have children, sockets or FIFOs on it.
+            throw new InvalidArgumentException("the shared loop cannot be closed: other code in this JVM relies on it "
+                    + "(it is a daemon and ends with the JVM); use EventLoop.create() for a loop of your own");
+        }
         if (state.compareAndSet(OPEN, CLOSING)) {
             selector.wakeup();
         }

@@ -138,6 +138,29 @@ final class TestChildren {
         return names == null ? -1 : names.length - 1; // minus the directory fd list() itself opened
     }
 
+    /**
+     * Fails if this JVM holds more descriptors than {@code before}. Not "exactly as many": an earlier
+     * test's child on the shared loop may still be closing pipes meanwhile, which only lowers the
+     * count; a leak raises it.
+     */
+    static void assertFdsNotAbove(int before) {
+        assertFdsNotAbove(before, "");
+    }
+
+    static void assertFdsNotAbove(int before, String what) {
+        int now = fdCount();
+        if (now > before) {
+            throw new AssertionError("fds: " + now + " open, " + before + " before " + what);
+        }
+    }
+
+    static void assertFdsNotAbove(int before, java.util.function.Supplier<String> what) {
+        int now = fdCount();
+        if (now > before) {
+            throw new AssertionError("fds: " + now + " open, " + before + " before: " + what.get());
+        }
+    }
+
     /** Children of this JVM in state Z (exited, not reaped). */
     static int zombieCount() {
         int zombies = 0;
