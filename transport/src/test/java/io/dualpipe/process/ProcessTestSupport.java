@@ -39,31 +39,12 @@ final class ProcessTestSupport {
 
     /** Open descriptors of this JVM. */
     static int fdCount() {
-        String[] names = new File("/proc/self/fd").list();
-        return names == null ? -1 : names.length - 1; // minus the directory fd list() itself opened
+        return io.dualpipe.process.internal.TestChildren.fdCount();
     }
 
-    /**
-     * Fails if this JVM holds more descriptors than {@code before}. Not "exactly as many": an earlier
-     * test's child on the shared loop may still be closing pipes meanwhile, which only lowers the
-     * count; a leak raises it.
-     */
-    static void assertFdsNotAbove(int before) {
-        assertFdsNotAbove(before, "");
-    }
-
-    static void assertFdsNotAbove(int before, String what) {
-        int now = fdCount();
-        if (now > before) {
-            throw new AssertionError("fds: " + now + " open, " + before + " before " + what);
-        }
-    }
-
+    /** See {@link io.dualpipe.process.internal.TestChildren#assertFdsNotAbove(int)}. */
     static void assertFdsNotAbove(int before, java.util.function.Supplier<String> what) {
-        int now = fdCount();
-        if (now > before) {
-            throw new AssertionError("fds: " + now + " open, " + before + " before: " + what.get());
-        }
+        io.dualpipe.process.internal.TestChildren.assertFdsNotAbove(before, what);
     }
 
     /** What the JVM's descriptors point at, for failure messages; class-path jars left out. */

@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  * Blocking stand-ins for the event loop, for tests only: read/write the non-blocking fds a spawn
  * returns by switching them to blocking mode, and reap by polling waitNoHang with a deadline.
  */
-final class TestChildren {
+public final class TestChildren {
     static final long MY_PID = ProcessHandle.current().pid();
 
     private TestChildren() {
@@ -133,7 +133,7 @@ final class TestChildren {
         return waitFor(pid, Duration.ofSeconds(10));
     }
 
-    static int fdCount() {
+    public static int fdCount() {
         String[] names = new File("/proc/self/fd").list();
         return names == null ? -1 : names.length - 1; // minus the directory fd list() itself opened
     }
@@ -143,18 +143,18 @@ final class TestChildren {
      * test's child on the shared loop may still be closing pipes meanwhile, which only lowers the
      * count; a leak raises it.
      */
-    static void assertFdsNotAbove(int before) {
+    public static void assertFdsNotAbove(int before) {
         assertFdsNotAbove(before, "");
     }
 
-    static void assertFdsNotAbove(int before, String what) {
+    public static void assertFdsNotAbove(int before, String what) {
         int now = fdCount();
         if (now > before) {
             throw new AssertionError("fds: " + now + " open, " + before + " before " + what);
         }
     }
 
-    static void assertFdsNotAbove(int before, java.util.function.Supplier<String> what) {
+    public static void assertFdsNotAbove(int before, java.util.function.Supplier<String> what) {
         int now = fdCount();
         if (now > before) {
             throw new AssertionError("fds: " + now + " open, " + before + " before: " + what.get());
