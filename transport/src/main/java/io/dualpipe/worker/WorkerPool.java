@@ -158,44 +158,56 @@ public final class WorkerPool implements AutoCloseable {
     /** Completes once no task is waiting or running (pymulproc's {@code queue_join}). */
     public LoopFuture<Void> whenIdle() {
         LoopFuture<Void> f = new LoopFuture<>();
-        loop.runOnLoop(() -> {
-            if (outstanding.get() == 0) {
-                f.complete(null);
-            } else {
-                idleWaiters.add(f);
-            }
-        });
+        try {
+            loop.runOnLoop(() -> {
+                if (outstanding.get() == 0) {
+                    f.complete(null);
+                } else {
+                    idleWaiters.add(f);
+                }
+            });
+        } catch (RuntimeException e) {
+            f.completeExceptionally(e); // a closed loop: state problems come back in the future
+        }
         return f;
     }
 
     /** Sends every worker the poison pill and completes with their exit statuses, in start order. */
     public LoopFuture<List<ExitStatus>> shutdown() {
         LoopFuture<List<ExitStatus>> f = new LoopFuture<>();
-        loop.runOnLoop(() -> {
-            List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
-            for (Slot s : slots) {
-                if (s.alive) {
-                    s.channel.send(new Envelope(Envelope.DIE, pid, s.child.pid(), null));
+        try {
+            loop.runOnLoop(() -> {
+                List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
+                for (Slot s : slots) {
+                    if (s.alive) {
+                        s.channel.send(new Envelope(Envelope.DIE, pid, s.child.pid(), null));
+                    }
+                    exits.add(s.child.onExit());
                 }
-                exits.add(s.child.onExit());
-            }
-            CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
-                if (e != null) {
-                    f.completeExceptionally(e);
-                    return;
-                }
-                List<ExitStatus> out = new ArrayList<>();
-                exits.forEach(x -> out.add(x.join()));
-                f.complete(out);
+                CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
+                    if (e != null) {
+                        f.completeExceptionally(e);
+                        return;
+                    }
+                    List<ExitStatus> out = new ArrayList<>();
+                    exits.forEach(x -> out.add(x.join()));
+                    f.complete(out);
+                });
             });
-        });
+        } catch (RuntimeException e) {
+            f.completeExceptionally(e); // a closed loop: it already killed and reaped the workers
+        }
         return f;
     }
 
     /** Kills every worker; their tasks fail with {@link WorkerExitedException}. */
     @Override
     public void close() {
-        loop.runOnLoop(() -> slots.forEach(s -> s.child.close()));
+        try {
+            loop.runOnLoop(() -> slots.forEach(s -> s.child.close()));
+        } catch (io.dualpipe.core.LoopClosedException alreadyDone) {
+            // closing the loop killed and reaped every worker: nothing is left to close
+        }
     }
 
     // ---- loop thread ----

@@ -46,6 +46,8 @@ public final class DefaultMessageClient implements MessageClient {
     private boolean draining;                   // queued operations are being run outside the lock; guarded by lock
     private Connector connecting;               // in progress, or null
     private final ArrayDeque<Waiting<?>> waiting = new ArrayDeque<>();
+    /** Operations that may wait for a (re)connection before further ones fail at once. */
+    static final int MAX_WAITING = 65_536;
     private boolean closed;
     private int connections;
 
@@ -133,6 +135,11 @@ public final class DefaultMessageClient implements MessageClient {
                 if (!usable && ch != null && !reconnect && connecting == null) {
                     return LoopFuture.failed(new ChannelClosedException("client of " + text
                             + " is disconnected and reconnect is off"));
+                }
+                if (waiting.size() >= MAX_WAITING) {
+                    // A server that stays away must not turn a busy sender into an unbounded queue.
+                    return LoopFuture.failed(new ChannelClosedException("client of " + text + ": " + waiting.size()
+                            + " operations already wait for a connection (limit " + MAX_WAITING + ")"));
                 }
                 Waiting<T> w = new Waiting<>(op);
                 waiting.add(w);
