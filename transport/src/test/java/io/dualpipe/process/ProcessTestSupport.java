@@ -69,15 +69,7 @@ final class ProcessTestSupport {
 
     /** The fd numbers a process has open, sorted; read from outside, so a blocked child shows exactly what it inherited. */
     static List<Integer> openFds(long pid) {
-        String[] names = new File("/proc/" + pid + "/fd").list();
-        List<Integer> fds = new ArrayList<>();
-        if (names != null) {
-            for (String n : names) {
-                fds.add(Integer.parseInt(n));
-            }
-        }
-        fds.sort(null);
-        return fds;
+        return io.dualpipe.process.internal.TestChildren.openFds(pid);
     }
 
     /** Children of this JVM in state Z (exited, not reaped). */

@@ -191,7 +191,7 @@ public final class TestChildren {
     }
 
     /** The fd numbers a (blocked) process has open, sorted. */
-    static List<Integer> openFds(long pid) {
+    public static List<Integer> openFds(long pid) {
         String[] names = new File("/proc/" + pid + "/fd").list();
         List<Integer> fds = new ArrayList<>();
         if (names != null) {
