@@ -766,6 +766,11 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
     public void close() {
         closed = true;
         failWrites(new ChannelClosedException(name + ": closed"));
+        if (!channel.isOpen() && (!readable || endOfStream.isDone())) {
+            // Already finished on the loop (a pipe at end of stream, a sink shut down): nothing is
+            // left for it to do, and not hopping there saves a loop wakeup per exited child.
+            return;
+        }
         try {
             loop.runOnLoop(() -> {
                 closeChannel();

@@ -30,6 +30,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -45,7 +46,8 @@ import java.util.function.Consumer;
  * ProcessBench W1F [same]                                                     caller thread blocks on request().get()
  * ProcessBench W2  [bytes=1073741824] [chunk=65536] [pipe=0|1048576|both] [src=heap|direct] [verify=sample|full|count] [warmup_bytes=268435456]
  * ProcessBench W3  [n=1000] [rounds=100] [linelen=64] [impl=dualpipe|jdk|both] (both: a fresh JVM per impl)
- * ProcessBench W4  [count=2000] [warmup=200]
+ * ProcessBench W4  [count=2000] [warmup=6000] [impl=both]                     next spawn from the onExit completion on the loop
+ * ProcessBench W4F [same]                                                     caller thread blocks on onExit().get()
  * </pre>
  *
  * Prints one {@code RESULT impl=... workload=... key=value...} line per measurement and a table with
@@ -66,7 +68,7 @@ public final class ProcessBench {
     public static void main(String[] argv) throws Exception {
         quietLogging();
         if (argv.length == 0) {
-            System.err.println("usage: ProcessBench W1|W1R|W1P|W1F|W2|W3|W4 [key=value ...]");
+            System.err.println("usage: ProcessBench W1|W1R|W1P|W1F|W2|W3|W4|W4F [key=value ...]");
             System.exit(2);
         }
         Map<String, String> a = new LinkedHashMap<>();
@@ -83,7 +85,7 @@ public final class ProcessBench {
                 case "W1", "W1R", "W1P", "W1F" -> b.w1(w);
                 case "W2" -> b.w2();
                 case "W3" -> b.w3();
-                case "W4" -> b.w4();
+                case "W4", "W4F" -> b.w4(w);
                 default -> {
                     System.err.println("unknown workload " + argv[0]);
                     System.exit(2);
@@ -993,20 +995,35 @@ public final class ProcessBench {
     // W4: spawn rate
     // ---------------------------------------------------------------------------------------------
 
-    private void w4() throws Exception {
+    /**
+     * W4 chains each spawn on the previous child's exit, on the loop thread (as W1 issues its next
+     * write there, and as an async server would); W4F has the caller thread block on each exit.
+     * The warm-up is long because each spawn runs the spawn path once: C2 compiles it only after
+     * several thousand spawns, and until then the figure measures the interpreter and C1.
+     */
+    private void w4(String workload) throws Exception {
         int count = (int) num("count", 2000);
-        int warmup = (int) num("warmup", 2000);
+        int warmup = (int) num("warmup", 6000);
+        boolean chained = workload.equals("W4");
         double dp = Double.NaN;
         double jdk = Double.NaN;
         if (runs("dualpipe")) {
             try (EventLoop loop = EventLoop.create("bench-loop")) {
                 ChildProcessBuilder b = ChildProcess.builder("/bin/true").loop(loop); // stdin, stdout, stderr: pipes
-                dpSpawns(b, warmup);
+                if (chained) {
+                    dpSpawnsChained(loop, b, warmup);
+                } else {
+                    dpSpawnsBlocking(b, warmup);
+                }
                 long t0 = System.nanoTime();
-                dpSpawns(b, count);
+                if (chained) {
+                    dpSpawnsChained(loop, b, count);
+                } else {
+                    dpSpawnsBlocking(b, count);
+                }
                 dp = count * 1e9 / (System.nanoTime() - t0);
             }
-            result("dualpipe", "W4", String.format(Locale.ROOT, "spawns_per_s=%.0f count=%d", dp, count));
+            result("dualpipe", workload, String.format(Locale.ROOT, "spawns_per_s=%.0f count=%d", dp, count));
         }
         if (runs("jdk")) {
             ProcessBuilder pb = new ProcessBuilder("/bin/true"); // three pipes by default
@@ -1014,18 +1031,53 @@ public final class ProcessBench {
             long t0 = System.nanoTime();
             jdkSpawns(pb, count);
             jdk = count * 1e9 / (System.nanoTime() - t0);
-            result("jdk", "W4", String.format(Locale.ROOT, "spawns_per_s=%.0f count=%d", jdk, count));
+            result("jdk", workload, String.format(Locale.ROOT, "spawns_per_s=%.0f count=%d", jdk, count));
         }
-        row("W4", "spawns_per_s", dp, jdk);
+        row(workload, "spawns_per_s", dp, jdk);
     }
 
-    private static void dpSpawns(ChildProcessBuilder b, int count) throws Exception {
+    private static void dpSpawnsBlocking(ChildProcessBuilder b, int count) throws Exception {
         for (int i = 0; i < count; i++) {
             ChildProcess c = b.start();
             ExitStatus st = c.onExit().get(TIMEOUT_S, TimeUnit.SECONDS);
             check(st.isSuccess(), "/bin/true exited with " + st);
             c.close();
         }
+    }
+
+    private static void dpSpawnsChained(EventLoop loop, ChildProcessBuilder b, int count) throws Exception {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        loop.execute(() -> spawnNext(b, count, done));
+        try {
+            done.get(TIMEOUT_S, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof VerificationError v ? v : e;
+        }
+    }
+
+    /** Loop thread: spawns one child and, when it has exited, the next. */
+    private static void spawnNext(ChildProcessBuilder b, int left, CompletableFuture<Void> done) {
+        if (left == 0) {
+            done.complete(null);
+            return;
+        }
+        ChildProcess c;
+        try {
+            c = b.start();
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+            return;
+        }
+        c.onExit().whenComplete((st, e) -> {
+            c.close();
+            if (e != null) {
+                done.completeExceptionally(e);
+            } else if (!st.isSuccess()) {
+                done.completeExceptionally(new VerificationError("/bin/true exited with " + st));
+            } else {
+                spawnNext(b, left - 1, done);
+            }
+        });
     }
 
     private static void jdkSpawns(ProcessBuilder pb, int count) throws Exception {
