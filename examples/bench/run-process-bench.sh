@@ -39,6 +39,13 @@ run() { # mode prefix... -- args
   echo
 }
 
+# W4's C floor (examples/bench/c/spawn_rate.c), when a C compiler is at hand.
+SPAWN_RATE_C=""
+if command -v cc >/dev/null 2>&1; then
+  SPAWN_RATE_C=$(mktemp -d)/spawn_rate
+  cc -O2 -o "$SPAWN_RATE_C" examples/bench/c/spawn_rate.c || SPAWN_RATE_C=""
+fi
+
 FAILED=0
 for mode in ${MODES:-pinned unpinned}; do
   echo "=============== $mode ==============="
@@ -49,6 +56,13 @@ for mode in ${MODES:-pinned unpinned}; do
   run "$mode" W2 bytes=1073741824 chunk=65536 pipe=both
   run "$mode" W3 n=1000 rounds=100 impl=both
   run "$mode" W4 count=2000
+  run "$mode" W4F count=2000
+  if [[ -n "$SPAWN_RATE_C" ]]; then # the C floor for W4, in the same minute
+    pre=(); [[ $mode == pinned ]] && pre=(taskset -c 0)
+    out=$("${pre[@]}" "$SPAWN_RATE_C" count=2000 warmup=2000) || FAILED=1
+    echo "$out"; echo
+    while IFS= read -r l; do ALL+=("[$mode] $l"); done < <(grep '^RESULT ' <<<"$out" || true)
+  fi
 done
 
 echo "=============== all RESULT lines ==============="
