@@ -250,6 +250,7 @@ final class DefaultMessageChannel implements MessageChannel {
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
+        long timeoutNanos = timeout == null ? 0 : saturatedNanos(timeout);
         PendingRequest<R> p = new PendingRequest<>(this, replyClass == Object.class ? null : (Class<R>) boxed(replyClass));
         boolean onLoop = loop.inEventLoop();
         byte[] borrowed = onLoop ? borrowable(type, message) : null;
@@ -265,16 +266,34 @@ final class DefaultMessageChannel implements MessageChannel {
         if (state != OPEN) {
             p.completeExceptionally(refusal());
         } else if (onLoop) {
-            startRequest(p, type, body, borrowed, timeout);
+            startRequest(p, type, body, borrowed, timeout, timeoutNanos);
         } else {
             ByteBuffer owned = body;
-            handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout), p);
+            handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout, timeoutNanos), p);
         }
         return p;
     }
 
-    /** Loop: gives the request its id, tracks it, queues its frame (body, or a borrowed small array). */
-    private <R> void startRequest(PendingRequest<R> p, int type, ByteBuffer body, byte[] borrowed, Duration timeout) {
+    /**
+     * A timeout in nanoseconds, capped at ~146 years: "no practical limit" for a Duration too long
+     * for a long, and short enough that a deadline on {@link System#nanoTime()} cannot overflow and
+     * misorder the loop's timers (they compare deadlines by subtraction).
+     */
+    private static long saturatedNanos(Duration timeout) {
+        try {
+            return Math.min(timeout.toNanos(), Long.MAX_VALUE / 2);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2;
+        }
+    }
+
+    /**
+     * Loop: gives the request its id, starts its timer, queues its frame (body, or a borrowed small
+     * array), tracks it. The timer comes first because it can fail (the loop is closing) and is
+     * undone with the request; a frame once queued cannot be, so nothing that can throw follows it.
+     */
+    private <R> void startRequest(PendingRequest<R> p, int type, ByteBuffer body, byte[] borrowed,
+                                  Duration timeout, long timeoutNanos) {
         if (terminated) {
             p.completeExceptionally(refusal());
             return;
@@ -287,17 +306,22 @@ final class DefaultMessageChannel implements MessageChannel {
             id = nextRequestId++;
         } while (id == 0 || requests.contains(id));
         p.id = id;
+        if (timeout != null) {
+            try {
+                p.startTimer(loop, timeout, timeoutNanos);
+            } catch (RuntimeException e) {
+                p.fail(e);
+                return;
+            }
+        }
         Throwable refused = borrowed != null ? outbound.appendArray(type, FLAG_REQUEST, id, borrowed, null)
                 : outbound.append(type, FLAG_REQUEST, id, body, null);
         if (refused != null) {
-            p.completeExceptionally(refused);
+            p.fail(refused); // also stops its timer
             return;
         }
         requests.put(id, p);
         PENDING.setRelease(this, requests.size());
-        if (timeout != null) {
-            p.startTimer(loop, timeout);
-        }
         afterAppend();
     }
 
