@@ -33,6 +33,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -64,6 +65,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
     private static final MessageErrorListener LOGGING = (ch, e) -> LOG.warn("{}", e.getMessage(), e.getCause());
     private static final MessageCodec<byte[]> BYTES_CODEC = Codecs.bytes();
+    private static final byte[] TRUNCATED = "...(truncated)".getBytes(StandardCharsets.UTF_8);
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
     private static final int CLOSED = 2;
@@ -390,8 +392,37 @@ final class DefaultMessageChannel implements MessageChannel {
         sendFrame(Codecs.UTF8, FLAG_REPLY | FLAG_ERROR, requestId, errorBody(text), null, loop.inEventLoop());
     }
 
-    static ByteBuffer errorBody(String text) {
-        return ByteBuffer.wrap(String.valueOf(text).getBytes(StandardCharsets.UTF_8));
+    /**
+     * The body of an error reply: {@code text} in UTF-8, cut to fit maxFrameSize. Error texts come
+     * from exceptions and callers, not from us, and the peer (same limit) would take an oversized
+     * frame as a protocol error and drop the connection with every request on it; a cut text, marked
+     * as such, still says what went wrong.
+     */
+    ByteBuffer errorBody(String text) {
+        byte[] b = String.valueOf(text).getBytes(StandardCharsets.UTF_8);
+        if (b.length <= maxFrameSize) {
+            return ByteBuffer.wrap(b);
+        }
+        if (TRUNCATED.length > maxFrameSize) {
+            return ByteBuffer.wrap(b, 0, utf8Boundary(b, maxFrameSize)); // no room even for the marker
+        }
+        int keep = utf8Boundary(b, maxFrameSize - TRUNCATED.length);
+        byte[] cut = Arrays.copyOf(b, keep + TRUNCATED.length);
+        System.arraycopy(TRUNCATED, 0, cut, keep, TRUNCATED.length);
+        return ByteBuffer.wrap(cut);
+    }
+
+    /**
+     * The largest length up to {@code limit} (< b.length) that ends between characters of the valid
+     * UTF-8 in {@code b}, so the peer decodes no half character: the byte after it is not a
+     * continuation byte (10xxxxxx).
+     */
+    private static int utf8Boundary(byte[] b, int limit) {
+        int n = limit;
+        while (n > 0 && (b[n] & 0xC0) == 0x80) {
+            n--;
+        }
+        return n;
     }
 
     private ChannelClosedException refusal() {
@@ -431,11 +462,13 @@ final class DefaultMessageChannel implements MessageChannel {
      * Loop only: the caller's array itself when it can be the body as it is. The built-in bytes codec
      * copies the array so that a frame written later cannot see the caller's changes; a body this
      * small, queued on the loop, is copied into the frame buffer before the send returns, so that copy
-     * (and a wrapper) would be wasted.
+     * (and a wrapper) would be wasted. An array over maxFrameSize is not borrowed, so that
+     * {@link #encode} refuses it as it would from any other thread: the peer would drop the
+     * connection on such a frame.
      */
     private byte[] borrowable(int type, Object message) {
         return type == Codecs.BYTES && message instanceof byte[] bytes && bytes.length <= Outbound.COPY_LIMIT
-                && codecs.codec(Codecs.BYTES) == BYTES_CODEC ? bytes : null;
+                && bytes.length <= maxFrameSize && codecs.codec(Codecs.BYTES) == BYTES_CODEC ? bytes : null;
     }
 
     /** The body for {@code message}, owned by the channel from now on. */
