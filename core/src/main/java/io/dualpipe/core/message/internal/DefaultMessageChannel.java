@@ -33,6 +33,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -64,6 +65,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
     private static final MessageErrorListener LOGGING = (ch, e) -> LOG.warn("{}", e.getMessage(), e.getCause());
     private static final MessageCodec<byte[]> BYTES_CODEC = Codecs.bytes();
+    private static final byte[] TRUNCATED = "...(truncated)".getBytes(StandardCharsets.UTF_8);
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
     private static final int CLOSED = 2;
@@ -250,6 +252,7 @@ final class DefaultMessageChannel implements MessageChannel {
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
+        long timeoutNanos = timeout == null ? 0 : saturatedNanos(timeout);
         PendingRequest<R> p = new PendingRequest<>(this, replyClass == Object.class ? null : (Class<R>) boxed(replyClass));
         boolean onLoop = loop.inEventLoop();
         byte[] borrowed = onLoop ? borrowable(type, message) : null;
@@ -265,16 +268,34 @@ final class DefaultMessageChannel implements MessageChannel {
         if (state != OPEN) {
             p.completeExceptionally(refusal());
         } else if (onLoop) {
-            startRequest(p, type, body, borrowed, timeout);
+            startRequest(p, type, body, borrowed, timeout, timeoutNanos);
         } else {
             ByteBuffer owned = body;
-            handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout), p);
+            handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout, timeoutNanos), p);
         }
         return p;
     }
 
-    /** Loop: gives the request its id, tracks it, queues its frame (body, or a borrowed small array). */
-    private <R> void startRequest(PendingRequest<R> p, int type, ByteBuffer body, byte[] borrowed, Duration timeout) {
+    /**
+     * A timeout in nanoseconds, capped at ~146 years: "no practical limit" for a Duration too long
+     * for a long, and short enough that a deadline on {@link System#nanoTime()} cannot overflow and
+     * misorder the loop's timers (they compare deadlines by subtraction).
+     */
+    private static long saturatedNanos(Duration timeout) {
+        try {
+            return Math.min(timeout.toNanos(), Long.MAX_VALUE / 2);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2;
+        }
+    }
+
+    /**
+     * Loop: gives the request its id, starts its timer, queues its frame (body, or a borrowed small
+     * array), tracks it. The timer comes first because it can fail (the loop is closing) and is
+     * undone with the request; a frame once queued cannot be, so nothing that can throw follows it.
+     */
+    private <R> void startRequest(PendingRequest<R> p, int type, ByteBuffer body, byte[] borrowed,
+                                  Duration timeout, long timeoutNanos) {
         if (terminated) {
             p.completeExceptionally(refusal());
             return;
@@ -287,17 +308,22 @@ final class DefaultMessageChannel implements MessageChannel {
             id = nextRequestId++;
         } while (id == 0 || requests.contains(id));
         p.id = id;
+        if (timeout != null) {
+            try {
+                p.startTimer(loop, timeout, timeoutNanos);
+            } catch (RuntimeException e) {
+                p.fail(e);
+                return;
+            }
+        }
         Throwable refused = borrowed != null ? outbound.appendArray(type, FLAG_REQUEST, id, borrowed, null)
                 : outbound.append(type, FLAG_REQUEST, id, body, null);
         if (refused != null) {
-            p.completeExceptionally(refused);
+            p.fail(refused); // also stops its timer
             return;
         }
         requests.put(id, p);
         PENDING.setRelease(this, requests.size());
-        if (timeout != null) {
-            p.startTimer(loop, timeout);
-        }
         afterAppend();
     }
 
@@ -366,8 +392,37 @@ final class DefaultMessageChannel implements MessageChannel {
         sendFrame(Codecs.UTF8, FLAG_REPLY | FLAG_ERROR, requestId, errorBody(text), null, loop.inEventLoop());
     }
 
-    static ByteBuffer errorBody(String text) {
-        return ByteBuffer.wrap(String.valueOf(text).getBytes(StandardCharsets.UTF_8));
+    /**
+     * The body of an error reply: {@code text} in UTF-8, cut to fit maxFrameSize. Error texts come
+     * from exceptions and callers, not from us, and the peer (same limit) would take an oversized
+     * frame as a protocol error and drop the connection with every request on it; a cut text, marked
+     * as such, still says what went wrong.
+     */
+    ByteBuffer errorBody(String text) {
+        byte[] b = String.valueOf(text).getBytes(StandardCharsets.UTF_8);
+        if (b.length <= maxFrameSize) {
+            return ByteBuffer.wrap(b);
+        }
+        if (TRUNCATED.length > maxFrameSize) {
+            return ByteBuffer.wrap(b, 0, utf8Boundary(b, maxFrameSize)); // no room even for the marker
+        }
+        int keep = utf8Boundary(b, maxFrameSize - TRUNCATED.length);
+        byte[] cut = Arrays.copyOf(b, keep + TRUNCATED.length);
+        System.arraycopy(TRUNCATED, 0, cut, keep, TRUNCATED.length);
+        return ByteBuffer.wrap(cut);
+    }
+
+    /**
+     * The largest length up to {@code limit} (< b.length) that ends between characters of the valid
+     * UTF-8 in {@code b}, so the peer decodes no half character: the byte after it is not a
+     * continuation byte (10xxxxxx).
+     */
+    private static int utf8Boundary(byte[] b, int limit) {
+        int n = limit;
+        while (n > 0 && (b[n] & 0xC0) == 0x80) {
+            n--;
+        }
+        return n;
     }
 
     private ChannelClosedException refusal() {
@@ -407,11 +462,13 @@ final class DefaultMessageChannel implements MessageChannel {
      * Loop only: the caller's array itself when it can be the body as it is. The built-in bytes codec
      * copies the array so that a frame written later cannot see the caller's changes; a body this
      * small, queued on the loop, is copied into the frame buffer before the send returns, so that copy
-     * (and a wrapper) would be wasted.
+     * (and a wrapper) would be wasted. An array over maxFrameSize is not borrowed, so that
+     * {@link #encode} refuses it as it would from any other thread: the peer would drop the
+     * connection on such a frame.
      */
     private byte[] borrowable(int type, Object message) {
         return type == Codecs.BYTES && message instanceof byte[] bytes && bytes.length <= Outbound.COPY_LIMIT
-                && codecs.codec(Codecs.BYTES) == BYTES_CODEC ? bytes : null;
+                && bytes.length <= maxFrameSize && codecs.codec(Codecs.BYTES) == BYTES_CODEC ? bytes : null;
     }
 
     /** The body for {@code message}, owned by the channel from now on. */

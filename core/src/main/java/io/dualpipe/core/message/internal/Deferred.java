@@ -54,7 +54,7 @@ final class Deferred implements DeferredReply {
 
     @Override
     public LoopFuture<Void> replyError(String text) {
-        return send(Codecs.UTF8, FLAG_REPLY | FLAG_ERROR, DefaultMessageChannel.errorBody(text));
+        return send(Codecs.UTF8, FLAG_REPLY | FLAG_ERROR, channel.errorBody(text));
     }
 
     private LoopFuture<Void> send(int type, int flags, ByteBuffer body) {

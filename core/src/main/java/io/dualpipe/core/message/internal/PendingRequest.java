@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 final class PendingRequest<R> extends LoopFuture<R> {
     private final DefaultMessageChannel channel;
     private final Class<R> replyClass; // null: any
-    int id; // set under the channel lock before the frame is queued
+    int id; // set on the loop before the frame is queued
     private volatile Timeout timer;
 
     PendingRequest(DefaultMessageChannel channel, Class<R> replyClass) {
@@ -41,14 +41,15 @@ final class PendingRequest<R> extends LoopFuture<R> {
         cancelTimer();
     }
 
-    void startTimer(EventLoop loop, Duration timeout) {
+    /** {@code nanos}: {@code timeout}, saturated; {@code timeout} itself is for the message. */
+    void startTimer(EventLoop loop, Duration timeout, long nanos) {
         Timeout t = loop.schedule(() -> {
             if (!isDone()) {
                 channel.forget(this);
                 completeExceptionally(new RequestTimeoutException(channel.name() + ": no reply to request "
                         + Integer.toUnsignedLong(id) + " within " + timeout));
             }
-        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }, nanos, TimeUnit.NANOSECONDS);
         timer = t;
         if (isDone()) {
             t.cancel(); // the reply beat the assignment
