@@ -2,6 +2,7 @@ package io.dualpipe;
 
 import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.internal.Durations;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -26,14 +27,7 @@ final class Waits {
 
     /** The {@link System#nanoTime()} at which {@code timeout} from now has passed, saturating. */
     static long deadline(Duration timeout) {
-        long now = System.nanoTime();
-        long nanos;
-        try {
-            nanos = timeout.toNanos();
-        } catch (ArithmeticException e) {
-            nanos = Long.MAX_VALUE / 2; // ~146 years: forever, without overflowing the sum below
-        }
-        return now + Math.min(nanos, Long.MAX_VALUE / 2);
+        return System.nanoTime() + Durations.saturatedNanos(timeout);
     }
 
     /**

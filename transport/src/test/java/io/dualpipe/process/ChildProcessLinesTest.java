@@ -61,6 +61,30 @@ class ChildProcessLinesTest {
         }
     }
 
+    /** Duration.toNanos() threw ArithmeticException after the line was written and queued. */
+    @Test
+    @Timeout(30)
+    void aTimeoutTooLongForNanosecondsMeansNoPracticalLimit() throws Exception {
+        try (EventLoop loop = EventLoop.create("lines-huge-timeout");
+             ChildProcess cat = ChildProcess.builder("cat").loop(loop).start()) {
+            assertEquals("days", get(cat.request("days", Duration.ofDays(200_000))));
+            assertEquals("max", get(cat.request("max", Duration.ofSeconds(Long.MAX_VALUE, 999_999_999))));
+            assertEquals("nanos", get(cat.request("nanos", Duration.ofNanos(Long.MAX_VALUE))));
+            assertEquals("on loop", get(onLoop(loop, () -> cat.request("on loop", Duration.ofDays(200_000)))));
+            // A short timeout next to the huge ones still fires: the huge deadline did not wrap into the past.
+            ChildProcess silent = ChildProcess.builder("sh", "-c", "read a; cat >/dev/null").loop(loop).start();
+            try {
+                LoopFuture<String> forever = silent.request("never answered", Duration.ofDays(200_000));
+                failsWith(io.dualpipe.core.message.RequestTimeoutException.class,
+                        silent.request("short", Duration.ofMillis(50)));
+                assertFalse(forever.isDone());
+            } finally {
+                silent.close();
+            }
+            assertEquals(0, cat.conversation().outstanding());
+        }
+    }
+
     @Test
     @Timeout(30)
     void requestsChainOnTheLoop() throws Exception {

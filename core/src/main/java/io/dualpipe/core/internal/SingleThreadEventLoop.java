@@ -158,7 +158,7 @@ public final class SingleThreadEventLoop implements EventLoop {
         if (delay < 0) {
             throw new InvalidArgumentException("delay < 0: " + delay);
         }
-        long deadline = System.nanoTime() + unit.toNanos(delay);
+        long deadline = System.nanoTime() + Durations.saturatedNanos(delay, unit);
         TimerTask t = new TimerTask(this, task, deadline, timerSequence.getAndIncrement());
         if (inEventLoop()) {
             if (state.get() != OPEN) {

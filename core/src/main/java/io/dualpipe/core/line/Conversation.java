@@ -7,6 +7,7 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.message.RequestTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -160,7 +161,7 @@ public final class Conversation {
         if (timeout != null) {
             try {
                 p.timer = loop.schedule(() -> p.future.completeExceptionally(new RequestTimeoutException(
-                        "no reply to '" + line + "' within " + timeout)), timeout.toNanos(), TimeUnit.NANOSECONDS);
+                        "no reply to '" + line + "' within " + timeout)), Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
             } catch (io.dualpipe.core.LoopClosedException e) {
                 p.future.completeExceptionally(e);
                 return p.future;

@@ -6,6 +6,7 @@ import io.dualpipe.core.FdChannel;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
 import io.dualpipe.fifo.FifoOpenTimeoutException;
@@ -52,9 +53,9 @@ public final class WriterOpen {
         this.loop = loop;
         this.options = options;
         this.timeout = options.timeout().orElse(null);
-        this.deadlineNanos = timeout == null ? 0 : System.nanoTime() + saturatedNanos(timeout);
-        this.backoffNanos = saturatedNanos(options.initialBackoff());
-        this.maxBackoffNanos = saturatedNanos(options.maxBackoff());
+        this.deadlineNanos = timeout == null ? 0 : System.nanoTime() + Durations.saturatedNanos(timeout);
+        this.backoffNanos = Durations.saturatedNanos(options.initialBackoff());
+        this.maxBackoffNanos = Durations.saturatedNanos(options.maxBackoff());
     }
 
     /**
@@ -154,14 +155,6 @@ public final class WriterOpen {
         Runnable remover = removeCloseHook;
         if (remover != null) {
             remover.run();
-        }
-    }
-
-    private static long saturatedNanos(Duration d) {
-        try {
-            return d.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE / 2; // centuries; keeps deadline arithmetic from overflowing
         }
     }
 }

@@ -18,6 +18,7 @@ import io.dualpipe.core.codec.FrameListener;
 import io.dualpipe.core.codec.MessageCodec;
 import io.dualpipe.core.codec.ProtocolException;
 import io.dualpipe.core.codec.UnknownTypeException;
+import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.message.HandlerException;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.MessageErrorListener;
@@ -252,7 +253,7 @@ final class DefaultMessageChannel implements MessageChannel {
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
-        long timeoutNanos = timeout == null ? 0 : saturatedNanos(timeout);
+        long timeoutNanos = timeout == null ? 0 : Durations.saturatedNanos(timeout);
         PendingRequest<R> p = new PendingRequest<>(this, replyClass == Object.class ? null : (Class<R>) boxed(replyClass));
         boolean onLoop = loop.inEventLoop();
         byte[] borrowed = onLoop ? borrowable(type, message) : null;
@@ -274,19 +275,6 @@ final class DefaultMessageChannel implements MessageChannel {
             handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout, timeoutNanos), p);
         }
         return p;
-    }
-
-    /**
-     * A timeout in nanoseconds, capped at ~146 years: "no practical limit" for a Duration too long
-     * for a long, and short enough that a deadline on {@link System#nanoTime()} cannot overflow and
-     * misorder the loop's timers (they compare deadlines by subtraction).
-     */
-    private static long saturatedNanos(Duration timeout) {
-        try {
-            return Math.min(timeout.toNanos(), Long.MAX_VALUE / 2);
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE / 2;
-        }
     }
 
     /**
