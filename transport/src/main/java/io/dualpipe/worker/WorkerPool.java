@@ -50,6 +50,8 @@ public final class WorkerPool implements AutoCloseable {
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicInteger outstanding = new AtomicInteger();
     private final List<LoopFuture<Void>> idleWaiters = new ArrayList<>(); // loop thread only
+    private boolean dispatching;   // loop thread only
+    private boolean dispatchAgain; // loop thread only
     private final List<Long> pids;
 
     private WorkerPool(Builder b) {
@@ -212,7 +214,29 @@ public final class WorkerPool implements AutoCloseable {
 
     // ---- loop thread ----
 
+    /**
+     * A task's request can fail inline (a payload the codec refuses), and its completion calls
+     * dispatch again: recursing there would take one stack level per queued task, and a
+     * StackOverflowError swallowed by the future would lose tasks. So a nested call only asks the
+     * running one to go round again.
+     */
     private void dispatch() {
+        if (dispatching) {
+            dispatchAgain = true;
+            return;
+        }
+        dispatching = true;
+        try {
+            do {
+                dispatchAgain = false;
+                dispatchOnce();
+            } while (dispatchAgain);
+        } finally {
+            dispatching = false;
+        }
+    }
+
+    private void dispatchOnce() {
         while (!queue.isEmpty()) {
             Slot best = null;
             for (Slot s : slots) {

@@ -2,6 +2,7 @@ package io.dualpipe.worker;
 
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.message.RemoteException;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ExitStatus;
@@ -9,10 +10,14 @@ import io.dualpipe.process.JavaChild;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -129,5 +134,39 @@ class WorkerPoolTest {
             assertEquals("WORKERS", pool.submit("workers").get(30, TimeUnit.SECONDS));
             assertEquals(List.of(ExitStatus.ofExitCode(0), ExitStatus.ofExitCode(0)), pool.shutdown().get(30, TimeUnit.SECONDS));
         }
+    }
+
+    @Test
+    @Timeout(120)
+    void tenThousandUnserialisablePayloadsBehindABusyWorkerAllFailTyped(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path gateFile = Files.createFile(dir.resolve("gate"));
+        try (EventLoop loop = EventLoop.create("pool")) {
+            WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class)).workers(1).loop(loop).start();
+            LoopFuture<Object> slow;
+            List<LoopFuture<Object>> bad = new ArrayList<>();
+            try (FileChannel gate = FileChannel.open(gateFile, StandardOpenOption.WRITE); FileLock held = gate.lock()) {
+                slow = pool.submit("wait:" + gateFile);
+                for (int i = 0; i < 10_000; i++) {
+                    bad.add(pool.submit(new Object()));
+                }
+                passedThroughLoop(loop); // every submit has reached the pool while the worker still waits
+            }
+            assertEquals(0L, ((Number) slow.get(30, TimeUnit.SECONDS)).longValue());
+            pool.whenIdle().get(30, TimeUnit.SECONDS);
+            for (LoopFuture<Object> f : bad) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
+                assertInstanceOf(EncodeException.class, e.getCause());
+                assertTrue(e.getCause().getMessage().contains("not JSON-serialisable"), e.getCause().getMessage());
+            }
+            assertEquals(49L, ((Number) pool.submit(7).get(30, TimeUnit.SECONDS)).longValue());
+            pool.shutdown().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Returns once the tasks handed to {@code loop} before this call have run. */
+    private static void passedThroughLoop(EventLoop loop) throws Exception {
+        CompletableFuture<Void> reached = new CompletableFuture<>();
+        loop.execute(() -> reached.complete(null));
+        reached.get(30, TimeUnit.SECONDS);
     }
 }
