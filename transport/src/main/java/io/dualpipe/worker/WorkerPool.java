@@ -1,9 +1,12 @@
 package io.dualpipe.worker;
 
+import com.fasterxml.jackson.databind.util.RawValue;
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.codec.EncodeException;
+import io.dualpipe.core.codec.Frames;
 import io.dualpipe.core.line.LineReader;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.process.ChildProcess;
@@ -12,6 +15,7 @@ import io.dualpipe.process.ExitStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +40,7 @@ import java.util.function.Supplier;
  * {@link WorkerExitedException}; the others carry on.
  *
  * <p><b>Threading.</b> Every method is thread-safe. Task futures complete, and the message listener
- * runs, on the pool's loop thread. Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
+ * runs, on the pool's loop thread; a task refused by {@code submit} itself fails on the caller's. Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
  */
 public final class WorkerPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
@@ -53,6 +57,9 @@ public final class WorkerPool implements AutoCloseable {
     private boolean dispatching;   // loop thread only
     private boolean dispatchAgain; // loop thread only
     private final List<Long> pids;
+    private final int maxPidDigits;
+    /** The bytes of {@code ["DO",PID,PID,DATA]} other than the pids and the data, for the frame-size check. */
+    private static final int DO_PREFIX = "[\"DO\",,,]".length();
 
     private WorkerPool(Builder b) {
         this.loop = b.loop != null ? b.loop : EventLoop.shared();
@@ -70,6 +77,7 @@ public final class WorkerPool implements AutoCloseable {
         List<Long> p = new ArrayList<>();
         started.forEach(s -> p.add((long) s.child.pid()));
         this.pids = List.copyOf(p);
+        this.maxPidDigits = p.stream().mapToInt(x -> Long.toString(x).length()).max().orElse(1);
         loop.runOnLoop(() -> slots.addAll(started));
     }
 
@@ -118,10 +126,22 @@ public final class WorkerPool implements AutoCloseable {
     /**
      * Sends {@code data} to a free worker as a DO envelope; completes with the payload of its
      * FINISHED reply, or fails with a {@link io.dualpipe.core.message.RemoteException} (the task
-     * threw in the worker), a {@link WorkerExitedException}, or a {@link PoolSaturatedException}.
+     * threw in the worker), a {@link WorkerExitedException}, a {@link PoolSaturatedException}, or an
+     * {@link EncodeException} (a payload JSON cannot carry, or one too big for a frame).
+     *
+     * <p>{@code data} is serialised here, on the caller's thread: a payload that cannot be sent fails
+     * the returned future before {@code submit} returns, and the caller may change the object
+     * afterwards without changing the task.
      */
     public LoopFuture<Object> submit(Object data) {
         LoopFuture<Object> f = new LoopFuture<>();
+        RawValue payload;
+        try {
+            payload = payload(data);
+        } catch (EncodeException e) {
+            f.completeExceptionally(e);
+            return f;
+        }
         if (queued.incrementAndGet() > maxQueued) {
             queued.decrementAndGet();
             f.completeExceptionally(new PoolSaturatedException("maxQueued " + maxQueued + " tasks already wait for a worker"));
@@ -130,7 +150,7 @@ public final class WorkerPool implements AutoCloseable {
         outstanding.incrementAndGet();
         try {
             loop.runOnLoop(() -> {
-                queue.add(new Task(data, f));
+                queue.add(new Task(payload, f));
                 dispatch();
             });
         } catch (RuntimeException e) {
@@ -314,7 +334,22 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private record Task(Object data, LoopFuture<Object> future) {
+    /**
+     * The task's payload as JSON, checked against the frame limit with the longest pids a DO
+     * envelope can carry, so that a payload that cannot be sent fails before it takes a place in the
+     * queue rather than when a worker is free.
+     */
+    private RawValue payload(Object data) {
+        byte[] json = EnvelopeCodec.payloadJson(Envelope.DO, data);
+        long body = (long) DO_PREFIX + Long.toString(pid).length() + maxPidDigits + json.length;
+        if (body > Frames.DEFAULT_MAX_FRAME_SIZE) {
+            throw new EncodeException(EnvelopeCodec.TYPE, "envelope " + Envelope.DO + ": payload of " + json.length
+                    + " bytes makes an envelope of " + body + " bytes > maxFrameSize " + Frames.DEFAULT_MAX_FRAME_SIZE);
+        }
+        return new RawValue(new String(json, StandardCharsets.UTF_8));
+    }
+
+    private record Task(RawValue data, LoopFuture<Object> future) {
     }
 
     /** Configures a {@link WorkerPool}. Not thread-safe. */

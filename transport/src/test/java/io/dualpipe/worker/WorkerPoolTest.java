@@ -163,6 +163,28 @@ class WorkerPoolTest {
         }
     }
 
+    @Test
+    @Timeout(60)
+    void aPayloadThatCannotBeSentFailsBeforeSubmitReturns() throws Exception {
+        try (EventLoop loop = EventLoop.create("pool")) {
+            WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class)).workers(1).loop(loop).start();
+            LoopFuture<Object> unserialisable = pool.submit(new Object());
+            assertTrue(unserialisable.isCompletedExceptionally(), "failed on the caller's thread");
+            EncodeException e = (EncodeException) assertThrows(ExecutionException.class, unserialisable::get).getCause();
+            assertEquals(EnvelopeCodec.TYPE, e.type());
+            assertTrue(e.getMessage().startsWith("envelope DO: payload is not JSON-serialisable"), e.getMessage());
+
+            LoopFuture<Object> tooBig = pool.submit("x".repeat(io.dualpipe.core.codec.Frames.DEFAULT_MAX_FRAME_SIZE));
+            assertTrue(tooBig.isCompletedExceptionally(), "failed on the caller's thread");
+            String message = assertThrows(ExecutionException.class, tooBig::get).getCause().getMessage();
+            assertTrue(message.contains("> maxFrameSize " + io.dualpipe.core.codec.Frames.DEFAULT_MAX_FRAME_SIZE), message);
+
+            assertTrue(pool.isIdle());
+            assertEquals(49L, ((Number) pool.submit(7).get(30, TimeUnit.SECONDS)).longValue());
+            pool.shutdown().get(30, TimeUnit.SECONDS);
+        }
+    }
+
     /** Returns once the tasks handed to {@code loop} before this call have run. */
     private static void passedThroughLoop(EventLoop loop) throws Exception {
         CompletableFuture<Void> reached = new CompletableFuture<>();
