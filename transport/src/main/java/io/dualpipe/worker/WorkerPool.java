@@ -126,7 +126,8 @@ public final class WorkerPool implements AutoCloseable {
     /**
      * Sends {@code data} to a free worker as a DO envelope; completes with the payload of its
      * FINISHED reply, or fails with a {@link io.dualpipe.core.message.RemoteException} (the task
-     * threw in the worker), a {@link WorkerExitedException}, a {@link PoolSaturatedException}, or an
+     * threw in the worker), an {@link UnexpectedReplyException} (the worker answered with another
+     * word than FINISHED), a {@link WorkerExitedException}, a {@link PoolSaturatedException}, or an
      * {@link EncodeException} (a payload JSON cannot carry, or one too big for a frame).
      *
      * <p>{@code data} is serialised here, on the caller's thread: a payload that cannot be sent fails
@@ -284,8 +285,11 @@ public final class WorkerPool implements AutoCloseable {
         s.inFlight++;
         s.channel.request(new Envelope(Envelope.DO, pid, s.child.pid(), t.data), Envelope.class).whenComplete((reply, e) -> {
             s.inFlight--;
-            if (e == null) {
+            if (e == null && reply.is(Envelope.FINISHED)) {
                 t.future.complete(reply.data());
+            } else if (e == null) {
+                t.future.completeExceptionally(new UnexpectedReplyException("worker " + s.child.pid() + " answered a task with \""
+                        + reply.request() + "\": a task's reply must be " + Envelope.FINISHED, reply));
             } else {
                 Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
                 t.future.completeExceptionally(cause instanceof ChannelClosedException && !(cause instanceof WorkerExitedException)

@@ -185,6 +185,37 @@ class WorkerPoolTest {
         }
     }
 
+    @Test
+    @Timeout(60)
+    void aReplyOtherThanFinishedFailsTheTaskNamingTheWord(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path script = dir.resolve("worker.py");
+        Files.writeString(script, String.join("\n",
+                "import json, os, struct, sys",
+                "inp, out = sys.stdin.buffer, sys.stdout.buffer",
+                "while True:",
+                "    h = inp.read(10)",
+                "    if len(h) < 10: break",
+                "    typ, flags, rid, length = struct.unpack('>BBII', h)",
+                "    req, sender, recipient, data = json.loads(inp.read(length))",
+                "    if req == 'DIE': break",
+                "    word = 'ERROR' if data == 'bad' else 'FINISHED'",
+                "    body = json.dumps([word, os.getpid(), sender, data]).encode()",
+                "    out.write(struct.pack('>BBII', 4, 2, rid, len(body)) + body)",
+                "    out.flush()",
+                ""));
+        try (EventLoop loop = EventLoop.create("pool")) {
+            WorkerPool pool = WorkerPool.builder(() -> ChildProcess.builder("python3", script.toString()))
+                    .workers(1).loop(loop).start();
+            ExecutionException e = assertThrows(ExecutionException.class, () -> pool.submit("bad").get(30, TimeUnit.SECONDS));
+            UnexpectedReplyException unexpected = assertInstanceOf(UnexpectedReplyException.class, e.getCause());
+            assertTrue(unexpected.getMessage().contains("\"ERROR\""), unexpected.getMessage());
+            assertTrue(unexpected.getMessage().contains("FINISHED"), unexpected.getMessage());
+            assertEquals("ERROR", unexpected.reply().request());
+            assertEquals("good", pool.submit("good").get(30, TimeUnit.SECONDS));
+            assertEquals(List.of(ExitStatus.ofExitCode(0)), pool.shutdown().get(30, TimeUnit.SECONDS));
+        }
+    }
+
     /** Returns once the tasks handed to {@code loop} before this call have run. */
     private static void passedThroughLoop(EventLoop loop) throws Exception {
         CompletableFuture<Void> reached = new CompletableFuture<>();
