@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -28,8 +29,8 @@ import java.util.function.Supplier;
  * A parent and N worker children exchanging {@link Envelope}s, as pymulproc does over its queues:
  * {@link #submit} sends a task ({@link Envelope#DO}) to the least busy worker and completes with
  * its {@link Envelope#FINISHED} payload; {@link #shutdown()} sends each worker the poison pill
- * ({@link Envelope#DIE}) and waits for it to exit; {@link #whenIdle()} waits until all work is done
- * (pymulproc's {@code queue_join}). Workers are any programs that speak frames of envelopes on
+ * ({@link Envelope#DIE}) once the work submitted before it is done, and waits for the workers to
+ * exit; {@link #whenIdle()} waits until all work is done (pymulproc's {@code queue_join}). Workers are any programs that speak frames of envelopes on
  * stdin/stdout: a Java class using {@link Worker}, or a Python script using {@code json} and
  * {@code struct}.
  *
@@ -38,6 +39,13 @@ import java.util.function.Supplier;
  * {@code maxQueued} of them, beyond which {@code submit} fails at once with a
  * {@link PoolSaturatedException}. A worker that exits fails its tasks with a
  * {@link WorkerExitedException}; the others carry on.
+ *
+ * <p><b>Stopping.</b> {@code shutdown()} is graceful: like a poison pill put in pymulproc's queue
+ * behind the tasks already there, DIE goes to the workers only when every task submitted before
+ * {@code shutdown()} has completed (queued ones included), so none of them fails for the shutdown.
+ * From {@code shutdown()} on, {@code submit} fails at once with a {@link PoolShutdownException}.
+ * To stop without waiting for the work (a task that hangs, say), call {@link #close()}, which
+ * kills the workers; their tasks, running or queued, fail with a {@link WorkerExitedException}.
  *
  * <p><b>Threading.</b> Every method is thread-safe. Task futures complete, and the message listener
  * runs, on the pool's loop thread; a task refused by {@code submit} itself fails on the caller's. Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
@@ -55,6 +63,9 @@ public final class WorkerPool implements AutoCloseable {
     private final AtomicInteger outstanding = new AtomicInteger();
     private final List<LoopFuture<Void>> idleWaiters = new ArrayList<>(); // loop thread only
     private boolean dispatching;   // loop thread only
+    private boolean stopped;       // loop thread only: DIE sent or workers killed, no task may start
+    private volatile State state = State.RUNNING;
+    private final AtomicReference<LoopFuture<List<ExitStatus>>> shutdown = new AtomicReference<>();
     private boolean dispatchAgain; // loop thread only
     private final List<Long> pids;
     private final int maxPidDigits;
@@ -136,6 +147,10 @@ public final class WorkerPool implements AutoCloseable {
      */
     public LoopFuture<Object> submit(Object data) {
         LoopFuture<Object> f = new LoopFuture<>();
+        if (state != State.RUNNING) {
+            f.completeExceptionally(refusal());
+            return f;
+        }
         RawValue payload;
         try {
             payload = payload(data);
@@ -151,6 +166,13 @@ public final class WorkerPool implements AutoCloseable {
         outstanding.incrementAndGet();
         try {
             loop.runOnLoop(() -> {
+                if (stopped) {
+                    // it passed the state check as shutdown() or close() began, but reached the loop after them
+                    queued.decrementAndGet();
+                    f.completeExceptionally(refusal());
+                    taskDone();
+                    return;
+                }
                 queue.add(new Task(payload, f));
                 dispatch();
             });
@@ -195,27 +217,26 @@ public final class WorkerPool implements AutoCloseable {
         return f;
     }
 
-    /** Sends every worker the poison pill and completes with their exit statuses, in start order. */
+    /**
+     * Refuses new tasks at once, lets the tasks already submitted finish, then sends every worker the
+     * poison pill; completes with their exit statuses, in start order. Idempotent: later calls return
+     * the first call's future.
+     */
     public LoopFuture<List<ExitStatus>> shutdown() {
         LoopFuture<List<ExitStatus>> f = new LoopFuture<>();
+        if (!shutdown.compareAndSet(null, f)) {
+            return shutdown.get();
+        }
+        moveTo(State.SHUTTING_DOWN);
         try {
             loop.runOnLoop(() -> {
-                List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
-                for (Slot s : slots) {
-                    if (s.alive) {
-                        s.channel.send(new Envelope(Envelope.DIE, pid, s.child.pid(), null));
-                    }
-                    exits.add(s.child.onExit());
+                if (outstanding.get() == 0) {
+                    die(f);
+                } else {
+                    LoopFuture<Void> drained = new LoopFuture<>();
+                    idleWaiters.add(drained);
+                    drained.thenRun(() -> die(f)); // completed on the loop, by taskDone
                 }
-                CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
-                    if (e != null) {
-                        f.completeExceptionally(e);
-                        return;
-                    }
-                    List<ExitStatus> out = new ArrayList<>();
-                    exits.forEach(x -> out.add(x.join()));
-                    f.complete(out);
-                });
             });
         } catch (RuntimeException e) {
             f.completeExceptionally(e); // a closed loop: it already killed and reaped the workers
@@ -226,14 +247,51 @@ public final class WorkerPool implements AutoCloseable {
     /** Kills every worker; their tasks fail with {@link WorkerExitedException}. */
     @Override
     public void close() {
+        moveTo(State.CLOSED);
         try {
-            loop.runOnLoop(() -> slots.forEach(s -> s.child.close()));
+            loop.runOnLoop(() -> {
+                stopped = true;
+                slots.forEach(s -> s.child.close());
+            });
         } catch (io.dualpipe.core.LoopClosedException alreadyDone) {
             // closing the loop killed and reaped every worker: nothing is left to close
         }
     }
 
+    private PoolShutdownException refusal() {
+        return new PoolShutdownException("submit refused: the pool is " + state
+                + ": it takes no new tasks once shutdown() or close() has been called");
+    }
+
+    /** Moves forward only: a pool closed during its shutdown stays CLOSED. */
+    private synchronized void moveTo(State next) {
+        if (next.ordinal() > state.ordinal()) {
+            state = next;
+        }
+    }
+
     // ---- loop thread ----
+
+    private void die(LoopFuture<List<ExitStatus>> f) {
+        stopped = true;
+        List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
+        for (Slot s : slots) {
+            if (s.alive) {
+                s.channel.send(new Envelope(Envelope.DIE, pid, s.child.pid(), null));
+            }
+            exits.add(s.child.onExit());
+        }
+        CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
+            moveTo(State.TERMINATED);
+            if (e != null) {
+                f.completeExceptionally(e);
+                return;
+            }
+            List<ExitStatus> out = new ArrayList<>();
+            exits.forEach(x -> out.add(x.join()));
+            f.complete(out);
+        });
+    }
 
     /**
      * A task's request can fail inline (a payload the codec refuses), and its completion calls
@@ -352,6 +410,9 @@ public final class WorkerPool implements AutoCloseable {
         }
         return new RawValue(new String(json, StandardCharsets.UTF_8));
     }
+
+    /** In the order a pool goes through them; {@link #moveTo} never goes back. */
+    private enum State { RUNNING, SHUTTING_DOWN, TERMINATED, CLOSED }
 
     private record Task(RawValue data, LoopFuture<Object> future) {
     }

@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -213,6 +214,66 @@ class WorkerPoolTest {
             assertEquals("ERROR", unexpected.reply().request());
             assertEquals("good", pool.submit("good").get(30, TimeUnit.SECONDS));
             assertEquals(List.of(ExitStatus.ofExitCode(0)), pool.shutdown().get(30, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void shutdownLetsQueuedTasksFinishBeforeThePoisonPill(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path gateFile = Files.createFile(dir.resolve("gate"));
+        try (EventLoop loop = EventLoop.create("pool")) {
+            WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class)).workers(2).loop(loop).start();
+            List<LoopFuture<Object>> queued = new ArrayList<>();
+            LoopFuture<List<ExitStatus>> shutdown;
+            try (FileChannel gate = FileChannel.open(gateFile, StandardOpenOption.WRITE); FileLock held = gate.lock()) {
+                queued.add(pool.submit("wait:" + gateFile));
+                queued.add(pool.submit("wait:" + gateFile));
+                for (int i = 1; i <= 20; i++) {
+                    queued.add(pool.submit(i)); // both workers are busy: these wait in the pool
+                }
+                shutdown = pool.shutdown();
+                passedThroughLoop(loop);
+                assertFalse(shutdown.isDone(), "a worker exited while it still had work");
+            }
+            assertEquals(List.of(ExitStatus.ofExitCode(0), ExitStatus.ofExitCode(0)), shutdown.get(30, TimeUnit.SECONDS));
+            assertEquals(0L, ((Number) queued.get(0).get()).longValue());
+            assertEquals(0L, ((Number) queued.get(1).get()).longValue());
+            for (int i = 1; i <= 20; i++) {
+                assertEquals((long) i * i, ((Number) queued.get(i + 1).get()).longValue(), "task " + i);
+            }
+            assertTrue(pool.isIdle());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void submitAfterShutdownFailsAtOnceNamingTheState() throws Exception {
+        try (EventLoop loop = EventLoop.create("pool")) {
+            WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class)).workers(1).loop(loop).start();
+            LoopFuture<List<ExitStatus>> shutdown = pool.shutdown();
+            LoopFuture<Object> late = pool.submit(3);
+            assertTrue(late.isCompletedExceptionally(), "refused on the caller's thread");
+            PoolShutdownException refused = (PoolShutdownException) assertThrows(ExecutionException.class, late::get).getCause();
+            assertTrue(refused.getMessage().matches("submit refused: the pool is (SHUTTING_DOWN|TERMINATED): .*shutdown\\(\\).*"),
+                    refused.getMessage());
+            assertEquals(List.of(ExitStatus.ofExitCode(0)), shutdown.get(30, TimeUnit.SECONDS));
+            assertTrue(shutdown == pool.shutdown(), "a second shutdown() returns the first one's future");
+            String afterwards = assertThrows(ExecutionException.class, () -> pool.submit(3).get()).getCause().getMessage();
+            assertTrue(afterwards.contains("the pool is TERMINATED"), afterwards);
+            assertTrue(pool.isIdle());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void submitAfterCloseFailsAtOnce() throws Exception {
+        try (EventLoop loop = EventLoop.create("pool")) {
+            WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class)).workers(1).loop(loop).start();
+            pool.close();
+            LoopFuture<Object> late = pool.submit(3);
+            assertTrue(late.isCompletedExceptionally(), "refused on the caller's thread");
+            String message = assertThrows(ExecutionException.class, late::get).getCause().getMessage();
+            assertTrue(message.contains("the pool is CLOSED"), message);
         }
     }
 
