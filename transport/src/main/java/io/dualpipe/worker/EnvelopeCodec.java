@@ -3,6 +3,7 @@ package io.dualpipe.worker;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.util.RawValue;
+import io.dualpipe.core.codec.Codecs;
 import io.dualpipe.core.codec.DecodeException;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.codec.MessageCodec;
@@ -18,8 +19,8 @@ import java.util.List;
  * {@code json} and {@code struct}. Stateless and thread-safe.
  */
 public final class EnvelopeCodec implements MessageCodec<Envelope> {
-    /** The frame type byte of envelopes: one of the built-in range 0x01-0x0F. */
-    public static final int TYPE = 0x04;
+    /** The frame type byte of envelopes, 0x04: {@link Codecs} records it as taken, so no built-in will clash. */
+    public static final int TYPE = Codecs.WORKER_ENVELOPE;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
