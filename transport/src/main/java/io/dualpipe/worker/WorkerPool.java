@@ -30,9 +30,9 @@ import java.util.function.Supplier;
  * {@link #submit} sends a task ({@link Envelope#DO}) to the least busy worker and completes with
  * its {@link Envelope#FINISHED} payload; {@link #shutdown()} sends each worker the poison pill
  * ({@link Envelope#DIE}) once the work submitted before it is done, and waits for the workers to
- * exit; {@link #whenIdle()} waits until all work is done (pymulproc's {@code queue_join}). Workers are any programs that speak frames of envelopes on
- * stdin/stdout: a Java class using {@link Worker}, or a Python script using {@code json} and
- * {@code struct}.
+ * exit; {@link #whenIdle()} waits until all work is done (pymulproc's {@code queue_join}). Workers
+ * are any programs that speak frames of envelopes on stdin/stdout: a Java class using
+ * {@link Worker}, or a Python script using {@code json} and {@code struct}.
  *
  * <p><b>Bounds.</b> Each worker has at most {@code maxInFlightPerWorker} tasks at once (1 by
  * default: a worker takes its next task when it is free); the rest wait in the pool, at most
@@ -48,7 +48,8 @@ import java.util.function.Supplier;
  * kills the workers; their tasks, running or queued, fail with a {@link WorkerExitedException}.
  *
  * <p><b>Threading.</b> Every method is thread-safe. Task futures complete, and the message listener
- * runs, on the pool's loop thread; a task refused by {@code submit} itself fails on the caller's. Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
+ * runs, on the pool's loop thread; a task refused by {@code submit} itself fails on the caller's.
+ * Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
  */
 public final class WorkerPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
@@ -63,10 +64,10 @@ public final class WorkerPool implements AutoCloseable {
     private final AtomicInteger outstanding = new AtomicInteger();
     private final List<LoopFuture<Void>> idleWaiters = new ArrayList<>(); // loop thread only
     private boolean dispatching;   // loop thread only
+    private boolean dispatchAgain; // loop thread only
     private boolean stopped;       // loop thread only: DIE sent or workers killed, no task may start
     private volatile State state = State.RUNNING;
     private final AtomicReference<LoopFuture<List<ExitStatus>>> shutdown = new AtomicReference<>();
-    private boolean dispatchAgain; // loop thread only
     private final List<Long> pids;
     private final int maxPidDigits;
     /** The bytes of {@code ["DO",PID,PID,DATA]} other than the pids and the data, for the frame-size check. */
