@@ -2,6 +2,8 @@ package io.dualpipe.worker;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.util.RawValue;
+import io.dualpipe.core.codec.Codecs;
 import io.dualpipe.core.codec.DecodeException;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.codec.MessageCodec;
@@ -17,8 +19,8 @@ import java.util.List;
  * {@code json} and {@code struct}. Stateless and thread-safe.
  */
 public final class EnvelopeCodec implements MessageCodec<Envelope> {
-    /** The frame type byte of envelopes: one of the built-in range 0x01-0x0F. */
-    public static final int TYPE = 0x04;
+    /** The frame type byte of envelopes, 0x04: {@link Codecs} records it as taken, so no built-in will clash. */
+    public static final int TYPE = Codecs.WORKER_ENVELOPE;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override
@@ -37,8 +39,28 @@ public final class EnvelopeCodec implements MessageCodec<Envelope> {
         try {
             return ByteBuffer.wrap(JSON.writeValueAsBytes(array));
         } catch (JsonProcessingException ex) {
-            throw new EncodeException(TYPE, "envelope " + e.request() + ": payload is not JSON-serialisable: " + ex.getOriginalMessage(), ex);
+            throw notSerialisable(e.request(), ex);
         }
+    }
+
+    /**
+     * {@code data} as JSON, for the payload of an envelope to be encoded later (wrapped in a
+     * {@link RawValue}, which this codec writes as it is). A pool calls it on the submitter's thread,
+     * so that a payload JSON cannot carry fails there rather than on the loop, and so that the bytes
+     * sent are fixed before the caller can change the object.
+     *
+     * @throws EncodeException naming {@code request} if Jackson cannot serialise {@code data}
+     */
+    static byte[] payloadJson(String request, Object data) {
+        try {
+            return JSON.writeValueAsBytes(data);
+        } catch (JsonProcessingException ex) {
+            throw notSerialisable(request, ex);
+        }
+    }
+
+    private static EncodeException notSerialisable(String request, JsonProcessingException ex) {
+        return new EncodeException(TYPE, "envelope " + request + ": payload is not JSON-serialisable: " + ex.getOriginalMessage(), ex);
     }
 
     @Override

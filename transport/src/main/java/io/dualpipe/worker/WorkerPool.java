@@ -1,9 +1,12 @@
 package io.dualpipe.worker;
 
+import com.fasterxml.jackson.databind.util.RawValue;
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.codec.EncodeException;
+import io.dualpipe.core.codec.Frames;
 import io.dualpipe.core.line.LineReader;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.process.ChildProcess;
@@ -12,11 +15,13 @@ import io.dualpipe.process.ExitStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -24,10 +29,10 @@ import java.util.function.Supplier;
  * A parent and N worker children exchanging {@link Envelope}s, as pymulproc does over its queues:
  * {@link #submit} sends a task ({@link Envelope#DO}) to the least busy worker and completes with
  * its {@link Envelope#FINISHED} payload; {@link #shutdown()} sends each worker the poison pill
- * ({@link Envelope#DIE}) and waits for it to exit; {@link #whenIdle()} waits until all work is done
- * (pymulproc's {@code queue_join}). Workers are any programs that speak frames of envelopes on
- * stdin/stdout: a Java class using {@link Worker}, or a Python script using {@code json} and
- * {@code struct}.
+ * ({@link Envelope#DIE}) once the work submitted before it is done, and waits for the workers to
+ * exit; {@link #whenIdle()} waits until all work is done (pymulproc's {@code queue_join}). Workers
+ * are any programs that speak frames of envelopes on stdin/stdout: a Java class using
+ * {@link Worker}, or a Python script using {@code json} and {@code struct}.
  *
  * <p><b>Bounds.</b> Each worker has at most {@code maxInFlightPerWorker} tasks at once (1 by
  * default: a worker takes its next task when it is free); the rest wait in the pool, at most
@@ -35,8 +40,16 @@ import java.util.function.Supplier;
  * {@link PoolSaturatedException}. A worker that exits fails its tasks with a
  * {@link WorkerExitedException}; the others carry on.
  *
+ * <p><b>Stopping.</b> {@code shutdown()} is graceful: like a poison pill put in pymulproc's queue
+ * behind the tasks already there, DIE goes to the workers only when every task submitted before
+ * {@code shutdown()} has completed (queued ones included), so none of them fails for the shutdown.
+ * From {@code shutdown()} on, {@code submit} fails at once with a {@link PoolShutdownException}.
+ * To stop without waiting for the work (a task that hangs, say), call {@link #close()}, which
+ * kills the workers; their tasks, running or queued, fail with a {@link WorkerExitedException}.
+ *
  * <p><b>Threading.</b> Every method is thread-safe. Task futures complete, and the message listener
- * runs, on the pool's loop thread. Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
+ * runs, on the pool's loop thread; a task refused by {@code submit} itself fails on the caller's.
+ * Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
  */
 public final class WorkerPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
@@ -50,7 +63,15 @@ public final class WorkerPool implements AutoCloseable {
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicInteger outstanding = new AtomicInteger();
     private final List<LoopFuture<Void>> idleWaiters = new ArrayList<>(); // loop thread only
+    private boolean dispatching;   // loop thread only
+    private boolean dispatchAgain; // loop thread only
+    private boolean stopped;       // loop thread only: DIE sent or workers killed, no task may start
+    private volatile State state = State.RUNNING;
+    private final AtomicReference<LoopFuture<List<ExitStatus>>> shutdown = new AtomicReference<>();
     private final List<Long> pids;
+    private final int maxPidDigits;
+    /** The bytes of {@code ["DO",PID,PID,DATA]} other than the pids and the data, for the frame-size check. */
+    private static final int DO_PREFIX = "[\"DO\",,,]".length();
 
     private WorkerPool(Builder b) {
         this.loop = b.loop != null ? b.loop : EventLoop.shared();
@@ -68,6 +89,7 @@ public final class WorkerPool implements AutoCloseable {
         List<Long> p = new ArrayList<>();
         started.forEach(s -> p.add((long) s.child.pid()));
         this.pids = List.copyOf(p);
+        this.maxPidDigits = p.stream().mapToInt(x -> Long.toString(x).length()).max().orElse(1);
         loop.runOnLoop(() -> slots.addAll(started));
     }
 
@@ -116,10 +138,27 @@ public final class WorkerPool implements AutoCloseable {
     /**
      * Sends {@code data} to a free worker as a DO envelope; completes with the payload of its
      * FINISHED reply, or fails with a {@link io.dualpipe.core.message.RemoteException} (the task
-     * threw in the worker), a {@link WorkerExitedException}, or a {@link PoolSaturatedException}.
+     * threw in the worker), an {@link UnexpectedReplyException} (the worker answered with another
+     * word than FINISHED), a {@link WorkerExitedException}, a {@link PoolSaturatedException}, or an
+     * {@link EncodeException} (a payload JSON cannot carry, or one too big for a frame).
+     *
+     * <p>{@code data} is serialised here, on the caller's thread: a payload that cannot be sent fails
+     * the returned future before {@code submit} returns, and the caller may change the object
+     * afterwards without changing the task.
      */
     public LoopFuture<Object> submit(Object data) {
         LoopFuture<Object> f = new LoopFuture<>();
+        if (state != State.RUNNING) {
+            f.completeExceptionally(refusal());
+            return f;
+        }
+        RawValue payload;
+        try {
+            payload = payload(data);
+        } catch (EncodeException e) {
+            f.completeExceptionally(e);
+            return f;
+        }
         if (queued.incrementAndGet() > maxQueued) {
             queued.decrementAndGet();
             f.completeExceptionally(new PoolSaturatedException("maxQueued " + maxQueued + " tasks already wait for a worker"));
@@ -128,7 +167,14 @@ public final class WorkerPool implements AutoCloseable {
         outstanding.incrementAndGet();
         try {
             loop.runOnLoop(() -> {
-                queue.add(new Task(data, f));
+                if (stopped) {
+                    // it passed the state check as shutdown() or close() began, but reached the loop after them
+                    queued.decrementAndGet();
+                    f.completeExceptionally(refusal());
+                    taskDone();
+                    return;
+                }
+                queue.add(new Task(payload, f));
                 dispatch();
             });
         } catch (RuntimeException e) {
@@ -172,27 +218,26 @@ public final class WorkerPool implements AutoCloseable {
         return f;
     }
 
-    /** Sends every worker the poison pill and completes with their exit statuses, in start order. */
+    /**
+     * Refuses new tasks at once, lets the tasks already submitted finish, then sends every worker the
+     * poison pill; completes with their exit statuses, in start order. Idempotent: later calls return
+     * the first call's future.
+     */
     public LoopFuture<List<ExitStatus>> shutdown() {
         LoopFuture<List<ExitStatus>> f = new LoopFuture<>();
+        if (!shutdown.compareAndSet(null, f)) {
+            return shutdown.get();
+        }
+        moveTo(State.SHUTTING_DOWN);
         try {
             loop.runOnLoop(() -> {
-                List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
-                for (Slot s : slots) {
-                    if (s.alive) {
-                        s.channel.send(new Envelope(Envelope.DIE, pid, s.child.pid(), null));
-                    }
-                    exits.add(s.child.onExit());
+                if (outstanding.get() == 0) {
+                    die(f);
+                } else {
+                    LoopFuture<Void> drained = new LoopFuture<>();
+                    idleWaiters.add(drained);
+                    drained.thenRun(() -> die(f)); // completed on the loop, by taskDone
                 }
-                CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
-                    if (e != null) {
-                        f.completeExceptionally(e);
-                        return;
-                    }
-                    List<ExitStatus> out = new ArrayList<>();
-                    exits.forEach(x -> out.add(x.join()));
-                    f.complete(out);
-                });
             });
         } catch (RuntimeException e) {
             f.completeExceptionally(e); // a closed loop: it already killed and reaped the workers
@@ -203,16 +248,75 @@ public final class WorkerPool implements AutoCloseable {
     /** Kills every worker; their tasks fail with {@link WorkerExitedException}. */
     @Override
     public void close() {
+        moveTo(State.CLOSED);
         try {
-            loop.runOnLoop(() -> slots.forEach(s -> s.child.close()));
+            loop.runOnLoop(() -> {
+                stopped = true;
+                slots.forEach(s -> s.child.close());
+            });
         } catch (io.dualpipe.core.LoopClosedException alreadyDone) {
             // closing the loop killed and reaped every worker: nothing is left to close
         }
     }
 
+    private PoolShutdownException refusal() {
+        return new PoolShutdownException("submit refused: the pool is " + state
+                + ": it takes no new tasks once shutdown() or close() has been called");
+    }
+
+    /** Moves forward only: a pool closed during its shutdown stays CLOSED. */
+    private synchronized void moveTo(State next) {
+        if (next.ordinal() > state.ordinal()) {
+            state = next;
+        }
+    }
+
     // ---- loop thread ----
 
+    private void die(LoopFuture<List<ExitStatus>> f) {
+        stopped = true;
+        List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
+        for (Slot s : slots) {
+            if (s.alive) {
+                s.channel.send(new Envelope(Envelope.DIE, pid, s.child.pid(), null));
+            }
+            exits.add(s.child.onExit());
+        }
+        CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
+            moveTo(State.TERMINATED);
+            if (e != null) {
+                f.completeExceptionally(e);
+                return;
+            }
+            List<ExitStatus> out = new ArrayList<>();
+            exits.forEach(x -> out.add(x.join()));
+            f.complete(out);
+        });
+    }
+
+    /**
+     * A task's request can fail inline (a payload the codec refuses), and its completion calls
+     * dispatch again: recursing there would take one stack level per queued task, and a
+     * StackOverflowError swallowed by the future would lose tasks. So a nested call only asks the
+     * running one to go round again.
+     */
     private void dispatch() {
+        if (dispatching) {
+            dispatchAgain = true;
+            return;
+        }
+        dispatching = true;
+        try {
+            do {
+                dispatchAgain = false;
+                dispatchOnce();
+            } while (dispatchAgain);
+        } finally {
+            dispatching = false;
+        }
+    }
+
+    private void dispatchOnce() {
         while (!queue.isEmpty()) {
             Slot best = null;
             for (Slot s : slots) {
@@ -240,8 +344,11 @@ public final class WorkerPool implements AutoCloseable {
         s.inFlight++;
         s.channel.request(new Envelope(Envelope.DO, pid, s.child.pid(), t.data), Envelope.class).whenComplete((reply, e) -> {
             s.inFlight--;
-            if (e == null) {
+            if (e == null && reply.is(Envelope.FINISHED)) {
                 t.future.complete(reply.data());
+            } else if (e == null) {
+                t.future.completeExceptionally(new UnexpectedReplyException("worker " + s.child.pid() + " answered a task with \""
+                        + reply.request() + "\": a task's reply must be " + Envelope.FINISHED, reply));
             } else {
                 Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
                 t.future.completeExceptionally(cause instanceof ChannelClosedException && !(cause instanceof WorkerExitedException)
@@ -290,7 +397,25 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private record Task(Object data, LoopFuture<Object> future) {
+    /**
+     * The task's payload as JSON, checked against the frame limit with the longest pids a DO
+     * envelope can carry, so that a payload that cannot be sent fails before it takes a place in the
+     * queue rather than when a worker is free.
+     */
+    private RawValue payload(Object data) {
+        byte[] json = EnvelopeCodec.payloadJson(Envelope.DO, data);
+        long body = (long) DO_PREFIX + Long.toString(pid).length() + maxPidDigits + json.length;
+        if (body > Frames.DEFAULT_MAX_FRAME_SIZE) {
+            throw new EncodeException(EnvelopeCodec.TYPE, "envelope " + Envelope.DO + ": payload of " + json.length
+                    + " bytes makes an envelope of " + body + " bytes > maxFrameSize " + Frames.DEFAULT_MAX_FRAME_SIZE);
+        }
+        return new RawValue(new String(json, StandardCharsets.UTF_8));
+    }
+
+    /** In the order a pool goes through them; {@link #moveTo} never goes back. */
+    private enum State { RUNNING, SHUTTING_DOWN, TERMINATED, CLOSED }
+
+    private record Task(RawValue data, LoopFuture<Object> future) {
     }
 
     /** Configures a {@link WorkerPool}. Not thread-safe. */

@@ -1,6 +1,7 @@
 package io.dualpipe.worker;
 
 import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.codec.Codecs;
 import io.dualpipe.core.codec.DecodeException;
 import org.junit.jupiter.api.Test;
 
@@ -9,10 +10,19 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class EnvelopeCodecTest {
     private final EnvelopeCodec codec = new EnvelopeCodec();
+
+    @Test
+    @org.junit.jupiter.api.Timeout(10)
+    void theTypeByteIsTheOneCoreRecordsAsTaken() {
+        assertEquals(0x04, EnvelopeCodec.TYPE); // Python workers write this byte: it must never move
+        assertEquals(Codecs.WORKER_ENVELOPE, EnvelopeCodec.TYPE);
+        assertInstanceOf(EnvelopeCodec.class, Worker.codecs().codec(EnvelopeCodec.TYPE));
+    }
 
     @Test
     void roundTripInPymulprocShape() {

@@ -1,9 +1,23 @@
 package io.dualpipe.worker;
 
-/** A worker child for the tests: squares numbers, reports progress, fails on "boom". */
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A worker child for the tests: squares numbers, reports progress, fails on "boom", and on
+ * "wait:PATH" blocks until it can lock PATH, so a test holding that lock keeps the worker busy for
+ * exactly as long as it needs, without sleeping.
+ */
 public final class SquareWorker {
     public static void main(String[] args) {
         Worker.run((data, worker) -> {
+            if (data instanceof String s && s.startsWith("wait:")) {
+                try (FileChannel gate = FileChannel.open(Path.of(s.substring(5)), StandardOpenOption.WRITE)) {
+                    gate.lock().release();
+                }
+                return 0;
+            }
             if ("boom".equals(data)) {
                 throw new IllegalStateException("boom asked for");
             }

@@ -14,7 +14,9 @@ import java.util.List;
  *   <tr><td>0x01</td><td>{@link #bytes()}: {@code byte[]}, the body as is</td></tr>
  *   <tr><td>0x02</td><td>{@link #utf8()}: {@code String}, strict UTF-8</td></tr>
  *   <tr><td>0x03</td><td>{@link #json()}: a JSON value as Map, List, String, Number, Boolean or null</td></tr>
- *   <tr><td>0x04–0x0F</td><td>reserved for future built-ins</td></tr>
+ *   <tr><td>0x04</td><td>{@link #WORKER_ENVELOPE}: taken by the worker pools' envelopes
+ *       ({@code io.dualpipe.worker.EnvelopeCodec} in the transport module), never a built-in</td></tr>
+ *   <tr><td>0x05–0x0F</td><td>reserved for future built-ins</td></tr>
  *   <tr><td>0x10–0xFF</td><td>free for applications, e.g. {@link #json(int, Class)}</td></tr>
  * </table>
  *
@@ -25,6 +27,11 @@ public final class Codecs {
     public static final int BYTES = 0x01;
     public static final int UTF8 = 0x02;
     public static final int JSON = 0x03;
+    /**
+     * 0x04: the worker pools' envelopes. Not a built-in here, but registered beside the built-ins by
+     * every pool and worker, and Python workers write this byte, so no future built-in may take it.
+     */
+    public static final int WORKER_ENVELOPE = 0x04;
     /** The first type byte that is the application's: 0x10. */
     public static final int FIRST_USER_TYPE = 0x10;
 

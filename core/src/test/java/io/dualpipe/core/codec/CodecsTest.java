@@ -169,6 +169,14 @@ class CodecsTest {
         assertNull(Codecs.json().decode(utf8("null")));
     }
 
+    @Test
+    @org.junit.jupiter.api.Timeout(10)
+    void noBuiltinTakesTheWorkerEnvelopeType() {
+        // worker pools register their envelope codec beside the built-ins: a clash would break every pool
+        assertEquals(0x04, Codecs.WORKER_ENVELOPE);
+        assertTrue(Codecs.builtins().stream().noneMatch(c -> c.type() == Codecs.WORKER_ENVELOPE));
+    }
+
     // --- helpers ------------------------------------------------------------------------------
 
     /** As a FrameDecoder hands bodies over: read-only, direct, position not 0. */

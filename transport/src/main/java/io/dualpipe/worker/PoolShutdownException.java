@@ -1,0 +1,12 @@
+package io.dualpipe.worker;
+
+import io.dualpipe.core.DualPipeException;
+
+/** {@link WorkerPool#submit} was called after {@link WorkerPool#shutdown()} or {@link WorkerPool#close()}. */
+public class PoolShutdownException extends DualPipeException {
+    private static final long serialVersionUID = 1L;
+
+    public PoolShutdownException(String message) {
+        super(message);
+    }
+}
