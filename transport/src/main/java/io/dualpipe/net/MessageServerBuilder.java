@@ -131,7 +131,10 @@ public final class MessageServerBuilder {
         return this;
     }
 
-    /** How long accepting pauses when the process is out of file descriptors. Default 100 ms. */
+    /**
+     * How long accepting pauses when the process is out of file descriptors. Default 100 ms. A delay
+     * too long to count in nanoseconds (over 292 years) pauses forever.
+     */
     public MessageServerBuilder acceptBackoff(Duration delay) {
         InvalidArgumentException.requireNonNull("acceptBackoff", delay);
         if (delay.isNegative() || delay.isZero()) {
@@ -152,8 +155,15 @@ public final class MessageServerBuilder {
         return bind(UnixDomainSocketAddress.of(InvalidArgumentException.requireNonNull("socketFile", socketFile)));
     }
 
-    /** Binds TCP on the loopback interface; port 0 picks a free one ({@link MessageServer#localAddress()} tells which). */
+    /**
+     * Binds TCP on the loopback interface; port 0 picks a free one ({@link MessageServer#localAddress()} tells which).
+     *
+     * @throws InvalidArgumentException if {@code port} is not in 0..65535
+     */
     public MessageServer bindTcp(int port) {
+        if (port < 0 || port > 65535) {
+            throw new InvalidArgumentException("port not in 0..65535: " + port);
+        }
         return bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     }
 

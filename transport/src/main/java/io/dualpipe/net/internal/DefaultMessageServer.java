@@ -86,7 +86,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         this.onClose = b.onClose();
         this.onReject = b.onReject();
         this.allowedUids = b.allowedUids();
-        this.backoffNanos = b.acceptBackoff().toNanos();
+        this.backoffNanos = Connector.saturatedNanos(b.acceptBackoff());
     }
 
     /** Binds, listens and registers with the loop; see {@link MessageServerBuilder#bind(SocketAddress)}. */
