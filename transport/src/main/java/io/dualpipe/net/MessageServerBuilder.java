@@ -147,6 +147,14 @@ public final class MessageServerBuilder {
     /**
      * Binds a Unix socket at {@code socketFile} and starts accepting.
      *
+     * <p>A socket file left by a dead server (a connect to it is refused) is removed first. Checking,
+     * removing, binding and listening are separate steps, and a server's file refuses connects
+     * between its bind and its listen, so this is safe against dead servers and live ones, but not
+     * against two servers starting on the same path at the same moment (in one process or two): one
+     * may take the other's file for stale and remove it, and both then bind without an error, the
+     * first one listening on a file nobody can reach any more. Start one server per path, or
+     * serialise their starts yourself (a lock file, a supervisor).
+     *
      * @throws AddressInUseException if a live server has the path, or it is not a socket file
      * @throws io.dualpipe.core.NativeIoException if the socket cannot be created there (EACCES, a missing directory...)
      * @throws InvalidArgumentException if the path is longer than a socket address holds (107 bytes)
