@@ -39,7 +39,11 @@ public interface MessageClient extends AutoCloseable {
         return new MessageClientBuilder(codecs);
     }
 
-    /** Connects to a Unix socket with the default settings. */
+    /**
+     * Connects to a Unix socket with the default settings. Cancelling the returned future stops the
+     * attempts and closes a connection made anyway. If the loop closes first, the future fails
+     * with a {@link io.dualpipe.core.LoopClosedException}.
+     */
     static LoopFuture<MessageClient> connect(Path socketFile, CodecRegistry codecs) {
         return builder(codecs).connect(socketFile);
     }
@@ -73,7 +77,11 @@ public interface MessageClient extends AutoCloseable {
     /** See {@link MessageChannel#request(int, Object, Class, Duration)}. */
     <R> LoopFuture<R> request(int type, Object message, Class<R> replyClass, Duration timeout);
 
-    /** Closes the connection (pending requests fail) and stops reconnecting. Idempotent. */
+    /**
+     * Closes the connection (pending requests fail) and stops reconnecting. Operations still waiting
+     * for a connection fail with a {@link io.dualpipe.core.ChannelClosedException}, on the loop
+     * thread (on the caller's if the loop has closed). Idempotent.
+     */
     @Override
     void close();
 }

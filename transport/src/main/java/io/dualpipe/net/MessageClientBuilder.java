@@ -72,7 +72,8 @@ public final class MessageClientBuilder {
 
     /**
      * Tries up to {@code attempts} times while the server refuses (not listening yet, no socket file
-     * yet), waiting {@code delay} between tries. Default: 1 attempt.
+     * yet), waiting {@code delay} between tries. Default: 1 attempt. A delay too long to count in
+     * nanoseconds (over 292 years) waits forever.
      */
     public MessageClientBuilder retry(int attempts, Duration delay) {
         this.attempts = InvalidArgumentException.requirePositive("attempts", attempts);
@@ -84,7 +85,10 @@ public final class MessageClientBuilder {
         return this;
     }
 
-    /** How long one connect may take (a TCP handshake, a full Unix backlog). Default 10 s. */
+    /**
+     * How long one connect may take (a TCP handshake, a full Unix backlog). Default 10 s. A timeout
+     * too long to count in nanoseconds (over 292 years) never expires.
+     */
     public MessageClientBuilder connectTimeout(Duration timeout) {
         InvalidArgumentException.requireNonNull("connectTimeout", timeout);
         if (timeout.isNegative() || timeout.isZero()) {
@@ -108,8 +112,15 @@ public final class MessageClientBuilder {
         return connect(UnixDomainSocketAddress.of(InvalidArgumentException.requireNonNull("socketFile", socketFile)));
     }
 
-    /** Connects over TCP to {@code port} on the loopback interface. */
+    /**
+     * Connects over TCP to {@code port} on the loopback interface.
+     *
+     * @throws InvalidArgumentException if {@code port} is not in 1..65535
+     */
     public LoopFuture<MessageClient> connectTcp(int port) {
+        if (port < 1 || port > 65535) {
+            throw new InvalidArgumentException("port not in 1..65535: " + port);
+        }
         return connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     }
 

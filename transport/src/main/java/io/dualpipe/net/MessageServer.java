@@ -66,7 +66,8 @@ public interface MessageServer extends AutoCloseable {
     /**
      * Immediate: stops accepting, removes the socket file, closes every connection (their pending
      * requests fail with {@link io.dualpipe.core.ChannelClosedException}). Idempotent; waits for the
-     * loop to do it unless called on the loop.
+     * loop to do it unless called on a loop thread (another loop's thread gets it done asynchronously).
+     * If the loop is already shutting down, waits for the shutdown to end and finishes after it.
      */
     @Override
     void close();

@@ -131,7 +131,10 @@ public final class MessageServerBuilder {
         return this;
     }
 
-    /** How long accepting pauses when the process is out of file descriptors. Default 100 ms. */
+    /**
+     * How long accepting pauses when the process is out of file descriptors. Default 100 ms. A delay
+     * too long to count in nanoseconds (over 292 years) pauses forever.
+     */
     public MessageServerBuilder acceptBackoff(Duration delay) {
         InvalidArgumentException.requireNonNull("acceptBackoff", delay);
         if (delay.isNegative() || delay.isZero()) {
@@ -144,6 +147,14 @@ public final class MessageServerBuilder {
     /**
      * Binds a Unix socket at {@code socketFile} and starts accepting.
      *
+     * <p>A socket file left by a dead server (a connect to it is refused) is removed first. Checking,
+     * removing, binding and listening are separate steps, and a server's file refuses connects
+     * between its bind and its listen, so this is safe against dead servers and live ones, but not
+     * against two servers starting on the same path at the same moment (in one process or two): one
+     * may take the other's file for stale and remove it, and both then bind without an error, the
+     * first one listening on a file nobody can reach any more. Start one server per path, or
+     * serialise their starts yourself (a lock file, a supervisor).
+     *
      * @throws AddressInUseException if a live server has the path, or it is not a socket file
      * @throws io.dualpipe.core.NativeIoException if the socket cannot be created there (EACCES, a missing directory...)
      * @throws InvalidArgumentException if the path is longer than a socket address holds (107 bytes)
@@ -152,8 +163,15 @@ public final class MessageServerBuilder {
         return bind(UnixDomainSocketAddress.of(InvalidArgumentException.requireNonNull("socketFile", socketFile)));
     }
 
-    /** Binds TCP on the loopback interface; port 0 picks a free one ({@link MessageServer#localAddress()} tells which). */
+    /**
+     * Binds TCP on the loopback interface; port 0 picks a free one ({@link MessageServer#localAddress()} tells which).
+     *
+     * @throws InvalidArgumentException if {@code port} is not in 0..65535
+     */
     public MessageServer bindTcp(int port) {
+        if (port < 0 || port > 65535) {
+            throw new InvalidArgumentException("port not in 0..65535: " + port);
+        }
         return bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     }
 

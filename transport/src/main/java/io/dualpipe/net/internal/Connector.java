@@ -9,6 +9,7 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.NativeIoException;
 import io.dualpipe.core.Timeout;
 import io.dualpipe.core.internal.Native;
+import io.dualpipe.core.internal.SingleThreadEventLoop;
 import io.dualpipe.core.message.Peer;
 import io.dualpipe.net.ConnectTimeoutException;
 import io.dualpipe.net.ConnectionRefusedException;
@@ -30,7 +31,12 @@ import java.util.concurrent.TimeUnit;
  * OP_WRITE and judged by SO_ERROR; its selection key is then handed over to the stream that serves
  * the connection, by registering the same channel again.
  *
- * <p>Loop-confined, apart from {@link #cancel()}, which hops onto the loop.
+ * <p>Between attempts, and while a Unix connect polls a full backlog, only a timer stands for the
+ * connect, and the loop drops its timers when it closes; so a close hook on the loop fails the connect
+ * with the {@link LoopClosedException} then, and every {@code schedule} that the closing loop refuses
+ * fails it too. Once the result is done (connected, failed, cancelled) nothing more is tried.
+ *
+ * <p>Loop-confined, apart from {@link #start} and {@link #cancel()}, which hop onto the loop.
  */
 final class Connector implements IoHandler {
     private static final Logger LOG = LoggerFactory.getLogger(Connector.class);
@@ -47,13 +53,14 @@ final class Connector implements IoHandler {
     private final int attempts;
     private final long delayNanos;
     private final long timeoutNanos;
+    private final Duration timeout;
     private final LoopFuture<Connected> result = new LoopFuture<>();
 
     private int attempt;
     private long attemptStarted;
     private FdChannel inProgress;
     private SelectionKey key;
-    private Timeout timer;
+    private Timeout timer;  // the connect timeout, the retry delay or the next backlog poll: one at a time
 
     private Connector(EventLoop loop, SocketAddress address, int attempts, Duration delay, Duration timeout) {
         this.loop = loop;
@@ -61,13 +68,32 @@ final class Connector implements IoHandler {
         this.text = Sockets.describe(address);
         this.unix = address instanceof UnixDomainSocketAddress;
         this.attempts = attempts;
-        this.delayNanos = delay.toNanos();
-        this.timeoutNanos = timeout.toNanos();
+        this.delayNanos = saturatedNanos(delay);
+        this.timeoutNanos = saturatedNanos(timeout);
+        this.timeout = timeout;
+    }
+
+    /**
+     * {@code d} in nanoseconds; a Duration past Long.MAX_VALUE nanoseconds (292 years) counts as
+     * Long.MAX_VALUE / 2, which is forever here and leaves deadline sums room not to overflow.
+     */
+    static long saturatedNanos(Duration d) {
+        try {
+            return Math.min(d.toNanos(), Long.MAX_VALUE / 2);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2;
+        }
     }
 
     /** Starts connecting on the loop (always as a task: the future never completes inside this call). */
     static Connector start(EventLoop loop, SocketAddress address, int attempts, Duration delay, Duration timeout) {
         Connector c = new Connector(loop, address, attempts, delay, timeout);
+        if (loop instanceof SingleThreadEventLoop l) {
+            // Added before the first task: a close racing with us either runs the hook, or refuses
+            // the task or a later schedule(), and each of those fails the result.
+            Runnable remove = l.onClose(c::fail);
+            c.result.whenComplete((v, e) -> remove.run());
+        }
         try {
             loop.execute(c::attempt);
         } catch (LoopClosedException e) {
@@ -102,6 +128,9 @@ final class Connector implements IoHandler {
     }
 
     private void tryConnect() {
+        if (result.isDone()) {
+            return; // cancelled or failed by a closing loop while this poll was pending
+        }
         int fd;
         try {
             fd = Sockets.open(address);
@@ -124,17 +153,19 @@ final class Connector implements IoHandler {
                     key = k;
                 }
             });
-            timer = loop.schedule(this::timedOut, timeoutNanos, TimeUnit.NANOSECONDS);
+            if (!result.isDone()) {
+                schedule(this::timedOut, timeoutNanos);
+            }
             return;
         }
         Native.closeQuietly(fd);
         if (errno == Sockets.EAGAIN && unix) {
             // The server's backlog is full: it is alive but slow. Poll, within the connect timeout.
             if (System.nanoTime() - attemptStarted < timeoutNanos) {
-                loop.schedule(this::tryConnect, BACKLOG_POLL_NANOS, TimeUnit.NANOSECONDS);
+                schedule(this::tryConnect, BACKLOG_POLL_NANOS);
             } else {
                 retryOr(new ConnectTimeoutException("connect to " + text + ": the server's accept backlog stayed full for "
-                        + Duration.ofNanos(timeoutNanos)));
+                        + timeout));
             }
             return;
         }
@@ -166,13 +197,23 @@ final class Connector implements IoHandler {
             return;
         }
         abandon();
-        retryOr(new ConnectTimeoutException("connect to " + text + ": no answer within " + Duration.ofNanos(timeoutNanos)));
+        retryOr(new ConnectTimeoutException("connect to " + text + ": no answer within " + timeout));
     }
 
     @Override
     public void loopClosed(LoopClosedException cause) {
         inProgress = null;
         fail(cause);
+    }
+
+    /** Schedules {@code task} as the one pending timer; a closing loop's refusal fails the connect. */
+    private void schedule(Runnable task, long nanos) {
+        try {
+            timer = loop.schedule(task, nanos, TimeUnit.NANOSECONDS);
+        } catch (LoopClosedException e) {
+            abandon();
+            fail(e);
+        }
     }
 
     private void abandon() {
@@ -229,14 +270,14 @@ final class Connector implements IoHandler {
         if (retryable && attempt < attempts && !result.isDone()) {
             LOG.debug("{}: attempt {} of {} failed ({}); retrying in {} ms", text, attempt, attempts, error.getMessage(),
                     TimeUnit.NANOSECONDS.toMillis(delayNanos));
-            loop.schedule(this::attempt, delayNanos, TimeUnit.NANOSECONDS);
+            schedule(this::attempt, delayNanos);
             return;
         }
         fail(error);
     }
 
     private void fail(Throwable error) {
-        result.completeExceptionally(error);
+        result.completeExceptionally(error); // nothing of ours is pending then, or the closing loop drops it (timer, key)
     }
 
     private static boolean retryable(int errno) {

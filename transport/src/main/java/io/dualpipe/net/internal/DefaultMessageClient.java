@@ -2,6 +2,7 @@ package io.dualpipe.net.internal;
 
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.FdStream;
 import io.dualpipe.core.message.MessageChannel;
@@ -69,8 +70,13 @@ public final class DefaultMessageClient implements MessageClient {
         client.withChannel(ch -> LoopFuture.completed((Void) null)).whenComplete((v, e) -> {
             if (e != null) {
                 f.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
-            } else {
-                f.complete(client);
+            } else if (!f.complete(client)) {
+                client.close(); // the caller gave up on it: nobody else can ever close this connection
+            }
+        });
+        f.whenComplete((c, e) -> {
+            if (f.isCancelled()) {
+                client.close(); // stops the retries too
             }
         });
         return f;
@@ -279,9 +285,19 @@ public final class DefaultMessageClient implements MessageClient {
         if (c != null) {
             c.cancel();
         }
-        ChannelClosedException e = new ChannelClosedException("client of " + text + " was closed");
-        for (Waiting<?> w : failed) {
-            w.result.completeExceptionally(e);
+        if (!failed.isEmpty()) {
+            // Futures complete on the loop thread (MessageClient's promise), unless there is none any more.
+            Runnable fail = () -> {
+                ChannelClosedException e = new ChannelClosedException("client of " + text + " was closed");
+                for (Waiting<?> w : failed) {
+                    w.result.completeExceptionally(e);
+                }
+            };
+            try {
+                loop.runOnLoop(fail);
+            } catch (LoopClosedException closedLoop) {
+                fail.run();
+            }
         }
         if (ch != null) {
             ch.close();

@@ -86,7 +86,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         this.onClose = b.onClose();
         this.onReject = b.onReject();
         this.allowedUids = b.allowedUids();
-        this.backoffNanos = b.acceptBackoff().toNanos();
+        this.backoffNanos = Connector.saturatedNanos(b.acceptBackoff());
     }
 
     /** Binds, listens and registers with the loop; see {@link MessageServerBuilder#bind(SocketAddress)}. */
@@ -289,17 +289,17 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
             return;
         }
         LoopFuture<Void> done = new LoopFuture<>();
-        try {
-            loop.execute(() -> {
+        onLoop(() -> {
+            try {
                 closeNow();
+            } finally {
                 done.complete(null);
-            });
-        } catch (LoopClosedException e) {
-            closeNow();
-            return;
-        }
+            }
+        });
         if (!(Thread.currentThread() instanceof io.dualpipe.core.internal.LoopThread)) {
-            done.join(); // another loop's thread must not block: it gets the close asynchronously
+            // Another loop's thread must not block: it gets the close asynchronously. Any other waits,
+            // also when the loop is shutting down, so the server is closed when this returns.
+            done.join();
         }
     }
 

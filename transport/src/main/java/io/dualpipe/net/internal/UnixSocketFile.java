@@ -31,6 +31,12 @@ final class UnixSocketFile {
      * when connecting to it is refused (its server died without removing it); anything else (a live
      * server, a regular file, a symlink, a socket we may not connect to) is left alone and refused.
      *
+     * <p>Not atomic with the caller's bind and listen: a server starting on the same path at the same
+     * time, between its bind and its listen, looks stale here and loses its file (documented on
+     * {@code MessageServerBuilder.bind(Path)}). A lock file would close the gap, but it would leave a
+     * second file beside every socket that can never safely be removed, and FileChannel locks are
+     * held per process, so servers in one JVM would need a guard of their own as well.
+     *
      * @throws AddressInUseException naming the path and the reason
      */
     static void prepare(Path path) {
