@@ -8,6 +8,7 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.NativeIoException;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
 import io.dualpipe.core.message.Peer;
@@ -68,21 +69,9 @@ final class Connector implements IoHandler {
         this.text = Sockets.describe(address);
         this.unix = address instanceof UnixDomainSocketAddress;
         this.attempts = attempts;
-        this.delayNanos = saturatedNanos(delay);
-        this.timeoutNanos = saturatedNanos(timeout);
+        this.delayNanos = Durations.saturatedNanos(delay);
+        this.timeoutNanos = Durations.saturatedNanos(timeout);
         this.timeout = timeout;
-    }
-
-    /**
-     * {@code d} in nanoseconds; a Duration past Long.MAX_VALUE nanoseconds (292 years) counts as
-     * Long.MAX_VALUE / 2, which is forever here and leaves deadline sums room not to overflow.
-     */
-    static long saturatedNanos(Duration d) {
-        try {
-            return Math.min(d.toNanos(), Long.MAX_VALUE / 2);
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE / 2;
-        }
     }
 
     /** Starts connecting on the loop (always as a task: the future never completes inside this call). */

@@ -6,6 +6,7 @@ import io.dualpipe.core.IoHandler;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.NativeIoException;
+import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.FdStream;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.message.MessageChannel;
@@ -86,7 +87,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         this.onClose = b.onClose();
         this.onReject = b.onReject();
         this.allowedUids = b.allowedUids();
-        this.backoffNanos = Connector.saturatedNanos(b.acceptBackoff());
+        this.backoffNanos = Durations.saturatedNanos(b.acceptBackoff());
     }
 
     /** Binds, listens and registers with the loop; see {@link MessageServerBuilder#bind(SocketAddress)}. */
