@@ -80,7 +80,9 @@ public interface MessageClient extends AutoCloseable {
     /**
      * Closes the connection (pending requests fail) and stops reconnecting. Operations still waiting
      * for a connection fail with a {@link io.dualpipe.core.ChannelClosedException}, on the loop
-     * thread (on the caller's if the loop has closed). Idempotent.
+     * thread (on the caller's if the loop has closed), so possibly after this method returns; an
+     * operation started after {@code close()} fails at once on the caller's thread, which may be
+     * before those. Idempotent.
      */
     @Override
     void close();

@@ -48,7 +48,10 @@ import java.util.function.Supplier;
  * kills the workers; their tasks, running or queued, fail with a {@link WorkerExitedException}.
  *
  * <p><b>Threading.</b> Every method is thread-safe. Task futures complete, and the message listener
- * runs, on the pool's loop thread; a task refused by {@code submit} itself fails on the caller's.
+ * runs, on the pool's loop thread. A task {@code submit} refuses at once (an unsendable payload, a
+ * full queue, a pool already shut down) fails on the caller's thread, except one that races
+ * {@code shutdown()} or {@code close()} to the loop: it fails there with a
+ * {@link PoolShutdownException}.
  * Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
  */
 public final class WorkerPool implements AutoCloseable {
@@ -139,7 +142,8 @@ public final class WorkerPool implements AutoCloseable {
      * Sends {@code data} to a free worker as a DO envelope; completes with the payload of its
      * FINISHED reply, or fails with a {@link io.dualpipe.core.message.RemoteException} (the task
      * threw in the worker), an {@link UnexpectedReplyException} (the worker answered with another
-     * word than FINISHED), a {@link WorkerExitedException}, a {@link PoolSaturatedException}, or an
+     * word than FINISHED), a {@link WorkerExitedException}, a {@link PoolSaturatedException}, a
+     * {@link PoolShutdownException} (after {@link #shutdown()} or {@link #close()}), or an
      * {@link EncodeException} (a payload JSON cannot carry, or one too big for a frame).
      *
      * <p>{@code data} is serialised here, on the caller's thread: a payload that cannot be sent fails
@@ -276,11 +280,18 @@ public final class WorkerPool implements AutoCloseable {
     private void die(LoopFuture<List<ExitStatus>> f) {
         stopped = true;
         List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
-        for (Slot s : slots) {
-            if (s.alive) {
-                s.channel.send(new Envelope(Envelope.DIE, pid, s.child.pid(), null));
+        try {
+            for (Slot s : slots) {
+                if (s.alive) {
+                    s.channel.send(new Envelope(Envelope.DIE, pid, s.child.pid(), null));
+                }
+                exits.add(s.child.onExit());
             }
-            exits.add(s.child.onExit());
+        } catch (RuntimeException e) {
+            // Run from a future's stage when tasks were outstanding, where a throw would vanish
+            // and leave shutdown() pending for good.
+            f.completeExceptionally(e);
+            return;
         }
         CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
             moveTo(State.TERMINATED);
@@ -295,10 +306,11 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * A task's request can fail inline (a payload the codec refuses), and its completion calls
-     * dispatch again: recursing there would take one stack level per queued task, and a
-     * StackOverflowError swallowed by the future would lose tasks. So a nested call only asks the
-     * running one to go round again.
+     * A task's request can fail inline (a channel that already failed but has not closed yet), and
+     * its completion calls dispatch again: recursing there would take one stack level per queued
+     * task, and a StackOverflowError swallowed by the future would lose tasks. So a nested call only
+     * asks the running one to go round again. (Unsendable payloads no longer get this far: submit
+     * refuses them, which is how the review's 10,000-task reproduction hit this.)
      */
     private void dispatch() {
         if (dispatching) {

@@ -27,47 +27,52 @@ class ServerCloseTest {
     @Timeout(20)
     void closeDuringTheLoopsShutdownWaitsForItAndCleansUpOffNoOtherThread() throws Exception {
         EventLoop loop = EventLoop.create("closing");
-        Path sock = dir.resolve("s.sock");
-        MessageServer server = MessageServer.builder(codecs()).loop(loop).bind(sock);
-        CompletableFuture<Thread> closedOn = new CompletableFuture<>();
-        server.closeFuture().whenComplete((v, e) -> closedOn.complete(Thread.currentThread()));
-
-        // Hold the loop in a task, then start closing it: it refuses new tasks but has not yet told
-        // its handlers, so the server's close cannot hand its work to the loop.
-        CountDownLatch running = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        loop.execute(() -> {
-            running.countDown();
-            try {
-                release.await(20, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(running.await(10, TimeUnit.SECONDS));
-        Thread loopCloser = new Thread(loop::close, "loop-closer");
-        loopCloser.start();
-        eventually(Duration.ofSeconds(10), "the loop is closing", loop::isClosed);
+        try {
+            Path sock = dir.resolve("s.sock");
+            MessageServer server = MessageServer.builder(codecs()).loop(loop).bind(sock);
+            CompletableFuture<Thread> closedOn = new CompletableFuture<>();
+            server.closeFuture().whenComplete((v, e) -> closedOn.complete(Thread.currentThread()));
 
-        CompletableFuture<Boolean> terminatedWhenCloseReturned = new CompletableFuture<>();
-        Thread serverCloser = new Thread(() -> {
-            server.close();
-            terminatedWhenCloseReturned.complete(loop.terminationFuture().isDone());
-        }, "server-closer");
-        serverCloser.start();
-        // Parked waiting for the loop, or (before the fix) done having closed the server itself.
-        eventually(Duration.ofSeconds(10), "server.close() is waiting or done", () -> {
-            Thread.State st = serverCloser.getState();
-            return st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING || st == Thread.State.TERMINATED;
-        });
-        release.countDown();
+            // Hold the loop in a task, then start closing it: it refuses new tasks but has not yet told
+            // its handlers, so the server's close cannot hand its work to the loop.
+            CountDownLatch running = new CountDownLatch(1);
+            loop.execute(() -> {
+                running.countDown();
+                try {
+                    release.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(running.await(10, TimeUnit.SECONDS));
+            Thread loopCloser = new Thread(loop::close, "loop-closer");
+            loopCloser.start();
+            eventually(Duration.ofSeconds(10), "the loop is closing", loop::isClosed);
 
-        assertTrue(terminatedWhenCloseReturned.get(10, TimeUnit.SECONDS), "close() returned before the loop ended");
-        Thread t = closedOn.get(10, TimeUnit.SECONDS);
-        assertTrue(t instanceof LoopThread, "the server was closed on " + t + ", racing the loop's own shutdown");
-        assertFalse(server.isOpen());
-        assertFalse(Files.exists(sock));
-        serverCloser.join(10_000);
-        loopCloser.join(10_000);
+            CompletableFuture<Boolean> terminatedWhenCloseReturned = new CompletableFuture<>();
+            Thread serverCloser = new Thread(() -> {
+                server.close();
+                terminatedWhenCloseReturned.complete(loop.terminationFuture().isDone());
+            }, "server-closer");
+            serverCloser.start();
+            // Parked waiting for the loop, or (before the fix) done having closed the server itself.
+            eventually(Duration.ofSeconds(10), "server.close() is waiting or done", () -> {
+                Thread.State st = serverCloser.getState();
+                return st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING || st == Thread.State.TERMINATED;
+            });
+            release.countDown();
+
+            assertTrue(terminatedWhenCloseReturned.get(10, TimeUnit.SECONDS), "close() returned before the loop ended");
+            Thread t = closedOn.get(10, TimeUnit.SECONDS);
+            assertTrue(t instanceof LoopThread, "the server was closed on " + t + ", racing the loop's own shutdown");
+            assertFalse(server.isOpen());
+            assertFalse(Files.exists(sock));
+            serverCloser.join(10_000);
+            loopCloser.join(10_000);
+        } finally {
+            release.countDown(); // a failed assertion must not leave the loop thread parked for 20 s
+            loop.close();
+        }
     }
 }

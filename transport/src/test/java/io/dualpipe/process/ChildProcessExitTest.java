@@ -80,6 +80,10 @@ class ChildProcessExitTest {
             // a child that honours SIGTERM ends by it, and the pending SIGKILL is never sent
             ChildProcess polite = ChildProcess.builder("cat").loop(loop).start();
             assertEquals(SIGTERM, get(polite.terminate(Duration.ofSeconds(30))).signal());
+
+            // a grace too long for nanoseconds is "never escalate", not an ArithmeticException after the SIGTERM
+            ChildProcess patient = ChildProcess.builder("cat").loop(loop).start();
+            assertEquals(SIGTERM, get(patient.terminate(Duration.ofDays(200_000))).signal());
         }
     }
 

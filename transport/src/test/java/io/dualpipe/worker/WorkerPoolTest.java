@@ -139,7 +139,7 @@ class WorkerPoolTest {
 
     @Test
     @Timeout(120)
-    void tenThousandUnserialisablePayloadsBehindABusyWorkerAllFailTyped(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    void tenThousandUnsendablePayloadsBehindABusyWorkerFailWithoutDisturbingThePool(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path gateFile = Files.createFile(dir.resolve("gate"));
         try (EventLoop loop = EventLoop.create("pool")) {
             WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class)).workers(1).loop(loop).start();

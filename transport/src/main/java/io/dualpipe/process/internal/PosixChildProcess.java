@@ -9,6 +9,7 @@ import io.dualpipe.core.IoHandler;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.FdStream;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
@@ -466,7 +467,7 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         }
         if (signal(ProcessControl.SIGTERM)) {
             try {
-                killTimer = loop.schedule(() -> signal(ProcessControl.SIGKILL), grace.toNanos(), TimeUnit.NANOSECONDS);
+                killTimer = loop.schedule(() -> signal(ProcessControl.SIGKILL), Durations.saturatedNanos(grace), TimeUnit.NANOSECONDS);
             } catch (LoopClosedException e) {
                 signal(ProcessControl.SIGKILL);
             }

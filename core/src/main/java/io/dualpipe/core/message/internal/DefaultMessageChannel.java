@@ -18,7 +18,6 @@ import io.dualpipe.core.codec.FrameListener;
 import io.dualpipe.core.codec.MessageCodec;
 import io.dualpipe.core.codec.ProtocolException;
 import io.dualpipe.core.codec.UnknownTypeException;
-import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.message.HandlerException;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.MessageErrorListener;
@@ -253,7 +252,6 @@ final class DefaultMessageChannel implements MessageChannel {
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
-        long timeoutNanos = timeout == null ? 0 : Durations.saturatedNanos(timeout);
         PendingRequest<R> p = new PendingRequest<>(this, replyClass == Object.class ? null : (Class<R>) boxed(replyClass));
         boolean onLoop = loop.inEventLoop();
         byte[] borrowed = onLoop ? borrowable(type, message) : null;
@@ -269,10 +267,10 @@ final class DefaultMessageChannel implements MessageChannel {
         if (state != OPEN) {
             p.completeExceptionally(refusal());
         } else if (onLoop) {
-            startRequest(p, type, body, borrowed, timeout, timeoutNanos);
+            startRequest(p, type, body, borrowed, timeout);
         } else {
             ByteBuffer owned = body;
-            handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout, timeoutNanos), p);
+            handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout), p);
         }
         return p;
     }
@@ -282,8 +280,7 @@ final class DefaultMessageChannel implements MessageChannel {
      * array), tracks it. The timer comes first because it can fail (the loop is closing) and is
      * undone with the request; a frame once queued cannot be, so nothing that can throw follows it.
      */
-    private <R> void startRequest(PendingRequest<R> p, int type, ByteBuffer body, byte[] borrowed,
-                                  Duration timeout, long timeoutNanos) {
+    private <R> void startRequest(PendingRequest<R> p, int type, ByteBuffer body, byte[] borrowed, Duration timeout) {
         if (terminated) {
             p.completeExceptionally(refusal());
             return;
@@ -298,7 +295,7 @@ final class DefaultMessageChannel implements MessageChannel {
         p.id = id;
         if (timeout != null) {
             try {
-                p.startTimer(loop, timeout, timeoutNanos);
+                p.startTimer(loop, timeout);
             } catch (RuntimeException e) {
                 p.fail(e);
                 return;

@@ -3,6 +3,7 @@ package io.dualpipe.core.message.internal;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.message.ReplyTypeException;
 import io.dualpipe.core.message.RequestTimeoutException;
 
@@ -41,15 +42,15 @@ final class PendingRequest<R> extends LoopFuture<R> {
         cancelTimer();
     }
 
-    /** {@code nanos}: {@code timeout}, saturated; {@code timeout} itself is for the message. */
-    void startTimer(EventLoop loop, Duration timeout, long nanos) {
+    /** A timeout too long for nanoseconds waits ~146 years, i.e. has no practical limit. */
+    void startTimer(EventLoop loop, Duration timeout) {
         Timeout t = loop.schedule(() -> {
             if (!isDone()) {
                 channel.forget(this);
                 completeExceptionally(new RequestTimeoutException(channel.name() + ": no reply to request "
                         + Integer.toUnsignedLong(id) + " within " + timeout));
             }
-        }, nanos, TimeUnit.NANOSECONDS);
+        }, Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
         timer = t;
         if (isDone()) {
             t.cancel(); // the reply beat the assignment
