@@ -21,6 +21,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.dualpipe.TestLoops.drain;
 import static io.dualpipe.net.TestSupport.codecs;
 import static io.dualpipe.net.TestSupport.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,11 +54,6 @@ class ClientLifecycleTest {
     }
 
     /** Returns once every task queued on {@code loop} before this call has run. */
-    private static void drain(EventLoop loop) throws Exception {
-        LoopFuture<Void> done = new LoopFuture<>();
-        loop.execute(() -> done.complete(null));
-        done.get(10, TimeUnit.SECONDS);
-    }
 
     private MessageServerBuilder server() {
         return MessageServer.builder(codecs()).loop(serverLoop)

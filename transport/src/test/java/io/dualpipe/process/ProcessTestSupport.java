@@ -181,15 +181,7 @@ final class ProcessTestSupport {
 
     /** Runs {@code s} on the loop thread and returns its value. */
     static <T> T onLoop(EventLoop loop, Supplier<T> s) throws Exception {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                f.complete(s.get());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        return get(f);
+        return io.dualpipe.TestLoops.onLoop(loop, s);
     }
 
     /** Bytes a child's output stream holds in memory, read on its loop. */

@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.dualpipe.TestLoops.drain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -150,7 +151,7 @@ class WorkerPoolTest {
                 for (int i = 0; i < 10_000; i++) {
                     bad.add(pool.submit(new Object()));
                 }
-                passedThroughLoop(loop); // every submit has reached the pool while the worker still waits
+                drain(loop); // every submit has reached the pool while the worker still waits
             }
             assertEquals(0L, ((Number) slow.get(30, TimeUnit.SECONDS)).longValue());
             pool.whenIdle().get(30, TimeUnit.SECONDS);
@@ -232,7 +233,7 @@ class WorkerPoolTest {
                     queued.add(pool.submit(i)); // both workers are busy: these wait in the pool
                 }
                 shutdown = pool.shutdown();
-                passedThroughLoop(loop);
+                drain(loop);
                 assertFalse(shutdown.isDone(), "a worker exited while it still had work");
             }
             assertEquals(List.of(ExitStatus.ofExitCode(0), ExitStatus.ofExitCode(0)), shutdown.get(30, TimeUnit.SECONDS));
@@ -275,12 +276,5 @@ class WorkerPoolTest {
             String message = assertThrows(ExecutionException.class, late::get).getCause().getMessage();
             assertTrue(message.contains("the pool is CLOSED"), message);
         }
-    }
-
-    /** Returns once the tasks handed to {@code loop} before this call have run. */
-    private static void passedThroughLoop(EventLoop loop) throws Exception {
-        CompletableFuture<Void> reached = new CompletableFuture<>();
-        loop.execute(() -> reached.complete(null));
-        reached.get(30, TimeUnit.SECONDS);
     }
 }

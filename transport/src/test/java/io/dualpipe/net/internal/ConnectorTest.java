@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import static io.dualpipe.TestLoops.drain;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,11 +82,5 @@ class ConnectorTest {
             fillers.forEach(Native::closeQuietly);
             Native.closeQuietly(listener);
         }
-    }
-
-    private static void drain(EventLoop loop) throws Exception {
-        LoopFuture<Void> done = new LoopFuture<>();
-        loop.execute(() -> done.complete(null));
-        done.get(10, TimeUnit.SECONDS);
     }
 }
