@@ -42,6 +42,33 @@ class FdStreamTest {
         }
     }
 
+    /** The end came before anyone listened: a listener set afterwards still hears it (and a failure as one). */
+    @Test
+    @Timeout(30)
+    void aListenerSetAfterTheEndHearsIt() throws Exception {
+        try (EventLoop loop = EventLoop.create("fdstream")) {
+            FdChannel[] p = FdChannel.pipe();
+            FdStream in = FdStream.source(loop, p[0], "in", 16 * 1024);
+            p[1].close();
+            in.endOfStream().get(5, TimeUnit.SECONDS);
+            CompletableFuture<String> heard = new CompletableFuture<>();
+            in.listen(new ByteSource.Listener() {
+                public void onData(ByteBuffer data) {
+                    heard.complete("data");
+                }
+
+                public void onEnd() {
+                    heard.complete("end");
+                }
+
+                public void onError(Throwable error) {
+                    heard.complete("error " + error);
+                }
+            });
+            assertEquals("end", heard.get(5, TimeUnit.SECONDS));
+        }
+    }
+
     @Test
     @Timeout(30)
     void listenerPauseStopsReading() throws Exception {

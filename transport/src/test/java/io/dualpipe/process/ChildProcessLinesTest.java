@@ -61,6 +61,18 @@ class ChildProcessLinesTest {
         }
     }
 
+    /** stdout ended before any reader: lines() attached afterwards never heard the end, and readLine() hung. */
+    @Test
+    @Timeout(30)
+    void readLineAfterASilentChildHasExitedIsNull() throws Exception {
+        try (EventLoop loop = EventLoop.create("lines-silent");
+             ChildProcess silent = ChildProcess.builder("sh", "-c", "true").loop(loop).start()) {
+            get(silent.onDrained());
+            assertNull(get(silent.readLine()));
+            assertNull(get(silent.readLine()), "and again");
+        }
+    }
+
     /** Duration.toNanos() threw ArithmeticException after the line was written and queued. */
     @Test
     @Timeout(30)

@@ -208,10 +208,28 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
                     reads.poll().future.completeExceptionally(e);
                 }
             }
+            boolean endedBefore = ended;
             listener = l;
             drain();
+            if (l != null && endedBefore) {
+                // The end came while nobody listened (a child that exited without output, read
+                // only afterwards): this listener must still hear it, or a readLine() waits forever.
+                tellEnd(l);
+            }
             updateInterest();
         });
+    }
+
+    private void tellEnd(Listener l) {
+        try {
+            if (readFailure == null) {
+                l.onEnd();
+            } else {
+                l.onError(readFailure);
+            }
+        } catch (Throwable t) {
+            LOG.warn("{}: listener {} threw on end", name, l, t);
+        }
     }
 
     @Override

@@ -49,6 +49,8 @@ public final class SingleThreadEventLoop implements EventLoop {
     private final Selector selector;
     private final LoopThread thread;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** Loop thread: whether this select's batch of events already ran the queued tasks. */
+    private boolean tasksRanThisBatch;
     /** False only while the loop may block in select; a producer that flips it wakes the selector. */
     private final AtomicBoolean awake = new AtomicBoolean(true);
     private final AtomicInteger state = new AtomicInteger(OPEN);
@@ -293,6 +295,7 @@ public final class SingleThreadEventLoop implements EventLoop {
                     // return at once (AbstractSelector.begin wakes it) and the loop would spin.
                     LOG.debug("event loop '{}': cleared an interrupt of the loop thread", name);
                 }
+                tasksRanThisBatch = false;
                 try {
                     if (timeoutMs == 0) {
                         selector.selectNow(dispatch);
@@ -312,6 +315,19 @@ public final class SingleThreadEventLoop implements EventLoop {
     }
 
     private void dispatch(SelectionKey key) {
+        if (!tasksRanThisBatch) {
+            tasksRanThisBatch = true;
+            // Tasks queued before these events were seen run first. A consumer handed over by a
+            // task (a listener, a conversation taking over a LineReader) must get the bytes that
+            // arrive after the hand-over, not the consumer it replaces: otherwise a reply written
+            // right after Conversation.over() could go to a readLine() pending before it.
+            if (!tasks.isEmpty()) {
+                runTasks(MAX_TASKS_PER_PASS);
+                if (!key.isValid()) {
+                    return;
+                }
+            }
+        }
         IoHandler handler = (IoHandler) key.attachment();
         try {
             handler.ready(key.readyOps());
