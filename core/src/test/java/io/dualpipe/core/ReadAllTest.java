@@ -163,6 +163,7 @@ class ReadAllTest {
     }
 
     @Test
+    @Timeout(30)
     void rejectsBadLimits() throws Exception {
         try (EventLoop loop = EventLoop.create("readall")) {
             Pipe p = Pipe.open(loop);
