@@ -39,6 +39,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * call: unlike the Python original, a timeout and the end of output are never confused, and a
  * partial line is never handed out as if it were complete.
  *
+ * <p><b>Polling.</b> {@link #poll(int)} and {@link #pollLine()} never wait and never time out: they
+ * return what has arrived (an empty array, {@code null} when nothing has), and
+ * {@link #isEndOfStream()} says when nothing more will come. {@link #readAll(int, Duration)} reads to
+ * the end of the output, bounded in bytes and time.
+ *
  * <p><b>Writing.</b> {@link #write} never blocks and never writes partially: the bytes are queued and
  * the loop feeds them to the child as it reads. So writing can never deadlock against a child that is
  * itself blocked writing output nobody has read yet. The queue is in memory, bounded by
@@ -56,11 +61,12 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p><b>Threading.</b> Thread-safe: reads are serialised with each other, writes are ordered. Do not
  * call the blocking methods on an event-loop thread: they fail there with
- * {@link io.dualpipe.core.BlockingOnLoopException} instead of deadlocking. This object owns the
+ * {@link io.dualpipe.core.BlockingOnLoopException} instead of deadlocking. The polls ({@code poll},
+ * {@code pollLine}, {@code isEndOfStream}) never wait for the child. This object owns the
  * child's stdout; do not read {@code process().stdout()} or {@code process().lines()} as well.
  *
  * <p><b>Buffers.</b> {@code write(byte[])} copies the array, so it is the caller's again on return;
- * arrays returned by {@code read} belong to the caller.
+ * arrays returned by {@code read}, {@code poll} and {@code readAll} belong to the caller.
  *
  * <p><b>Not {@link AutoCloseable}:</b> {@link #close()} returns the {@link Result} as the Python
  * {@code close()} returns {@code (pid, status)}, which {@code AutoCloseable.close()} cannot. Call it in
@@ -71,6 +77,8 @@ public final class DualPipe {
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(10);
     /** Bytes that may wait for the child to read them before {@code write} refuses more: 64 MiB. */
     public static final long MAX_QUEUED_BYTES = 64L * 1024 * 1024;
+    /** Bytes {@link #readAll(Duration)} takes before it fails with a ReadLimitExceededException: 64 MiB. */
+    public static final int DEFAULT_READ_ALL_LIMIT = 64 * 1024 * 1024;
     /** Between SIGTERM and SIGKILL when {@code close} has to stop the child. */
     public static final Duration KILL_GRACE = Duration.ofSeconds(2);
 
@@ -238,6 +246,93 @@ public final class DualPipe {
         synchronized (readLock) {
             requireOpen("readline");
             return input.readLine(timeout);
+        }
+    }
+
+    /**
+     * Whatever of the child's output has arrived, at most {@code maxBytes} bytes, without waiting: the
+     * Python {@code read()} without a timeout in a polling loop. An empty array means "nothing now",
+     * <b>and</b> also comes at the end of the output; {@link #isEndOfStream()} tells the two apart.
+     * Never throws {@link WaitTimeoutException}. Shares the buffer of {@link #read} and
+     * {@link #readline}.
+     *
+     * <pre>{@code
+     * while (!pipe.isEndOfStream()) {
+     *     byte[] b = pipe.poll(4096);   // possibly empty
+     *     ...                           // other work between polls
+     * }
+     * }</pre>
+     *
+     * <p>"Without waiting" means for the child: if another thread is inside a blocking read of this
+     * pipe, the call waits for that one to return, as reads are serialised.
+     *
+     * @throws ChannelClosedException after {@link #close()}
+     * @throws io.dualpipe.core.DualPipeException the error that ended the output, if reading it failed
+     */
+    public byte[] poll(int maxBytes) {
+        InvalidArgumentException.requirePositive("maxBytes", maxBytes);
+        synchronized (readLock) {
+            requireOpen("poll");
+            return input.poll(maxBytes);
+        }
+    }
+
+    /**
+     * A complete line that has already arrived, without its terminator, or {@code null} if none has;
+     * never waits. At the end of the output a last line without a newline counts as complete; after
+     * that it returns {@code null} again, and {@link #isEndOfStream()} is true. A partial line stays
+     * buffered for the next call. Shares the buffer of {@link #read} and {@link #readline}.
+     *
+     * @throws io.dualpipe.core.line.LineTooLongException once for a line over the builder's
+     *     {@code maxLineLength}, as {@link #readline} does
+     * @throws ChannelClosedException after {@link #close()}
+     */
+    public String pollLine() {
+        synchronized (readLock) {
+            requireOpen("pollLine");
+            return input.pollLine();
+        }
+    }
+
+    /**
+     * True once the child's output has ended and every byte of it has been handed out, so that
+     * {@link #poll} returns only empty arrays and {@link #pollLine} only {@code null} from then on.
+     * Never waits (beyond the read lock, as {@link #poll}).
+     *
+     * @throws ChannelClosedException after {@link #close()}
+     */
+    public boolean isEndOfStream() {
+        synchronized (readLock) {
+            requireOpen("isEndOfStream");
+            return input.atEnd();
+        }
+    }
+
+    /** {@link #readAll(int, Duration)} with at most {@link #DEFAULT_READ_ALL_LIMIT} bytes. */
+    public byte[] readAll(Duration timeout) {
+        return readAll(DEFAULT_READ_ALL_LIMIT, timeout);
+    }
+
+    /**
+     * The rest of the child's output, up to its end, as one array: what Python's
+     * {@code communicate()} returns as stdout. Bytes already buffered by {@link #read} or
+     * {@link #readline} come first. It does not close stdin: a child that reads to its end of input
+     * (a filter, {@code cat}) finishes only after {@code process().stdin().shutdownOutput()}. The
+     * exit status then comes from {@link #close()}.
+     *
+     * @throws WaitTimeoutException when the output has not ended within {@code timeout}; what came is
+     *     kept for the next call
+     * @throws io.dualpipe.core.ReadLimitExceededException when more than {@code maxBytes} bytes come
+     *     before the end: reading stops there (the child then blocks once its pipe is full), and what
+     *     came stays buffered for {@link #read}; at most {@code maxBytes} plus 64 KiB are held
+     * @throws ChannelClosedException after {@link #close()}
+     */
+    public byte[] readAll(int maxBytes, Duration timeout) {
+        InvalidArgumentException.requirePositive("maxBytes", maxBytes);
+        Waits.check(timeout);
+        synchronized (readLock) {
+            requireOpen("readAll");
+            return input.readAll(maxBytes, timeout);
         }
     }
 

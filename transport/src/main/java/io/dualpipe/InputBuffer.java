@@ -2,6 +2,7 @@ package io.dualpipe;
 
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.ReadLimitExceededException;
 import io.dualpipe.core.line.LineDecoder;
 import io.dualpipe.core.line.LineListener;
 import io.dualpipe.core.line.LineTooLongException;
@@ -69,9 +70,69 @@ final class InputBuffer {
         return out;
     }
 
+    /**
+     * Whatever has arrived, up to {@code size} bytes; an empty array when nothing has (at the end of
+     * stream too: {@link #atEnd()} tells them apart). Never waits; a failed read is thrown.
+     */
+    byte[] poll(int size) {
+        discarding = false;
+        takeArrived();
+        if (end == start) {
+            takeDone(); // nothing buffered: a failure that ended the stream is the answer
+        }
+        int n = Math.min(size, end - start);
+        byte[] out = n == 0 ? EMPTY : Arrays.copyOfRange(buf, start, start + n);
+        consume(n);
+        readAhead();
+        return out;
+    }
+
+    /** A complete line that has arrived (or the last one, at the end), else null. Never waits. */
+    String pollLine() {
+        return readLine(0, null);
+    }
+
+    /**
+     * True once the end of stream has arrived and every byte before it was handed out. Issues a read
+     * if none is outstanding, so that a caller who only polls still learns of the end.
+     */
+    boolean atEnd() {
+        takeArrived();
+        readAhead();
+        return eof && end == start;
+    }
+
+    /**
+     * Everything up to the end of stream. Bytes stay buffered when the time is up or the stream proves
+     * longer than {@code maxBytes}; no read is issued past that point, so at most
+     * {@code maxBytes + CHUNK} bytes are held.
+     */
+    byte[] readAll(int maxBytes, Duration timeout) {
+        long deadline = Waits.deadline(timeout);
+        discarding = false; // raw bytes, as in read()
+        takeArrived();
+        while (true) {
+            if (end - start > maxBytes) {
+                throw new ReadLimitExceededException(label + " stdout", maxBytes);
+            }
+            if (eof) {
+                break;
+            }
+            await(deadline, timeout, () -> "readAll: the output of " + label + " did not end within " + timeout
+                    + " (" + (end - start) + " bytes that came are kept)" + hint());
+        }
+        byte[] out = end == start ? EMPTY : Arrays.copyOfRange(buf, start, end);
+        consume(end - start);
+        return out;
+    }
+
     /** The next line without its terminator; null at end of stream. */
     String readLine(Duration timeout) {
-        long deadline = Waits.deadline(timeout);
+        return readLine(Waits.deadline(timeout), timeout);
+    }
+
+    /** With a null {@code timeout}: polling, null when no complete line has arrived. */
+    private String readLine(long deadline, Duration timeout) {
         takeArrived();
         while (true) {
             int lf = indexOfLf();
@@ -93,6 +154,13 @@ final class InputBuffer {
             }
             if (eof) {
                 return lastLine();
+            }
+            if (timeout == null) {
+                if (takeDone()) {
+                    continue; // no complete line without it, so it is taken even into a full buffer
+                }
+                readAhead();
+                return null;
             }
             int partial = end - start;
             await(deadline, timeout, () -> "readline: no complete line from " + label + " within " + timeout
@@ -155,6 +223,20 @@ final class InputBuffer {
             inflight = null;
             append(f.join());
         }
+    }
+
+    /**
+     * Takes the outstanding read if it has completed, whatever the buffer holds (the line check bounds
+     * it); true if it did. A failed read is thrown, as {@link #await} throws it.
+     */
+    private boolean takeDone() {
+        LoopFuture<byte[]> f = inflight;
+        if (f == null || !f.isDone()) {
+            return false;
+        }
+        inflight = null;
+        append(Waits.await(f, 0, Duration.ZERO, () -> "")); // done: its value, or its failure thrown
+        return true;
     }
 
     /** Keeps one read outstanding while the buffer runs low, so the next call finds data at hand. */

@@ -29,6 +29,28 @@ public interface ByteSource extends AutoCloseable {
     LoopFuture<byte[]> read(int maxBytes);
 
     /**
+     * Everything up to the end of the stream, as one array: what Python's {@code popen(cmd).read()}
+     * or {@code communicate()} return. Built from {@link #read(int)} futures, one at a time, so it is
+     * a pull consumer like them: it fails with a {@link ConsumerConflictException} while a listener
+     * is set or when one is set before the end, and reads issued meanwhile by others take bytes from
+     * under it. The array belongs to the caller.
+     *
+     * <p><b>Bounded.</b> It never takes more than {@code maxBytes + 1} bytes: as soon as the stream
+     * proves longer than {@code maxBytes}, the future fails with a {@link ReadLimitExceededException}
+     * naming the limit, the bytes taken so far are dropped, and reading stops; the rest stays in the
+     * source (the writer then blocks once its pipe is full) until it is read on or closed.
+     *
+     * <p>It fails as {@link #read(int)} fails: {@link ChannelClosedException} when the source is closed
+     * first, the read error otherwise. Cancelling the future stops it after the read in flight, whose
+     * bytes are dropped. Completes on the loop thread (on the caller's if the end was already there).
+     *
+     * @throws InvalidArgumentException if {@code maxBytes <= 0}
+     */
+    default LoopFuture<byte[]> readAll(int maxBytes) {
+        return io.dualpipe.core.internal.ReadAll.start(this, maxBytes);
+    }
+
+    /**
      * Switches to push mode: {@code listener} gets every chunk on the loop thread, starting with
      * anything already buffered, until the end of the stream. Pass null to go back to pull mode.
      *

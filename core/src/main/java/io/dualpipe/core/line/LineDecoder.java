@@ -11,16 +11,22 @@ import java.util.Arrays;
  * Splits a byte stream, pushed to it in chunks of any size, into lines and decodes each line to a
  * {@code String}.
  *
- * <p><b>Lines.</b> A line ends at LF; a CR directly before that LF is part of the terminator and is
- * stripped, any other CR is kept. Bytes that are not valid in the charset become its replacement
- * ({@code U+FFFD} for UTF-8); decoding never throws. A character whose bytes straddle two chunks
- * decodes correctly, since a line is decoded only once all of it has arrived.
+ * <p><b>Lines.</b> By default a line ends at LF; a CR directly before that LF is part of the
+ * terminator and is stripped, any other CR is kept. Bytes that are not valid in the charset become
+ * its replacement ({@code U+FFFD} for UTF-8); decoding never throws. A character whose bytes straddle
+ * two chunks decodes correctly, since a line is decoded only once all of it has arrived.
+ *
+ * <p><b>Other delimiters.</b> {@link #LineDecoder(int, Charset, byte)} splits at another single
+ * ASCII byte instead, e.g. NUL ({@code find -print0}, {@code xargs -0}) or {@code ';'}. Then that
+ * byte alone is the terminator: CR and LF are ordinary content, nothing else is stripped. The
+ * delimiter must be an ASCII byte (0x00 to 0x7F) that the charset encodes as itself, so that in
+ * UTF-8 it can never be part of a multi-byte character.
  *
  * <p><b>Over-long lines.</b> A line with more than {@code maxLineLength} bytes before its
  * terminator is reported once, as soon as that is known, through {@link LineListener#lineTooLong};
- * the decoder then drops bytes up to and including the next LF and goes on with the line after it.
- * So the memory it holds never exceeds {@code maxLineLength + 1} bytes (the one being a CR that may
- * turn out to be half of a CRLF), however long the line.
+ * the decoder then drops bytes up to and including the next delimiter and goes on with the line
+ * after it. So the memory it holds never exceeds {@code maxLineLength + 1} bytes (the one being a CR
+ * that may turn out to be half of a CRLF), however long the line.
  *
  * <p><b>Buffers.</b> {@link #decode} borrows {@code chunk} for the duration of the call only: it
  * consumes all of its remaining bytes and keeps no reference to it. A line that lies entirely in one
@@ -37,12 +43,16 @@ public final class LineDecoder {
     /** The largest limit whose buffer ({@code maxLineLength + 1} bytes) a JVM can still allocate. */
     public static final int MAX_MAX_LINE_LENGTH = Integer.MAX_VALUE - 9;
 
-    private static final byte LF = '\n';
+    /** The default delimiter, LF (with an optional CR before it). */
+    public static final byte LF = '\n';
     private static final byte CR = '\r';
     private static final int INITIAL_CAPACITY = 256;
 
     private final int maxLineLength;
     private final Charset charset;
+    private final byte delimiter;
+    // Delimiter LF: a CR before it belongs to the terminator (CRLF). Any other delimiter stands alone.
+    private final boolean crlf;
 
     // The partial line carried over from earlier chunks; scratch for direct chunks while empty.
     private byte[] pending = new byte[0];
@@ -66,6 +76,20 @@ public final class LineDecoder {
      *     the ISO-8859 family do (UTF-16 does not: its LF byte can be half of another character)
      */
     public LineDecoder(int maxLineLength, Charset charset) {
+        this(maxLineLength, charset, LF);
+    }
+
+    /**
+     * A decoder whose lines end at {@code delimiter}. With {@link #LF} this is
+     * {@link #LineDecoder(int, Charset)} (CRLF stripped too); with any other byte, that byte alone
+     * ends a line and CR and LF are content.
+     *
+     * @param maxLineLength bytes a line may have before its delimiter; 1 to {@link #MAX_MAX_LINE_LENGTH}
+     * @param charset must encode CR, LF and {@code delimiter} as the single bytes 0x0D, 0x0A and
+     *     {@code delimiter}, as UTF-8, ASCII and the ISO-8859 family do
+     * @param delimiter an ASCII byte, 0x00 to 0x7F
+     */
+    public LineDecoder(int maxLineLength, Charset charset, byte delimiter) {
         InvalidArgumentException.requirePositive("maxLineLength", maxLineLength);
         if (maxLineLength > MAX_MAX_LINE_LENGTH) {
             throw new InvalidArgumentException(
@@ -76,8 +100,22 @@ public final class LineDecoder {
             throw new InvalidArgumentException(
                     "charset " + charset.name() + " does not encode CR LF as the bytes 0x0d 0x0a");
         }
+        if (delimiter < 0) {
+            throw new InvalidArgumentException(
+                    "delimiter must be an ASCII byte (0x00 to 0x7f): " + hex(delimiter));
+        }
+        if (!Arrays.equals(String.valueOf((char) delimiter).getBytes(charset), new byte[] {delimiter})) {
+            throw new InvalidArgumentException(
+                    "charset " + charset.name() + " does not encode the delimiter as the byte " + hex(delimiter));
+        }
         this.maxLineLength = maxLineLength;
         this.charset = charset;
+        this.delimiter = delimiter;
+        this.crlf = delimiter == LF;
+    }
+
+    private static String hex(byte b) {
+        return String.format("0x%02x", b & 0xff);
     }
 
     public int maxLineLength() {
@@ -88,15 +126,21 @@ public final class LineDecoder {
         return charset;
     }
 
+    /** The byte that ends a line: {@link #LF} unless another was given. */
+    public byte delimiter() {
+        return delimiter;
+    }
+
     /**
      * Consumes every remaining byte of {@code chunk} (its position ends at its limit) and reports
-     * each line completed by them to {@code out}. Bytes after the last LF are kept for the next call.
+     * each line completed by them to {@code out}. Bytes after the last delimiter are kept for the next
+     * call.
      */
     public void decode(ByteBuffer chunk, LineListener out) {
         int pos = chunk.position();
         int limit = chunk.limit();
         while (pos < limit) {
-            int lf = indexOfLf(chunk, pos, limit);
+            int lf = indexOf(chunk, pos, limit, delimiter);
             if (lf < 0) {
                 chunk.position(limit);
                 if (!discarding) {
@@ -120,7 +164,7 @@ public final class LineDecoder {
     }
 
     /**
-     * The stream has ended: reports the bytes pending since the last LF, if any, as a final line
+     * The stream has ended: reports the bytes pending since the last delimiter, if any, as a final line
      * (or as too long), and resets the decoder so that it could start on a new stream.
      */
     public void endOfInput(LineListener out) {
@@ -152,7 +196,7 @@ public final class LineDecoder {
     }
 
     private void lineInChunk(ByteBuffer chunk, int start, int lf, LineListener out) {
-        int end = lf > start && chunk.get(lf - 1) == CR ? lf - 1 : lf;
+        int end = crlf && lf > start && chunk.get(lf - 1) == CR ? lf - 1 : lf;
         int length = end - start;
         if (length > maxLineLength) {
             tooLong(out);
@@ -167,7 +211,7 @@ public final class LineDecoder {
 
     private void lineAcrossChunks(ByteBuffer chunk, int start, int lf, LineListener out) {
         int tail = lf - start;
-        boolean cr = tail > 0 ? chunk.get(lf - 1) == CR : pending[pendingLength - 1] == CR;
+        boolean cr = crlf && (tail > 0 ? chunk.get(lf - 1) == CR : pending[pendingLength - 1] == CR);
         long length = (long) pendingLength + tail - (cr ? 1 : 0);
         if (length > maxLineLength) {
             pendingLength = 0;
@@ -184,7 +228,7 @@ public final class LineDecoder {
     private void carryOver(ByteBuffer chunk, int start, int limit, LineListener out) {
         long total = (long) pendingLength + (limit - start);
         // The last byte may be the CR of a CRLF, so it does not count against the limit yet.
-        long knownLength = chunk.get(limit - 1) == CR ? total - 1 : total;
+        long knownLength = crlf && chunk.get(limit - 1) == CR ? total - 1 : total;
         if (knownLength > maxLineLength) {
             pendingLength = 0;
             discarding = true;
@@ -197,7 +241,7 @@ public final class LineDecoder {
     }
 
     private void tooLong(LineListener out) {
-        out.lineTooLong(new LineTooLongException(maxLineLength));
+        out.lineTooLong(crlf ? new LineTooLongException(maxLineLength) : new LineTooLongException(maxLineLength, delimiter));
     }
 
     private void ensureCapacity(int needed) {
@@ -209,18 +253,18 @@ public final class LineDecoder {
         pending = Arrays.copyOf(pending, capacity);
     }
 
-    private static int indexOfLf(ByteBuffer chunk, int from, int to) {
+    private static int indexOf(ByteBuffer chunk, int from, int to, byte delimiter) {
         if (chunk.hasArray()) {
             byte[] a = chunk.array();
             int offset = chunk.arrayOffset();
             for (int i = from + offset, end = to + offset; i < end; i++) {
-                if (a[i] == LF) {
+                if (a[i] == delimiter) {
                     return i - offset;
                 }
             }
         } else {
             for (int i = from; i < to; i++) {
-                if (chunk.get(i) == LF) {
+                if (chunk.get(i) == delimiter) {
                     return i;
                 }
             }

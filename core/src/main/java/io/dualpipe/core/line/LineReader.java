@@ -19,7 +19,10 @@ import java.util.ArrayDeque;
  * {@code maxQueuedBytes} of them; past that the source is paused, so a child writing faster than the
  * consumer reads is held back rather than buffered without bound.
  *
- * <p><b>End and errors.</b> At end of stream a last line without a newline is delivered, then
+ * <p><b>Lines</b> end at LF (a CR before it is stripped too), or at another delimiter byte given to
+ * {@link #of(ByteSource, int, Charset, int, byte)}, e.g. NUL.
+ *
+ * <p><b>End and errors.</b> At end of stream a last line without its terminator is delivered, then
  * {@code readLine()} completes with {@code null} (as {@link java.io.BufferedReader#readLine()} does).
  * An over-long line is reported once, as a {@link LineTooLongException} failing one {@code readLine()}
  * (or passed to the listener), and reading goes on with the line after it.
@@ -55,10 +58,10 @@ public final class LineReader {
         }
     };
 
-    private LineReader(ByteSource source, int maxLineLength, Charset charset, int maxQueuedBytes) {
+    private LineReader(ByteSource source, int maxLineLength, Charset charset, int maxQueuedBytes, byte delimiter) {
         this.source = InvalidArgumentException.requireNonNull("source", source);
         this.loop = source.loop();
-        this.decoder = new LineDecoder(maxLineLength, InvalidArgumentException.requireNonNull("charset", charset));
+        this.decoder = new LineDecoder(maxLineLength, InvalidArgumentException.requireNonNull("charset", charset), delimiter);
         this.maxQueuedBytes = InvalidArgumentException.requirePositive("maxQueuedBytes", maxQueuedBytes);
         source.listen(new ByteSource.Listener() {
             @Override
@@ -87,7 +90,21 @@ public final class LineReader {
      * @param maxQueuedBytes how much of unread lines may be queued before the source is paused
      */
     public static LineReader of(ByteSource source, int maxLineLength, Charset charset, int maxQueuedBytes) {
-        return new LineReader(source, maxLineLength, charset, maxQueuedBytes);
+        return new LineReader(source, maxLineLength, charset, maxQueuedBytes, LineDecoder.LF);
+    }
+
+    /**
+     * Reads records of {@code source} that end at {@code delimiter} (e.g. {@code (byte) 0} for
+     * {@code find -print0} output, or {@code ';'}) instead of LF, taking it over. Only that byte ends
+     * a record and is stripped; CR and LF are content. See {@link LineDecoder#LineDecoder(int, Charset, byte)}
+     * for the delimiters allowed. {@link LineDecoder#LF} gives the usual LF/CRLF lines.
+     *
+     * @param maxLineLength longest record in bytes (without its delimiter)
+     * @param maxQueuedBytes how much of unread records may be queued before the source is paused
+     * @param delimiter an ASCII byte, 0x00 to 0x7F
+     */
+    public static LineReader of(ByteSource source, int maxLineLength, Charset charset, int maxQueuedBytes, byte delimiter) {
+        return new LineReader(source, maxLineLength, charset, maxQueuedBytes, delimiter);
     }
 
     /** UTF-8 lines of at most 64 KiB, with up to 64 KiB of lines queued. */
@@ -101,7 +118,7 @@ public final class LineReader {
     }
 
     /**
-     * The next line, without its terminator; {@code null} once the stream has ended. Fails with a
+     * The next line, without its terminator (LF, CRLF, or the delimiter given to {@code of}); {@code null} once the stream has ended. Fails with a
      * {@link LineTooLongException} once per over-long line, and with the stream's error if reading
      * failed.
      */

@@ -5,7 +5,7 @@ import io.dualpipe.core.DualPipeException;
 /**
  * A line had more than {@code maxLineLength} bytes before its terminator. Handed to
  * {@link LineListener#lineTooLong} once per such line; the {@link LineDecoder} has already dropped
- * what it buffered and skips the rest of the line through its newline.
+ * what it buffered and skips the rest of the line through its newline (or other delimiter).
  */
 public class LineTooLongException extends DualPipeException {
     private static final long serialVersionUID = 1L;
@@ -13,6 +13,13 @@ public class LineTooLongException extends DualPipeException {
 
     public LineTooLongException(int maxLineLength) {
         super("line length > maxLineLength " + maxLineLength + ": discarding it through the next newline");
+        this.maxLineLength = maxLineLength;
+    }
+
+    /** For a decoder whose lines end at {@code delimiter} rather than LF: the message names that byte. */
+    public LineTooLongException(int maxLineLength, byte delimiter) {
+        super("line length > maxLineLength " + maxLineLength + ": discarding it through the next delimiter "
+                + String.format("0x%02x", delimiter & 0xff));
         this.maxLineLength = maxLineLength;
     }
 

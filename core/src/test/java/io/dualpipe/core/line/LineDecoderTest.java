@@ -154,6 +154,78 @@ class LineDecoderTest {
         assertEquals(List.of("café"), out.events);
     }
 
+    // --- a delimiter other than LF ----------------------------------------------------------
+
+    @Test
+    void nulDelimiterKeepsCrAndLfAsContent() {
+        assertDecodes(bytes('a', 0, 'b', 'b', 0, 0, 'c', '\r', '\n', 0, 'x', '\r', 0, '\n'), 1024, (byte) 0,
+                "a", "bb", "", "c\r\n", "x\r", "\n");
+    }
+
+    @Test
+    void semicolonDelimiterWithMultiByteCharactersSplitAnywhere() {
+        // 2-, 3- and 4-byte sequences right before and after the delimiter; the random and
+        // byte-at-a-time feeds cut through each of them.
+        assertDecodes("héllo;€ 日本語;𝄞\n𝄞;;é;end é".getBytes(UTF_8), 1024, (byte) ';',
+                "héllo", "€ 日本語", "𝄞\n𝄞", "", "é", "end é");
+    }
+
+    @Test
+    void otherDelimiterLastRecordOnlyAtEndOfInput() {
+        LineDecoder decoder = new LineDecoder(100, UTF_8, (byte) 0);
+        List<String> lines = new ArrayList<>();
+        decoder.decode(ByteBuffer.wrap(bytes('a', 0, 'b', '\n')), lines::add);
+        assertEquals(List.of("a"), lines);
+        assertEquals(2, decoder.bufferedBytes());
+        decoder.endOfInput(lines::add);
+        assertEquals(List.of("a", "b\n"), lines);
+    }
+
+    @Test
+    void otherDelimiterLengthLimitCountsEveryByteButTheDelimiter() {
+        assertDecodes(ascii("12345678;123456789;ok;"), 8, (byte) ';', "12345678", TOO_LONG, "ok");
+        // no CRLF slack: a CR is an ordinary byte of the record
+        assertDecodes(ascii("1234567\r;x"), 8, (byte) ';', "1234567\r", "x");
+        assertDecodes(ascii("12345678\r;x"), 8, (byte) ';', TOO_LONG, "x");
+        assertDecodes(ascii("12345678\n;x"), 8, (byte) ';', TOO_LONG, "x");
+        assertDecodes(ascii("ok;" + "z".repeat(50)), 8, (byte) ';', "ok", TOO_LONG);
+        assertDecodes(ascii("a;" + "y".repeat(40) + "\n\r\n;b;"), 8, (byte) ';', "a", TOO_LONG, "b");
+    }
+
+    @Test
+    void otherDelimiterOverLongMessageNamesIt() {
+        LineDecoder decoder = new LineDecoder(4, UTF_8, (byte) 0);
+        Recorder out = new Recorder();
+        decoder.decode(heap("toolong"), out);
+        assertEquals("line length > maxLineLength 4: discarding it through the next delimiter 0x00",
+                out.tooLong.get(0).getMessage());
+    }
+
+    @Test
+    void lfDelimiterIsTheDefaultBehaviour() {
+        assertDecodes(ascii("a\r\nb\nc\rd\n\r"), 1024, LineDecoder.LF, "a", "b", "c\rd", "\r");
+        assertEquals(LineDecoder.LF, new LineDecoder().delimiter());
+        assertEquals((byte) 0, new LineDecoder(10, UTF_8, (byte) 0).delimiter());
+    }
+
+    @Test
+    void otherDelimiterInIso88591() {
+        LineDecoder decoder = new LineDecoder(100, StandardCharsets.ISO_8859_1, (byte) ';');
+        Recorder out = new Recorder();
+        decoder.decode(ByteBuffer.wrap(bytes('c', 'a', 'f', 0xe9, ';')), out);
+        assertEquals(List.of("café"), out.events);
+    }
+
+    @Test
+    void rejectsNonAsciiDelimiter() {
+        assertEquals("delimiter must be an ASCII byte (0x00 to 0x7f): 0x80",
+                assertThrows(InvalidArgumentException.class,
+                        () -> new LineDecoder(10, UTF_8, (byte) 0x80)).getMessage());
+        assertEquals("delimiter must be an ASCII byte (0x00 to 0x7f): 0xff",
+                assertThrows(InvalidArgumentException.class,
+                        () -> new LineDecoder(10, UTF_8, (byte) -1)).getMessage());
+    }
+
     @Test
     void rejectsBadArguments() {
         assertEquals("maxLineLength <= 0: -3",
@@ -176,17 +248,22 @@ class LineDecoderTest {
 
     /** Feeds input whole, a byte at a time and in many random splits, in every kind of buffer. */
     private static void assertDecodes(byte[] input, int max, String... expected) {
+        assertDecodes(input, max, LineDecoder.LF, expected);
+    }
+
+    /** As above, for a decoder whose lines end at {@code delimiter}. */
+    private static void assertDecodes(byte[] input, int max, byte delimiter, String... expected) {
         List<String> want = List.of(expected);
         for (Kind kind : Kind.values()) {
-            assertEquals(want, feed(input, List.of(input.length), kind, max), kind + " whole");
+            assertEquals(want, feed(input, List.of(input.length), kind, max, delimiter), kind + " whole");
             List<Integer> ones = new ArrayList<>();
             for (int i = 0; i < input.length; i++) {
                 ones.add(1);
             }
-            assertEquals(want, feed(input, ones, kind, max), kind + " byte at a time");
+            assertEquals(want, feed(input, ones, kind, max, delimiter), kind + " byte at a time");
             for (int seed = 0; seed < SEEDS; seed++) {
                 List<Integer> sizes = randomSplit(input.length, new Random(seed));
-                assertEquals(want, feed(input, sizes, kind, max), kind + " seed " + seed + " " + sizes);
+                assertEquals(want, feed(input, sizes, kind, max, delimiter), kind + " seed " + seed + " " + sizes);
             }
         }
     }
@@ -202,8 +279,8 @@ class LineDecoderTest {
         return sizes;
     }
 
-    private static List<String> feed(byte[] input, List<Integer> sizes, Kind kind, int max) {
-        LineDecoder decoder = new LineDecoder(max);
+    private static List<String> feed(byte[] input, List<Integer> sizes, Kind kind, int max, byte delimiter) {
+        LineDecoder decoder = new LineDecoder(max, UTF_8, delimiter);
         Recorder out = new Recorder();
         int chunkCapacity = Math.max(1, input.length);
         // One buffer, overwritten for every chunk: a decoder that kept a reference would see junk.
@@ -235,7 +312,10 @@ class LineDecoderTest {
     }
 
     private static byte[] fill(byte[] backing, byte[] input, int from, int size, int at) {
-        java.util.Arrays.fill(backing, (byte) '\n'); // junk that would show up as extra lines
+        // Junk that would show up as extra lines, for LF and for the other delimiters tested.
+        for (int i = 0; i < backing.length; i++) {
+            backing[i] = (byte) "\n;\0".charAt(i % 3);
+        }
         System.arraycopy(input, from, backing, at, size);
         return backing;
     }
