@@ -161,7 +161,7 @@ public final class Worker {
         try {
             onOther.handle(e, this);
         } catch (Exception ex) {
-            System.err.println("worker " + pid + ": the handler threw on \"" + e.request() + "\": " + ex);
+            System.err.println("the handler threw on \"" + e.request() + "\": " + ex);
             System.err.flush();
         }
     }

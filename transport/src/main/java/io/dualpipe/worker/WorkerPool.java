@@ -519,6 +519,9 @@ public final class WorkerPool implements AutoCloseable {
                         + reply.request() + "\": a task's reply must be " + Envelope.FINISHED, reply));
             } else {
                 Throwable cause = unwrap(e);
+                if (cause instanceof ChannelClosedException) {
+                    s.alive = false; // gone: the tasks waiting for it alone fail in dispatch, none is sent to it
+                }
                 t.future.completeExceptionally(cause instanceof ChannelClosedException && !(cause instanceof WorkerExitedException)
                         ? new WorkerExitedException("worker " + s.child.pid() + " went away before finishing its task", cause)
                         : cause);
