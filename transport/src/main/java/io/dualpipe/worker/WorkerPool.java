@@ -54,10 +54,10 @@ import java.util.function.Supplier;
  * kills the workers; their tasks, running or queued, fail with a {@link WorkerExitedException}.
  *
  * <p><b>Threading.</b> Every method is thread-safe. Task futures complete, and the message listener
- * runs, on the pool's loop thread. A task {@code submit} refuses at once (an unsendable payload, a
- * full queue, a pool already shut down) fails on the caller's thread, except one that races
- * {@code shutdown()} or {@code close()} to the loop: it fails there with a
- * {@link PoolShutdownException}.
+ * runs, on the pool's loop thread. A task or envelope {@code submit}, {@code submitTo} or
+ * {@code sendTo} refuses at once (an unsendable payload, a full queue, a pid that is no live worker,
+ * a pool already shut down) fails on the caller's thread, except one that races {@code shutdown()}
+ * or {@code close()} to the loop: it fails there with a {@link PoolShutdownException}.
  * Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
  */
 public final class WorkerPool implements AutoCloseable {
@@ -247,8 +247,9 @@ public final class WorkerPool implements AutoCloseable {
      * null, empty or {@link Envelope#DO} (a task wants a reply: use {@link #submitTo}), or if
      * {@code workerPid} is not a worker of this pool or that worker had already exited; with an
      * {@link EncodeException} if JSON cannot carry {@code data} or it is too big for a frame; with a
-     * {@link PoolShutdownException} after {@link #shutdown()} or {@link #close()}. Fails later with a
-     * {@link WorkerExitedException} if the worker's pipes closed before the frame was written.
+     * {@link PoolShutdownException} after {@link #shutdown()} or {@link #close()} (on the loop thread
+     * if the call raced them there). Fails later with a {@link WorkerExitedException} if the worker
+     * exited, or its pipes closed, before the frame was written.
      *
      * <p>Thread-safe; {@code data} is serialised on the caller's thread, which may change it
      * afterwards. Envelopes sent from one thread to one worker arrive in call order.
