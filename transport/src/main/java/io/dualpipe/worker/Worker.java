@@ -1,5 +1,6 @@
 package io.dualpipe.worker;
 
+import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.codec.Codecs;
 import io.dualpipe.process.ChildSide;
@@ -15,10 +16,28 @@ import io.dualpipe.process.ChildSide;
  * }
  * }</pre>
  *
+ * <p>Envelopes other than tasks and the poison pill (what {@link WorkerPool#broadcast} and
+ * {@link WorkerPool#sendTo} send: {@code "CONFIG"}, say) go to the {@link Handler} given to
+ * {@link #run(Task, Handler)}, and are dropped by {@link #run(Task)}:
+ *
+ * <pre>{@code
+ * static int scale = 1; // the handler and the task run on one thread: no lock needed
+ *
+ * Worker.run((data, worker) -> scale * ((Number) data).intValue(),
+ *            (envelope, worker) -> {
+ *                if (envelope.is("CONFIG")) {
+ *                    scale = ((Number) envelope.data()).intValue();
+ *                    worker.send("CONFIGURED", scale);
+ *                }
+ *            });
+ * }</pre>
+ *
  * <p>Single-threaded and blocking, on purpose: a worker is a plain program, with no event loop and
- * no native code. A task that throws fails that one task in the parent (with the exception's text)
- * and the worker goes on. Output is flushed per message, so the parent never waits on a buffer.
- * Nothing else may write to stdout (it carries the frames); use stderr for logs.
+ * no native code. The task and the handler run on the thread that called {@code run}, one envelope
+ * at a time, in the order the envelopes arrived: never at once, so they may share state without
+ * locks. A task that throws fails that one task in the parent (with the exception's text) and the
+ * worker goes on. Output is flushed per message, so the parent never waits on a buffer. Nothing else
+ * may write to stdout (it carries the frames); use stderr for logs.
  */
 public final class Worker {
     private final ChildSide io;
@@ -36,14 +55,45 @@ public final class Worker {
         Object run(Object data, Worker worker) throws Exception;
     }
 
+    /**
+     * What a worker does with the envelopes that are neither a task nor the poison pill: broadcasts,
+     * one-way envelopes from {@link WorkerPool#sendTo}, words of the application's own.
+     */
+    @FunctionalInterface
+    public interface Handler {
+        /**
+         * Handles one envelope, on the thread that called {@link Worker#run(Task, Handler)}, between
+         * tasks. Nobody waits for an answer: to answer, {@link Worker#send} an envelope to the parent.
+         * An exception it throws is written to stderr (which a pool logs) and the worker goes on.
+         */
+        void handle(Envelope envelope, Worker worker) throws Exception;
+    }
+
     /** The codecs pool and workers share: the built-ins and envelopes. */
     public static CodecRegistry codecs() {
         return CodecRegistry.builder().registerAll(Codecs.builtins()).register(new EnvelopeCodec()).build();
     }
 
-    /** Serves tasks on stdin/stdout until DIE or the end of stdin; an uncaught error exits non-zero. */
+    /**
+     * Serves tasks on stdin/stdout until DIE or the end of stdin, dropping every other envelope; an
+     * uncaught error exits non-zero. The same as {@code run(task, null)}.
+     */
     public static void run(Task task) {
-        ChildSide.run(io -> new Worker(io.codecs(codecs())).serve(task));
+        run(task, null);
+    }
+
+    /**
+     * Serves tasks on stdin/stdout until DIE or the end of stdin, and hands every other envelope to
+     * {@code onOther} (see {@link Handler}); an uncaught error exits non-zero. Runs on the calling
+     * thread, which calls both {@code task} and {@code onOther}, one envelope at a time.
+     *
+     * @param task    runs each DO request; must not be null
+     * @param onOther takes every envelope that is not a DO request or DIE, in arrival order; null drops them
+     * @throws InvalidArgumentException if {@code task} is null
+     */
+    public static void run(Task task, Handler onOther) {
+        InvalidArgumentException.requireNonNull("task", task);
+        ChildSide.run(io -> new Worker(io.codecs(codecs())).serve(task, onOther));
     }
 
     /** This worker's pid. */
@@ -51,12 +101,19 @@ public final class Worker {
         return pid;
     }
 
-    /** Sends a one-way envelope to the parent (progress, a log line, a partial result). */
+    /**
+     * Sends a one-way envelope to the parent (progress, a log line, a partial result, an
+     * acknowledgement), which a pool hands to its {@link WorkerPool.Builder#onMessage} listener.
+     * Call it from the thread running the task or handler (stdout is not shared between threads).
+     *
+     * @throws InvalidArgumentException if {@code request} is null or empty
+     * @throws io.dualpipe.core.codec.EncodeException if JSON cannot carry {@code data}
+     */
     public void send(String request, Object data) {
         io.writeFrame(EnvelopeCodec.TYPE, new Envelope(request, pid, parentPid, data));
     }
 
-    private void serve(Task task) throws Exception {
+    private void serve(Task task, Handler onOther) throws Exception {
         while (true) {
             ChildSide.Frame frame;
             try {
@@ -77,8 +134,17 @@ public final class Worker {
             if (e.is(Envelope.DIE)) {
                 return;
             }
-            if (!e.is(Envelope.DO) || !frame.isRequest()) {
-                continue; // a broadcast the task has no use for
+            if (!frame.isRequest()) {
+                if (onOther != null) {
+                    handle(onOther, e);
+                }
+                continue; // one-way: a broadcast, a word for the handler
+            }
+            if (!e.is(Envelope.DO)) {
+                // somebody waits for an answer that a handler (which answers nothing) could not give
+                io.replyError(frame, "a worker answers requests of " + Envelope.DO + " only, not \"" + e.request()
+                        + "\": send other words one-way (WorkerPool.sendTo, broadcast)");
+                continue;
             }
             Object result;
             try {
@@ -88,6 +154,15 @@ public final class Worker {
                 continue;
             }
             io.reply(frame, new Envelope(Envelope.FINISHED, pid, e.senderPid(), result));
+        }
+    }
+
+    private void handle(Handler onOther, Envelope e) {
+        try {
+            onOther.handle(e, this);
+        } catch (Exception ex) {
+            System.err.println("the handler threw on \"" + e.request() + "\": " + ex);
+            System.err.flush();
         }
     }
 }

@@ -34,11 +34,17 @@ import java.util.function.Supplier;
  * are any programs that speak frames of envelopes on stdin/stdout: a Java class using
  * {@link Worker}, or a Python script using {@code json} and {@code struct}.
  *
+ * <p><b>Addressing.</b> As pymulproc's parent names a recipient pid, {@link #submitTo} gives a task
+ * to one chosen worker (one of {@link #workerPids()}), behind the tasks it already holds, and
+ * {@link #sendTo} sends one worker a one-way envelope; {@link #broadcast} sends one to every live
+ * worker. A Java worker takes one-way envelopes with {@link Worker#run(Worker.Task, Worker.Handler)}.
+ *
  * <p><b>Bounds.</b> Each worker has at most {@code maxInFlightPerWorker} tasks at once (1 by
  * default: a worker takes its next task when it is free); the rest wait in the pool, at most
  * {@code maxQueued} of them, beyond which {@code submit} fails at once with a
- * {@link PoolSaturatedException}. A worker that exits fails its tasks with a
- * {@link WorkerExitedException}; the others carry on.
+ * {@link PoolSaturatedException}; tasks waiting for one chosen worker ({@link #submitTo}) count
+ * towards the same {@code maxQueued}. A worker that exits fails its tasks, including those waiting
+ * for it alone, with a {@link WorkerExitedException}; the others carry on.
  *
  * <p><b>Stopping.</b> {@code shutdown()} is graceful: like a poison pill put in pymulproc's queue
  * behind the tasks already there, DIE goes to the workers only when every task submitted before
@@ -48,10 +54,10 @@ import java.util.function.Supplier;
  * kills the workers; their tasks, running or queued, fail with a {@link WorkerExitedException}.
  *
  * <p><b>Threading.</b> Every method is thread-safe. Task futures complete, and the message listener
- * runs, on the pool's loop thread. A task {@code submit} refuses at once (an unsendable payload, a
- * full queue, a pool already shut down) fails on the caller's thread, except one that races
- * {@code shutdown()} or {@code close()} to the loop: it fails there with a
- * {@link PoolShutdownException}.
+ * runs, on the pool's loop thread. A task or envelope {@code submit}, {@code submitTo} or
+ * {@code sendTo} refuses at once (an unsendable payload, a full queue, a pid that is no live worker,
+ * a pool already shut down) fails on the caller's thread, except one that races {@code shutdown()}
+ * or {@code close()} to the loop: it fails there with a {@link PoolShutdownException}.
  * Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
  */
 public final class WorkerPool implements AutoCloseable {
@@ -72,9 +78,10 @@ public final class WorkerPool implements AutoCloseable {
     private volatile State state = State.RUNNING;
     private final AtomicReference<LoopFuture<List<ExitStatus>>> shutdown = new AtomicReference<>();
     private final List<Long> pids;
+    private final java.util.Map<Long, Slot> byPid; // immutable after the constructor
     private final int maxPidDigits;
-    /** The bytes of {@code ["DO",PID,PID,DATA]} other than the pids and the data, for the frame-size check. */
-    private static final int DO_PREFIX = "[\"DO\",,,]".length();
+    /** The bytes of {@code ["DO",PID,PID,DATA]} other than the request, the pids and the data, for the frame-size check. */
+    private static final int ENVELOPE_PUNCTUATION = "[,,,]".length();
 
     private WorkerPool(Builder b) {
         this.loop = b.loop != null ? b.loop : EventLoop.shared();
@@ -92,6 +99,9 @@ public final class WorkerPool implements AutoCloseable {
         List<Long> p = new ArrayList<>();
         started.forEach(s -> p.add((long) s.child.pid()));
         this.pids = List.copyOf(p);
+        java.util.Map<Long, Slot> m = new java.util.HashMap<>();
+        started.forEach(s -> m.put((long) s.child.pid(), s));
+        this.byPid = java.util.Map.copyOf(m);
         this.maxPidDigits = p.stream().mapToInt(x -> Long.toString(x).length()).max().orElse(1);
         loop.runOnLoop(() -> slots.addAll(started));
     }
@@ -151,14 +161,47 @@ public final class WorkerPool implements AutoCloseable {
      * afterwards without changing the task.
      */
     public LoopFuture<Object> submit(Object data) {
+        return enqueue("submit", null, data);
+    }
+
+    /**
+     * Sends {@code data} as a DO envelope to the worker {@code workerPid} alone (one of
+     * {@link #workerPids()}), queued behind the tasks that worker already holds: when it has room
+     * ({@code maxInFlightPerWorker}) it takes the tasks submitted to it before any {@link #submit}ted
+     * to the pool. Completes as {@link #submit} does, with the payload of its FINISHED reply.
+     *
+     * <p>Fails, on the caller's thread before returning, with an {@link InvalidArgumentException}
+     * naming {@code workerPid} if it is not a worker of this pool or that worker had already exited,
+     * and as {@code submit} does with a {@link PoolShutdownException}, a
+     * {@link PoolSaturatedException} (the task would make more than {@code maxQueued} wait, for any
+     * worker) or an {@link EncodeException}. Fails later with a {@link WorkerExitedException} if the
+     * worker exits before it answers (the task running or still waiting for it: no other worker
+     * takes it), with a {@link io.dualpipe.core.message.RemoteException} if the task threw, or with an
+     * {@link UnexpectedReplyException}.
+     *
+     * <p>Thread-safe; the future completes on the pool's loop thread unless it failed on the
+     * caller's. The task counts for {@link #whenIdle()} and {@link #shutdown()}, which waits for it.
+     */
+    public LoopFuture<Object> submitTo(long workerPid, Object data) {
+        Slot target = byPid.get(workerPid);
+        if (state == State.RUNNING && (target == null || !target.alive)) {
+            LoopFuture<Object> f = new LoopFuture<>();
+            f.completeExceptionally(notALiveWorker("submitTo", workerPid, target));
+            return f;
+        }
+        return enqueue("submitTo", target, data);
+    }
+
+    /** A task for {@code target} alone, or (null) for whichever worker is free first. */
+    private LoopFuture<Object> enqueue(String method, Slot target, Object data) {
         LoopFuture<Object> f = new LoopFuture<>();
         if (state != State.RUNNING) {
-            f.completeExceptionally(refusal());
+            f.completeExceptionally(refusal(method));
             return f;
         }
         RawValue payload;
         try {
-            payload = payload(data);
+            payload = payload(Envelope.DO, data);
         } catch (EncodeException e) {
             f.completeExceptionally(e);
             return f;
@@ -174,11 +217,11 @@ public final class WorkerPool implements AutoCloseable {
                 if (stopped) {
                     // it passed the state check as shutdown() or close() began, but reached the loop after them
                     queued.decrementAndGet();
-                    f.completeExceptionally(refusal());
+                    f.completeExceptionally(refusal(method));
                     taskDone();
                     return;
                 }
-                queue.add(new Task(payload, f));
+                (target == null ? queue : target.waiting).add(new Task(payload, f));
                 dispatch();
             });
         } catch (RuntimeException e) {
@@ -189,12 +232,101 @@ public final class WorkerPool implements AutoCloseable {
         return f;
     }
 
-    /** Sends a one-way envelope to every live worker (recipient = that worker). */
+    /**
+     * Sends the one-way envelope {@code [request, parent pid, workerPid, data]} to the worker
+     * {@code workerPid} alone (one of {@link #workerPids()}), as pymulproc's {@code send} with a
+     * recipient does: a word of the application's own ({@code "CONFIG"}), or {@link Envelope#DIE} to
+     * stop that one worker (the tasks waiting for it alone then fail with a
+     * {@link WorkerExitedException}). It goes to the worker's stdin at once: the worker reads it after
+     * the tasks it already holds, but possibly before tasks still waiting for it in the pool. A Java
+     * worker takes it with {@link Worker#run(Worker.Task, Worker.Handler)}. Nothing answers it; a
+     * worker may answer with {@link Worker#send}, which reaches {@link Builder#onMessage}.
+     *
+     * <p>Completes, on the pool's loop thread, once the frame is in the kernel's pipe. Fails on the
+     * caller's thread before returning with an {@link InvalidArgumentException} if {@code request} is
+     * null, empty or {@link Envelope#DO} (a task wants a reply: use {@link #submitTo}), or if
+     * {@code workerPid} is not a worker of this pool or that worker had already exited; with an
+     * {@link EncodeException} if JSON cannot carry {@code data} or it is too big for a frame; with a
+     * {@link PoolShutdownException} after {@link #shutdown()} or {@link #close()} (on the loop thread
+     * if the call raced them there). Fails later with a {@link WorkerExitedException} if the worker
+     * exited, or its pipes closed, before the frame was written.
+     *
+     * <p>Thread-safe; {@code data} is serialised on the caller's thread, which may change it
+     * afterwards. Envelopes sent from one thread to one worker arrive in call order.
+     */
+    public LoopFuture<Void> sendTo(long workerPid, String request, Object data) {
+        LoopFuture<Void> f = new LoopFuture<>();
+        Slot target = byPid.get(workerPid);
+        if (request == null || request.isEmpty() || request.equals(Envelope.DO)) {
+            f.completeExceptionally(new InvalidArgumentException("sendTo: request " + (request == null ? "null" : "\"" + request + "\"")
+                    + " is not allowed: name a one-way word (\"CONFIG\", " + Envelope.DIE + "); a " + Envelope.DO
+                    + " is a task, which wants a reply: use submitTo(workerPid, data)"));
+            return f;
+        }
+        if (state != State.RUNNING) {
+            f.completeExceptionally(refusal("sendTo")); // before the pid: after close() no worker is alive
+            return f;
+        }
+        if (target == null || !target.alive) {
+            f.completeExceptionally(notALiveWorker("sendTo", workerPid, target));
+            return f;
+        }
+        Envelope envelope;
+        try {
+            envelope = new Envelope(request, pid, workerPid, payload(request, data));
+        } catch (EncodeException e) {
+            f.completeExceptionally(e);
+            return f;
+        }
+        try {
+            loop.runOnLoop(() -> {
+                if (stopped) {
+                    f.completeExceptionally(refusal("sendTo")); // it raced shutdown() or close() to the loop
+                } else if (!target.alive || !target.channel.isOpen()) {
+                    f.completeExceptionally(new WorkerExitedException("sendTo: worker " + workerPid
+                            + " exited before the \"" + request + "\" envelope could be sent", null));
+                } else {
+                    target.channel.send(envelope).whenComplete((v, e) -> {
+                        if (e == null) {
+                            f.complete(null);
+                            return;
+                        }
+                        Throwable cause = unwrap(e);
+                        f.completeExceptionally(cause instanceof ChannelClosedException && !(cause instanceof WorkerExitedException)
+                                ? new WorkerExitedException("sendTo: worker " + workerPid + " went away before the \""
+                                        + request + "\" envelope was written", cause)
+                                : cause);
+                    });
+                }
+            });
+        } catch (RuntimeException e) {
+            f.completeExceptionally(e); // a closed loop
+        }
+        return f;
+    }
+
+    /**
+     * Sends the one-way envelope {@code [request, parent pid, worker pid, data]} to every live worker
+     * (recipient = that worker), as pymulproc's {@code send} without a recipient on a queue every child
+     * reads. A Java worker takes it with {@link Worker#run(Worker.Task, Worker.Handler)}; each worker
+     * reads it after the tasks it already holds. Nothing answers it; a worker may answer with
+     * {@link Worker#send}, which reaches {@link Builder#onMessage}.
+     *
+     * <p>Thread-safe; {@code data} is serialised on the caller's thread, which may change it
+     * afterwards, and the envelopes are written from the loop thread. A worker whose pipes close first
+     * does not get it, silently.
+     *
+     * @throws InvalidArgumentException if {@code request} is null or empty
+     * @throws EncodeException if JSON cannot carry {@code data}, or it is too big for a frame
+     */
     public void broadcast(String request, Object data) {
+        InvalidArgumentException.requireNonNull("request", request);
+        RawValue payload = payload(request, data);
+        new Envelope(request, pid, 0, null); // checks the word here rather than on the loop, where nobody would see the error
         loop.runOnLoop(() -> {
             for (Slot s : slots) {
                 if (s.alive) {
-                    s.channel.send(new Envelope(request, pid, s.child.pid(), data));
+                    s.channel.send(new Envelope(request, pid, s.child.pid(), payload));
                 }
             }
         });
@@ -263,9 +395,19 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private PoolShutdownException refusal() {
-        return new PoolShutdownException("submit refused: the pool is " + state
-                + ": it takes no new tasks once shutdown() or close() has been called");
+    private PoolShutdownException refusal(String method) {
+        return new PoolShutdownException(method + " refused: the pool is " + state
+                + ": it takes no new tasks or envelopes once shutdown() or close() has been called");
+    }
+
+    private InvalidArgumentException notALiveWorker(String method, long workerPid, Slot known) {
+        return new InvalidArgumentException(method + ": workerPid " + workerPid + (known == null
+                ? " is not a worker of this pool, whose workers are " + pids
+                : " has exited: only a live worker of this pool takes tasks and envelopes"));
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     /** Moves forward only: a pool closed during its shutdown stays CLOSED. */
@@ -329,6 +471,21 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private void dispatchOnce() {
+        for (Slot s : slots) {
+            if (s.alive && !s.channel.isOpen()) {
+                s.alive = false;
+            }
+            if (!s.alive) {
+                failWaiting(s);
+                continue;
+            }
+            // a worker's own tasks come before the pool's: they can go nowhere else
+            while (!s.waiting.isEmpty() && s.inFlight < maxInFlight) {
+                Task t = s.waiting.poll();
+                queued.decrementAndGet();
+                run(s, t);
+            }
+        }
         while (!queue.isEmpty()) {
             Slot best = null;
             for (Slot s : slots) {
@@ -362,7 +519,10 @@ public final class WorkerPool implements AutoCloseable {
                 t.future.completeExceptionally(new UnexpectedReplyException("worker " + s.child.pid() + " answered a task with \""
                         + reply.request() + "\": a task's reply must be " + Envelope.FINISHED, reply));
             } else {
-                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                Throwable cause = unwrap(e);
+                if (cause instanceof ChannelClosedException) {
+                    s.alive = false; // gone: the tasks waiting for it alone fail in dispatch, none is sent to it
+                }
                 t.future.completeExceptionally(cause instanceof ChannelClosedException && !(cause instanceof WorkerExitedException)
                         ? new WorkerExitedException("worker " + s.child.pid() + " went away before finishing its task", cause)
                         : cause);
@@ -389,6 +549,16 @@ public final class WorkerPool implements AutoCloseable {
         dispatch();
     }
 
+    private void failWaiting(Slot s) {
+        while (!s.waiting.isEmpty()) {
+            Task t = s.waiting.poll();
+            queued.decrementAndGet();
+            t.future.completeExceptionally(new WorkerExitedException("worker " + s.child.pid()
+                    + " exited before it took the task submitted to it", null));
+            taskDone();
+        }
+    }
+
     private void failQueued(RuntimeException cause) {
         while (!queue.isEmpty()) {
             Task t = queue.poll();
@@ -401,8 +571,10 @@ public final class WorkerPool implements AutoCloseable {
     private static final class Slot {
         final ChildProcess child;
         MessageChannel channel;
+        final ArrayDeque<Task> waiting = new ArrayDeque<>(); // loop thread only: submitTo's tasks
         int inFlight;
-        boolean alive = true;
+        /** Written on the loop thread; read by submitTo and sendTo to refuse an exited worker at once. */
+        volatile boolean alive = true;
 
         Slot(ChildProcess child) {
             this.child = child;
@@ -410,15 +582,16 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     /**
-     * The task's payload as JSON, checked against the frame limit with the longest pids a DO
-     * envelope can carry, so that a payload that cannot be sent fails before it takes a place in the
-     * queue rather than when a worker is free.
+     * The payload of a {@code request} envelope as JSON, checked against the frame limit with the
+     * longest pids the envelope can carry, so that a payload that cannot be sent fails before it
+     * takes a place in the queue rather than when a worker is free.
      */
-    private RawValue payload(Object data) {
-        byte[] json = EnvelopeCodec.payloadJson(Envelope.DO, data);
-        long body = (long) DO_PREFIX + Long.toString(pid).length() + maxPidDigits + json.length;
+    private RawValue payload(String request, Object data) {
+        byte[] json = EnvelopeCodec.payloadJson(request, data);
+        int word = EnvelopeCodec.payloadJson(request, request).length; // the request as a JSON string, escapes included
+        long body = (long) ENVELOPE_PUNCTUATION + word + Long.toString(pid).length() + maxPidDigits + json.length;
         if (body > Frames.DEFAULT_MAX_FRAME_SIZE) {
-            throw new EncodeException(EnvelopeCodec.TYPE, "envelope " + Envelope.DO + ": payload of " + json.length
+            throw new EncodeException(EnvelopeCodec.TYPE, "envelope " + request + ": payload of " + json.length
                     + " bytes makes an envelope of " + body + " bytes > maxFrameSize " + Frames.DEFAULT_MAX_FRAME_SIZE);
         }
         return new RawValue(new String(json, StandardCharsets.UTF_8));

@@ -5,9 +5,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * A worker child for the tests: squares numbers, reports progress, fails on "boom", and on
- * "wait:PATH" blocks until it can lock PATH, so a test holding that lock keeps the worker busy for
- * exactly as long as it needs, without sleeping.
+ * A worker child for the tests: squares numbers, reports progress, fails on "boom", answers "pid"
+ * with its pid, and on "wait:PATH" blocks until it can lock PATH, so a test holding that lock keeps
+ * the worker busy for exactly as long as it needs, without sleeping. Every other envelope (a
+ * broadcast, a sendTo) is acknowledged with {@code ["ACK", pid, parent, [request, data]]}, except
+ * "THROW", on which the handler throws.
  */
 public final class SquareWorker {
     public static void main(String[] args) {
@@ -17,6 +19,9 @@ public final class SquareWorker {
                     gate.lock().release();
                 }
                 return 0;
+            }
+            if ("pid".equals(data)) {
+                return worker.pid();
             }
             if ("boom".equals(data)) {
                 throw new IllegalStateException("boom asked for");
@@ -29,6 +34,11 @@ public final class SquareWorker {
                 worker.send("PROGRESS", x);
             }
             return x * x;
+        }, (envelope, worker) -> {
+            if (envelope.is("THROW")) {
+                throw new IllegalStateException("THROW asked for");
+            }
+            worker.send("ACK", java.util.List.of(envelope.request(), String.valueOf(envelope.data())));
         });
     }
 }
