@@ -114,9 +114,10 @@ class PipelineTest {
         try (EventLoop loop = EventLoop.create("pipeline-missing")) {
             for (int missingAt = 1; missingAt <= 2; missingAt++) {
                 List<ChildProcessBuilder> stages = new ArrayList<>();
-                stages.add(ChildProcess.builder("sleep", "987").loop(loop)); // would outlive the test
-                stages.add(ChildProcess.builder("cat").loop(loop));
-                stages.add(ChildProcess.builder("cat").loop(loop));
+                // Each would outlive the test; the arguments mark them among other tests' children.
+                stages.add(ChildProcess.builder("sleep", "987").loop(loop));
+                stages.add(ChildProcess.builder("sleep", "988").loop(loop));
+                stages.add(ChildProcess.builder("sleep", "989").loop(loop));
                 stages.set(missingAt, ChildProcess.builder("no-such-program-dualpipe").loop(loop));
                 int before = fdCount();
                 List<String> beforeTargets = fdTargets();
@@ -125,7 +126,7 @@ class PipelineTest {
                 assertEquals("no-such-program-dualpipe", e.program());
                 assertEquals("ENOENT", e.errnoName());
                 // Reaped before the throw: not running, not a zombie, not even listed.
-                assertEquals(List.of(), childrenOfThisJvm(), "children after stage " + missingAt + " failed");
+                assertEquals(List.of(), markedChildren(), "children after stage " + missingAt + " failed");
                 assertEquals(List.of(), zombiePids());
                 assertFdsNotAbove(before, () -> "fds before " + beforeTargets + ", after " + fdTargets());
             }
@@ -155,7 +156,7 @@ class PipelineTest {
             assertThrows(InvalidArgumentException.class, () -> ChildProcess.pipeline(ChildProcess.builder("echo"), null));
             assertFalseFile(dir.resolve("x"));
             assertFdsNotAbove(before, () -> "after rejected pipelines: " + fdTargets());
-            assertEquals(List.of(), childrenOfThisJvm());
+            assertEquals(List.of(), markedChildren());
         }
     }
 
@@ -171,8 +172,8 @@ class PipelineTest {
         return sb.toString();
     }
 
-    /** Processes whose parent is this JVM, with their command lines. */
-    private static List<String> childrenOfThisJvm() {
+    /** This JVM's children running {@code sleep 98x}, the marked stages above, with their command lines. */
+    private static List<String> markedChildren() {
         List<String> out = new ArrayList<>();
         File[] procs = new File("/proc").listFiles();
         if (procs == null) {
@@ -185,7 +186,10 @@ class PipelineTest {
             String[] stat = statFields(Long.parseLong(f.getName()));
             if (stat != null && Long.parseLong(stat[1]) == MY_PID) {
                 try {
-                    out.add(f.getName() + " " + Files.readString(f.toPath().resolve("cmdline")).replace('\0', ' '));
+                    String cmdline = Files.readString(f.toPath().resolve("cmdline")).replace('\0', ' ');
+                    if (cmdline.startsWith("sleep 98")) {
+                        out.add(f.getName() + " " + cmdline);
+                    }
                 } catch (IOException e) {
                     // gone meanwhile
                 }
