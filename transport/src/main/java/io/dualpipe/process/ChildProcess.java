@@ -142,7 +142,8 @@ public interface ChildProcess extends AutoCloseable {
     /**
      * Completes with the exit status once the child has exited <em>and</em> every output pipe reached
      * end of stream with all its bytes taken. Later than {@link #onExit()} when a grandchild still holds
-     * stdout open, or when output is still unread.
+     * stdout open, or when output is still unread. Streams that are not pipes (inherited, discarded,
+     * files) are not waited for: the parent cannot see their end.
      */
     LoopFuture<ExitStatus> onDrained();
 

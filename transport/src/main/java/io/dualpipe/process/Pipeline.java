@@ -31,17 +31,20 @@ public final class Pipeline implements AutoCloseable {
     private final LoopFuture<List<ExitStatus>> exits = new LoopFuture<>();
 
     private Pipeline(List<ChildProcess> stages) {
-        this.stages = List.copyOf(stages);
-        CompletableFuture<?>[] all = new CompletableFuture<?>[stages.size()];
+        List<ChildProcess> copy = List.copyOf(stages);
+        this.stages = copy;
+        CompletableFuture<?>[] all = new CompletableFuture<?>[copy.size()];
         for (int i = 0; i < all.length; i++) {
-            all[i] = stages.get(i).onExit();
+            all[i] = copy.get(i).onExit();
         }
+        // Captures the local list, not this: the callback may run on the loop thread before the
+        // constructor returns.
         CompletableFuture.allOf(all).whenComplete((v, e) -> {
             if (e != null) {
                 exits.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
             } else {
                 List<ExitStatus> statuses = new ArrayList<>(all.length);
-                for (ChildProcess p : this.stages) {
+                for (ChildProcess p : copy) {
                     statuses.add(p.onExit().join());
                 }
                 exits.complete(List.copyOf(statuses));
