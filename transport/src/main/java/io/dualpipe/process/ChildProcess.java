@@ -39,16 +39,45 @@ public interface ChildProcess extends AutoCloseable {
         return new ChildProcessBuilder(command);
     }
 
+    /**
+     * Starts {@code stages} as a pipeline, {@code stages[0] | stages[1] | ...}: each stage's stdout
+     * feeds the next one's stdin through a pipe only the two children hold, so end of output flows
+     * down the line. The first stage's stdin and the last one's stdout follow their builders (pipes
+     * by default: write into the head, read from the tail); the others must be left at
+     * {@link StdinMode#PIPE} / {@link StdoutMode#PIPE}. Stderr goes where each builder says. Every
+     * stage runs on one loop, the first builder's; the builders must agree on it.
+     *
+     * <p>Either every stage starts or none does: when stage k cannot start, stages 0..k-1 are
+     * killed and reaped and every descriptor is closed before the {@link SpawnException} (about
+     * stage k's program) is thrown.
+     *
+     * @throws io.dualpipe.core.InvalidArgumentException when there are no stages, one is null, a
+     *         stage sets a stream the pipeline wires, or the stages name different loops
+     */
+    static Pipeline pipeline(ChildProcessBuilder... stages) {
+        return Pipeline.start(stages);
+    }
+
     /** The child's process id. */
     int pid();
 
     /** The loop serving this child's pipes. */
     EventLoop loop();
 
-    /** The child's stdin. {@link ByteSink#shutdownOutput()} closes it after the queued bytes, so {@code sort}-like children finish. */
+    /**
+     * The child's stdin. {@link ByteSink#shutdownOutput()} closes it after the queued bytes, so {@code sort}-like children finish.
+     *
+     * @throws io.dualpipe.core.InvalidArgumentException when stdin is not a pipe (see {@link StdinMode}),
+     *         naming where it reads instead; so do {@link #writeLine} and the requests
+     */
     ByteSink stdin();
 
-    /** The child's stdout (with stderr too when merged). */
+    /**
+     * The child's stdout (with stderr too when merged).
+     *
+     * @throws io.dualpipe.core.InvalidArgumentException when stdout is not a pipe (see {@link StdoutMode}),
+     *         naming where it goes instead; so do {@link #lines()}, {@link #readLine()} and the requests
+     */
     ByteSource stdout();
 
     /**
@@ -113,7 +142,8 @@ public interface ChildProcess extends AutoCloseable {
     /**
      * Completes with the exit status once the child has exited <em>and</em> every output pipe reached
      * end of stream with all its bytes taken. Later than {@link #onExit()} when a grandchild still holds
-     * stdout open, or when output is still unread.
+     * stdout open, or when output is still unread. Streams that are not pipes (inherited, discarded,
+     * files) are not waited for: the parent cannot see their end.
      */
     LoopFuture<ExitStatus> onDrained();
 

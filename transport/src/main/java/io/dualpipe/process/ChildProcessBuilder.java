@@ -15,7 +15,7 @@ import java.util.Map;
 
 /**
  * Describes a child to start, in the spirit of {@link ProcessBuilder}: argv (no shell), working
- * directory, environment, where stderr goes, extra pipes, process group, pipe and buffer sizes, and
+ * directory, environment, where stdin, stdout and stderr go, extra pipes, process group, pipe and buffer sizes, and
  * the loop that serves it (the shared default loop when none is given).
  *
  * <p>Not thread-safe: configure it on one thread. {@link #start()} may be called repeatedly; each
@@ -25,6 +25,11 @@ public final class ChildProcessBuilder {
     private final List<String> command;
     private Path directory;
     private Map<String, String> environment; // null = inherit unchanged
+    private StdinMode stdin = StdinMode.PIPE;
+    private Path stdinFile;
+    private StdoutMode stdout = StdoutMode.PIPE;
+    private Path stdoutFile;
+    private boolean stdoutAppend;
     private StderrMode stderr = StderrMode.PIPE;
     private Path stderrFile;
     private final List<PipeDirection> extraPipes = new ArrayList<>();
@@ -89,6 +94,57 @@ public final class ChildProcessBuilder {
             environment = new HashMap<>(System.getenv());
         }
         return environment;
+    }
+
+    /**
+     * Where stdin comes from. Default {@link StdinMode#PIPE}; any other choice makes
+     * {@link ChildProcess#stdin()} and the writers fail with an InvalidArgumentException. Replaces
+     * an earlier {@link #stdinFrom(Path)}.
+     */
+    public ChildProcessBuilder stdin(StdinMode mode) {
+        this.stdin = InvalidArgumentException.requireNonNull("stdin mode", mode);
+        this.stdinFile = null;
+        return this;
+    }
+
+    /**
+     * The child reads {@code file} as its stdin ({@code prog < file}). The file is opened by
+     * {@link #start()} in the parent before the child exists, so a missing or unreadable file fails
+     * the start with a {@link SpawnException} naming the file and the errno, and no child runs.
+     */
+    public ChildProcessBuilder stdinFrom(Path file) {
+        this.stdinFile = InvalidArgumentException.requireNonNull("stdin file", file);
+        return this;
+    }
+
+    /**
+     * Where stdout goes. Default {@link StdoutMode#PIPE}; any other choice makes
+     * {@link ChildProcess#stdout()}, the line readers and requests fail with an
+     * InvalidArgumentException, and {@link ChildProcess#onDrained()} waits for the exit alone.
+     * Replaces an earlier {@link #stdoutTo(Path)} or {@link #stdoutAppendTo(Path)}.
+     */
+    public ChildProcessBuilder stdout(StdoutMode mode) {
+        this.stdout = InvalidArgumentException.requireNonNull("stdout mode", mode);
+        this.stdoutFile = null;
+        return this;
+    }
+
+    /**
+     * The child writes its stdout to {@code file} ({@code prog > file}): created if missing,
+     * truncated by {@link #start()} before the child runs. A file that cannot be opened fails the
+     * start with a {@link SpawnException} naming it.
+     */
+    public ChildProcessBuilder stdoutTo(Path file) {
+        this.stdoutFile = InvalidArgumentException.requireNonNull("stdout file", file);
+        this.stdoutAppend = false;
+        return this;
+    }
+
+    /** The child appends its stdout to {@code file} ({@code prog >> file}), created if missing. */
+    public ChildProcessBuilder stdoutAppendTo(Path file) {
+        this.stdoutFile = InvalidArgumentException.requireNonNull("stdout file", file);
+        this.stdoutAppend = true;
+        return this;
     }
 
     /** Where stderr goes. Default {@link StderrMode#PIPE}. */
@@ -166,7 +222,8 @@ public final class ChildProcessBuilder {
     /**
      * Starts the child.
      *
-     * @throws SpawnException when it cannot start: missing program, not executable, bad directory
+     * @throws SpawnException when it cannot start: missing program, not executable, bad directory,
+     *         a stdin, stdout or stderr file that cannot be opened
      */
     public ChildProcess start() {
         return PosixChildProcess.start(this);
@@ -193,6 +250,29 @@ public final class ChildProcessBuilder {
     /** The environment to pass, or null to inherit the parent's unchanged. */
     public Map<String, String> environment() {
         return environment;
+    }
+
+    public StdinMode stdinMode() {
+        return stdin;
+    }
+
+    /** The file stdin reads, or null; it takes precedence over {@link #stdinMode()}. */
+    public Path stdinFile() {
+        return stdinFile;
+    }
+
+    public StdoutMode stdoutMode() {
+        return stdout;
+    }
+
+    /** The file stdout writes, or null; it takes precedence over {@link #stdoutMode()}. */
+    public Path stdoutFile() {
+        return stdoutFile;
+    }
+
+    /** True: {@link #stdoutFile()} is appended to rather than truncated. */
+    public boolean stdoutAppend() {
+        return stdoutAppend;
     }
 
     public StderrMode stderrMode() {

@@ -51,6 +51,7 @@ final class Posix {
     static final int O_WRONLY = OpenFlags.O_WRONLY.intValue();
     static final int O_CREAT = OpenFlags.O_CREAT.intValue();
     static final int O_APPEND = OpenFlags.O_APPEND.intValue();
+    static final int O_TRUNC = OpenFlags.O_TRUNC.intValue();
     static final int O_CLOEXEC = Native.O_CLOEXEC;
     static final int O_NONBLOCK = Native.O_NONBLOCK;
     static final int F_SETFL = Native.F_SETFL;

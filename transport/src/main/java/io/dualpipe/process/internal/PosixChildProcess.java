@@ -20,6 +20,8 @@ import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
 import io.dualpipe.process.PipeDirection;
 import io.dualpipe.process.StderrMode;
+import io.dualpipe.process.StdinMode;
+import io.dualpipe.process.StdoutMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +58,9 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     private final FdStream stdin;
     private final FdStream stdout;
     private final FdStream stderr;
+    /** Where stdin/stdout are when they are not pipes ("it reads /dev/null"), for the error messages. */
+    private final String stdinWhere;
+    private final String stdoutWhere;
     private final Map<Integer, FdStream> extras;
     private final LoopFuture<ExitStatus> exit = new LoopFuture<>();
     private volatile LoopFuture<ExitStatus> drained;
@@ -74,8 +79,10 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     private Timeout killTimer;
 
     /** {@code owned} records each fd of {@code s} as it is taken over, for {@link #start}'s cleanup. */
-    private PosixChildProcess(ChildProcessBuilder b, Spawned s, Owned owned) {
+    private PosixChildProcess(ChildProcessBuilder b, Spawned s, Owned owned, String stdinWhere, String stdoutWhere) {
         this.loop = SingleThreadEventLoop.of(b.loop());
+        this.stdinWhere = stdinWhere;
+        this.stdoutWhere = stdoutWhere;
         this.pid = s.pid();
         this.ownGroup = b.newProcessGroup();
         this.label = "pid " + pid + " (" + b.command().get(0) + ")";
@@ -138,17 +145,153 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         if (loop.isClosed()) {
             throw new LoopClosedException("cannot start " + b.command().get(0) + ": " + loop + " is closed");
         }
-        Spawned s = Spawner.spawn(toSpec(b));
+        Spawned s = Spawner.spawn(specOf(b).build());
+        return wrap(b, s, stdinWhere(b), stdoutWhere(b));
+    }
+
+    /**
+     * Takes a running child over; on failure (the loop closed between the caller's check and the
+     * registration) kills and reaps it and leaves no fd behind.
+     */
+    private static PosixChildProcess wrap(ChildProcessBuilder b, Spawned s, String stdinWhere, String stdoutWhere) {
         Owned owned = new Owned();
         try {
-            return new PosixChildProcess(b, s, owned);
+            return new PosixChildProcess(b, s, owned, stdinWhere, stdoutWhere);
         } catch (RuntimeException e) {
-            // The loop closed between the check and the registration: kill and reap, leave no fd behind.
             owned.release(s);
-            ProcessControl.signal(s.pid(), -1, ProcessControl.SIGKILL);
-            reapBlocking(s.pid());
+            killAndReapBlocking(b, s.pid());
             throw e;
         }
+    }
+
+    private static void killAndReapBlocking(ChildProcessBuilder b, int pid) {
+        try {
+            if (b.newProcessGroup()) {
+                ProcessControl.signalGroup(pid, ProcessControl.SIGKILL);
+            } else {
+                ProcessControl.signal(pid, -1, ProcessControl.SIGKILL);
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("pid {}: could not kill it: {}", pid, e.getMessage());
+        }
+        reapBlocking(pid);
+    }
+
+    /**
+     * Starts {@code a | b | c}: one CLOEXEC pipe between each pair of stages, whose ends only the two
+     * children hold, so end of output propagates down the line as it does in a shell. The first
+     * stage's stdin and the last one's stdout follow their builders; every stage serves on the
+     * first stage's loop.
+     *
+     * <p>All children are spawned before any is handed to the loop: a stage that fails to start
+     * kills and reaps the ones before it and closes every fd, here and now, before the
+     * SpawnException propagates, so the caller never sees half a pipeline.
+     *
+     * @throws InvalidArgumentException when a stage sets a stream the pipeline wires, or runs on
+     *         another loop
+     */
+    public static List<PosixChildProcess> startPipeline(List<ChildProcessBuilder> stages) {
+        int n = stages.size();
+        EventLoop loop = stages.get(0).loop();
+        for (int i = 0; i < n; i++) {
+            ChildProcessBuilder b = stages.get(i);
+            String stage = "pipeline stage " + i + " (" + b.command().get(0) + ")";
+            if (b.loop() != loop) {
+                throw new InvalidArgumentException(stage + " runs on " + b.loop() + " but stage 0 on " + loop
+                        + ": every stage of a pipeline is served by one loop");
+            }
+            if (i > 0 && (b.stdinMode() != StdinMode.PIPE || b.stdinFile() != null)) {
+                throw new InvalidArgumentException(stage + " sets stdin to " + (b.stdinFile() != null
+                        ? "file '" + b.stdinFile() + "'" : b.stdinMode())
+                        + ": only the first stage's stdin is free, the others read the previous stage's stdout");
+            }
+            if (i < n - 1 && (b.stdoutMode() != StdoutMode.PIPE || b.stdoutFile() != null)) {
+                throw new InvalidArgumentException(stage + " sets stdout to " + (b.stdoutFile() != null
+                        ? "file '" + b.stdoutFile() + "'" : b.stdoutMode())
+                        + ": only the last stage's stdout is free, the others feed the next stage's stdin");
+            }
+        }
+        if (loop.isClosed()) {
+            throw new LoopClosedException("cannot start a pipeline of " + n + ": " + loop + " is closed");
+        }
+        List<Spawned> spawned = new ArrayList<>(n);
+        int readEnd = -1; // read end of the pipe into the next stage, ours until that stage holds it
+        try {
+            for (int i = 0; i < n; i++) {
+                ChildProcessBuilder b = stages.get(i);
+                SpawnSpec.Builder spec = specOf(b);
+                int[] next = null;
+                try {
+                    if (readEnd >= 0) {
+                        spec.stdinFromFd(readEnd);
+                    }
+                    if (i < n - 1) {
+                        next = Spawner.pipe(stages.get(i + 1).command().get(0),
+                                Math.max(b.pipeBufferSize(), stages.get(i + 1).pipeBufferSize()));
+                        spec.stdoutToFd(next[1]);
+                    }
+                    spawned.add(Spawner.spawn(spec.build()));
+                } finally {
+                    // The children hold their copies now (or none exists). Ours would keep the next
+                    // stage from seeing end of input when this one exits, and this one from EPIPE.
+                    Native.closeQuietly(readEnd);
+                    readEnd = -1;
+                    if (next != null) {
+                        Native.closeQuietly(next[1]);
+                        readEnd = next[0];
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            Native.closeQuietly(readEnd);
+            for (int i = 0; i < spawned.size(); i++) {
+                Spawned s = spawned.get(i);
+                s.closeAll(); // never wrapped: no channel owns these fds
+                killAndReapBlocking(stages.get(i), s.pid());
+            }
+            throw e;
+        }
+        List<PosixChildProcess> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            ChildProcessBuilder b = stages.get(i);
+            try {
+                out.add(wrap(b, spawned.get(i),
+                        i > 0 ? "it reads the previous pipeline stage's stdout" : stdinWhere(b),
+                        i < n - 1 ? "it feeds the next pipeline stage's stdin" : stdoutWhere(b)));
+            } catch (RuntimeException e) {
+                // The loop closed meanwhile: wrap() cleaned up stage i; the later ones were never
+                // taken over, and the earlier ones are the closing loop's to kill and reap.
+                for (int j = i + 1; j < n; j++) {
+                    spawned.get(j).closeAll();
+                    killAndReapBlocking(stages.get(j), spawned.get(j).pid());
+                }
+                out.forEach(PosixChildProcess::close);
+                throw e;
+            }
+        }
+        return out;
+    }
+
+    private static String stdinWhere(ChildProcessBuilder b) {
+        if (b.stdinFile() != null) {
+            return "it reads file '" + b.stdinFile() + "'";
+        }
+        return switch (b.stdinMode()) {
+            case PIPE -> "it is a pipe"; // never shown
+            case INHERIT -> "it is the parent's stdin (StdinMode.INHERIT)";
+            case NULL_DEVICE -> "it reads /dev/null (StdinMode.NULL_DEVICE)";
+        };
+    }
+
+    private static String stdoutWhere(ChildProcessBuilder b) {
+        if (b.stdoutFile() != null) {
+            return "it goes to file '" + b.stdoutFile() + "'";
+        }
+        return switch (b.stdoutMode()) {
+            case PIPE -> "it is a pipe"; // never shown
+            case INHERIT -> "it is the parent's stdout (StdoutMode.INHERIT)";
+            case DISCARD -> "it goes to /dev/null (StdoutMode.DISCARD)";
+        };
     }
 
     /**
@@ -203,7 +346,7 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         }
     }
 
-    private static SpawnSpec toSpec(ChildProcessBuilder b) {
+    private static SpawnSpec.Builder specOf(ChildProcessBuilder b) {
         SpawnSpec.Builder spec = SpawnSpec.builder(b.command())
                 .newProcessGroup(b.newProcessGroup())
                 .pipeSize(b.pipeBufferSize());
@@ -213,6 +356,28 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         if (b.environment() != null) {
             spec.environment(b.environment());
         }
+        if (b.stdinFile() != null) {
+            spec.stdinFrom(b.stdinFile().toString());
+        } else {
+            spec.stdin(switch (b.stdinMode()) {
+                case PIPE -> SpawnSpec.Stdin.PIPE;
+                case INHERIT -> SpawnSpec.Stdin.INHERIT;
+                case NULL_DEVICE -> SpawnSpec.Stdin.NULL_DEVICE;
+            });
+        }
+        if (b.stdoutFile() != null) {
+            if (b.stdoutAppend()) {
+                spec.stdoutAppendTo(b.stdoutFile().toString());
+            } else {
+                spec.stdoutTo(b.stdoutFile().toString());
+            }
+        } else {
+            spec.stdout(switch (b.stdoutMode()) {
+                case PIPE -> SpawnSpec.Stdout.PIPE;
+                case INHERIT -> SpawnSpec.Stdout.INHERIT;
+                case DISCARD -> SpawnSpec.Stdout.DISCARD;
+            });
+        }
         if (b.stderrFile() != null) {
             spec.stderrAppendTo(b.stderrFile().toString());
         } else {
@@ -221,7 +386,7 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         for (PipeDirection d : b.extraPipes()) {
             spec.extraPipe(d == PipeDirection.FROM_CHILD ? SpawnSpec.PipeDirection.CHILD_WRITES : SpawnSpec.PipeDirection.CHILD_READS);
         }
-        return spec.build();
+        return spec;
     }
 
     private static SpawnSpec.Stderr toSpec(StderrMode mode) {
@@ -249,13 +414,16 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     @Override
     public ByteSink stdin() {
         if (stdin == null) {
-            throw new InvalidArgumentException(label + ": stdin is not a pipe");
+            throw new InvalidArgumentException(label + ": stdin is not a pipe: " + stdinWhere);
         }
         return stdin;
     }
 
     @Override
     public ByteSource stdout() {
+        if (stdout == null) {
+            throw new InvalidArgumentException(label + ": stdout is not a pipe: " + stdoutWhere);
+        }
         return stdout;
     }
 
@@ -296,10 +464,7 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     @Override
     public synchronized LineReader lines() {
         if (lines == null) {
-            if (stdout == null) {
-                throw new InvalidArgumentException(label + ": stdout is not a pipe");
-            }
-            lines = LineReader.of(stdout, maxLineLength, charset, Math.max(readBufferLimit, maxLineLength));
+            lines = LineReader.of(stdout(), maxLineLength, charset, Math.max(readBufferLimit, maxLineLength));
         }
         return lines;
     }

@@ -22,11 +22,18 @@ import java.util.Map;
  * JDK uses for paths and for its own ProcessBuilder.
  */
 public final class SpawnSpec {
-    /** What the child's fd 0 is. */
-    public enum Stdin { PIPE, INHERIT, NULL_DEVICE }
+    /**
+     * What the child's fd 0 is. {@code FROM_FILE} is set through {@link Builder#stdinFrom}, and
+     * {@code FROM_FD} (a descriptor the caller keeps owning, e.g. a pipeline's pipe) through
+     * {@link Builder#stdinFromFd}.
+     */
+    public enum Stdin { PIPE, INHERIT, NULL_DEVICE, FROM_FILE, FROM_FD }
 
-    /** What the child's fd 1 is. */
-    public enum Stdout { PIPE, INHERIT, DISCARD }
+    /**
+     * What the child's fd 1 is. The file modes are set through {@link Builder#stdoutTo} and
+     * {@link Builder#stdoutAppendTo}, {@code TO_FD} through {@link Builder#stdoutToFd}.
+     */
+    public enum Stdout { PIPE, INHERIT, DISCARD, TO_FILE, APPEND_TO_FILE, TO_FD }
 
     /** What the child's fd 2 is; {@code APPEND_TO_FILE} is set through {@link Builder#stderrAppendTo}. */
     public enum Stderr { PIPE, MERGE_WITH_STDOUT, INHERIT, DISCARD, APPEND_TO_FILE }
@@ -48,6 +55,10 @@ public final class SpawnSpec {
     private final Stdout stdout;
     private final Stderr stderr;
     private final String stderrFile;
+    private final String stdinFile;
+    private final String stdoutFile;
+    private final int stdinFd;
+    private final int stdoutFd;
     private final List<PipeDirection> extraPipes;
     private final boolean newProcessGroup;
     private final int pipeSize;
@@ -57,6 +68,8 @@ public final class SpawnSpec {
     final byte[][] envBytes; // null = inherit the parent's environ
     final byte[] cwdBytes;
     final byte[] stderrFileBytes;
+    final byte[] stdinFileBytes;
+    final byte[] stdoutFileBytes;
     final int nativeStringBytes;
 
     private SpawnSpec(Builder b, List<String> argv, Map<String, String> env) {
@@ -67,6 +80,10 @@ public final class SpawnSpec {
         this.stdout = b.stdout;
         this.stderr = b.stderr;
         this.stderrFile = b.stderrFile;
+        this.stdinFile = b.stdinFile;
+        this.stdoutFile = b.stdoutFile;
+        this.stdinFd = b.stdinFd;
+        this.stdoutFd = b.stdoutFd;
         this.extraPipes = List.copyOf(b.extraPipes);
         this.newProcessGroup = b.newProcessGroup;
         this.pipeSize = b.pipeSize;
@@ -89,7 +106,11 @@ public final class SpawnSpec {
         }
         cwdBytes = workingDirectory == null ? null : cString(workingDirectory);
         stderrFileBytes = stderrFile == null ? null : cString(stderrFile);
-        total += (cwdBytes == null ? 0 : cwdBytes.length) + (stderrFileBytes == null ? 0 : stderrFileBytes.length);
+        stdinFileBytes = stdinFile == null ? null : cString(stdinFile);
+        stdoutFileBytes = stdoutFile == null ? null : cString(stdoutFile);
+        for (byte[] path : new byte[][] {cwdBytes, stderrFileBytes, stdinFileBytes, stdoutFileBytes}) {
+            total += path == null ? 0 : path.length;
+        }
         nativeStringBytes = total;
     }
 
@@ -142,6 +163,26 @@ public final class SpawnSpec {
         return stderrFile;
     }
 
+    /** The file stdin reads when {@link #stdin()} is FROM_FILE, else null. */
+    public String stdinFile() {
+        return stdinFile;
+    }
+
+    /** The file stdout writes when {@link #stdout()} is TO_FILE or APPEND_TO_FILE, else null. */
+    public String stdoutFile() {
+        return stdoutFile;
+    }
+
+    /** The caller's descriptor that becomes fd 0 when {@link #stdin()} is FROM_FD, else -1. */
+    public int stdinFd() {
+        return stdinFd;
+    }
+
+    /** The caller's descriptor that becomes fd 1 when {@link #stdout()} is TO_FD, else -1. */
+    public int stdoutFd() {
+        return stdoutFd;
+    }
+
     /** Directions of the pipes on child fds 3, 4, ... in that order. */
     public List<PipeDirection> extraPipes() {
         return extraPipes;
@@ -187,6 +228,10 @@ public final class SpawnSpec {
         private Stdout stdout = Stdout.PIPE;
         private Stderr stderr = Stderr.PIPE;
         private String stderrFile;
+        private String stdinFile;
+        private String stdoutFile;
+        private int stdinFd = -1;
+        private int stdoutFd = -1;
         private final List<PipeDirection> extraPipes = new ArrayList<>();
         private boolean newProcessGroup;
         private int pipeSize;
@@ -207,13 +252,80 @@ public final class SpawnSpec {
             return this;
         }
 
+        /** PIPE, INHERIT or NULL_DEVICE; the others need a path or fd: {@link #stdinFrom}, {@link #stdinFromFd}. */
         public Builder stdin(Stdin mode) {
-            this.stdin = InvalidArgumentException.requireNonNull("stdin", mode);
+            InvalidArgumentException.requireNonNull("stdin", mode);
+            if (mode == Stdin.FROM_FILE || mode == Stdin.FROM_FD) {
+                throw new InvalidArgumentException("stdin " + mode + " needs a path or fd: use stdinFrom(path) or stdinFromFd(fd)");
+            }
+            this.stdin = mode;
+            this.stdinFile = null;
+            this.stdinFd = -1;
             return this;
         }
 
+        /**
+         * The child reads {@code path}. Opened O_RDONLY by the spawn in the parent, so a missing or
+         * unreadable file fails the spawn with a message naming the file, not the program.
+         */
+        public Builder stdinFrom(String path) {
+            this.stdinFile = InvalidArgumentException.requireNonNull("stdin file", path);
+            this.stdin = Stdin.FROM_FILE;
+            this.stdinFd = -1;
+            return this;
+        }
+
+        /**
+         * The child's fd 0 is a copy of {@code fd}. The caller keeps owning {@code fd}: the spawn
+         * duplicates it and never closes it, and the spec is only valid while {@code fd} is open.
+         */
+        public Builder stdinFromFd(int fd) {
+            if (fd < 0) {
+                throw new InvalidArgumentException("stdin fd < 0: " + fd);
+            }
+            this.stdinFd = fd;
+            this.stdin = Stdin.FROM_FD;
+            this.stdinFile = null;
+            return this;
+        }
+
+        /** PIPE, INHERIT or DISCARD; the others need a path or fd: {@link #stdoutTo}, {@link #stdoutAppendTo}, {@link #stdoutToFd}. */
         public Builder stdout(Stdout mode) {
-            this.stdout = InvalidArgumentException.requireNonNull("stdout", mode);
+            InvalidArgumentException.requireNonNull("stdout", mode);
+            if (mode == Stdout.TO_FILE || mode == Stdout.APPEND_TO_FILE || mode == Stdout.TO_FD) {
+                throw new InvalidArgumentException("stdout " + mode
+                        + " needs a path or fd: use stdoutTo(path), stdoutAppendTo(path) or stdoutToFd(fd)");
+            }
+            this.stdout = mode;
+            this.stdoutFile = null;
+            this.stdoutFd = -1;
+            return this;
+        }
+
+        /** The child writes {@code path}, created (mode 0666 & ~umask) if missing and truncated if not. */
+        public Builder stdoutTo(String path) {
+            this.stdoutFile = InvalidArgumentException.requireNonNull("stdout file", path);
+            this.stdout = Stdout.TO_FILE;
+            this.stdoutFd = -1;
+            return this;
+        }
+
+        /** The child appends to {@code path}, created (mode 0666 & ~umask) if missing. */
+        public Builder stdoutAppendTo(String path) {
+            this.stdoutFile = InvalidArgumentException.requireNonNull("stdout file", path);
+            this.stdout = Stdout.APPEND_TO_FILE;
+            this.stdoutFd = -1;
+            return this;
+        }
+
+        /** The child's fd 1 is a copy of {@code fd}, which the caller keeps owning (see {@link #stdinFromFd}). */
+        public Builder stdoutToFd(int fd) {
+            if (fd < 0) {
+                throw new InvalidArgumentException("stdout fd < 0: " + fd);
+            }
+            this.stdoutFd = fd;
+            this.stdout = Stdout.TO_FD;
+            this.stdoutFile = null;
             return this;
         }
 
@@ -275,12 +387,9 @@ public final class SpawnSpec {
                 }
                 requireNoNul("working directory", workingDirectory);
             }
-            if (stderrFile != null) {
-                if (stderrFile.isEmpty()) {
-                    throw new InvalidArgumentException("stderr file is empty");
-                }
-                requireNoNul("stderr file", stderrFile);
-            }
+            requireValidPath("stderr file", stderrFile);
+            requireValidPath("stdin file", stdinFile);
+            requireValidPath("stdout file", stdoutFile);
             Map<String, String> env = null;
             if (environment != null) {
                 for (Map.Entry<String, String> e : environment.entrySet()) {
@@ -301,6 +410,15 @@ public final class SpawnSpec {
                 env = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
             }
             return new SpawnSpec(this, List.copyOf(argv), env);
+        }
+
+        private static void requireValidPath(String what, String path) {
+            if (path != null) {
+                if (path.isEmpty()) {
+                    throw new InvalidArgumentException(what + " is empty");
+                }
+                requireNoNul(what, path);
+            }
         }
 
         private static void requireNoNul(String what, String value) {

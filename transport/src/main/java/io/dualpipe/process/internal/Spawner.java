@@ -186,30 +186,45 @@ public final class Spawner {
             long stderrFile = 0;
             if (spec.stderrFileBytes != null) {
                 stderrFile = cursor;
-                put(cursor, spec.stderrFileBytes);
+                cursor = put(cursor, spec.stderrFileBytes);
+            }
+            long stdinFile = 0;
+            if (spec.stdinFileBytes != null) {
+                stdinFile = cursor;
+                cursor = put(cursor, spec.stdinFileBytes);
+            }
+            long stdoutFile = 0;
+            if (spec.stdoutFileBytes != null) {
+                stdoutFile = cursor;
+                put(cursor, spec.stdoutFileBytes);
             }
 
             // Descriptors. Each is recorded in childFds/parentFds the moment it exists, so the
             // finally block can close it whatever fails next.
             long pipeScratch = block + OFF_PIPE;
-            if (spec.stdin() == SpawnSpec.Stdin.PIPE) {
-                makePipe(pipeScratch, 0, true, childFds, parentFds, spec, program);
+            switch (spec.stdin()) {
+                case PIPE -> makePipe(pipeScratch, 0, true, childFds, parentFds, spec, program);
+                case FROM_FILE -> childFds[0] = openFile(stdinFile, Posix.O_RDONLY | Posix.O_CLOEXEC,
+                        "stdin file '" + spec.stdinFile() + "' for reading", program);
+                case FROM_FD -> childFds[0] = dupCallerFd(spec.stdinFd(), mapped, "stdin", program);
+                default -> { }
             }
-            if (spec.stdout() == SpawnSpec.Stdout.PIPE) {
-                makePipe(pipeScratch, 1, false, childFds, parentFds, spec, program);
+            switch (spec.stdout()) {
+                case PIPE -> makePipe(pipeScratch, 1, false, childFds, parentFds, spec, program);
+                case TO_FILE -> childFds[1] = openFile(stdoutFile,
+                        Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC | Posix.O_CLOEXEC,
+                        "stdout file '" + spec.stdoutFile() + "' for writing", program);
+                case APPEND_TO_FILE -> childFds[1] = openFile(stdoutFile,
+                        Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC,
+                        "stdout file '" + spec.stdoutFile() + "' for appending", program);
+                case TO_FD -> childFds[1] = dupCallerFd(spec.stdoutFd(), mapped, "stdout", program);
+                default -> { }
             }
             if (spec.stderr() == SpawnSpec.Stderr.PIPE) {
                 makePipe(pipeScratch, 2, false, childFds, parentFds, spec, program);
             } else if (spec.stderr() == SpawnSpec.Stderr.APPEND_TO_FILE) {
-                // Opened here rather than by a file action: a failure then names the file instead of
-                // surfacing from posix_spawnp as if the program were at fault.
-                int fd = LIB.open(stderrFile, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC, 0666);
-                if (fd < 0) {
-                    int errno = Native.errno();
-                    throw new SpawnException("cannot open stderr file '" + spec.stderrFile() + "' for appending: "
-                            + describe(errno), program, errno, Native.errnoName(errno));
-                }
-                childFds[2] = fd;
+                childFds[2] = openFile(stderrFile, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC,
+                        "stderr file '" + spec.stderrFile() + "' for appending", program);
             }
             for (int i = 0; i < spec.extraPipes().size(); i++) {
                 makePipe(pipeScratch, 3 + i, spec.extraPipes().get(i) == SpawnSpec.PipeDirection.CHILD_READS,
@@ -299,6 +314,64 @@ public final class Spawner {
         int[] extra = new int[mapped - 3];
         System.arraycopy(parentFds, 3, extra, 0, extra.length);
         return new Spawned(pid, parentFds[0], parentFds[1], parentFds[2], extra, openPidfd(pid));
+    }
+
+    /**
+     * Opens a redirection file here rather than by a file action: a failure then names the file
+     * instead of surfacing from posix_spawnp as if the program were at fault, and no child exists
+     * yet. CLOEXEC like every fd of ours; the dup2 action clears it on the child's copy.
+     */
+    private static int openFile(long path, int flags, String what, String program) {
+        int fd = LIB.open(path, flags, 0666);
+        if (fd < 0) {
+            int errno = Native.errno();
+            throw new SpawnException("cannot open " + what + ": " + describe(errno), program, errno, Native.errnoName(errno));
+        }
+        return fd;
+    }
+
+    /**
+     * A private copy of a descriptor the caller owns, above the mapped range: the finally block of
+     * {@link #spawn} then closes it like every other child end, and never the caller's original.
+     */
+    private static int dupCallerFd(int fd, int mapped, String stream, String program) {
+        int copy = LIB.fcntl(fd, Posix.F_DUPFD_CLOEXEC, mapped);
+        if (copy < 0) {
+            int errno = Native.errno();
+            throw new SpawnException("cannot start program '" + program + "': " + stream + " fd " + fd
+                    + " cannot be duplicated: " + describe(errno), program, errno, Native.errnoName(errno));
+        }
+        return copy;
+    }
+
+    /**
+     * A pipe for linking two children (a pipeline): {@code [read end, write end]}, both CLOEXEC and
+     * blocking, because only children use them; {@code pipeSize} as for a spawn's pipes (0 = the
+     * kernel's default). The caller owns both and closes each once; a
+     * failure ({@code EMFILE}) is a SpawnException about {@code program}, the stage it was for.
+     */
+    public static int[] pipe(String program, int pipeSize) {
+        long scratch = MEM.allocateMemory(8, false);
+        if (scratch == 0) {
+            throw new OutOfMemoryError("malloc(8) for pipe2");
+        }
+        int[] fds;
+        try {
+            if (LIB.pipe2(scratch, Posix.O_CLOEXEC) != 0) {
+                throw systemCallFailure("pipe2", Native.errno(), program);
+            }
+            fds = new int[] {MEM.getInt(scratch), MEM.getInt(scratch + 4)};
+        } finally {
+            MEM.freeMemory(scratch);
+        }
+        if (pipeSize > 0 && Posix.LINUX && LIB.fcntl(fds[0], Posix.F_SETPIPE_SZ, pipeSize) < 0) {
+            int errno = Native.errno();
+            Native.closeQuietly(fds[0]);
+            Native.closeQuietly(fds[1]);
+            throw new SpawnException("cannot start program '" + program + "': pipeSize " + pipeSize
+                    + " rejected by F_SETPIPE_SZ: " + describe(errno), program, errno, Native.errnoName(errno));
+        }
+        return fds;
     }
 
     private static long put(long address, byte[] cString) {

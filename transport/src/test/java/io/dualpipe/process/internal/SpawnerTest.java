@@ -193,6 +193,42 @@ class SpawnerTest {
         waitFor(s.pid());
     }
 
+    // ---- stdin/stdout from a caller's fd ------------------------------------------------------------
+
+    /** The spawn copies the caller's fds and never closes them; spawning one spec twice works. */
+    @Test
+    @Timeout(10)
+    void stdioFromCallerFdsStaysTheCallers() throws Exception {
+        int before = fdCount();
+        int[] in = Spawner.pipe("test", 0);
+        int[] out = Spawner.pipe("test", 0);
+        SpawnSpec spec = SpawnSpec.builder("cat").stdinFromFd(in[0]).stdoutToFd(out[1]).stderr(Stderr.DISCARD).build();
+        List<Integer> pids = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Spawned s = Spawner.spawn(spec);
+            assertEquals(-1, s.stdinFd());
+            assertEquals(-1, s.stdoutFd());
+            Native.closeQuietly(s.pidfd());
+            pids.add(s.pid());
+        }
+        assertTrue(Native.LIBC.fcntl(in[0], Native.F_GETFD, 0) >= 0, "caller's stdin fd still open");
+        assertTrue(Native.LIBC.fcntl(out[1], Native.F_GETFD, 0) >= 0, "caller's stdout fd still open");
+        Native.closeQuietly(in[0]);
+        Native.closeQuietly(out[1]);
+        writeAll(in[1], "x\n");
+        Native.closeQuietly(in[1]); // both cats see end of input; one of them echoes the line
+        assertEquals("x\n", readAllAndClose(out[0]));
+        for (int pid : pids) {
+            assertTrue(waitFor(pid).isSuccess());
+        }
+        assertFdsNotAbove(before, "after spawning from caller fds");
+        SpawnException e = assertThrows(SpawnException.class,
+                () -> Spawner.spawn(SpawnSpec.builder("cat").stdinFromFd(999_999).build()));
+        assertEquals("EBADF", e.errnoName(), "a caller fd that is not open fails the spawn: " + e.getMessage());
+        assertTrue(e.getMessage().contains("stdin fd 999999"), e.getMessage());
+        assertFdsNotAbove(before, "after a spawn from a closed fd");
+    }
+
     // ---- stderr modes --------------------------------------------------------------------------
 
     private static final String OUT_AND_ERR = "echo out; echo err >&2";

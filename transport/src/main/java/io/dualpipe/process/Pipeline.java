@@ -1,0 +1,141 @@
+package io.dualpipe.process;
+
+import io.dualpipe.core.ByteSink;
+import io.dualpipe.core.ByteSource;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.line.LineReader;
+import io.dualpipe.process.internal.PosixChildProcess;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Children linked stdout to stdin, as a shell runs {@code a | b | c}; started by
+ * {@link ChildProcess#pipeline(ChildProcessBuilder...)}. The pipes between stages belong to the
+ * children alone (the parent keeps neither end), so when a stage exits the next one sees end of
+ * input, and a stage writing to an exited one gets EPIPE, exactly as in a shell.
+ *
+ * <p><b>Ownership.</b> Each stage is an ordinary {@link ChildProcess} with its own lifecycle
+ * (reaped by the loop as soon as it exits); the parent reaches the ends of the line through
+ * {@link #stdin()} (the first stage's, when it is a pipe) and {@link #stdout()} (the last stage's).
+ * {@link #close()} closes every stage.
+ *
+ * <p><b>Threading.</b> Immutable; every method is thread-safe. All stages are served by one loop, so
+ * {@link #onExit()} and reads complete on that loop's thread.
+ */
+public final class Pipeline implements AutoCloseable {
+    private final List<ChildProcess> stages;
+    private final LoopFuture<List<ExitStatus>> exits = new LoopFuture<>();
+
+    private Pipeline(List<ChildProcess> stages) {
+        List<ChildProcess> copy = List.copyOf(stages);
+        this.stages = copy;
+        CompletableFuture<?>[] all = new CompletableFuture<?>[copy.size()];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = copy.get(i).onExit();
+        }
+        // Captures the local list, not this: the callback may run on the loop thread before the
+        // constructor returns.
+        CompletableFuture.allOf(all).whenComplete((v, e) -> {
+            if (e != null) {
+                exits.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+            } else {
+                List<ExitStatus> statuses = new ArrayList<>(all.length);
+                for (ChildProcess p : copy) {
+                    statuses.add(p.onExit().join());
+                }
+                exits.complete(List.copyOf(statuses));
+            }
+        });
+    }
+
+    static Pipeline start(ChildProcessBuilder... stages) {
+        InvalidArgumentException.requireNonNull("stages", stages);
+        if (stages.length == 0) {
+            throw new InvalidArgumentException("pipeline has no stages: give at least one builder");
+        }
+        for (int i = 0; i < stages.length; i++) {
+            if (stages[i] == null) {
+                throw new InvalidArgumentException("stages[" + i + "] is null");
+            }
+        }
+        return new Pipeline(new ArrayList<>(PosixChildProcess.startPipeline(List.of(stages))));
+    }
+
+    /** Every stage, first to last. */
+    public List<ChildProcess> stages() {
+        return stages;
+    }
+
+    /** The stage the parent feeds (the head). */
+    public ChildProcess first() {
+        return stages.get(0);
+    }
+
+    /** The stage the parent reads (the tail). */
+    public ChildProcess last() {
+        return stages.get(stages.size() - 1);
+    }
+
+    /**
+     * The first stage's stdin. {@link ByteSink#shutdownOutput()} ends the input of the whole line:
+     * each stage sees end of input once the one before it exits.
+     *
+     * @throws InvalidArgumentException when the first stage's stdin is not a pipe
+     */
+    public ByteSink stdin() {
+        return first().stdin();
+    }
+
+    /**
+     * The last stage's stdout.
+     *
+     * @throws InvalidArgumentException when the last stage's stdout is not a pipe
+     */
+    public ByteSource stdout() {
+        return last().stdout();
+    }
+
+    /** The last stage's stdout as lines; see {@link ChildProcess#lines()}. */
+    public LineReader lines() {
+        return last().lines();
+    }
+
+    /**
+     * Completes with every stage's exit status, in stage order, once all of them have been reaped
+     * (completing on the loop thread, or on the caller's when all have exited already). Like a
+     * shell's {@code PIPESTATUS}: a failing middle stage is visible, not masked by the tail. Fails
+     * as a stage's {@link ChildProcess#onExit()} fails (its loop closed before it was reaped).
+     */
+    public LoopFuture<List<ExitStatus>> onExit() {
+        return exits;
+    }
+
+    /** Closes every stage: SIGKILL to those still running, then their pipes. Idempotent. */
+    @Override
+    public void close() {
+        RuntimeException first = null;
+        for (ChildProcess p : stages) {
+            try {
+                p.close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Pipeline" + stages;
+    }
+}
