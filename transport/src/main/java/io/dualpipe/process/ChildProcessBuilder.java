@@ -175,7 +175,11 @@ public final class ChildProcessBuilder {
         return this;
     }
 
-    /** Kernel pipe buffer size (F_SETPIPE_SZ, Linux); 1 MiB roughly doubles bulk throughput. 0 = default. */
+    /**
+     * Kernel pipe buffer size (F_SETPIPE_SZ); 1 MiB roughly doubled bulk throughput on Linux. 0 = the
+     * default. Linux only: macOS pipes have no such setting (they grow by themselves up to 64 KiB),
+     * so there it is ignored, and a DEBUG line says so once.
+     */
     public ChildProcessBuilder pipeBufferSize(int bytes) {
         if (bytes < 0) {
             throw new InvalidArgumentException("pipeBufferSize < 0: " + bytes);

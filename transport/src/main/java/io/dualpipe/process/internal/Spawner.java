@@ -108,6 +108,15 @@ public final class Spawner {
         return spawn(spec, DEFAULT_CLOSE_STRATEGY);
     }
 
+    private static final java.util.concurrent.atomic.AtomicBoolean PIPE_SIZE_IGNORED_LOGGED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** A pipe size asked for where the kernel has no F_SETPIPE_SZ: said once, not on every spawn. */
+    private static void notePipeSizeIgnored(int pipeSize) {
+        if (pipeSize > 0 && !Posix.LINUX && PIPE_SIZE_IGNORED_LOGGED.compareAndSet(false, true)) {
+            LOG.debug("pipeBufferSize {} ignored: {} has no F_SETPIPE_SZ", pipeSize, Posix.OS);
+        }
+    }
+
     /** Package-private so tests can exercise the fallback strategies on a libc that has closefrom. */
     static Spawned spawn(SpawnSpec spec, CloseStrategy closeStrategy) {
         InvalidArgumentException.requireNonNull("spec", spec);
@@ -119,6 +128,7 @@ public final class Spawner {
         if (spec.workingDirectory() != null) {
             checkWorkingDirectory(spec.workingDirectory(), program);
         }
+        notePipeSizeIgnored(spec.pipeSize());
 
         byte[][] envBytes = spec.envBytes;
         long environ = 0;
