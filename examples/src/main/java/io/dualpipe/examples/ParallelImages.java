@@ -4,6 +4,7 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.codec.Codecs;
+import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ExitStatus;
 import io.dualpipe.process.JavaChild;
@@ -37,11 +38,11 @@ public final class ParallelImages {
         CodecRegistry codecs = CodecRegistry.builder().registerAll(Codecs.builtins()).build();
         try (EventLoop loop = EventLoop.create("images")) { // closing it kills any child left behind
             List<ChildProcess> children = new ArrayList<>();
-            List<FramePeer> peers = new ArrayList<>();
+            List<MessageChannel> peers = new ArrayList<>();
             for (int i = 0; i < workers; i++) {
                 ChildProcess c = JavaChild.builder(ImageWorker.class).stderr(StderrMode.INHERIT).loop(loop).start();
                 children.add(c);
-                peers.add(new FramePeer(c, codecs));
+                peers.add(MessageChannel.over(c.stdout(), c.stdin(), codecs)); // frames over the child's stdio
             }
             out.println("started " + workers + " ImageWorker JVMs; sending " + images + " images of "
                     + side + "x" + side + " bytes");
@@ -54,7 +55,7 @@ public final class ParallelImages {
                 byte[] image = new byte[side * side];
                 random.nextBytes(image);
                 inputs.add(image);
-                results.add(peers.get(i % workers).request(Codecs.BYTES, image)); // round robin, all in flight
+                results.add(peers.get(i % workers).request(Codecs.BYTES, image, Object.class, null)); // round robin, all in flight
             }
             CompletableFuture.allOf(results.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -67,8 +68,8 @@ public final class ParallelImages {
             }
             out.println(ok + " of " + images + " blurred images match the parent's own result (" + ms + " ms)");
 
-            for (ChildProcess c : children) {
-                c.stdin().shutdownOutput(); // EOF: the worker's readFrame() returns null and it exits
+            for (MessageChannel peer : peers) {
+                peer.closeGracefully(); // closes the child's stdin: its readFrame() returns null and it exits
             }
             for (ChildProcess c : children) {
                 ExitStatus st = c.onExit().get(10, TimeUnit.SECONDS);
