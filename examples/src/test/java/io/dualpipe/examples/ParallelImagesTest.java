@@ -10,7 +10,7 @@ class ParallelImagesTest {
     @Timeout(120)
     void everyWorkersResultMatchesAndEveryWorkerExitsCleanly() throws Exception {
         Capture c = new Capture();
-        assertEquals(6, ParallelImages.run(c.out, 3, 6, 64));
+        assertEquals(12, ParallelImages.run(c.out, 3, 12, 256)); // 64 KiB frames: more than a pipe holds in flight
         assertEquals(3, c.text().lines().filter(l -> l.matches("  worker pid \\d+: exit 0")).count(), c.text());
     }
 }

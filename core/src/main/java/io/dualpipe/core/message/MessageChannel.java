@@ -37,9 +37,10 @@ import java.time.Duration;
  *
  * <p><b>Backpressure.</b> The channel never refuses a frame for being over its high water mark
  * (64 KiB of frames the kernel has not taken, by default). Producers pace themselves with
- * {@link #isWritable()} and {@link #whenWritable()}. While the channel is not writable it also stops
- * reading, so a peer that sends requests without reading the replies cannot make it queue without
- * bound.
+ * {@link #isWritable()} and {@link #whenWritable()}. While the channel is not writable and the peer's
+ * latest frames were requests or messages, it also stops reading, so a peer that sends requests
+ * without reading the replies cannot make it queue without bound; replies to our own requests are
+ * always read, since they are what lets the peer take more of ours.
  *
  * <p><b>Receiving.</b> Handlers are registered per type byte ({@link #handle}); a message of a type
  * without one goes to the catch-all ({@link #handleAny}) if there is one. Messages that cannot be

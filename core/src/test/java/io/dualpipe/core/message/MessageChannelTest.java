@@ -67,6 +67,30 @@ class MessageChannelTest {
         return new Pipes(loop, MessageChannel.builder(Pipes.codecs()), b);
     }
 
+    /**
+     * A requester whose own requests fill the pipe must keep reading the replies that let the peer
+     * drain it: it used to stop reading whenever it was not writable, while the echoing peer, its
+     * replies unread, stopped reading the requests. Both waited for good.
+     */
+    @Test
+    @Timeout(60)
+    void aRequesterWhoseRequestsFillThePipeStillReadsTheReplies() throws Exception {
+        List<DualPipeException> bErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Pipes p = echoPair(bErrors);
+        List<LoopFuture<Object>> replies = new java.util.ArrayList<>();
+        byte[] body = new byte[256 * 1024];
+        for (int i = 0; i < 32; i++) {
+            body[0] = (byte) i;
+            replies.add(p.a.request(io.dualpipe.core.codec.Codecs.BYTES, body.clone(), Object.class, null));
+        }
+        for (int i = 0; i < 32; i++) {
+            byte[] r = (byte[]) replies.get(i).get(30, TimeUnit.SECONDS);
+            assertEquals(body.length, r.length);
+            assertEquals((byte) i, r[0]);
+        }
+        assertTrue(bErrors.isEmpty(), bErrors.toString());
+    }
+
     @Test
     @Timeout(20)
     void codecsRoundTrip() throws Exception {

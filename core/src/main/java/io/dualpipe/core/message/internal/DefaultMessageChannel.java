@@ -523,12 +523,16 @@ final class DefaultMessageChannel implements MessageChannel {
     // =========================================================================================
 
     private final class Inbound implements ByteSource.Listener, FrameListener {
+        /** Loop thread: whether the chunk being decoded held a request or message from the peer. */
+        private boolean servedPeer;
+
         @Override
         public void onData(ByteBuffer chunk) {
             if (terminated) {
                 return;
             }
             dispatching = true;
+            servedPeer = false;
             try {
                 decoder.decode(chunk, this);
             } catch (ProtocolException e) {
@@ -541,7 +545,10 @@ final class DefaultMessageChannel implements MessageChannel {
                 flushAfterDispatch = false;
                 outbound.flush();
             }
-            if (!inputPaused && !terminated && !outbound.isWritable()) {
+            // Only the peer's requests and messages make us produce output; its replies drain what we
+            // queued. So reading stops only when this chunk asked work of us: a requester whose own
+            // requests fill the pipe must keep reading the replies, or both sides wait for good.
+            if (servedPeer && !inputPaused && !terminated && !outbound.isWritable()) {
                 pauseInput();
             }
         }
@@ -572,6 +579,7 @@ final class DefaultMessageChannel implements MessageChannel {
             if ((flags & FLAG_REPLY) != 0) {
                 onReply(type, flags, requestId, body);
             } else {
+                servedPeer = true;
                 dispatch(type, (flags & FLAG_REQUEST) != 0, requestId, body);
             }
         }
