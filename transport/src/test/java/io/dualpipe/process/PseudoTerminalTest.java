@@ -153,6 +153,28 @@ class PseudoTerminalTest {
         }
     }
 
+    /**
+     * A child that closes the terminal and keeps running: EIO (the end) comes while it lives, and the
+     * master must stay open until it is reaped, since closing a master SIGHUPs the session. The
+     * parent first closed the master at EIO, and cat, which closes stdin and stdout before exiting,
+     * died of SIGHUP now and then instead of exiting 0.
+     */
+    @Test
+    @Timeout(30)
+    void aChildThatClosesTheTerminalFirstIsNotHungUp() throws Exception {
+        try (EventLoop loop = EventLoop.create("pty-no-hangup")) {
+            int fds = fdCount();
+            ChildProcess sh = tty(loop, "sh", "-c", "exec 0<&- 1>&-; echo closed >&2; read x <&3; exit 7")
+                    .extraPipe(PipeDirection.TO_CHILD).start();
+            assertNull(get(sh.readLine()), "EIO reads as the end");
+            assertEquals("closed", get(sh.errorLines().readLine()));
+            assertTrue(sh.isAlive());
+            get(sh.pipeToChild(3).write("go\n"));
+            assertEquals(ExitStatus.ofExitCode(7), get(sh.onDrained()));
+            await(() -> "fds back to " + fds + ": " + fdTargets(), STEP, () -> fdCount() <= fds);
+        }
+    }
+
     /** Output the child wrote just before exiting is all read before the EIO, even far beyond the terminal's buffer. */
     @Test
     @Timeout(60)
