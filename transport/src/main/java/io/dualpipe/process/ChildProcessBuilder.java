@@ -199,7 +199,8 @@ public final class ChildProcessBuilder {
      * use as for pipes, with the same threading rules (writes from any thread, reads served by the
      * loop). Bytes written go through the terminal's line discipline: control characters act (^C is
      * a SIGINT to the child, ^D ends input, ^Z stops it), so it is a channel for text, not binary
-     * data, and in canonical mode a line longer than 4095 bytes is cut short by the kernel.
+     * data, and in canonical mode a line longer than 4095 bytes is cut short by the kernel. A
+     * program may change these modes itself (a shell with line editing turns echo back on).
      *
      * <p>End of input: a terminal cannot be half-closed, so {@code stdin().shutdownOutput()} writes
      * the terminal's EOF character (VEOF, ^D) after every queued write instead, twice if the last
