@@ -40,12 +40,21 @@ class PseudoTerminalTest {
         return ChildProcess.builder(command).pseudoTerminal(true).loop(loop);
     }
 
+    /**
+     * Python run the way an unchangeable program would be: PYTHONUNBUFFERED (set in some CI and
+     * developer shells) would make it flush on a pipe too, and the tests below prove nothing.
+     */
+    private static ChildProcessBuilder python(EventLoop loop, boolean terminal, String script) {
+        return ChildProcess.builder("python3", "-c", script).removeEnvironment("PYTHONUNBUFFERED")
+                .pseudoTerminal(terminal).loop(loop);
+    }
+
     /** (a) The child's stdin and stdout are a terminal; stderr, left at PIPE, is not. */
     @Test
     @Timeout(30)
     void theChildSeesATerminal() throws Exception {
         try (EventLoop loop = EventLoop.create("pty-isatty");
-             ChildProcess py = tty(loop, "python3", "-c",
+             ChildProcess py = python(loop, true,
                      "import sys; print(sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())").start();
              ChildProcess sh = tty(loop, "sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo tty; [ -t 2 ] || echo notty >&2").start()) {
             assertEquals("True True False", get(py.readLine()));
@@ -79,11 +88,27 @@ class PseudoTerminalTest {
     @Timeout(60)
     void aBlockBufferingProgramConversesLineByLine() throws Exception {
         try (EventLoop loop = EventLoop.create("pty-conversation");
-             ChildProcess py = tty(loop, "python3", "-c", PY_UPPER).start()) {
+             ChildProcess py = python(loop, true, PY_UPPER).start()) {
             for (int i = 0; i < 20; i++) {
                 assertEquals("HELLO " + i, get(py.request("hello " + i, Duration.ofSeconds(10))));
             }
             assertTrue(py.isAlive(), "it answered while still running, not at exit");
+            get(py.stdin().shutdownOutput());
+            assertEquals(ExitStatus.ofExitCode(0), get(py.onDrained()));
+        }
+    }
+
+    /**
+     * The premise of the test above: the same program on a pipe holds its replies back (until its
+     * stdio buffer fills or it exits), so the request times out.
+     */
+    @Test
+    @Timeout(30)
+    void theSameProgramOnAPipeDoesNotAnswer() throws Exception {
+        try (EventLoop loop = EventLoop.create("pipe-conversation");
+             ChildProcess py = python(loop, false, PY_UPPER).start()) {
+            failsWith(io.dualpipe.core.message.RequestTimeoutException.class,
+                    py.request("hello", Duration.ofSeconds(1)));
             get(py.stdin().shutdownOutput());
             assertEquals(ExitStatus.ofExitCode(0), get(py.onDrained()));
         }

@@ -311,7 +311,13 @@ public final class Spawner {
                 flags |= Posix.POSIX_SPAWN_SETPGROUP;
                 check(LIB.posix_spawnattr_setpgroup(attr, 0), "posix_spawnattr_setpgroup", program);
             }
-            check(LIB.posix_spawnattr_setflags(attr, flags), "posix_spawnattr_setflags", program);
+            int flagsRc = LIB.posix_spawnattr_setflags(attr, flags);
+            if (flagsRc == EINVAL && pty) {
+                throw new SpawnException("cannot start program '" + program + "': pseudoTerminal(true) needs "
+                        + "POSIX_SPAWN_SETSID, which this libc rejects (glibc >= 2.26 needed) (EINVAL)", program,
+                        EINVAL, "EINVAL");
+            }
+            check(flagsRc, "posix_spawnattr_setflags", program);
             LIB.sigemptyset(block + OFF_SIGSET_EMPTY);
             check(LIB.posix_spawnattr_setsigmask(attr, block + OFF_SIGSET_EMPTY), "posix_spawnattr_setsigmask", program);
             LIB.sigfillset(block + OFF_SIGSET_FULL);
