@@ -34,6 +34,7 @@ public final class ChildProcessBuilder {
     private Path stderrFile;
     private final List<PipeDirection> extraPipes = new ArrayList<>();
     private boolean newProcessGroup;
+    private boolean pseudoTerminal;
     private int pipeSize;
     private int readBufferLimit = 64 * 1024;
     private int highWaterMark = 64 * 1024;
@@ -176,6 +177,50 @@ public final class ChildProcessBuilder {
     }
 
     /**
+     * Runs the child on a pseudo-terminal instead of pipes, so that a program which block-buffers
+     * its output when stdout is a pipe (C stdio, Python without {@code -u}, most programs we cannot
+     * change) sees a terminal, flushes each line, and can be conversed with line by line; the same
+     * idea as {@code script -qfc}, {@code unbuffer} or Python's pexpect. Default false.
+     *
+     * <p>What the child gets: fds 0 and 1 are the slave of a fresh pseudo-terminal, which is also
+     * its controlling terminal ({@code tty} names it; the child leads a new session, hence also a
+     * new process group, whatever {@link #newProcessGroup} says). stderr follows
+     * {@link #stderr(StderrMode)}: {@link StderrMode#MERGE_WITH_STDOUT} puts it on the terminal too,
+     * {@link StderrMode#PIPE} (the default) keeps it a separate pipe. The terminal starts in
+     * canonical mode with ECHO off (what the parent writes is not read back) and ONLCR off (lines
+     * end in {@code 
+}, not {@code 
+}); its window size is 0x0. Stdin and stdout must be left at
+     * {@link StdinMode#PIPE}/{@link StdoutMode#PIPE}, or {@link #start()} throws an
+     * InvalidArgumentException; pipelines refuse it too.
+     *
+     * <p>What the parent gets: {@link ChildProcess#stdin()} and {@link ChildProcess#stdout()} are one
+     * stream over the terminal's master fd, which the line readers, {@code writeLine} and requests
+     * use as for pipes, with the same threading rules (writes from any thread, reads served by the
+     * loop). Bytes written go through the terminal's line discipline: control characters act (^C is
+     * a SIGINT to the child, ^D ends input, ^Z stops it), so it is a channel for text, not binary
+     * data, and in canonical mode a line longer than 4095 bytes is cut short by the kernel. A
+     * program may change these modes itself (a shell with line editing turns echo back on).
+     *
+     * <p>End of input: a terminal cannot be half-closed, so {@code stdin().shutdownOutput()} writes
+     * the terminal's EOF character (VEOF, ^D) after every queued write instead, twice if the last
+     * byte written was not a newline (the first only completes the partial line). The child's
+     * {@code read} then returns 0 and e.g. {@code cat} exits; later writes fail. End of output: once
+     * the child and every process that inherited the terminal have exited, Linux reports EIO on the
+     * master; that is taken as end of stream ({@code readLine()} gives null, {@link
+     * ChildProcess#onDrained()} completes), and the master fd is closed once that end has been seen
+     * and the child reaped, whichever comes last (closing it earlier would hang the terminal up and
+     * SIGHUP a child that closed its stdio but has not exited yet).
+     *
+     * <p>Linux only (glibc >= 2.26 or musl, for POSIX_SPAWN_SETSID): elsewhere {@link #start()}
+     * fails with a {@link SpawnException} (ENOSYS) naming the operating system.
+     */
+    public ChildProcessBuilder pseudoTerminal(boolean value) {
+        this.pseudoTerminal = value;
+        return this;
+    }
+
+    /**
      * Kernel pipe buffer size (F_SETPIPE_SZ); 1 MiB roughly doubled bulk throughput on Linux. 0 = the
      * default. Linux only: macOS pipes have no such setting (they grow by themselves up to 64 KiB),
      * so there it is ignored, and a DEBUG line says so once.
@@ -293,6 +338,11 @@ public final class ChildProcessBuilder {
 
     public boolean newProcessGroup() {
         return newProcessGroup;
+    }
+
+    /** See {@link #pseudoTerminal(boolean)}. */
+    public boolean pseudoTerminal() {
+        return pseudoTerminal;
     }
 
     public int pipeBufferSize() {

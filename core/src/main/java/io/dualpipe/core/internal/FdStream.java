@@ -43,7 +43,16 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         /** Close the fd: a pipe's reader then sees end of stream. */
         CLOSE_FD,
         /** shutdown(SHUT_WR): a socket's peer sees end of stream while reading goes on. */
-        SHUTDOWN_WRITE
+        SHUTDOWN_WRITE,
+        /**
+         * A pseudo-terminal master, one fd for both directions that cannot be half-closed: the
+         * terminal's EOF character is written instead (twice when the last byte written did not end
+         * a line, since the first one only completes that line), so a canonical-mode reader on the
+         * slave sees end of input. Reading also ends at EIO, which is how Linux reports a master
+         * whose slave every process has closed; at that point writing ends too. The fd is closed
+         * only once {@link #closeAtEndOfInput()} was called as well (see there).
+         */
+        TERMINAL_EOF
     }
 
     private final SingleThreadEventLoop loop;
@@ -60,6 +69,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
     private Listener listener;
     private boolean paused;
     private boolean eofSeen;
+    private boolean closeAtEnd; // TERMINAL_EOF: close the fd as soon as the read side has ended
     private boolean ended;
     private Throwable readFailure;
     private final LoopFuture<Void> endOfStream = new LoopFuture<>();
@@ -69,6 +79,8 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
     private final int highWater;
     private final int lowWater;
     private final HalfClose halfClose;
+    private final byte eofChar;     // TERMINAL_EOF only
+    private int lastWrittenByte = '\n'; // TERMINAL_EOF only; the last byte accepted for writing
     private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>();
     private long queued;
     private boolean writeInterest;
@@ -81,6 +93,11 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
 
     private FdStream(EventLoop loop, FdChannel channel, String name, boolean readable, boolean writable,
                      int readLimit, int highWater, int lowWater, HalfClose halfClose) {
+        this(loop, channel, name, readable, writable, readLimit, highWater, lowWater, halfClose, (byte) 4);
+    }
+
+    private FdStream(EventLoop loop, FdChannel channel, String name, boolean readable, boolean writable,
+                     int readLimit, int highWater, int lowWater, HalfClose halfClose, byte eofChar) {
         this.loop = SingleThreadEventLoop.of(loop);
         this.channel = InvalidArgumentException.requireNonNull("channel", channel);
         this.name = name;
@@ -93,6 +110,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         }
         this.lowWater = lowWater;
         this.halfClose = halfClose;
+        this.eofChar = eofChar;
     }
 
     /** A source over {@code channel}, registered on {@code loop} (now if called on it, else as a task). */
@@ -116,6 +134,17 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
      */
     public static FdStream prepareSource(EventLoop loop, FdChannel channel, String name, int readLimit) {
         return new FdStream(loop, channel, name, true, false, readLimit, DEFAULT_HIGH_WATER, DEFAULT_LOW_WATER, HalfClose.CLOSE_FD);
+    }
+
+    /**
+     * A pseudo-terminal master not yet registered (see {@link #prepareSource}): both directions over
+     * the one fd, EIO on read taken as end of stream, and {@link #shutdownOutput()} writing
+     * {@code eofChar} (the slave's VEOF) rather than closing anything; see {@link HalfClose#TERMINAL_EOF}.
+     */
+    public static FdStream prepareTerminal(EventLoop loop, FdChannel channel, String name, int readLimit,
+                                           int highWater, int lowWater, byte eofChar) {
+        return new FdStream(loop, channel, name, true, true, readLimit, highWater, lowWater, HalfClose.TERMINAL_EOF,
+                eofChar);
     }
 
     /** A sink not yet registered; see {@link #prepareSource}. */
@@ -296,7 +325,13 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         int n;
         try {
             n = channel.read(loop.readBufferAddress(), room);
-        } catch (NativeIoException | ChannelClosedException e) {
+        } catch (NativeIoException e) {
+            if (halfClose != HalfClose.TERMINAL_EOF || e.errno() != Native.EIO) {
+                readFailed(e);
+                return false;
+            }
+            n = -1; // a pty master whose slave nobody holds any more: Linux's end of stream
+        } catch (ChannelClosedException e) {
             readFailed(e);
             return false;
         }
@@ -307,6 +342,8 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
             eofSeen = true;
             if (!writable) {
                 closeChannel();
+            } else if (halfClose == HalfClose.TERMINAL_EOF) {
+                terminalGone();
             }
             drain();
             return false;
@@ -418,6 +455,47 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         }
     }
 
+    /**
+     * Loop thread: the slave side of a terminal has no holder left, so nothing will read what is
+     * written or write anything more: queued and later writes fail. The fd is closed here only if
+     * {@link #closeAtEndOfInput()} asked for it: closing a master hangs its terminal up, which sends
+     * SIGHUP to the session's foreground group, and a process may still be running after it closed
+     * its descriptors (cat closes stdin and stdout before it exits), so it would die of SIGHUP
+     * instead of exiting with its own status.
+     */
+    private void terminalGone() {
+        RuntimeException cause;
+        synchronized (writeLock) {
+            if (writeFailure == null) {
+                writeFailure = new BrokenPipeException(name + ": the terminal's other side is closed (EIO)", null);
+            }
+            cause = writeFailure;
+        }
+        failWrites(cause);
+        if (closeAtEnd) {
+            closeChannel();
+        }
+    }
+
+    /**
+     * For a {@link HalfClose#TERMINAL_EOF} stream, whose owner knows the processes on the terminal
+     * are gone (a child reaped): close the fd once the read side has ended, now if it already has,
+     * so that nobody has to call {@link #close()}. Until the end, bytes still buffered in the
+     * terminal (from a grandchild that holds it, say) keep being read. Any thread.
+     */
+    public void closeAtEndOfInput() {
+        try {
+            loop.runOnLoop(() -> {
+                closeAtEnd = true;
+                if (eofSeen || readFailure != null) {
+                    closeChannel();
+                }
+            });
+        } catch (LoopClosedException e) {
+            // The closing loop closes every channel registered with it.
+        }
+    }
+
     private void finishEnd() {
         while (!reads.isEmpty()) {
             reads.poll().future.complete(EMPTY);
@@ -507,6 +585,9 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
             } else if (closed || shutdownFuture != null) {
                 failure = new ChannelClosedException(name + ": write after " + (closed ? "close" : "shutdownOutput"));
             } else {
+                if (halfClose == HalfClose.TERMINAL_EOF && src.hasRemaining()) {
+                    lastWrittenByte = src.get(src.limit() - 1);
+                }
                 if (writes.isEmpty()) {
                     try {
                         writeSome(src);
@@ -659,6 +740,8 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
     public LoopFuture<Void> shutdownOutput() {
         boolean now;
         LoopFuture<Void> f;
+        RuntimeException failure = null;
+        boolean needInterest = false;
         synchronized (writeLock) {
             if (shutdownFuture != null) {
                 return shutdownFuture;
@@ -668,7 +751,32 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
                 f.completeExceptionally(new ChannelClosedException(name + ": closed"));
                 return f;
             }
-            now = writes.isEmpty();
+            if (halfClose == HalfClose.TERMINAL_EOF && writeFailure == null) {
+                // Queued behind every earlier write; shutOutput() then has nothing left to do.
+                ByteBuffer eof = lastWrittenByte == '\n' ? ByteBuffer.wrap(new byte[] {eofChar})
+                        : ByteBuffer.wrap(new byte[] {eofChar, eofChar});
+                if (writes.isEmpty()) {
+                    try {
+                        writeSome(eof);
+                    } catch (RuntimeException e) {
+                        failure = writeFailed(e);
+                    }
+                }
+                if (failure == null && eof.hasRemaining()) {
+                    writes.add(new PendingWrite(eof, new LoopFuture<>()));
+                    queued += eof.remaining();
+                    if (!writeInterest) {
+                        writeInterest = true;
+                        needInterest = true;
+                    }
+                }
+            }
+            now = failure == null && writes.isEmpty();
+        }
+        if (failure != null) {
+            failWrites(failure);
+        } else if (needInterest) {
+            requestInterestUpdate();
         }
         if (now) {
             shutOutput();
@@ -684,6 +792,19 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
             }
             outputShut = true;
             f = shutdownFuture;
+        }
+        if (halfClose == HalfClose.TERMINAL_EOF) {
+            // The EOF character went out with the queue; the fd stays open for reading.
+            RuntimeException failure;
+            synchronized (writeLock) {
+                failure = writeFailure;
+            }
+            if (failure != null) {
+                f.completeExceptionally(failure);
+            } else {
+                f.complete(null);
+            }
+            return;
         }
         if (halfClose == HalfClose.SHUTDOWN_WRITE && readable) {
             // Guarded like read/write: a concurrent close must not let this hit a reused fd number.

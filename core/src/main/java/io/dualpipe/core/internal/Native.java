@@ -24,6 +24,7 @@ public final class Native {
     public static final int EWOULDBLOCK = Errno.EWOULDBLOCK.intValue();
     public static final int EINTR = Errno.EINTR.intValue();
     public static final int EPIPE = Errno.EPIPE.intValue();
+    public static final int EIO = Errno.EIO.intValue();
     public static final int EBADF = Errno.EBADF.intValue();
     public static final int F_GETFL = Fcntl.F_GETFL.intValue();
     public static final int F_SETFL = Fcntl.F_SETFL.intValue();

@@ -45,10 +45,14 @@ final class Posix {
     static final short POSIX_SPAWN_SETSIGDEF = (short) (FREEBSD ? 0x10 : 0x04);
     static final short POSIX_SPAWN_SETSIGMASK = (short) (FREEBSD ? 0x20 : 0x08);
     static final short POSIX_SPAWN_CLOEXEC_DEFAULT = 0x4000; // macOS only
+    /** glibc >= 2.26 and musl (older glibc rejects the flag with EINVAL); used on Linux only. */
+    static final short POSIX_SPAWN_SETSID = 0x80;
     static final boolean SPAWN_FLAGS_KNOWN = LINUX || DARWIN || FREEBSD;
 
     static final int O_RDONLY = OpenFlags.O_RDONLY.intValue();
     static final int O_WRONLY = OpenFlags.O_WRONLY.intValue();
+    static final int O_RDWR = OpenFlags.O_RDWR.intValue();
+    static final int O_NOCTTY = OpenFlags.O_NOCTTY.intValue();
     static final int O_CREAT = OpenFlags.O_CREAT.intValue();
     static final int O_APPEND = OpenFlags.O_APPEND.intValue();
     static final int O_TRUNC = OpenFlags.O_TRUNC.intValue();
@@ -61,6 +65,18 @@ final class Posix {
     static final int F_SETPIPE_SZ = 1031; // Linux only
     static final int F_GETPIPE_SZ = 1032; // Linux only
     static final int WNOHANG = 1; // same on Linux, macOS, FreeBSD
+
+    // Linux struct termios (glibc and musl share it: four tcflag_t, c_line, c_cc[32], two speeds;
+    // 60 bytes). Only used where LINUX; other layouts differ and are not worked out.
+    static final int TERMIOS_SIZE = 256; // generous
+    static final int TERMIOS_OFLAG = 4;
+    static final int TERMIOS_LFLAG = 12;
+    static final int TERMIOS_CC = 17;
+    static final int VEOF = 4;
+    static final int ECHO = 0x8;
+    static final int ECHONL = 0x40;
+    static final int ONLCR = 0x4;
+    static final int TCSANOW = 0;
 
     // pidfd syscalls were numbered uniformly across architectures from Linux 5.1 on (alpha aside);
     // restricting to the two we can test keeps a wrong guess from calling an unrelated syscall.

@@ -89,10 +89,17 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         this.maxLineLength = b.maxLineLength();
         this.charset = b.charset();
         this.readBufferLimit = b.readBufferLimit();
-        this.stdin = s.stdinFd() < 0 ? null
-                : owned.sink(loop, s.stdinFd(), label + " stdin", b.highWaterMark(), b.lowWaterMark());
-        this.stdout = s.stdoutFd() < 0 ? null
-                : owned.source(loop, s.stdoutFd(), label + " stdout", b.readBufferLimit());
+        if (s.isTerminal()) {
+            // One master fd, written as stdin and read as stdout: one stream, registered once.
+            this.stdin = owned.terminal(loop, s.stdinFd(), label + " terminal", b.readBufferLimit(),
+                    b.highWaterMark(), b.lowWaterMark(), s.terminalEof());
+            this.stdout = this.stdin;
+        } else {
+            this.stdin = s.stdinFd() < 0 ? null
+                    : owned.sink(loop, s.stdinFd(), label + " stdin", b.highWaterMark(), b.lowWaterMark());
+            this.stdout = s.stdoutFd() < 0 ? null
+                    : owned.source(loop, s.stdoutFd(), label + " stdout", b.readBufferLimit());
+        }
         this.stderr = s.stderrFd() < 0 ? null
                 : owned.source(loop, s.stderrFd(), label + " stderr", b.readBufferLimit());
         Map<Integer, FdStream> ex = new TreeMap<>();
@@ -144,6 +151,12 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         EventLoop loop = b.loop();
         if (loop.isClosed()) {
             throw new LoopClosedException("cannot start " + b.command().get(0) + ": " + loop + " is closed");
+        }
+        if (b.pseudoTerminal() && (b.stdinFile() != null || b.stdinMode() != StdinMode.PIPE
+                || b.stdoutFile() != null || b.stdoutMode() != StdoutMode.PIPE)) {
+            throw new InvalidArgumentException("cannot start " + b.command().get(0)
+                    + ": pseudoTerminal(true) makes the terminal its stdin and stdout, but " + stdinWhere(b)
+                    + " / " + stdoutWhere(b) + "; leave stdin and stdout at PIPE");
         }
         Spawned s = Spawner.spawn(specOf(b).build());
         return wrap(b, s, stdinWhere(b), stdoutWhere(b));
@@ -199,6 +212,10 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
             if (b.loop() != loop) {
                 throw new InvalidArgumentException(stage + " runs on " + b.loop() + " but stage 0 on " + loop
                         + ": every stage of a pipeline is served by one loop");
+            }
+            if (b.pseudoTerminal()) {
+                throw new InvalidArgumentException(stage + " asks for a pseudo-terminal, which pipelines do not support"
+                        + " (it would be both the stage's stdin and stdout)");
             }
             if (i > 0 && (b.stdinMode() != StdinMode.PIPE || b.stdinFile() != null)) {
                 throw new InvalidArgumentException(stage + " sets stdin to " + (b.stdinFile() != null
@@ -326,6 +343,11 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
             return FdStream.prepareSink(loop, channel(fd, SelectionKey.OP_WRITE), name, highWater, lowWater);
         }
 
+        FdStream terminal(EventLoop loop, int fd, String name, int readLimit, int highWater, int lowWater, byte eof) {
+            return FdStream.prepareTerminal(loop, channel(fd, SelectionKey.OP_READ | SelectionKey.OP_WRITE), name,
+                    readLimit, highWater, lowWater, eof);
+        }
+
         void release(Spawned s) {
             for (FdChannel c : channels) {
                 try {
@@ -334,7 +356,9 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
                     LOG.debug("closing {} failed", c, e);
                 }
             }
-            List<Integer> all = new ArrayList<>(List.of(s.stdinFd(), s.stdoutFd(), s.stderrFd(), s.pidfd()));
+            // A set: a pty master is both stdinFd and stdoutFd, and must be closed once.
+            java.util.Set<Integer> all = new java.util.LinkedHashSet<>(List.of(s.stdinFd(), s.stdoutFd(), s.stderrFd(),
+                    s.pidfd()));
             for (int i = 0; i < s.extraFdCount(); i++) {
                 all.add(s.extraFd(i));
             }
@@ -349,6 +373,7 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     private static SpawnSpec.Builder specOf(ChildProcessBuilder b) {
         SpawnSpec.Builder spec = SpawnSpec.builder(b.command())
                 .newProcessGroup(b.newProcessGroup())
+                .pseudoTerminal(b.pseudoTerminal())
                 .pipeSize(b.pipeBufferSize());
         if (b.directory() != null) {
             spec.workingDirectory(b.directory().toString());
@@ -586,6 +611,11 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
                 s.shutdownOutput();
             }
         }
+        if (stdin != null && stdin == stdout) {
+            // A pseudo-terminal: not shut down (that would write ^D), but closed once it has
+            // reported its end. Never before the reaping: closing the master SIGHUPs the child.
+            stdin.closeAtEndOfInput();
+        }
     }
 
     private void markReaped() {
@@ -661,7 +691,7 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
         if (stdin != null) {
             all.add(stdin);
         }
-        if (stdout != null) {
+        if (stdout != null && stdout != stdin) { // a terminal is one stream for both
             all.add(stdout);
         }
         if (stderr != null) {

@@ -80,6 +80,22 @@ public interface PosixLib {
     @IgnoreError
     int sigfillset(@size_t long sigset);
 
+    // ---- pseudo-terminals (PseudoTerminal; bound for Linux, the only platform that uses them) ----
+
+    int posix_openpt(int flags);
+
+    int grantpt(int fd);
+
+    int unlockpt(int fd);
+
+    /** Returns 0, or an error number (glibc also sets errno). */
+    int ptsname_r(int fd, @size_t long buf, @size_t long buflen);
+
+    /** termios: address of a buffer at least as large as the libc's struct termios. */
+    int tcgetattr(int fd, @size_t long termios);
+
+    int tcsetattr(int fd, int optionalActions, @size_t long termios);
+
     /** fds: address of an int[2]. */
     int pipe2(@size_t long fds, int flags);
 

@@ -62,6 +62,7 @@ public final class SpawnSpec {
     private final List<PipeDirection> extraPipes;
     private final boolean newProcessGroup;
     private final int pipeSize;
+    private final boolean pseudoTerminal;
 
     // Native forms, each NUL-terminated; env entries are "KEY=VALUE\0". Package-private for Spawner.
     final byte[][] argvBytes;
@@ -87,6 +88,7 @@ public final class SpawnSpec {
         this.extraPipes = List.copyOf(b.extraPipes);
         this.newProcessGroup = b.newProcessGroup;
         this.pipeSize = b.pipeSize;
+        this.pseudoTerminal = b.pseudoTerminal;
 
         int total = 0;
         argvBytes = new byte[argv.size()][];
@@ -198,6 +200,15 @@ public final class SpawnSpec {
         return pipeSize;
     }
 
+    /**
+     * True: fds 0 and 1 (and 2 when stderr is MERGE_WITH_STDOUT) are the slave of a new
+     * pseudo-terminal, which is the child's controlling terminal in a session of its own; the
+     * parent gets the master. Linux only.
+     */
+    public boolean pseudoTerminal() {
+        return pseudoTerminal;
+    }
+
     @Override
     public String toString() {
         return "SpawnSpec" + argv + (workingDirectory == null ? "" : " in " + workingDirectory);
@@ -235,6 +246,7 @@ public final class SpawnSpec {
         private final List<PipeDirection> extraPipes = new ArrayList<>();
         private boolean newProcessGroup;
         private int pipeSize;
+        private boolean pseudoTerminal;
 
         private Builder(List<String> argv) {
             this.argv = argv;
@@ -367,6 +379,12 @@ public final class SpawnSpec {
             return this;
         }
 
+        /** See {@link SpawnSpec#pseudoTerminal()}; needs stdin and stdout PIPE (the defaults). */
+        public Builder pseudoTerminal(boolean value) {
+            this.pseudoTerminal = value;
+            return this;
+        }
+
         public SpawnSpec build() {
             if (argv.isEmpty()) {
                 throw new InvalidArgumentException("argv is empty: argv[0], the program, is required");
@@ -386,6 +404,10 @@ public final class SpawnSpec {
                     throw new InvalidArgumentException("working directory is empty: use null for the parent's");
                 }
                 requireNoNul("working directory", workingDirectory);
+            }
+            if (pseudoTerminal && (stdin != Stdin.PIPE || stdout != Stdout.PIPE)) {
+                throw new InvalidArgumentException("a pseudo-terminal is the child's stdin and stdout: stdin "
+                        + stdin + " and stdout " + stdout + " must both be PIPE");
             }
             requireValidPath("stderr file", stderrFile);
             requireValidPath("stdin file", stdinFile);

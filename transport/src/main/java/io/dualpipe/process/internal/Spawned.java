@@ -20,14 +20,31 @@ public final class Spawned {
     private final int stderrFd;
     private final int[] extraFds;
     private final int pidfd;
+    private final byte terminalEof; // 0 when not a terminal
 
     Spawned(int pid, int stdinFd, int stdoutFd, int stderrFd, int[] extraFds, int pidfd) {
+        this(pid, stdinFd, stdoutFd, stderrFd, extraFds, pidfd, (byte) 0);
+    }
+
+    /** With {@code terminalEof != 0}, stdinFd == stdoutFd is a pseudo-terminal master. */
+    Spawned(int pid, int stdinFd, int stdoutFd, int stderrFd, int[] extraFds, int pidfd, byte terminalEof) {
         this.pid = pid;
         this.stdinFd = stdinFd;
         this.stdoutFd = stdoutFd;
         this.stderrFd = stderrFd;
         this.extraFds = extraFds;
         this.pidfd = pidfd;
+        this.terminalEof = terminalEof;
+    }
+
+    /** True: {@link #stdinFd()} and {@link #stdoutFd()} are one pseudo-terminal master, read and written. */
+    public boolean isTerminal() {
+        return terminalEof != 0;
+    }
+
+    /** The slave's VEOF character (^D), written to end the child's input; meaningful when {@link #isTerminal()}. */
+    public byte terminalEof() {
+        return terminalEof;
     }
 
     public int pid() {
@@ -66,7 +83,9 @@ public final class Spawned {
     /** Closes every fd above (not the process). Call once; for cleanup paths and tests. */
     public void closeAll() {
         Native.closeQuietly(stdinFd);
-        Native.closeQuietly(stdoutFd);
+        if (stdoutFd != stdinFd) { // one pty master: closing it twice could hit a reused number
+            Native.closeQuietly(stdoutFd);
+        }
         Native.closeQuietly(stderrFd);
         for (int fd : extraFds) {
             Native.closeQuietly(fd);

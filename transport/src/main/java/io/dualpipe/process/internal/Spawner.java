@@ -78,6 +78,9 @@ public final class Spawner {
     private static final int OFF_ATTR = OFF_SIGSET_FULL + 256;
     private static final int OFF_FILE_ACTIONS = OFF_ATTR + 1024;
     private static final int OFF_POINTERS = OFF_FILE_ACTIONS + 1024;
+    // Appended to the block for a pseudo-terminal: struct termios, then the slave's path.
+    private static final int PTS_NAME_MAX = 128;
+    private static final int PTY_AREA = Posix.TERMIOS_SIZE + PTS_NAME_MAX;
 
     // pidfd_open support, learned from the first attempts: 0 = pass PIDFD_NONBLOCK (Linux >= 5.10),
     // 1 = no flags then fcntl (5.3..5.9 reject the flag with EINVAL), 2 = unavailable (ENOSYS,
@@ -129,6 +132,13 @@ public final class Spawner {
             checkWorkingDirectory(spec.workingDirectory(), program);
         }
         notePipeSizeIgnored(spec.pipeSize());
+        boolean pty = spec.pseudoTerminal();
+        if (pty && !Posix.LINUX) {
+            // The termios layout, the controlling-terminal rules and EIO at the end are only worked
+            // out (and tested) for Linux: fail by name rather than misconfigure a terminal.
+            throw new SpawnException("cannot start program '" + program + "': pseudoTerminal(true) is supported on "
+                    + "Linux only, not on " + Posix.OS + " (ENOSYS)", program, ENOSYS, "ENOSYS");
+        }
 
         byte[][] envBytes = spec.envBytes;
         long environ = 0;
@@ -156,7 +166,8 @@ public final class Spawner {
         long argvPtrs = OFF_POINTERS;
         long envPtrs = argvPtrs + (long) PTR * (argc + 1);
         long strings = envPtrs + (envBytes == null ? 0 : (long) PTR * (envc + 1));
-        long size = strings + spec.nativeStringBytes + envStringBytes + DEV_NULL.length;
+        long ptyArea = strings + spec.nativeStringBytes + envStringBytes + DEV_NULL.length;
+        long size = ptyArea + (pty ? PTY_AREA : 0);
 
         long block = MEM.allocateMemory(size, false);
         if (block == 0) {
@@ -166,6 +177,8 @@ public final class Spawner {
         boolean attrReady = false;
         boolean spawned = false;
         int pid = -1;
+        int[] ptyFds = {-1, -1}; // master, and the parent's slave fd (for termios; closed after the spawn)
+        byte ptyEof = 0;
         try {
             long fileActions = block + OFF_FILE_ACTIONS;
             long attr = block + OFF_ATTR;
@@ -212,23 +225,29 @@ public final class Spawner {
             // Descriptors. Each is recorded in childFds/parentFds the moment it exists, so the
             // finally block can close it whatever fails next.
             long pipeScratch = block + OFF_PIPE;
-            switch (spec.stdin()) {
-                case PIPE -> makePipe(pipeScratch, 0, true, childFds, parentFds, spec, program);
-                case FROM_FILE -> childFds[0] = openFile(stdinFile, Posix.O_RDONLY | Posix.O_CLOEXEC,
-                        "stdin file '" + spec.stdinFile() + "' for reading", program);
-                case FROM_FD -> childFds[0] = dupCallerFd(spec.stdinFd(), mapped, "stdin", program);
-                default -> { }
-            }
-            switch (spec.stdout()) {
-                case PIPE -> makePipe(pipeScratch, 1, false, childFds, parentFds, spec, program);
-                case TO_FILE -> childFds[1] = openFile(stdoutFile,
-                        Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC | Posix.O_CLOEXEC,
-                        "stdout file '" + spec.stdoutFile() + "' for writing", program);
-                case APPEND_TO_FILE -> childFds[1] = openFile(stdoutFile,
-                        Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC,
-                        "stdout file '" + spec.stdoutFile() + "' for appending", program);
-                case TO_FD -> childFds[1] = dupCallerFd(spec.stdoutFd(), mapped, "stdout", program);
-                default -> { }
+            long ptsPath = 0;
+            if (pty) {
+                ptyEof = openTerminal(block + ptyArea, ptyFds, program);
+                ptsPath = block + ptyArea + Posix.TERMIOS_SIZE;
+            } else {
+                switch (spec.stdin()) {
+                    case PIPE -> makePipe(pipeScratch, 0, true, childFds, parentFds, spec, program);
+                    case FROM_FILE -> childFds[0] = openFile(stdinFile, Posix.O_RDONLY | Posix.O_CLOEXEC,
+                            "stdin file '" + spec.stdinFile() + "' for reading", program);
+                    case FROM_FD -> childFds[0] = dupCallerFd(spec.stdinFd(), mapped, "stdin", program);
+                    default -> { }
+                }
+                switch (spec.stdout()) {
+                    case PIPE -> makePipe(pipeScratch, 1, false, childFds, parentFds, spec, program);
+                    case TO_FILE -> childFds[1] = openFile(stdoutFile,
+                            Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC | Posix.O_CLOEXEC,
+                            "stdout file '" + spec.stdoutFile() + "' for writing", program);
+                    case APPEND_TO_FILE -> childFds[1] = openFile(stdoutFile,
+                            Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC,
+                            "stdout file '" + spec.stdoutFile() + "' for appending", program);
+                    case TO_FD -> childFds[1] = dupCallerFd(spec.stdoutFd(), mapped, "stdout", program);
+                    default -> { }
+                }
             }
             if (spec.stderr() == SpawnSpec.Stderr.PIPE) {
                 makePipe(pipeScratch, 2, false, childFds, parentFds, spec, program);
@@ -244,10 +263,20 @@ public final class Spawner {
 
             check(LIB.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init", program);
             fileActionsReady = true;
-            addStdio(fileActions, 0, childFds[0], spec.stdin() == SpawnSpec.Stdin.NULL_DEVICE ? Posix.O_RDONLY : -1,
-                    spec.stdin() == SpawnSpec.Stdin.INHERIT, devNull, closeStrategy, program);
-            addStdio(fileActions, 1, childFds[1], spec.stdout() == SpawnSpec.Stdout.DISCARD ? Posix.O_WRONLY : -1,
-                    spec.stdout() == SpawnSpec.Stdout.INHERIT, devNull, closeStrategy, program);
+            if (pty) {
+                // Opened by path in the child, after POSIX_SPAWN_SETSID made it a session leader
+                // without a controlling terminal, and without O_NOCTTY: Linux then makes this
+                // terminal its controlling one (a dup2 of our fd would not).
+                check(LIB.posix_spawn_file_actions_addopen(fileActions, 0, ptsPath, Posix.O_RDWR, 0),
+                        "posix_spawn_file_actions_addopen", program);
+                check(LIB.posix_spawn_file_actions_adddup2(fileActions, 0, 1), "posix_spawn_file_actions_adddup2",
+                        program);
+            } else {
+                addStdio(fileActions, 0, childFds[0], spec.stdin() == SpawnSpec.Stdin.NULL_DEVICE ? Posix.O_RDONLY : -1,
+                        spec.stdin() == SpawnSpec.Stdin.INHERIT, devNull, closeStrategy, program);
+                addStdio(fileActions, 1, childFds[1], spec.stdout() == SpawnSpec.Stdout.DISCARD ? Posix.O_WRONLY : -1,
+                        spec.stdout() == SpawnSpec.Stdout.INHERIT, devNull, closeStrategy, program);
+            }
             if (spec.stderr() == SpawnSpec.Stderr.MERGE_WITH_STDOUT) {
                 // After fd 1 is in place, whatever it became (pipe, /dev/null or the inherited one).
                 check(LIB.posix_spawn_file_actions_adddup2(fileActions, 1, 2), "posix_spawn_file_actions_adddup2", program);
@@ -274,11 +303,21 @@ public final class Spawner {
 
             check(LIB.posix_spawnattr_init(attr), "posix_spawnattr_init", program);
             attrReady = true;
-            if (spec.newProcessGroup()) {
+            if (pty) {
+                // setsid() also makes the child a group leader (pgid == pid), which is what
+                // newProcessGroup asks for; SETPGROUP on top would fail (EPERM for a session leader).
+                flags |= Posix.POSIX_SPAWN_SETSID;
+            } else if (spec.newProcessGroup()) {
                 flags |= Posix.POSIX_SPAWN_SETPGROUP;
                 check(LIB.posix_spawnattr_setpgroup(attr, 0), "posix_spawnattr_setpgroup", program);
             }
-            check(LIB.posix_spawnattr_setflags(attr, flags), "posix_spawnattr_setflags", program);
+            int flagsRc = LIB.posix_spawnattr_setflags(attr, flags);
+            if (flagsRc == EINVAL && pty) {
+                throw new SpawnException("cannot start program '" + program + "': pseudoTerminal(true) needs "
+                        + "POSIX_SPAWN_SETSID, which this libc rejects (glibc >= 2.26 needed) (EINVAL)", program,
+                        EINVAL, "EINVAL");
+            }
+            check(flagsRc, "posix_spawnattr_setflags", program);
             LIB.sigemptyset(block + OFF_SIGSET_EMPTY);
             check(LIB.posix_spawnattr_setsigmask(attr, block + OFF_SIGSET_EMPTY), "posix_spawnattr_setsigmask", program);
             LIB.sigfillset(block + OFF_SIGSET_FULL);
@@ -314,16 +353,79 @@ public final class Spawner {
             for (int fd : childFds) {
                 Native.closeQuietly(fd);
             }
+            // The child opened the slave by path; ours would keep the master from reporting EIO
+            // (the end) after the child exits.
+            Native.closeQuietly(ptyFds[1]);
             if (!spawned) {
                 for (int fd : parentFds) {
                     Native.closeQuietly(fd);
                 }
+                Native.closeQuietly(ptyFds[0]);
             }
         }
 
         int[] extra = new int[mapped - 3];
         System.arraycopy(parentFds, 3, extra, 0, extra.length);
+        if (pty) {
+            return new Spawned(pid, ptyFds[0], ptyFds[0], parentFds[2], extra, openPidfd(pid), ptyEof);
+        }
         return new Spawned(pid, parentFds[0], parentFds[1], parentFds[2], extra, openPidfd(pid));
+    }
+
+    /**
+     * Opens a pseudo-terminal pair (Linux): the master, CLOEXEC and non-blocking, into
+     * {@code fds[0]}; the slave, CLOEXEC and O_NOCTTY (the JVM must never acquire it as its own
+     * controlling terminal), into {@code fds[1]}; the slave's path, NUL-terminated, at
+     * {@code area + TERMIOS_SIZE} for the child's open action. Each fd is recorded the moment it
+     * exists, so the caller's finally block closes it whatever fails next.
+     *
+     * <p>The slave's modes are set here, before the child exists, so there is no window in which it
+     * runs with them: ECHO off (the parent would read back everything it writes), ONLCR off (lines
+     * would come out ending in CR LF), VEOF set to ^D explicitly. The rest stays as the kernel's
+     * default: canonical input, ICRNL, ISIG (a ^C written is a SIGINT to the child).
+     *
+     * @return the VEOF character
+     */
+    private static byte openTerminal(long area, int[] fds, String program) {
+        int master = LIB.posix_openpt(Posix.O_RDWR | Posix.O_NOCTTY | Posix.O_CLOEXEC);
+        if (master < 0) {
+            throw systemCallFailure("posix_openpt", Native.errno(), program);
+        }
+        fds[0] = master;
+        if (LIB.grantpt(master) != 0) {
+            throw systemCallFailure("grantpt", Native.errno(), program);
+        }
+        if (LIB.unlockpt(master) != 0) {
+            throw systemCallFailure("unlockpt", Native.errno(), program);
+        }
+        long termios = area;
+        long path = area + Posix.TERMIOS_SIZE;
+        int rc = LIB.ptsname_r(master, path, PTS_NAME_MAX);
+        if (rc != 0) {
+            throw systemCallFailure("ptsname_r", rc, program);
+        }
+        // A fresh master has no other status flags to keep (F_SETFL ignores the access mode).
+        if (LIB.fcntl(master, Posix.F_SETFL, Posix.O_NONBLOCK) < 0) {
+            throw systemCallFailure("fcntl(pty master, F_SETFL, O_NONBLOCK)", Native.errno(), program);
+        }
+        int slave = LIB.open(path, Posix.O_RDWR | Posix.O_NOCTTY | Posix.O_CLOEXEC, 0);
+        if (slave < 0) {
+            throw systemCallFailure("open(pty slave)", Native.errno(), program);
+        }
+        fds[1] = slave;
+        if (LIB.tcgetattr(slave, termios) != 0) {
+            throw systemCallFailure("tcgetattr(pty slave)", Native.errno(), program);
+        }
+        int lflag = MEM.getInt(termios + Posix.TERMIOS_LFLAG);
+        MEM.putInt(termios + Posix.TERMIOS_LFLAG, lflag & ~(Posix.ECHO | Posix.ECHONL));
+        int oflag = MEM.getInt(termios + Posix.TERMIOS_OFLAG);
+        MEM.putInt(termios + Posix.TERMIOS_OFLAG, oflag & ~Posix.ONLCR);
+        byte eof = 4; // ^D
+        MEM.putByte(termios + Posix.TERMIOS_CC + Posix.VEOF, eof);
+        if (LIB.tcsetattr(slave, Posix.TCSANOW, termios) != 0) {
+            throw systemCallFailure("tcsetattr(pty slave)", Native.errno(), program);
+        }
+        return eof;
     }
 
     /**
