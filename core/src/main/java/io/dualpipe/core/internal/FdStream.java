@@ -589,23 +589,14 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
                     lastWrittenByte = src.get(src.limit() - 1);
                 }
                 if (writes.isEmpty()) {
-                    try {
-                        writeSome(src);
-                    } catch (RuntimeException e) {
-                        failure = writeFailed(e);
-                    }
+                    failure = writeNow(src);
                     done = failure == null && !src.hasRemaining();
                 }
                 if (failure == null && !done) {
                     f = new LoopFuture<>();
-                    writes.add(new PendingWrite(src, f));
-                    queued += src.remaining();
+                    needInterest = queue(src, f);
                     if (queued > highWater) {
                         writableFlag = false;
-                    }
-                    if (!writeInterest) {
-                        writeInterest = true;
-                        needInterest = true;
                     }
                 }
             }
@@ -620,6 +611,27 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
             requestInterestUpdate();
         }
         return f;
+    }
+
+    /** Caller holds writeLock: {@link #writeSome}, returning its failure (already recorded) instead of throwing. */
+    private RuntimeException writeNow(ByteBuffer src) {
+        try {
+            writeSome(src);
+            return null;
+        } catch (RuntimeException e) {
+            return writeFailed(e);
+        }
+    }
+
+    /** Caller holds writeLock: queues what is left of src; true when OP_WRITE interest must now be asked for. */
+    private boolean queue(ByteBuffer src, LoopFuture<Void> f) {
+        writes.add(new PendingWrite(src, f));
+        queued += src.remaining();
+        if (writeInterest) {
+            return false;
+        }
+        writeInterest = true;
+        return true;
     }
 
     /** Writes as much of src as the kernel takes now. Caller holds writeLock. */
@@ -756,19 +768,10 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
                 ByteBuffer eof = lastWrittenByte == '\n' ? ByteBuffer.wrap(new byte[] {eofChar})
                         : ByteBuffer.wrap(new byte[] {eofChar, eofChar});
                 if (writes.isEmpty()) {
-                    try {
-                        writeSome(eof);
-                    } catch (RuntimeException e) {
-                        failure = writeFailed(e);
-                    }
+                    failure = writeNow(eof);
                 }
                 if (failure == null && eof.hasRemaining()) {
-                    writes.add(new PendingWrite(eof, new LoopFuture<>()));
-                    queued += eof.remaining();
-                    if (!writeInterest) {
-                        writeInterest = true;
-                        needInterest = true;
-                    }
+                    needInterest = queue(eof, new LoopFuture<>());
                 }
             }
             now = failure == null && writes.isEmpty();
