@@ -37,10 +37,16 @@ import java.time.Duration;
  *
  * <p><b>Backpressure.</b> The channel never refuses a frame for being over its high water mark
  * (64 KiB of frames the kernel has not taken, by default). Producers pace themselves with
- * {@link #isWritable()} and {@link #whenWritable()}. While the channel is not writable and the peer's
- * latest frames were requests or messages, it also stops reading, so a peer that sends requests
- * without reading the replies cannot make it queue without bound; replies to our own requests are
- * always read, since they are what lets the peer take more of ours.
+ * {@link #isWritable()} and {@link #whenWritable()}. The channel always reads on, so replies to our
+ * own requests are always read and delivered, whatever the peer sends. While the channel is not
+ * writable it stops <i>dispatching</i> the peer's requests instead: it holds them, and the frames
+ * after them, in the peer's order, and dispatches them once it is writable again, so a peer that
+ * sends requests without reading the replies cannot make it queue replies without bound. Only when
+ * the held frames reach the backlog limit (256 KiB by default, {@link MessageChannelBuilder#backlog})
+ * does it stop reading until it has dispatched half of them; if the peer then takes none of its
+ * bytes for the stall timeout (10 s by default), both sides are stuck for good, and the channel
+ * closes with a {@link PeerStalledException} instead of hanging. One-way messages do not wait while
+ * nothing is held: the protocol makes the channel produce nothing for them.
  *
  * <p><b>Receiving.</b> Handlers are registered per type byte ({@link #handle}); a message of a type
  * without one goes to the catch-all ({@link #handleAny}) if there is one. Messages that cannot be
@@ -147,14 +153,17 @@ public interface MessageChannel extends AutoCloseable {
      * Completes when the channel has closed: normally after {@link #close()}, a graceful close or the
      * peer's end of stream; exceptionally with what broke it otherwise (a
      * {@link io.dualpipe.core.codec.ProtocolException}, an I/O error, a
-     * {@link io.dualpipe.core.LoopClosedException}).
+     * {@link io.dualpipe.core.LoopClosedException}, a {@link PeerStalledException}).
+     *
+     * <p>Each call returns a new future that follows the channel's own: cancelling or completing it,
+     * or {@code orTimeout} on it, changes only that copy, never what the channel or other callers see.
      */
     LoopFuture<Void> closeFuture();
 
     /**
      * Refuses new frames, lets the queued ones reach the kernel, then closes as {@link #close()} does.
      *
-     * @return {@link #closeFuture()}
+     * @return a new {@link #closeFuture()}
      */
     LoopFuture<Void> closeGracefully();
 

@@ -33,6 +33,25 @@ public final class MessageChannelBuilder {
         return this;
     }
 
+    /**
+     * How many bytes of the peer's requests the channel holds, undispatched, while its own frames are
+     * backed up (each held frame also costs 64 bytes of bookkeeping); at this many it stops reading
+     * until dispatch has halved them. Default 256 KiB. See "Backpressure" in {@link MessageChannel}.
+     */
+    public MessageChannelBuilder backlog(int bytes) {
+        settings.backlog(bytes);
+        return this;
+    }
+
+    /**
+     * How long a channel whose backlog is full, and so stopped reading, waits for the peer to take any
+     * of its queued bytes before it closes with a {@link PeerStalledException}. Default 10 s.
+     */
+    public MessageChannelBuilder stallTimeout(java.time.Duration timeout) {
+        settings.stallTimeout(timeout);
+        return this;
+    }
+
     /** See {@link MessageChannel#handle}. */
     public <T> MessageChannelBuilder handle(int type, Class<T> messageClass, MessageHandler<? super T> handler) {
         settings.handle(type, messageClass, handler);

@@ -10,6 +10,8 @@ import io.dualpipe.core.message.MessageErrorListener;
 import io.dualpipe.core.message.MessageHandler;
 import io.dualpipe.core.message.Peer;
 
+import java.time.Duration;
+
 /**
  * Everything a {@link MessageChannel} is configured with, frozen, so that a server can open any
  * number of connections with the same codecs, limits and handlers. Immutable and thread-safe; the
@@ -19,6 +21,10 @@ public final class ChannelSettings {
     /** Queued outbound bytes above which a channel reports itself not writable. */
     public static final int DEFAULT_HIGH_WATER = 64 * 1024;
     public static final int DEFAULT_LOW_WATER = 32 * 1024;
+    /** Bytes of the peer's held requests (and what came after them) at which a channel stops reading. */
+    public static final int DEFAULT_BACKLOG = 256 * 1024;
+    /** How long a channel that stopped reading waits for the peer to take any of its bytes before it gives up. */
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(10);
 
     final CodecRegistry codecs;
     final int maxFrameSize;
@@ -26,6 +32,8 @@ public final class ChannelSettings {
     final int highWater;
     final HandlerTable handlers;
     final MessageErrorListener errorListener;
+    final int backlogLimit;
+    final Duration stallTimeout;
 
     private ChannelSettings(Builder b) {
         this.codecs = b.codecs;
@@ -34,6 +42,8 @@ public final class ChannelSettings {
         this.highWater = b.highWater;
         this.handlers = b.handlers;
         this.errorListener = b.errorListener;
+        this.backlogLimit = b.backlogLimit;
+        this.stallTimeout = b.stallTimeout;
     }
 
     public static Builder builder(CodecRegistry codecs) {
@@ -65,6 +75,8 @@ public final class ChannelSettings {
         private int highWater = DEFAULT_HIGH_WATER;
         private HandlerTable handlers = HandlerTable.EMPTY;
         private MessageErrorListener errorListener;
+        private int backlogLimit = DEFAULT_BACKLOG;
+        private Duration stallTimeout = DEFAULT_STALL_TIMEOUT;
 
         private Builder(CodecRegistry codecs) {
             this.codecs = InvalidArgumentException.requireNonNull("codecs", codecs);
@@ -82,6 +94,20 @@ public final class ChannelSettings {
             }
             this.lowWater = low;
             this.highWater = high;
+            return this;
+        }
+
+        public Builder backlog(int bytes) {
+            this.backlogLimit = InvalidArgumentException.requirePositive("backlog", bytes);
+            return this;
+        }
+
+        public Builder stallTimeout(Duration timeout) {
+            InvalidArgumentException.requireNonNull("stallTimeout", timeout);
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new InvalidArgumentException("stallTimeout <= 0: " + timeout);
+            }
+            this.stallTimeout = timeout;
             return this;
         }
 

@@ -65,6 +65,7 @@ final class Outbound {
     @SuppressWarnings("unused") // through QUEUED: written on the loop, read anywhere
     private long queued;
     private boolean flushing;
+    private long taken;                         // bytes the sink has taken in all: progress, for a stall watch
     private volatile boolean writable = true;   // written only when it changes
     private volatile Throwable failure;
     private List<LoopFuture<Void>> writableWaiters;
@@ -260,6 +261,7 @@ final class Outbound {
         }
         long q = (long) QUEUED.get(this) - size;
         QUEUED.setRelease(this, q);
+        taken += size;
         if (isChunk && data.capacity() == CHUNK_SIZE) {
             data.clear();
             if (chunk == null) {
@@ -314,6 +316,11 @@ final class Outbound {
     /** Any thread. */
     boolean isWritable() {
         return writable && failure == null;
+    }
+
+    /** Loop: bytes whose write has completed since the channel opened; grows while the peer reads. */
+    long takenBytes() {
+        return taken;
     }
 
     /** Any thread. */

@@ -15,7 +15,7 @@ import java.util.Map;
  * length newer needs its slot, moves to a small boxed overflow map, so one forgotten request cannot
  * make the ring grow without bound. Id 0 is never used (the wire format reserves it).
  *
- * <p>Not thread-safe: the channel guards it with its lock.
+ * <p>Not thread-safe: loop thread only ({@link Requests} owns it).
  */
 final class RequestTable {
     private static final int INITIAL = 64;

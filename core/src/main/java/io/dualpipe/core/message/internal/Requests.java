@@ -1,0 +1,106 @@
+package io.dualpipe.core.message.internal;
+
+import io.dualpipe.core.codec.CodecException;
+import io.dualpipe.core.codec.CodecRegistry;
+import io.dualpipe.core.message.RemoteException;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static io.dualpipe.core.codec.Frames.FLAG_ERROR;
+
+/**
+ * Our requests the peer has not answered: their ids, the table that finds one by the id of a reply,
+ * and the delivery of that reply to the caller's future.
+ *
+ * <p><b>Bound.</b> Each entry is a request the caller made and can see ({@code pendingRequests()});
+ * its frame was charged to the outbound queue until the kernel took it. How many may be outstanding
+ * is the caller's to pace, as with sends; a timeout or cancel removes one.
+ *
+ * <p>Loop thread only, but for {@link #pending()}, a mirror of the table's size for other threads.
+ */
+final class Requests {
+    private static final VarHandle PENDING;
+
+    static {
+        try {
+            PENDING = MethodHandles.lookup().findVarHandle(Requests.class, "pendingCount", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final String name;
+    private final CodecRegistry codecs;
+    private final RequestTable table = new RequestTable();
+    private int nextId = 1;
+    @SuppressWarnings("unused") // through PENDING: written on the loop, read anywhere
+    private int pendingCount;
+
+    Requests(String name, CodecRegistry codecs) {
+        this.name = name;
+        this.codecs = codecs;
+    }
+
+    /** Any thread. */
+    int pending() {
+        return (int) PENDING.getAcquire(this);
+    }
+
+    /** The next free id; 0 is reserved by the wire format, and an id still outstanding is skipped. */
+    int nextId() {
+        int id;
+        do {
+            id = nextId++;
+        } while (id == 0 || table.contains(id));
+        return id;
+    }
+
+    void put(int id, PendingRequest<?> p) {
+        table.put(id, p);
+        PENDING.setRelease(this, table.size());
+    }
+
+    /** Takes the request {@code requestId} answers out of the table; null if it is not outstanding. */
+    PendingRequest<?> take(int requestId) {
+        PendingRequest<?> p = table.remove(requestId);
+        if (p != null) {
+            PENDING.setRelease(this, table.size());
+        }
+        return p;
+    }
+
+    /** Forgets a request that timed out or was cancelled, if it is still the one under its id. */
+    void forget(PendingRequest<?> p) {
+        if (p.id != 0 && table.get(p.id) == p) {
+            table.remove(p.id);
+            PENDING.setRelease(this, table.size());
+        }
+    }
+
+    /** Removes and returns every outstanding request. */
+    List<PendingRequest<?>> drain() {
+        List<PendingRequest<?>> all = table.drain();
+        PENDING.setRelease(this, 0);
+        return all;
+    }
+
+    /** Completes {@code p} with the reply frame: the decoded value, or the peer's error text. */
+    void deliver(PendingRequest<?> p, int type, int flags, int requestId, ByteBuffer body) {
+        if ((flags & FLAG_ERROR) != 0) {
+            p.fail(new RemoteException(name, Integer.toUnsignedLong(requestId), StandardCharsets.UTF_8.decode(body).toString()));
+            return;
+        }
+        Object value;
+        try {
+            value = codecs.decode(type, body);
+        } catch (CodecException e) {
+            p.fail(e);
+            return;
+        }
+        p.deliver(value, type);
+    }
+}
