@@ -277,7 +277,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
 
     @Override
     public LoopFuture<Void> endOfStream() {
-        return endOfStream;
+        return LoopFutures.copyOf(endOfStream); // a caller's cancel or orTimeout must not end it for others
     }
 
     /** True once the fd reported end of stream (bytes may still be buffered). Loop thread. */
@@ -756,12 +756,12 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         boolean needInterest = false;
         synchronized (writeLock) {
             if (shutdownFuture != null) {
-                return shutdownFuture;
+                return LoopFutures.copyOf(shutdownFuture); // the first caller's may have been cancelled
             }
             f = shutdownFuture = new LoopFuture<>();
             if (closed) {
                 f.completeExceptionally(new ChannelClosedException(name + ": closed"));
-                return f;
+                return LoopFutures.copyOf(f);
             }
             if (halfClose == HalfClose.TERMINAL_EOF && writeFailure == null) {
                 // Queued behind every earlier write; shutOutput() then has nothing left to do.
@@ -784,7 +784,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         if (now) {
             shutOutput();
         }
-        return f;
+        return LoopFutures.copyOf(f);
     }
 
     private void shutOutput() {
@@ -949,7 +949,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
      * leave a key on a closed (or reused) fd number.
      */
     private void closeChannelOfClosedLoop() {
-        if (loop.terminationFuture().isDone()) {
+        if (loop.isTerminated()) {
             closeChannel();
         }
     }

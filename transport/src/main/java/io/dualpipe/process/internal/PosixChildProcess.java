@@ -11,6 +11,7 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
 import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
 import io.dualpipe.core.line.Conversation;
@@ -76,7 +77,9 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     private boolean reaped;  // guarded by reapLock
     private long pollNanos = MIN_POLL_NANOS;
     private Runnable removeCloseHook;
+    /** The one pending SIGKILL of {@link #terminate}, and when it fires; guarded by reapLock. */
     private Timeout killTimer;
+    private long killDeadline;
 
     /** {@code owned} records each fd of {@code s} as it is taken over, for {@link #start}'s cleanup. */
     private PosixChildProcess(ChildProcessBuilder b, Spawned s, Owned owned, String stdinWhere, String stdoutWhere) {
@@ -520,11 +523,16 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
 
     @Override
     public LoopFuture<ExitStatus> onExit() {
-        return exit;
+        return LoopFutures.copyOf(exit); // what a caller does to it must not change what others see
     }
 
     @Override
     public LoopFuture<ExitStatus> onDrained() {
+        return LoopFutures.copyOf(drained());
+    }
+
+    /** The library's own drained future, made on first use; never handed out. */
+    private LoopFuture<ExitStatus> drained() {
         LoopFuture<ExitStatus> d = drained;
         if (d == null) {
             synchronized (this) {
@@ -632,7 +640,11 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
                 LOG.debug("{}: closing pidfd failed", label, e);
             }
         }
-        Timeout t = killTimer;
+        Timeout t;
+        synchronized (reapLock) {
+            t = killTimer;
+            killTimer = null;
+        }
         if (t != null) {
             t.cancel();
         }
@@ -661,13 +673,39 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
             throw new InvalidArgumentException("grace < 0: " + grace);
         }
         if (signal(ProcessControl.SIGTERM)) {
+            scheduleKill(Durations.saturatedNanos(grace));
+        }
+        return onExit();
+    }
+
+    /**
+     * Makes sure a SIGKILL comes within {@code graceNanos} from now, keeping one timer per child
+     * however often terminate() is called: a later call may bring the SIGKILL forward (its caller
+     * asked for it by then), never push it back (an earlier caller was promised it), and the timer
+     * it replaces is cancelled rather than left in the loop's heap until it fires.
+     */
+    private void scheduleKill(long graceNanos) {
+        long deadline = System.nanoTime() + graceNanos;
+        Timeout replaced;
+        synchronized (reapLock) {
+            if (reaped) {
+                return; // markReaped() has cancelled the timer already: a new one would outlive the child
+            }
+            if (killTimer != null && killDeadline - deadline <= 0) {
+                return;
+            }
+            replaced = killTimer;
             try {
-                killTimer = loop.schedule(() -> signal(ProcessControl.SIGKILL), Durations.saturatedNanos(grace), TimeUnit.NANOSECONDS);
+                killTimer = loop.schedule(() -> signal(ProcessControl.SIGKILL), graceNanos, TimeUnit.NANOSECONDS);
+                killDeadline = deadline;
             } catch (LoopClosedException e) {
-                signal(ProcessControl.SIGKILL);
+                killTimer = null;
+                signal(ProcessControl.SIGKILL); // reapLock is reentrant for it
             }
         }
-        return exit;
+        if (replaced != null) {
+            replaced.cancel();
+        }
     }
 
     @Override
