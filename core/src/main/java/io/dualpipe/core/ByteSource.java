@@ -64,7 +64,10 @@ public interface ByteSource extends AutoCloseable {
     /** Undoes {@link #pause()}: buffered bytes are delivered (on the loop) and reading resumes. */
     void resume();
 
-    /** Completes once the end of the stream was reached and every byte before it was taken. */
+    /**
+     * Completes once the end of the stream was reached and every byte before it was taken. Each call
+     * returns a new future: what a caller does to its own (cancel, complete) affects no one else.
+     */
     LoopFuture<Void> endOfStream();
 
     /** Stops reading and closes the fd; pending reads fail with {@link ChannelClosedException}. */

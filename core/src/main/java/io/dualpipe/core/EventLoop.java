@@ -106,6 +106,10 @@ public interface EventLoop extends Executor, AutoCloseable {
     @Override
     void close();
 
-    /** Completes when the loop thread has ended. */
+    /**
+     * Completes when the loop has shut down: its handlers were told, its channels and selector are
+     * closed and it runs nothing more. Each call returns a new future, so a caller cancelling or
+     * completing its own cannot make anyone else believe the loop has ended.
+     */
     LoopFuture<Void> terminationFuture();
 }

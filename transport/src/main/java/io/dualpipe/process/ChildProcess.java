@@ -136,14 +136,23 @@ public interface ChildProcess extends AutoCloseable {
         return conversation().request(line, reader);
     }
 
-    /** Completes with the exit status once the child has exited and been reaped. */
+    /**
+     * Completes with the exit status once the child has exited and been reaped.
+     *
+     * <p>Each call returns a new future, as the JDK's {@code Process.onExit()} does: cancelling it,
+     * completing it or {@code orTimeout} on it affects that future alone, never the child's exit as
+     * the library ({@link #terminate}, {@link #onDrained()}, {@link #close()}) or another caller sees
+     * it. Until the child exits each such future is held by the child, so keep the one you got
+     * rather than calling this in a polling loop.
+     */
     LoopFuture<ExitStatus> onExit();
 
     /**
      * Completes with the exit status once the child has exited <em>and</em> every output pipe reached
      * end of stream with all its bytes taken. Later than {@link #onExit()} when a grandchild still holds
      * stdout open, or when output is still unread. Streams that are not pipes (inherited, discarded,
-     * files) are not waited for: the parent cannot see their end.
+     * files) are not waited for: the parent cannot see their end. Each call returns a new future,
+     * as {@link #onExit()} does.
      */
     LoopFuture<ExitStatus> onDrained();
 
@@ -159,9 +168,11 @@ public interface ChildProcess extends AutoCloseable {
 
     /**
      * SIGTERM now, SIGKILL after {@code grace} if the child has not exited by then; to the whole group
-     * when the child has its own.
+     * when the child has its own. Calling it again sends SIGTERM again and can bring the SIGKILL
+     * forward, never push it back: the child is killed at the earliest deadline any call asked for.
+     * At most one kill timer is pending per child, and it is cancelled once the child is reaped.
      *
-     * @return {@link #onExit()}
+     * @return a new future, as from {@link #onExit()}
      */
     LoopFuture<ExitStatus> terminate(Duration grace);
 

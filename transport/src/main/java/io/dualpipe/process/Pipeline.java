@@ -4,6 +4,7 @@ import io.dualpipe.core.ByteSink;
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.line.LineReader;
 import io.dualpipe.process.internal.PosixChildProcess;
 
@@ -33,19 +34,22 @@ public final class Pipeline implements AutoCloseable {
     private Pipeline(List<ChildProcess> stages) {
         List<ChildProcess> copy = List.copyOf(stages);
         this.stages = copy;
-        CompletableFuture<?>[] all = new CompletableFuture<?>[copy.size()];
-        for (int i = 0; i < all.length; i++) {
-            all[i] = copy.get(i).onExit();
+        // Each stage's onExit() is a future of our own (a caller's copy cannot poison it), and we
+        // never hand these out either.
+        List<LoopFuture<ExitStatus>> stageExits = new ArrayList<>(copy.size());
+        for (ChildProcess p : copy) {
+            stageExits.add(p.onExit());
         }
-        // Captures the local list, not this: the callback may run on the loop thread before the
+        CompletableFuture<?>[] all = stageExits.toArray(new CompletableFuture<?>[0]);
+        // Captures the local lists, not this: the callback may run on the loop thread before the
         // constructor returns.
         CompletableFuture.allOf(all).whenComplete((v, e) -> {
             if (e != null) {
                 exits.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
             } else {
                 List<ExitStatus> statuses = new ArrayList<>(all.length);
-                for (ChildProcess p : copy) {
-                    statuses.add(p.onExit().join());
+                for (LoopFuture<ExitStatus> f : stageExits) {
+                    statuses.add(f.join()); // all done: never blocks, even on the loop thread
                 }
                 exits.complete(List.copyOf(statuses));
             }
@@ -109,9 +113,12 @@ public final class Pipeline implements AutoCloseable {
      * (completing on the loop thread, or on the caller's when all have exited already). Like a
      * shell's {@code PIPESTATUS}: a failing middle stage is visible, not masked by the tail. Fails
      * as a stage's {@link ChildProcess#onExit()} fails (its loop closed before it was reaped).
+     *
+     * <p>Each call returns a new future: cancelling or completing it (or {@code orTimeout}) affects
+     * that future alone, never the pipeline's exit as other callers see it.
      */
     public LoopFuture<List<ExitStatus>> onExit() {
-        return exits;
+        return LoopFutures.copyOf(exits);
     }
 
     /** Closes every stage: SIGKILL to those still running, then their pipes. Idempotent. */

@@ -66,6 +66,14 @@ public final class SingleThreadEventLoop implements EventLoop {
     private boolean lastDrainDone;
 
     public SingleThreadEventLoop(String name, boolean daemon) {
+        this(name, daemon, Thread::start);
+    }
+
+    /**
+     * {@code starter} starts the loop thread; tests pass one that fails, as {@link Thread#start()}
+     * does when the system is out of threads (an OutOfMemoryError) or memory.
+     */
+    SingleThreadEventLoop(String name, boolean daemon, Consumer<Thread> starter) {
         this.name = InvalidArgumentException.requireNonNull("name", name);
         try {
             this.selector = Selectors.open();
@@ -73,7 +81,18 @@ public final class SingleThreadEventLoop implements EventLoop {
             throw new DualPipeException("event loop '" + name + "': cannot open a selector", e);
         }
         this.thread = new LoopThread(this::run, name, daemon);
-        thread.start();
+        try {
+            starter.accept(thread);
+        } catch (Throwable t) {
+            // No thread will ever run shutdown(), and nobody gets this loop to close: the selector's
+            // fds (an epoll fd and an eventfd) are ours to close, or they leak for good.
+            try {
+                selector.close();
+            } catch (IOException | RuntimeException e) {
+                t.addSuppressed(e);
+            }
+            throw t;
+        }
     }
 
     /**
@@ -116,6 +135,11 @@ public final class SingleThreadEventLoop implements EventLoop {
     public Runnable onClose(Consumer<LoopClosedException> hook) {
         closeHooks.add(hook);
         return () -> closeHooks.remove(hook);
+    }
+
+    /** Timers scheduled and neither run nor cancelled yet. Loop thread only (tests and diagnostics hop there). */
+    public int pendingTimers() {
+        return timers.size();
     }
 
     /** The loop's selector; register and change interest on the loop thread only. */
@@ -265,7 +289,12 @@ public final class SingleThreadEventLoop implements EventLoop {
 
     @Override
     public LoopFuture<Void> terminationFuture() {
-        return termination;
+        return LoopFutures.copyOf(termination); // a caller's cancel must not tell others the loop ended
+    }
+
+    /** True once the loop has shut down: its selector is closed and no task will run any more. */
+    public boolean isTerminated() {
+        return termination.isDone();
     }
 
     private LoopClosedException closed() {

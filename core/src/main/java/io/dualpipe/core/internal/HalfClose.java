@@ -1,0 +1,18 @@
+package io.dualpipe.core.internal;
+
+/** How an {@link FdStream}'s write side is half-closed by {@code shutdownOutput()}. */
+enum HalfClose {
+    /** Close the fd: a pipe's reader then sees end of stream. */
+    CLOSE_FD,
+    /** shutdown(SHUT_WR): a socket's peer sees end of stream while reading goes on. */
+    SHUTDOWN_WRITE,
+    /**
+     * A pseudo-terminal master, one fd for both directions that cannot be half-closed: the
+     * terminal's EOF character is written instead (twice when the last byte written did not end
+     * a line, since the first one only completes that line), so a canonical-mode reader on the
+     * slave sees end of input. Reading also ends at EIO, which is how Linux reports a master
+     * whose slave every process has closed; at that point writing ends too. The fd is closed
+     * only once {@link FdStream#closeAtEndOfInput()} was called as well (see there).
+     */
+    TERMINAL_EOF
+}

@@ -1,0 +1,389 @@
+package io.dualpipe.core.internal;
+
+import io.dualpipe.core.BrokenPipeException;
+import io.dualpipe.core.ChannelClosedException;
+import io.dualpipe.core.FdChannel;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopClosedException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.NativeIoException;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The write side of an {@link FdStream}: a write from any thread goes straight to the kernel when
+ * nothing is queued (no hop, no wakeup), and otherwise joins the queue that the loop drains on
+ * OP_WRITE; water marks tell writers when to hold back; {@link #shutdownOutput()} half-closes as
+ * the stream's {@link HalfClose} says, after the queued bytes.
+ *
+ * <p>Every field is guarded by {@code writeLock}; futures are completed outside it. The queued
+ * buffers belong to this half until written: {@link FdStream#write(ByteBuffer)} hands over a
+ * duplicate, {@link FdStream#writeOrQueue(ByteBuffer)} the caller's buffer itself.
+ */
+final class WriteHalf {
+    private static final int SHUT_WR = 1;
+
+    private final FdStream stream;
+    private final FdChannel channel;
+    private final String name;
+    private final boolean writable;
+    /** The stream also reads this fd: a half-close must not close it. */
+    private final boolean readable;
+    private final HalfClose halfClose;
+    private final byte eofChar;     // TERMINAL_EOF only
+    private final int highWater;
+    private final int lowWater;
+
+    private final Object writeLock = new Object();
+    private int lastWrittenByte = '\n'; // TERMINAL_EOF only; the last byte accepted for writing
+    private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>();
+    private long queued;
+    private boolean writeInterest;
+    private boolean writableFlag = true;
+    private List<LoopFuture<Void>> writabilityWaiters;
+    private LoopFuture<Void> shutdownFuture;
+    private boolean outputShut;
+    private RuntimeException writeFailure;
+
+    WriteHalf(FdStream stream, FdChannel channel, String name, boolean writable, boolean readable,
+              HalfClose halfClose, byte eofChar, int highWater, int lowWater) {
+        this.stream = stream;
+        this.channel = channel;
+        this.name = name;
+        this.writable = writable;
+        this.readable = readable;
+        this.halfClose = halfClose;
+        this.eofChar = eofChar;
+        this.highWater = InvalidArgumentException.requirePositive("highWaterMark", highWater);
+        if (lowWater < 0 || lowWater > highWater) {
+            throw new InvalidArgumentException("lowWaterMark must be in [0, highWaterMark=" + highWater + "]: " + lowWater);
+        }
+        this.lowWater = lowWater;
+    }
+
+    /** @param nullIfDone return null, allocating nothing, when the kernel took every byte at once */
+    LoopFuture<Void> enqueue(ByteBuffer src, boolean nullIfDone) {
+        LoopFuture<Void> f = null;
+        RuntimeException failure = null;
+        boolean done = false;
+        boolean needInterest = false;
+        synchronized (writeLock) {
+            boolean closed = stream.isClosing();
+            if (!writable) {
+                failure = new InvalidArgumentException(name + " is not writable");
+            } else if (writeFailure != null) {
+                failure = writeFailure;
+            } else if (closed || shutdownFuture != null) {
+                failure = new ChannelClosedException(name + ": write after " + (closed ? "close" : "shutdownOutput"));
+            } else {
+                if (halfClose == HalfClose.TERMINAL_EOF && src.hasRemaining()) {
+                    lastWrittenByte = src.get(src.limit() - 1);
+                }
+                if (writes.isEmpty()) {
+                    failure = writeNow(src);
+                    done = failure == null && !src.hasRemaining();
+                }
+                if (failure == null && !done) {
+                    f = new LoopFuture<>();
+                    needInterest = queue(src, f);
+                    if (queued > highWater) {
+                        writableFlag = false;
+                    }
+                }
+            }
+        }
+        if (failure != null) {
+            return LoopFuture.failed(failure);
+        }
+        if (done) {
+            return nullIfDone ? null : LoopFuture.completed(null);
+        }
+        if (needInterest) {
+            requestInterestUpdate();
+        }
+        return f;
+    }
+
+    /** Caller holds writeLock: {@link #writeSome}, returning its failure (already recorded) instead of throwing. */
+    private RuntimeException writeNow(ByteBuffer src) {
+        try {
+            writeSome(src);
+            return null;
+        } catch (RuntimeException e) {
+            return writeFailed(e);
+        }
+    }
+
+    /** Caller holds writeLock: queues what is left of src; true when OP_WRITE interest must now be asked for. */
+    private boolean queue(ByteBuffer src, LoopFuture<Void> f) {
+        writes.add(new PendingWrite(src, f));
+        queued += src.remaining();
+        if (writeInterest) {
+            return false;
+        }
+        writeInterest = true;
+        return true;
+    }
+
+    /** Writes as much of src as the kernel takes now. Caller holds writeLock. */
+    private int writeSome(ByteBuffer src) {
+        int total = 0;
+        try {
+            while (src.hasRemaining()) {
+                int n = channel.write(src);
+                if (n == 0) {
+                    break;
+                }
+                total += n;
+            }
+        } catch (java.nio.channels.ClosedChannelException e) {
+            throw new ChannelClosedException(name + ": closed", e);
+        }
+        return total;
+    }
+
+    /** Records a write failure, fails the queue later (outside the lock). Caller holds writeLock. */
+    private RuntimeException writeFailed(RuntimeException e) {
+        RuntimeException failure = e;
+        if (e instanceof NativeIoException) {
+            String errno = ((NativeIoException) e).errnoName();
+            if ("EPIPE".equals(errno) || "ECONNRESET".equals(errno)) {
+                failure = new BrokenPipeException(name + ": the reading end is closed (" + errno + ")", e);
+            }
+        }
+        writeFailure = failure;
+        return failure;
+    }
+
+    private void requestInterestUpdate() {
+        try {
+            stream.loop().runOnLoop(stream::updateInterest);
+        } catch (LoopClosedException e) {
+            failWrites(e);
+        }
+    }
+
+    /** Whether the key should ask for OP_WRITE now. */
+    boolean wantsWrite() {
+        synchronized (writeLock) {
+            return writeInterest && writeFailure == null;
+        }
+    }
+
+    /** Loop thread, on OP_WRITE: writes what the kernel takes, then wakes writers and a pending shutdown. */
+    void onWritable() {
+        List<LoopFuture<Void>> done = null;
+        List<LoopFuture<Void>> waiters = null;
+        RuntimeException failure = null;
+        boolean shutNow = false;
+        synchronized (writeLock) {
+            try {
+                while (!writes.isEmpty()) {
+                    PendingWrite w = writes.peek();
+                    queued -= writeSome(w.data);
+                    if (w.data.hasRemaining()) {
+                        break;
+                    }
+                    writes.poll();
+                    if (done == null) {
+                        done = new ArrayList<>();
+                    }
+                    done.add(w.future);
+                }
+            } catch (RuntimeException e) {
+                failure = writeFailed(e);
+            }
+            if (writes.isEmpty()) {
+                writeInterest = false;
+                shutNow = shutdownFuture != null && !outputShut && failure == null;
+            }
+            if (!writableFlag && queued <= lowWater) {
+                writableFlag = true;
+                waiters = writabilityWaiters;
+                writabilityWaiters = null;
+            }
+        }
+        completeAll(done, null);
+        if (failure != null) {
+            failWrites(failure);
+        }
+        completeAll(waiters, null);
+        if (shutNow) {
+            shutOutput();
+        }
+    }
+
+    boolean isWritable() {
+        synchronized (writeLock) {
+            return writableFlag && writeFailure == null && !stream.isClosing();
+        }
+    }
+
+    long queuedBytes() {
+        synchronized (writeLock) {
+            return queued;
+        }
+    }
+
+    LoopFuture<Void> whenWritable() {
+        LoopFuture<Void> f = new LoopFuture<>();
+        synchronized (writeLock) {
+            if (writeFailure != null) {
+                f.completeExceptionally(writeFailure);
+            } else if (stream.isClosing()) {
+                f.completeExceptionally(new ChannelClosedException(name + ": closed"));
+            } else if (!writableFlag) {
+                if (writabilityWaiters == null) {
+                    writabilityWaiters = new ArrayList<>();
+                }
+                writabilityWaiters.add(f);
+                return f;
+            }
+        }
+        f.complete(null);
+        return f;
+    }
+
+    LoopFuture<Void> shutdownOutput() {
+        boolean now;
+        LoopFuture<Void> f;
+        RuntimeException failure = null;
+        boolean needInterest = false;
+        synchronized (writeLock) {
+            if (shutdownFuture != null) {
+                return LoopFutures.copyOf(shutdownFuture); // the first caller's may have been cancelled
+            }
+            f = shutdownFuture = new LoopFuture<>();
+            if (stream.isClosing()) {
+                f.completeExceptionally(new ChannelClosedException(name + ": closed"));
+                return LoopFutures.copyOf(f);
+            }
+            if (halfClose == HalfClose.TERMINAL_EOF && writeFailure == null) {
+                // Queued behind every earlier write; shutOutput() then has nothing left to do.
+                ByteBuffer eof = lastWrittenByte == '\n' ? ByteBuffer.wrap(new byte[] {eofChar})
+                        : ByteBuffer.wrap(new byte[] {eofChar, eofChar});
+                if (writes.isEmpty()) {
+                    failure = writeNow(eof);
+                }
+                if (failure == null && eof.hasRemaining()) {
+                    needInterest = queue(eof, new LoopFuture<>());
+                }
+            }
+            now = failure == null && writes.isEmpty();
+        }
+        if (failure != null) {
+            failWrites(failure);
+        } else if (needInterest) {
+            requestInterestUpdate();
+        }
+        if (now) {
+            shutOutput();
+        }
+        return LoopFutures.copyOf(f);
+    }
+
+    private void shutOutput() {
+        LoopFuture<Void> f;
+        synchronized (writeLock) {
+            if (outputShut) {
+                return;
+            }
+            outputShut = true;
+            f = shutdownFuture;
+        }
+        if (halfClose == HalfClose.TERMINAL_EOF) {
+            // The EOF character went out with the queue; the fd stays open for reading.
+            RuntimeException failure;
+            synchronized (writeLock) {
+                failure = writeFailure;
+            }
+            if (failure != null) {
+                f.completeExceptionally(failure);
+            } else {
+                f.complete(null);
+            }
+            return;
+        }
+        if (halfClose == HalfClose.SHUTDOWN_WRITE && readable) {
+            // Guarded like read/write: a concurrent close must not let this hit a reused fd number.
+            if (!channel.beginIo()) {
+                f.completeExceptionally(new ChannelClosedException(name + ": closed before shutdown(SHUT_WR)"));
+                return;
+            }
+            try {
+                if (Native.LIBC.shutdown(channel.getFD(), SHUT_WR) < 0) {
+                    f.completeExceptionally(Native.lastError(name + ": shutdown(SHUT_WR)"));
+                    return;
+                }
+            } finally {
+                channel.endIo();
+            }
+        } else {
+            stream.closeNowFromAnyThread();
+        }
+        f.complete(null);
+    }
+
+    /**
+     * Loop thread: the slave side of a terminal has no holder left, so nothing will read what is
+     * written: queued and later writes fail.
+     */
+    void terminalGone() {
+        RuntimeException cause;
+        synchronized (writeLock) {
+            if (writeFailure == null) {
+                writeFailure = new BrokenPipeException(name + ": the terminal's other side is closed (EIO)", null);
+            }
+            cause = writeFailure;
+        }
+        failWrites(cause);
+    }
+
+    /** Fails every queued write, writability waiter and a pending shutdown with {@code cause}; a sink closes its fd. */
+    void failWrites(RuntimeException cause) {
+        List<LoopFuture<Void>> failed = new ArrayList<>();
+        List<LoopFuture<Void>> waiters;
+        LoopFuture<Void> shut = null;
+        synchronized (writeLock) {
+            for (PendingWrite w : writes) {
+                failed.add(w.future);
+            }
+            writes.clear();
+            queued = 0;
+            writeInterest = false;
+            waiters = writabilityWaiters;
+            writabilityWaiters = null;
+            if (shutdownFuture != null && !outputShut) {
+                shut = shutdownFuture;
+                outputShut = true;
+            }
+        }
+        completeAll(failed, cause);
+        completeAll(waiters, cause);
+        if (shut != null) {
+            shut.completeExceptionally(cause);
+        }
+        if (!readable) {
+            stream.closeNowFromAnyThread();
+        }
+    }
+
+    private static void completeAll(List<LoopFuture<Void>> futures, Throwable cause) {
+        if (futures == null) {
+            return;
+        }
+        for (LoopFuture<Void> f : futures) {
+            if (cause == null) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(cause);
+            }
+        }
+    }
+
+    private record PendingWrite(ByteBuffer data, LoopFuture<Void> future) {
+    }
+}
