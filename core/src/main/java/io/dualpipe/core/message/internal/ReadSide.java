@@ -148,7 +148,8 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
             } else if (backlog.isEmpty()) {
                 requests.deliver(p, type, flags, requestId, body);
             } else {
-                p.replyArrived();
+                // Its timer runs on: the caller cannot see the reply until the frames ahead of it are
+                // dispatched, which waits on the peer reading; a timeout bounds that wait too.
                 backlog.add(type, flags, requestId, body, p);
             }
             return;
