@@ -271,6 +271,11 @@ final class DefaultMessageChannel implements MessageChannel {
         if (p.isDone()) {
             return; // cancelled on its way to the loop
         }
+        if (readSide.peerEnded()) {
+            // Its held frames keep the channel open, but no reply can come any more.
+            p.completeExceptionally(new ChannelClosedException(name + ": the peer closed its end, no reply can come"));
+            return;
+        }
         int id = requests.nextId();
         p.id = id;
         if (timeout != null) {
@@ -467,6 +472,16 @@ final class DefaultMessageChannel implements MessageChannel {
 
     /** Loop: the peer will send nothing more: its replies cannot come, but ours still go out before we close. */
     void inputEnded() {
+        failUnanswered();
+        closeGracefully();
+    }
+
+    /**
+     * Loop: fails our requests the peer has not answered: at its end of stream every reply it sent is
+     * read (held ones are out of the table already), so the rest can never come. Also while its held
+     * frames still wait for dispatch, which may take as long as the peer reads nothing.
+     */
+    void failUnanswered() {
         List<PendingRequest<?>> orphans = requests.drain();
         if (!orphans.isEmpty()) {
             ChannelClosedException e = new ChannelClosedException(name + ": the peer closed its end with "
@@ -475,7 +490,6 @@ final class DefaultMessageChannel implements MessageChannel {
                 p.fail(e);
             }
         }
-        closeGracefully();
     }
 
     /**

@@ -124,8 +124,14 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         if (backlog.isEmpty()) {
             channel.inputEnded();
         } else {
+            channel.failUnanswered(); // their replies would have come before the end
             endPending = true; // what the peer sent before its end is handled first
         }
+    }
+
+    /** True once the peer's end has been read while its held frames still wait for dispatch. */
+    boolean peerEnded() {
+        return endPending;
     }
 
     @Override
