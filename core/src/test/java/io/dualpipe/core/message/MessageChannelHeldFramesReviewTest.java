@@ -218,6 +218,42 @@ class MessageChannelHeldFramesReviewTest {
         assertEquals("abc|d", atReply.get(20, TimeUnit.SECONDS));
     }
 
+    /**
+     * A graceful close while the peer's frames are held: the reply to our request was read before the
+     * close began, yet terminate dropped the backlog and failed the request with a
+     * ChannelClosedException (and the peer's held request went unanswered), because the outbound
+     * queue drained, and the channel terminated, before the task that dispatches held frames ran.
+     */
+    @Test
+    @Timeout(60)
+    void aGracefulCloseStillDeliversAReplyReadBeforeIt() throws Exception {
+        RawPeer p = new RawPeer(loop, MessageChannel.builder(Pipes.codecs())
+                .handle(Codecs.BYTES, byte[].class, (ctx, b) -> ctx.reply(Codecs.BYTES, b)), 64 * 1024);
+        p.peerIn.pause();
+        backUp(p);
+        LoopFuture<byte[]> r = p.ch.request(Codecs.BYTES, new byte[] {1}, byte[].class, null);
+        p.write(Codecs.BYTES, Frames.FLAG_REQUEST, 77, new byte[] {2}); // held
+        p.write(Codecs.BYTES, Frames.FLAG_REPLY, 1, new byte[] {3});    // held behind it
+        // Once the channel has read both (a loop round trip after the peer's writes is not enough
+        // to know that), close gracefully; the peer then reads everything.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (p.ch.pendingRequests() != 0) {
+            assertTrue(System.nanoTime() < deadline, "the reply was never read");
+            Thread.onSpinWait();
+        }
+        LoopFuture<Void> closed = p.ch.closeGracefully();
+        p.peerIn.resume();
+        AtomicLong read = new AtomicLong();
+        CompletableFuture<Void> drained = new CompletableFuture<>();
+        loop.execute(() -> fastRead(p.peerIn, read, drained));
+        closed.get(20, TimeUnit.SECONDS);
+        try {
+            assertEquals(3, r.get(20, TimeUnit.SECONDS)[0]);
+        } catch (ExecutionException e) {
+            fail("the reply was read before the graceful close, yet the request failed: " + e.getCause());
+        }
+    }
+
     private void fastRead(FdStream in, AtomicLong read, CompletableFuture<Void> done) {
         in.read(64 * 1024).whenComplete((bytes, e) -> {
             if (e != null || bytes.length == 0) {
