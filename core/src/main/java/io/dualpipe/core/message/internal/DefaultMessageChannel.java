@@ -440,10 +440,34 @@ final class DefaultMessageChannel implements MessageChannel {
         if (STATE.compareAndSet(this, OPEN, CLOSING)) {
             onLoop(() -> {
                 outbound.flush();
-                outbound.whenDrained().whenComplete((v, e) -> terminate(e));
+                terminateWhenSettled();
             });
         }
         return closeFuture();
+    }
+
+    /**
+     * Loop: terminates once our queue has drained and none of the peer's frames is held. Held frames
+     * were read before the close finished: a reply among them is delivered, a request answered, so
+     * they are dispatched (from a task: this completes inside the queue's write bookkeeping) and
+     * their output drained first.
+     */
+    private void terminateWhenSettled() {
+        outbound.whenDrained().whenComplete((v, e) -> {
+            if (e != null || !readSide.holdsFrames()) {
+                terminate(e);
+                return;
+            }
+            try {
+                loop.execute(() -> {
+                    readSide.dispatchHeld();
+                    outbound.flush();
+                    terminateWhenSettled();
+                });
+            } catch (LoopClosedException closing) {
+                // the loop's shutdown fails the channel
+            }
+        });
     }
 
     @Override

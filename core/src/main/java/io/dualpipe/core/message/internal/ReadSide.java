@@ -189,6 +189,16 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         });
     }
 
+    /** True while some of the peer's frames wait for dispatch. */
+    boolean holdsFrames() {
+        return !backlog.isEmpty();
+    }
+
+    /** Dispatches held frames now, as far as the outbound queue stays writable (a graceful close). */
+    void dispatchHeld() {
+        drain();
+    }
+
     private void drain() {
         drainArmed = false;
         if (channel.isTerminated()) {
