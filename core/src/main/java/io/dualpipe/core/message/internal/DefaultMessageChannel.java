@@ -271,6 +271,11 @@ final class DefaultMessageChannel implements MessageChannel {
         if (p.isDone()) {
             return; // cancelled on its way to the loop
         }
+        if (readSide.peerEnded()) {
+            // Its held frames keep the channel open, but no reply can come any more.
+            p.completeExceptionally(new ChannelClosedException(name + ": the peer closed its end, no reply can come"));
+            return;
+        }
         int id = requests.nextId();
         p.id = id;
         if (timeout != null) {
@@ -435,10 +440,34 @@ final class DefaultMessageChannel implements MessageChannel {
         if (STATE.compareAndSet(this, OPEN, CLOSING)) {
             onLoop(() -> {
                 outbound.flush();
-                outbound.whenDrained().whenComplete((v, e) -> terminate(e));
+                terminateWhenSettled();
             });
         }
         return closeFuture();
+    }
+
+    /**
+     * Loop: terminates once our queue has drained and none of the peer's frames is held. Held frames
+     * were read before the close finished: a reply among them is delivered, a request answered, so
+     * they are dispatched (from a task: this completes inside the queue's write bookkeeping) and
+     * their output drained first.
+     */
+    private void terminateWhenSettled() {
+        outbound.whenDrained().whenComplete((v, e) -> {
+            if (e != null || !readSide.holdsFrames()) {
+                terminate(e);
+                return;
+            }
+            try {
+                loop.execute(() -> {
+                    readSide.dispatchHeld();
+                    outbound.flush();
+                    terminateWhenSettled();
+                });
+            } catch (LoopClosedException closing) {
+                // the loop's shutdown fails the channel
+            }
+        });
     }
 
     @Override
@@ -467,6 +496,16 @@ final class DefaultMessageChannel implements MessageChannel {
 
     /** Loop: the peer will send nothing more: its replies cannot come, but ours still go out before we close. */
     void inputEnded() {
+        failUnanswered();
+        closeGracefully();
+    }
+
+    /**
+     * Loop: fails our requests the peer has not answered: at its end of stream every reply it sent is
+     * read (held ones are out of the table already), so the rest can never come. Also while its held
+     * frames still wait for dispatch, which may take as long as the peer reads nothing.
+     */
+    void failUnanswered() {
         List<PendingRequest<?>> orphans = requests.drain();
         if (!orphans.isEmpty()) {
             ChannelClosedException e = new ChannelClosedException(name + ": the peer closed its end with "
@@ -475,7 +514,6 @@ final class DefaultMessageChannel implements MessageChannel {
                 p.fail(e);
             }
         }
-        closeGracefully();
     }
 
     /**

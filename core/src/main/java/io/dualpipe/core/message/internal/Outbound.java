@@ -65,7 +65,7 @@ final class Outbound {
     @SuppressWarnings("unused") // through QUEUED: written on the loop, read anywhere
     private long queued;
     private boolean flushing;
-    private long taken;                         // bytes the sink has taken in all: progress, for a stall watch
+    private long submitted;                     // bytes handed to the sink in all; less its queue: progress, for a stall watch
     private volatile boolean writable = true;   // written only when it changes
     private volatile Throwable failure;
     private List<LoopFuture<Void>> writableWaiters;
@@ -217,6 +217,7 @@ final class Outbound {
                     return;
                 }
                 int size = data.remaining();
+                submitted += size;
                 LoopFuture<Void> w;
                 try {
                     w = sink.write(data);
@@ -261,7 +262,6 @@ final class Outbound {
         }
         long q = (long) QUEUED.get(this) - size;
         QUEUED.setRelease(this, q);
-        taken += size;
         if (isChunk && data.capacity() == CHUNK_SIZE) {
             data.clear();
             if (chunk == null) {
@@ -318,9 +318,12 @@ final class Outbound {
         return writable && failure == null;
     }
 
-    /** Loop: bytes whose write has completed since the channel opened; grows while the peer reads. */
+    /**
+     * Loop: bytes the kernel has taken since the channel opened; grows while the peer reads. Counted
+     * byte by byte, not per completed write: a peer reading one large frame slowly makes progress.
+     */
     long takenBytes() {
-        return taken;
+        return submitted - sink.queuedBytes();
     }
 
     /** Any thread. */

@@ -42,14 +42,6 @@ final class PendingRequest<R> extends LoopFuture<R> {
         cancelTimer();
     }
 
-    /**
-     * The reply has come and waits behind the peer's held frames: the request was answered in time,
-     * so its timer stops now rather than fail it while it waits.
-     */
-    void replyArrived() {
-        cancelTimer();
-    }
-
     /** A timeout too long for nanoseconds waits ~146 years, i.e. has no practical limit. */
     void startTimer(EventLoop loop, Duration timeout) {
         Timeout t = loop.schedule(() -> {

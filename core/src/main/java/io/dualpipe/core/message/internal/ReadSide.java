@@ -124,8 +124,14 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         if (backlog.isEmpty()) {
             channel.inputEnded();
         } else {
+            channel.failUnanswered(); // their replies would have come before the end
             endPending = true; // what the peer sent before its end is handled first
         }
+    }
+
+    /** True once the peer's end has been read while its held frames still wait for dispatch. */
+    boolean peerEnded() {
+        return endPending;
     }
 
     @Override
@@ -148,7 +154,8 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
             } else if (backlog.isEmpty()) {
                 requests.deliver(p, type, flags, requestId, body);
             } else {
-                p.replyArrived();
+                // Its timer runs on: the caller cannot see the reply until the frames ahead of it are
+                // dispatched, which waits on the peer reading; a timeout bounds that wait too.
                 backlog.add(type, flags, requestId, body, p);
             }
             return;
@@ -180,6 +187,16 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
                 drainArmed = false; // the loop's shutdown fails the channel
             }
         });
+    }
+
+    /** True while some of the peer's frames wait for dispatch. */
+    boolean holdsFrames() {
+        return !backlog.isEmpty();
+    }
+
+    /** Dispatches held frames now, as far as the outbound queue stays writable (a graceful close). */
+    void dispatchHeld() {
+        drain();
     }
 
     private void drain() {
