@@ -99,7 +99,7 @@ public final class ChildSide {
 
     private static OutputStream takeStdout() {
         System.out.flush();
-        // Own buffer, flushed per message: a header and its body leave in one write(2).
+        // Own buffer, flushed per message: a small message leaves in one write(2), header and body.
         OutputStream real = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 8192);
         System.setOut(System.err);
         return real;
