@@ -5,6 +5,7 @@ import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.Native;
 import io.dualpipe.fifo.internal.FifoNative;
 import io.dualpipe.fifo.internal.FileTypes;
 import io.dualpipe.fifo.internal.ReaderOpen;
@@ -14,9 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.EnumSet;
-import java.util.Set;
 
 /**
  * Named pipes (FIFOs) on the event loop: a pipe with a name in the file system, so that processes
@@ -24,7 +22,7 @@ import java.util.Set;
  * anyone with permission on the file).
  *
  * <pre>{@code
- * Fifo.create(path);                                    // mkfifo, mode 0600; an existing FIFO is reused
+ * Fifo.create(path);                                    // mkfifo, mode 0600; an existing one of ours is reused
  * ByteSource in = Fifo.openReader(path, loop).join();   // never waits for a writer
  * LineReader lines = LineReader.of(in);
  * ByteSink out = Fifo.openWriter(path, loop).join();    // completes once a reader has the FIFO open
@@ -60,7 +58,7 @@ public final class Fifo {
 
     /**
      * Creates a FIFO at {@code path} with mode {@value #DEFAULT_MODE} (octal 0600), or reuses the
-     * FIFO already there.
+     * FIFO already there if this process's user owns it and its mode is 0600.
      *
      * @return true if it was created, false if an existing FIFO was reused (only delete what you created)
      * @see #create(Path, int)
@@ -71,12 +69,18 @@ public final class Fifo {
 
     /**
      * Creates a FIFO at {@code path} with permissions exactly {@code mode} (as {@code mkfifo -m}:
-     * the umask is overridden), or reuses the FIFO already there, whose mode is left alone.
-     * Symbolic links are followed when checking an existing file, as open(2) follows them.
+     * the umask is overridden), or reuses the FIFO already there when it is safe to: this process's
+     * effective user owns it and its mode is exactly {@code mode}. Symbolic links are followed when
+     * checking an existing file, as open(2) follows them. The mode of a new FIFO is set through an fd
+     * opened without following symbolic links, so a link planted at {@code path} meanwhile never
+     * has its target's mode changed.
      *
      * @param mode permission bits, {@code 0000} to {@code 0777} (write them in octal: {@code 0660})
      * @return true if it was created, false if an existing FIFO was reused
-     * @throws NotAFifoException when something else exists at {@code path}
+     * @throws UnsafeFifoException when a FIFO exists at {@code path} that another user owns or whose
+     *     mode is not {@code mode}; it is left alone
+     * @throws NotAFifoException when something else exists at {@code path} (also when a symbolic
+     *     link replaced the new FIFO before its mode was set)
      * @throws MissingParentDirectoryException when the directory of {@code path} does not exist
      * @throws io.dualpipe.core.NativeIoException for other mkfifo failures (EACCES, ENOTDIR ...)
      * @throws InvalidArgumentException for a null path or a mode outside 0000..0777
@@ -101,6 +105,7 @@ public final class Fifo {
             if (!FileTypes.FIFO.equals(type)) {
                 throw new NotAFifoException(path, type);
             }
+            requireSafeToReuse(path, mode);
             return false;
         }
         if (errno == FifoNative.ENOENT) {
@@ -182,29 +187,68 @@ public final class Fifo {
         return WriterOpen.start(path, loop, options);
     }
 
-    /** mkfifo applied the umask; set the bits asked for, as {@code mkfifo -m} does. */
-    private static void applyMode(Path path, int mode) {
-        try {
-            Files.setPosixFilePermissions(path, permissions(mode));
-        } catch (IOException | UnsupportedOperationException e) {
-            try {
-                Files.deleteIfExists(path); // ours, and wrong: do not leave it behind
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw new FifoException(path, "created fifo " + FifoNative.quote(path) + " but cannot set its mode to 0"
-                    + Integer.toOctalString(mode) + ": " + e, e);
+    /**
+     * Another user's FIFO, or one whose mode grants other than what was asked, is a door someone else
+     * may hold open (to inject messages, or to read them away): refuse it rather than reuse it.
+     * Where owner and mode cannot be read (no "unix" attribute view) the FIFO is reused as before.
+     */
+    private static void requireSafeToReuse(Path path, int mode) {
+        int[] modeAndOwner = FileTypes.modeAndOwner(path);
+        if (modeAndOwner == null) {
+            return;
+        }
+        int actual = modeAndOwner[0] & 07777;
+        int euid = FifoNative.euid();
+        if (modeAndOwner[1] != euid || actual != mode) {
+            throw new UnsafeFifoException(path, modeAndOwner[1], euid, actual, mode);
         }
     }
 
-    private static Set<PosixFilePermission> permissions(int mode) {
-        Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
-        PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE, i.e. 0400 .. 0001
-        for (int i = 0; i < bits.length; i++) {
-            if ((mode & (0400 >> i)) != 0) {
-                perms.add(bits[i]);
+    /**
+     * mkfifo applied the umask; set the bits asked for, as {@code mkfifo -m} does. Through an fd
+     * opened with O_NOFOLLOW and checked to be a FIFO of ours: chmod(2) on the path would follow a
+     * symbolic link planted there since the mkfifo and change the mode of whatever it points to.
+     * The open is a non-blocking read open, which succeeds at once and which no writer can notice.
+     */
+    static void applyMode(Path path, int mode) {
+        int fd = FifoNative.open(path, FifoNative.READ_FLAGS | FifoNative.O_NOFOLLOW);
+        if (fd < 0) {
+            int errno = -fd;
+            if (errno == FifoNative.ELOOP) {
+                throw new NotAFifoException(path, "symbolic link"); // planted since the mkfifo: not ours, left alone
             }
+            throw FifoNative.error("open(" + FifoNative.quote(path) + ") of the new fifo to set its mode", errno);
         }
-        return perms;
+        try {
+            int[] modeAndOwner = FileTypes.modeAndOwnerOfFd(fd);
+            if (modeAndOwner != null) {
+                String type = FileTypes.describeMode(modeAndOwner[0]);
+                if (!FileTypes.FIFO.equals(type)) {
+                    throw new NotAFifoException(path, type); // replaced since the mkfifo: not ours, left alone
+                }
+                int euid = FifoNative.euid();
+                if (modeAndOwner[1] != euid) {
+                    throw new UnsafeFifoException(path, modeAndOwner[1], euid, modeAndOwner[0] & 07777, mode);
+                }
+            }
+            int errno = FifoNative.fchmod(fd, mode);
+            if (errno != 0) {
+                FifoException e = new FifoException(path, "created fifo " + FifoNative.quote(path)
+                        + " but cannot set its mode to 0" + Integer.toOctalString(mode) + ": "
+                        + FifoNative.error("fchmod", errno).getMessage());
+                deleteQuietly(path, e); // ours, and wrong: do not leave it behind
+                throw e;
+            }
+        } finally {
+            Native.closeQuietly(fd);
+        }
+    }
+
+    private static void deleteQuietly(Path path, Exception failure) {
+        try {
+            delete(path);
+        } catch (RuntimeException suppressed) {
+            failure.addSuppressed(suppressed);
+        }
     }
 }

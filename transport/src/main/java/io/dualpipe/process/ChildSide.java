@@ -9,6 +9,9 @@ import io.dualpipe.core.codec.FrameListener;
 import io.dualpipe.core.codec.Frames;
 import io.dualpipe.core.line.LineTooLongException;
 
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -41,9 +44,13 @@ import java.util.NoSuchElementException;
  * reading {@code System.in} directly, so read all of stdin through it. Lines and frames may be
  * mixed: a line read never consumes bytes past its newline, nor a frame read past its body.
  *
- * <p><b>Keep stdout for the parent.</b> Anything else printing to {@code System.out} lands in the
- * same channel: harmless between lines if it is meant for the parent, fatal in the middle of a frame
- * stream. Point logging at stderr (a console appender writes to stdout by default).
+ * <p><b>Stdout belongs to the protocol.</b> {@link #stdio()} takes the process's real stdout (file
+ * descriptor 1) for itself and points {@code System.out} at {@code System.err}, so a stray
+ * {@code System.out.println} in user code, or a console logger writing to {@code System.out}, lands
+ * on stderr instead of inside a line or frame stream. Only what goes through this object reaches
+ * the parent on stdout. (Code that kept a reference to the old {@code System.out} from before, or
+ * native code writing to fd 1, still writes to stdout.) {@link JavaChild} sends the child JVM's own
+ * warnings to stderr the same way.
  *
  * <p><b>Threading.</b> Reads are serialised with each other and writes with each other, so one
  * thread may read while others write replies; a message is never interleaved with another.
@@ -63,31 +70,45 @@ public final class ChildSide {
 
     private final StreamInput input; // guarded by readLock
     private final OutputStream out;  // guarded by writeLock
+    private final String outName;    // for error messages
     private final Object readLock = new Object();
     private final Object writeLock = new Object();
     private volatile CodecRegistry codecs; // null until first needed: the JSON codec costs Jackson's startup
 
-    private ChildSide(InputStream in, OutputStream out) {
+    private ChildSide(InputStream in, OutputStream out, String outName) {
         this.input = new StreamInput(in);
         this.out = out;
+        this.outName = outName;
     }
 
     /**
-     * This process's stdin and stdout ({@code System.in}, and {@code System.out} as it is on the
-     * first call). Always the same instance, since two buffers on one stdin would steal each other's
-     * bytes.
+     * This process's stdin ({@code System.in}) and its real stdout. Always the same instance, since
+     * two buffers on one stdin would steal each other's bytes.
+     *
+     * <p>The first call takes stdout over: it flushes {@code System.out} (what was printed before goes
+     * out first, in order), keeps file descriptor 1 for this object's writes, and sets
+     * {@code System.out} to {@code System.err}, so that nothing printed afterwards can corrupt the
+     * lines or frames this object writes.
      */
     public static synchronized ChildSide stdio() {
         if (stdio == null) {
-            stdio = new ChildSide(System.in, System.out);
+            stdio = new ChildSide(System.in, takeStdout(), "stdout");
         }
         return stdio;
+    }
+
+    private static OutputStream takeStdout() {
+        System.out.flush();
+        // Own buffer, flushed per message: a small message leaves in one write(2), header and body.
+        OutputStream real = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 8192);
+        System.setOut(System.err);
+        return real;
     }
 
     /** Lines and frames over any pair of streams: a socket's, or in-memory ones in tests. */
     public static ChildSide over(InputStream in, OutputStream out) {
         return new ChildSide(InvalidArgumentException.requireNonNull("in", in),
-                InvalidArgumentException.requireNonNull("out", out));
+                InvalidArgumentException.requireNonNull("out", out), "output");
     }
 
     /** The codecs frames are encoded and decoded with. Default: {@link Codecs#builtins()}. */
@@ -319,14 +340,14 @@ public final class ChildSide {
         } catch (IOException e) {
             throw broken(e);
         }
-        // PrintStream (System.out) swallows IOExceptions; checkError() is the only way to learn of EPIPE.
+        // A PrintStream given to over() swallows IOExceptions; checkError() is the only way to learn of EPIPE.
         if (out instanceof PrintStream && ((PrintStream) out).checkError()) {
-            throw new BrokenPipeException("stdout: write failed; the parent has closed its end of the pipe", null);
+            throw new BrokenPipeException(outName + ": write failed; the reader has closed its end", null);
         }
     }
 
-    private static BrokenPipeException broken(IOException e) {
-        return new BrokenPipeException("output: write failed (" + e.getMessage() + "); the reader has gone away", e);
+    private BrokenPipeException broken(IOException e) {
+        return new BrokenPipeException(outName + ": write failed (" + e.getMessage() + "); the reader has gone away", e);
     }
 
     /** Decodes the body while it is borrowed; keeps a codec failure for after the frame is consumed. */

@@ -27,15 +27,36 @@ import java.util.Optional;
  * the same classes. JVM options are only what the caller gives: none of this JVM's options are
  * copied, since many (agents, debug ports, heap sizes) would be wrong for a child.
  *
+ * <p><b>The JVM's own output goes to stderr.</b> A HotSpot JVM writes its unified-logging warnings
+ * ({@code [0.006s][warning][perf,memops] Cannot use file /tmp/hsperfdata_root/42 because it is
+ * locked}) and its diagnostic printing to stdout, where the parent would read them as the child's
+ * first line or as a corrupt frame header. So the command starts with {@link #VM_OUTPUT_TO_STDERR}
+ * ({@code -Xlog:disable -Xlog:all=warning:stderr:uptime,level,tags -XX:+DisplayVMOutputToStderr}),
+ * which keeps those messages but sends them to stderr, on JDK 9 and later. Options given to
+ * {@link #jvmOptions} come after it: an {@code -Xlog} of the caller's without an output
+ * ({@code -Xlog:gc}, and {@code -verbose:gc}) still logs to stdout, so name one
+ * ({@code -Xlog:gc:stderr}). For a java that rejects these options (a JDK 8, a non-HotSpot VM), turn
+ * them off with {@link #vmOutputToStderr(boolean) vmOutputToStderr(false)}. Inside the child,
+ * {@link ChildSide} keeps stdout for the protocol the same way for {@code System.out}.
+ *
  * <p>Not thread-safe: configure on one thread. {@link #command()} and {@link #processBuilder()} take
  * a snapshot, so an instance may go on being changed and reused.
  */
 public final class JavaChild {
+    /**
+     * The options that send the child JVM's own output to stderr: they clear unified logging's
+     * default configuration (warnings and errors on stdout), log warnings and errors to stderr with
+     * the default decorations instead, and route the VM's other console output ({@code tty}) there too.
+     */
+    public static final List<String> VM_OUTPUT_TO_STDERR = List.of(
+            "-Xlog:disable", "-Xlog:all=warning:stderr:uptime,level,tags", "-XX:+DisplayVMOutputToStderr");
+
     private final String mainClass;
     private final List<String> jvmOptions = new ArrayList<>();
     private final List<String> args = new ArrayList<>();
     private String classPath;
     private Path javaBinary;
+    private boolean vmOutputToStderr = true;
 
     private JavaChild(String mainClass) {
         this.mainClass = mainClass;
@@ -108,10 +129,22 @@ public final class JavaChild {
         return this;
     }
 
-    /** {@code java [jvmOptions] -cp <classPath> <mainClass> [args]}. */
+    /**
+     * Whether the command starts with {@link #VM_OUTPUT_TO_STDERR}. Default: true. Turn it off only
+     * for a java that does not know those options, or for a child whose stdout carries no protocol.
+     */
+    public JavaChild vmOutputToStderr(boolean on) {
+        this.vmOutputToStderr = on;
+        return this;
+    }
+
+    /** {@code java [VM_OUTPUT_TO_STDERR] [jvmOptions] -cp <classPath> <mainClass> [args]}. */
     public List<String> command() {
         List<String> cmd = new ArrayList<>();
         cmd.add((javaBinary != null ? javaBinary : currentJava()).toString());
+        if (vmOutputToStderr) {
+            cmd.addAll(VM_OUTPUT_TO_STDERR);
+        }
         cmd.addAll(jvmOptions);
         String cp = classPath != null ? classPath : System.getProperty("java.class.path", "");
         if (!cp.isEmpty()) {

@@ -36,8 +36,10 @@ import io.dualpipe.process.ChildSide;
  * no native code. The task and the handler run on the thread that called {@code run}, one envelope
  * at a time, in the order the envelopes arrived: never at once, so they may share state without
  * locks. A task that throws fails that one task in the parent (with the exception's text) and the
- * worker goes on. Output is flushed per message, so the parent never waits on a buffer. Nothing else
- * may write to stdout (it carries the frames); use stderr for logs.
+ * worker goes on. Output is flushed per message, so the parent never waits on a buffer. Stdout
+ * carries the frames and belongs to the worker: once {@code run} is called, {@code System.out}
+ * prints to stderr (see {@link ChildSide#stdio()}), so a stray {@code println} in a task cannot
+ * corrupt the frame stream; a pool logs the worker's stderr.
  */
 public final class Worker {
     private final ChildSide io;

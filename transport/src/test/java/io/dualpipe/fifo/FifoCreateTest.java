@@ -37,11 +37,12 @@ class FifoCreateTest {
 
     @Test
     @Timeout(10)
-    void anExistingFifoIsReusedAndKeepsItsMode() throws Exception {
+    void anExistingFifoOfOursWithTheModeAskedForIsReused() throws Exception {
         Path fifo = dir.resolve("f");
         assertTrue(Fifo.create(fifo, 0640));
-        assertFalse(Fifo.create(fifo, 0600));
+        assertFalse(Fifo.create(fifo, 0640));
         assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(fifo)));
+        // another mode is refused: FifoSafetyTest
     }
 
     @Test

@@ -4,7 +4,7 @@ import jnr.ffi.annotations.In;
 import jnr.ffi.types.mode_t;
 
 /**
- * The two libc calls FIFOs need, bound through jnr-ffi. jnr-posix has both, but loading it costs
+ * The libc calls FIFOs need, bound through jnr-ffi. jnr-posix has both, but loading it costs
  * 150-400 ms on first use, and that first use could land on a loop thread; this binding loads in a
  * few ms once jnr-ffi is up (the core has already started it).
  *
@@ -22,4 +22,9 @@ public interface FifoLib {
     int open(@In byte[] path, int flags);
 
     int mkfifo(@In byte[] path, @mode_t int mode);
+
+    /** On an fd opened with O_NOFOLLOW: the mode lands on the FIFO itself, never a symlink's target. */
+    int fchmod(int fd, @mode_t int mode);
+
+    int geteuid();
 }

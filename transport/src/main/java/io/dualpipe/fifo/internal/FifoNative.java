@@ -26,7 +26,10 @@ public final class FifoNative {
     public static final int EEXIST = Errno.EEXIST.intValue();
     public static final int ENXIO = Errno.ENXIO.intValue();
     public static final int EISDIR = Errno.EISDIR.intValue();
+    public static final int ELOOP = Errno.ELOOP.intValue();
     private static final int EINTR = Errno.EINTR.intValue();
+    /** A symbolic link as the last component fails the open (ELOOP) instead of being followed. */
+    public static final int O_NOFOLLOW = OpenFlags.O_NOFOLLOW.intValue();
 
     // O_NONBLOCK: open(2) on a FIFO otherwise blocks until the other side opens.
     // O_CLOEXEC: set atomically at open, so a child spawned concurrently never inherits the fd.
@@ -60,6 +63,16 @@ public final class FifoNative {
     /** mkfifo(3); returns 0 or the errno. The kernel applies the umask to {@code mode}. */
     public static int mkfifo(Path path, int mode) {
         return LIB.mkfifo(cPath(path), mode) == 0 ? 0 : Native.errno();
+    }
+
+    /** fchmod(2); returns 0 or the errno. */
+    public static int fchmod(int fd, int mode) {
+        return LIB.fchmod(fd, mode) == 0 ? 0 : Native.errno();
+    }
+
+    /** The effective uid of this process: the owner of the files it creates. */
+    public static int euid() {
+        return LIB.geteuid();
     }
 
     /**

@@ -111,6 +111,28 @@ public final class FileTypes {
         }
     }
 
+    /**
+     * The st_mode and st_uid of the file open as {@code fd}, or null when they cannot be told (no
+     * {@code /proc/self/fd} or {@code /dev/fd}, or no "unix" attribute view).
+     */
+    public static int[] modeAndOwnerOfFd(int fd) {
+        return modeAndOwner(Path.of(FD_DIR + fd));
+    }
+
+    /**
+     * The st_mode and st_uid of the file {@code path} names, after symbolic links; null when they
+     * cannot be told (no "unix" attribute view, or the file cannot be stat'ed).
+     */
+    public static int[] modeAndOwner(Path path) {
+        try {
+            java.util.Map<String, Object> a = Files.readAttributes(path, "unix:mode,uid");
+            return new int[] {(Integer) a.get("mode"), (Integer) a.get("uid")};
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            LOG.debug("cannot read the mode and owner of {}: {}", path, e.toString());
+            return null;
+        }
+    }
+
     /** True when {@code a} and {@code b} are open on the same file; true when it cannot be told. */
     public static boolean sameFile(int a, int b) {
         try {
@@ -131,7 +153,7 @@ public final class FileTypes {
         return describeMode((Integer) mode);
     }
 
-    static String describeMode(int mode) {
+    public static String describeMode(int mode) {
         switch (mode & S_IFMT) {
             case S_IFIFO:
                 return FIFO;

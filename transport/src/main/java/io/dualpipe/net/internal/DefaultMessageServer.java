@@ -118,7 +118,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
             bound = true;
             if (file != null) {
                 // Before listen(): until then connects are refused, so nobody gets in under the umask's mode.
-                Sockets.chmod(file, b.socketMode());
+                UnixSocketFile.setMode(file, b.socketMode());
                 identity = UnixSocketFile.identity(file);
             }
             Sockets.listen(fd, b.backlog(), address);

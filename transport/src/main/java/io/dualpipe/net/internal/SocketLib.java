@@ -42,8 +42,16 @@ public interface SocketLib {
     /** path: NUL-terminated bytes. */
     int unlink(@In byte[] path);
 
-    /** path: NUL-terminated bytes. */
+    /** path: NUL-terminated bytes. Follows a symbolic link: only for where fchmodat cannot do without. */
     int chmod(@In byte[] path, int mode);
+
+    /**
+     * path: NUL-terminated bytes. With AT_SYMLINK_NOFOLLOW a symbolic link at path is never followed
+     * (glibc >= 2.32 refuses one with EOPNOTSUPP; older glibc refuses the flag itself with ENOTSUP).
+     */
+    int fchmodat(int dirFd, @In byte[] path, int mode, int flags);
+
+    int geteuid();
 
     /** Linux only. */
     interface Linux {

@@ -464,12 +464,6 @@ final class Sockets {
         return LIB.unlink(cString(path)) == 0 ? 0 : Native.errno();
     }
 
-    static void chmod(Path path, int mode) {
-        if (LIB.chmod(cString(path), mode) < 0) {
-            throw Native.lastError("chmod(" + path + ", 0" + Integer.toOctalString(mode) + ")");
-        }
-    }
-
     /** A typed error for the calling thread's last failed call, for an errno already read. */
     static NativeIoException error(String what, int errno) {
         return new NativeIoException(what, errno, Native.errnoName(errno), Native.LIBC.strerror(errno));

@@ -3,6 +3,8 @@ package io.dualpipe.net.internal;
 import io.dualpipe.core.NativeIoException;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.net.AddressInUseException;
+import jnr.constants.platform.Errno;
+import jnr.ffi.Platform;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,6 +15,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Map;
 
 /**
  * The socket file's life around a server: making its path free for {@code bind} without ever taking
@@ -22,6 +25,13 @@ final class UnixSocketFile {
     private static final Logger LOG = LoggerFactory.getLogger(UnixSocketFile.class);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
+    private static final int S_IFLNK = 0120000;
+
+    private static final Platform.OS OS = Platform.getNativePlatform().getOS();
+    private static final int AT_FDCWD = OS == Platform.OS.DARWIN ? -2 : -100;
+    private static final int AT_SYMLINK_NOFOLLOW = OS == Platform.OS.DARWIN ? 0x20 : OS == Platform.OS.FREEBSD ? 0x200 : 0x100;
+    private static final int ENOTSUP = Errno.ENOTSUP.intValue();
+    private static final int EOPNOTSUPP = Errno.EOPNOTSUPP.intValue();
 
     private UnixSocketFile() {
     }
@@ -70,6 +80,57 @@ final class UnixSocketFile {
             throw Sockets.error("unlink(" + path + ") of a stale socket file", unlinked);
         }
         LOG.info("{}: replaced a stale socket file (connect was refused: the server that made it is gone)", address);
+    }
+
+    /**
+     * Sets the permission bits of the socket file this server has just bound, never through a
+     * symbolic link: chmod(2) on the path would follow a link planted there since the bind (by anyone
+     * who may write to the directory) and change its target's mode, /etc/shadow's for a root server.
+     * The path must still hold a socket owned by this process's user (lstat); the mode is then set
+     * with fchmodat(AT_SYMLINK_NOFOLLOW), which refuses a link that appeared after that check. Where
+     * the C library refuses the flag itself (glibc before 2.32: ENOTSUP), a plain chmod follows the
+     * check, which leaves the short window between the two open there.
+     *
+     * @throws AddressInUseException when the path holds anything but a socket of ours; left alone
+     */
+    static void setMode(Path path, int mode) {
+        String address = "unix:" + path;
+        Map<String, Object> stat;
+        try {
+            stat = Files.readAttributes(path, "unix:mode,uid", LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw new AddressInUseException(address, address + ": the socket file just bound cannot be checked (" + e
+                    + "); not setting its mode", e);
+        } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
+            stat = null; // no owner to check: fchmodat's NOFOLLOW still holds
+        }
+        if (stat != null) {
+            int st = (Integer) stat.get("mode");
+            int uid = (Integer) stat.get("uid");
+            int euid = Sockets.LIB.geteuid();
+            if ((st & S_IFMT) != S_IFSOCK || uid != euid) {
+                throw new AddressInUseException(address, address + " is no longer the socket file this server bound: it is "
+                        + ((st & S_IFMT) == S_IFLNK ? "a symbolic link" : (st & S_IFMT) == S_IFSOCK ? "a socket" : "a file of mode 0"
+                        + Integer.toOctalString(st)) + " owned by uid " + uid + " (this process runs as uid " + euid
+                        + "); not setting its mode to 0" + Integer.toOctalString(mode), null);
+            }
+        }
+        byte[] cPath = Sockets.cString(path);
+        if (Sockets.LIB.fchmodat(AT_FDCWD, cPath, mode, AT_SYMLINK_NOFOLLOW) == 0) {
+            return;
+        }
+        int errno = Native.errno();
+        if (errno == EOPNOTSUPP && Files.isSymbolicLink(path)) {
+            throw new AddressInUseException(address, address + " became a symbolic link after this server bound it;"
+                    + " not setting its mode through it", null);
+        }
+        if (errno == ENOTSUP || errno == EOPNOTSUPP) { // a C library without AT_SYMLINK_NOFOLLOW: checked just above
+            if (Sockets.LIB.chmod(cPath, mode) == 0) {
+                return;
+            }
+            errno = Native.errno();
+        }
+        throw Sockets.error("chmod(" + path + ", 0" + Integer.toOctalString(mode) + ")", errno);
     }
 
     /** The identity of the file at {@code path} (device and inode), or null if there is none. */

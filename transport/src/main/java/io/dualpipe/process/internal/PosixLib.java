@@ -3,6 +3,7 @@ package io.dualpipe.process.internal;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.IgnoreError;
 import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.Variadic;
 import jnr.ffi.types.size_t;
 
 /**
@@ -15,6 +16,10 @@ import jnr.ffi.types.size_t;
  * thread-local store per call). Optional symbols ({@code *_np}, macOS-only ones) are bound like the
  * others: jnr-ffi generates a stub that throws {@link UnsatisfiedLinkError} for a missing symbol,
  * and {@link Posix} probes their presence at class load so callers never reach such a stub.
+ *
+ * <p>Variadic C functions ({@code fcntl}, {@code open}, {@code syscall}) carry {@link Variadic}
+ * with the count of their fixed parameters, as jnr-posix declares them: arm64 macOS passes variadic
+ * arguments on the stack, so a binding that declared them as fixed would pass garbage there.
  *
  * <p>Thread-safe: stateless bindings; errno is saved per thread by jnr-ffi.
  */
@@ -99,8 +104,10 @@ public interface PosixLib {
     /** fds: address of an int[2]. */
     int pipe2(@size_t long fds, int flags);
 
+    @Variadic(fixedCount = 2)
     int fcntl(int fd, int cmd, int arg);
 
+    @Variadic(fixedCount = 2)
     int open(@size_t long path, int flags, int mode);
 
     int close(int fd);
@@ -112,6 +119,7 @@ public interface PosixLib {
     int killpg(int pgrp, int sig);
 
     /** Raw syscall; unused trailing arguments are passed as 0 (harmless for the kernel). */
+    @Variadic(fixedCount = 1)
     long syscall(long number, long a1, long a2, long a3, long a4);
 
     /** Returns the previous handler; handler 0 is SIG_DFL. */
