@@ -178,6 +178,19 @@ class EventLoopTest {
     void cancelledTimersNeverRun() throws Exception {
         AtomicInteger ran = new AtomicInteger();
         List<io.dualpipe.core.Timeout> timers = new ArrayList<>();
+        // Hold the loop while scheduling and cancelling: on a busy machine this thread may lose
+        // 30 ms, and a timer that already ran cannot be cancelled.
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        loop.execute(() -> {
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertTrue(held.await(5, TimeUnit.SECONDS));
         for (int i = 0; i < 100; i++) {
             timers.add(loop.schedule(ran::incrementAndGet, 30, TimeUnit.MILLISECONDS));
         }
@@ -186,6 +199,7 @@ class EventLoopTest {
             assertTrue(timers.get(i).isDone());
             assertFalse(timers.get(i).cancel(), "second cancel");
         }
+        release.countDown();
         // cancelled from the loop thread too
         CompletableFuture<Boolean> onLoop = new CompletableFuture<>();
         loop.execute(() -> {
