@@ -7,8 +7,6 @@ import io.dualpipe.process.ExitStatus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -80,7 +78,7 @@ class ReadAllTest {
     @Timeout(30)
     void overTheLimitIsATypedErrorAndTheChildIsStillReapedAndItsPipesClosed() throws Exception {
         try (EventLoop loop = EventLoop.create("readall-limit")) {
-            int pipesBefore = pipeCount();
+            Leaks.Baseline before = Leaks.baseline();
             // 10 MB: far more than the limit, the pipe and the loop's buffer; the child blocks writing.
             ChildProcess yes = ChildProcess.builder("sh", "-c", "head -c 10000000 /dev/zero").loop(loop).start();
             int pid = yes.pid();
@@ -94,27 +92,8 @@ class ReadAllTest {
             ExitStatus status = yes.onExit().get(STEP, TimeUnit.SECONDS);
             assertFalse(status.isSuccess(), status.toString());
             await("pid " + pid + " reaped", () -> !Files.exists(Path.of("/proc/" + pid)));
-            await("pipes back to " + pipesBefore, () -> pipeCount() <= pipesBefore);
+            Leaks.awaitNoFdsBeyond(before);
         }
-    }
-
-    /** Pipes this JVM has open (the loop's wakeup is an eventfd, so only child pipes count). */
-    private static int pipeCount() {
-        int n = 0;
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
-            for (Path fd : ds) {
-                try {
-                    if (Files.readSymbolicLink(fd).toString().startsWith("pipe:")) {
-                        n++;
-                    }
-                } catch (IOException gone) {
-                    // closed while listing
-                }
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return n;
     }
 
     private static void await(String what, BooleanSupplier condition) {

@@ -26,23 +26,12 @@ public final class TestSupport {
     private TestSupport() {
     }
 
-    /** Number of open fds of this process (the directory stream's own fd included, consistently). */
-    public static int fdCount() {
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
-            int n = 0;
-            for (Path ignored : ds) {
-                n++;
-            }
-            return n;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /**
-     * The fds of the kinds DualPipe creates (pipes, eventfds, epoll fds, sockets are left out: the
-     * test harness opens its own), fd number -> what it is. The JVM and surefire open jars, /dev/random
-     * and sockets lazily, which would make a plain count flaky.
+     * The open fds of the kinds DualPipe creates, fd number -> what /proc says it is: pipes, sockets,
+     * epoll fds, eventfds, pidfds, pseudo-terminals, and files under the temporary directory (the
+     * FIFOs tests make there). The JVM opens files of its own at any time (jars and modules lazily
+     * and for good; JDK 17's container support opens /sys/fs/cgroup/... from JIT compiler threads
+     * for microseconds), so a count over all fds is flaky.
      */
     public static java.util.SortedMap<Integer, String> fdSnapshot() {
         java.util.SortedMap<Integer, String> out = new java.util.TreeMap<>();
@@ -50,7 +39,7 @@ public final class TestSupport {
             for (Path p : ds) {
                 int fd = Integer.parseInt(p.getFileName().toString());
                 String target = fdTarget(fd);
-                if (target != null && (target.startsWith("pipe:") || target.startsWith("anon_inode:") || target.contains("dualpipe-fifos"))) {
+                if (target != null && isLibraryKind(target)) {
                     out.put(fd, target);
                 }
             }
@@ -60,12 +49,41 @@ public final class TestSupport {
         return out;
     }
 
-    /** Number of pipe, eventfd and epoll fds open in this process (see {@link #fdSnapshot()}). */
+    private static final List<String> TEMP_DIRS = tempDirs();
+
+    private static boolean isLibraryKind(String target) {
+        if (target.startsWith("pipe:") || target.startsWith("socket:") || target.startsWith("pidfd:")
+                || target.equals("anon_inode:[eventpoll]") || target.equals("anon_inode:[eventfd]")
+                || target.equals("anon_inode:[pidfd]")
+                || target.equals("/dev/ptmx") || target.startsWith("/dev/pts/")) {
+            return true;
+        }
+        return TEMP_DIRS.stream().anyMatch(target::startsWith);
+    }
+
+    private static List<String> tempDirs() {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+        Set<String> dirs = new java.util.TreeSet<>();
+        dirs.add(tmp.toString().endsWith("/") ? tmp.toString() : tmp + "/");
+        try {
+            Path real = tmp.toRealPath();
+            dirs.add(real.toString().endsWith("/") ? real.toString() : real + "/");
+        } catch (IOException e) {
+            // no such directory: nothing of ours can be open under it
+        }
+        return List.copyOf(dirs);
+    }
+
+    /** Number of fds of the kinds DualPipe creates open in this process (see {@link #fdSnapshot()}). */
     public static int ipcFdCount() {
         return fdSnapshot().size();
     }
 
-    /** Fails, naming the extra or missing fds, unless the open pipe/eventfd/epoll fds are those of {@code before}. */
+    /**
+     * Fails, naming the extra and the missing fds and listing both, unless the fds of the kinds
+     * DualPipe creates are exactly those of {@code before}. Checked once: the callers' work (closing
+     * a selector, a loop, a channel) releases before it returns.
+     */
     public static void assertFdsBackTo(java.util.SortedMap<Integer, String> before) {
         java.util.SortedMap<Integer, String> now = fdSnapshot();
         if (!now.equals(before)) {
@@ -73,8 +91,8 @@ public final class TestSupport {
             extra.entrySet().removeAll(before.entrySet());
             java.util.SortedMap<Integer, String> missing = new java.util.TreeMap<>(before);
             missing.entrySet().removeAll(now.entrySet());
-            throw new AssertionError("pipe/eventfd/epoll fds: " + now.size() + ", baseline " + before.size()
-                    + "; extra " + extra + ", missing " + missing);
+            throw new AssertionError("fds: " + now.size() + ", baseline " + before.size()
+                    + "; extra " + extra + ", missing " + missing + "\n  baseline: " + before + "\n  now: " + now);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.dualpipe.fifo;
 
+import io.dualpipe.Leaks;
 import io.dualpipe.core.ByteSink;
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.EventLoop;
@@ -14,7 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -67,9 +67,9 @@ class FifoResourceTest {
     @Timeout(10)
     void closingGivesEveryFdBack() throws Exception {
         openTalkClose(); // first use loads classes and libraries, which may keep fds (jars) open for good
-        Map<Integer, String> before = FifoTesting.fdTable();
+        Leaks.Baseline before = Leaks.baseline();
         openTalkClose();
-        assertEquals(before, FifoTesting.fdTable());
+        Leaks.assertNoFdsBeyond(before);
     }
 
     @Test
@@ -77,13 +77,13 @@ class FifoResourceTest {
     void failedOpensLeaveNoFdBehind() throws Exception {
         Path file = Files.writeString(dir.resolve("file"), "x");
         assertThrows(ExecutionException.class, () -> Fifo.openReader(file, loop).get()); // warm up
-        Map<Integer, String> before = FifoTesting.fdTable();
+        Leaks.Baseline before = Leaks.baseline();
         assertThrows(ExecutionException.class, () -> Fifo.openReader(file, loop).get());
         assertThrows(ExecutionException.class, () -> Fifo.openWriter(file, loop).get(5, TimeUnit.SECONDS));
         assertThrows(ExecutionException.class, () -> Fifo.openWriter(fifo, loop,
                 FifoWriterOptions.defaults().timeout(java.time.Duration.ofMillis(20))).get(5, TimeUnit.SECONDS));
         // Nothing failed here was ever registered with the loop, so every fd is closed by now.
-        assertEquals(before, FifoTesting.fdTable());
+        Leaks.assertNoFdsBeyond(before);
     }
 
     @Test

@@ -7,8 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -72,25 +70,6 @@ final class FifoTesting {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-    }
-
-    /** This process's fds and what each is open on, without the fd of the listing itself. */
-    static Map<Integer, String> fdTable() throws IOException {
-        String listing = "/proc/" + ProcessHandle.current().pid() + "/fd";
-        Map<Integer, String> out = new TreeMap<>();
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            for (Path fd : (Iterable<Path>) fds::iterator) {
-                try {
-                    String target = Files.readSymbolicLink(fd).toString();
-                    if (!target.equals(listing)) {
-                        out.put(Integer.parseInt(fd.getFileName().toString()), target);
-                    }
-                } catch (IOException gone) {
-                    // closed while listing
-                }
-            }
-        }
-        return out;
     }
 
     /** The fds of this process open on {@code file}. */

@@ -1,5 +1,6 @@
 package io.dualpipe.net;
 
+import io.dualpipe.Leaks;
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
@@ -398,7 +399,7 @@ class MessageServerTest {
             MessageClient.builder(codecs()).loop(warm).connect(dir.resolve("warm.sock")).get(10, TimeUnit.SECONDS).close();
             s.close();
         }
-        int baseline = TestSupport.openFds();
+        Leaks.Baseline baseline = Leaks.baseline();
         EventLoop loop = EventLoop.create("fd-check");
         Path sock = dir.resolve("fds.sock");
         MessageServer unix = MessageServer.builder(codecs()).loop(loop)
@@ -413,15 +414,14 @@ class MessageServerTest {
             assertEquals("x" + i, await(c.request("x" + i, String.class)));
             clients.add(c);
         }
-        assertTrue(TestSupport.openFds() >= baseline + 40, "20 client and 20 server sockets are open");
+        assertTrue(Leaks.fds().size() >= baseline.fds().size() + 40, "20 client and 20 server sockets are open");
         for (int i = 0; i < clients.size(); i += 2) {
             clients.get(i).close(); // half close themselves, the rest are closed by the servers
         }
         unix.close();
         tcp.close();
         loop.close();
-        TestSupport.eventually(Duration.ofSeconds(10), "fds back to " + baseline + " (now " + TestSupport.openFds() + ")",
-                () -> TestSupport.openFds() == baseline);
+        Leaks.awaitNoFdsBeyond(baseline);
         await(loop.terminationFuture());
         assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("fd-check") && t.isAlive()),
                 "the loop thread is gone");

@@ -46,9 +46,4 @@ final class TestSupport {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000); // a poll interval, not a guess at timing
         }
     }
-
-    static int openFds() {
-        String[] names = new java.io.File("/proc/self/fd").list();
-        return names == null ? -1 : names.length;
-    }
 }

@@ -1,5 +1,6 @@
 package io.dualpipe.process;
 
+import io.dualpipe.Leaks;
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopClosedException;
@@ -15,11 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 import static io.dualpipe.process.ProcessTestSupport.await;
 import static io.dualpipe.process.ProcessTestSupport.failsWith;
-import static io.dualpipe.process.ProcessTestSupport.fdCount;
 import static io.dualpipe.process.ProcessTestSupport.get;
 import static io.dualpipe.process.ProcessTestSupport.isDead;
 import static io.dualpipe.process.ProcessTestSupport.statFields;
-import static io.dualpipe.process.ProcessTestSupport.zombiePids;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -215,7 +214,7 @@ class ChildProcessExitTest {
         failsWith(LoopClosedException.class, pendingRequest, "pending request");
         failsWith(LoopClosedException.class, pendingWrite, "pending write");
         await("grandchild " + grandchild + " dead", () -> isDead(grandchild));
-        assertEquals(List.of(), zombiePids());
+        Leaks.awaitNoZombies();
     }
 
     private static ChildProcess start(List<ChildProcess> all, ChildProcessBuilder b) {
@@ -261,12 +260,12 @@ class ChildProcessExitTest {
     void startOnAClosedLoopFailsCleanly() throws Exception {
         EventLoop loop = EventLoop.create("exit-closed-loop");
         loop.close();
-        int fds = fdCount();
+        Leaks.Baseline fds = Leaks.baseline();
         assertThrows(LoopClosedException.class, () -> ChildProcess.builder("cat").loop(loop).start());
         LoopFuture<ChildProcess> f = ChildProcess.builder("cat").loop(loop).spawn();
         failsWith(LoopClosedException.class, f);
-        await("fd count back to " + fds, () -> fdCount() <= fds);
-        assertEquals(List.of(), zombiePids());
+        Leaks.awaitNoFdsBeyond(fds);
+        Leaks.assertNoZombies(fds);
         assertTrue(loop.terminationFuture().isDone());
     }
 }

@@ -1,5 +1,6 @@
 package io.dualpipe.process;
 
+import io.dualpipe.Leaks;
 import io.dualpipe.core.BrokenPipeException;
 import io.dualpipe.core.ByteSink;
 import io.dualpipe.core.ByteSource;
@@ -40,7 +41,6 @@ import static io.dualpipe.process.ProcessTestSupport.buffered;
 import static io.dualpipe.process.ProcessTestSupport.failsWith;
 import static io.dualpipe.process.ProcessTestSupport.get;
 import static io.dualpipe.process.ProcessTestSupport.onLoop;
-import static io.dualpipe.process.ProcessTestSupport.openFds;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -362,7 +362,7 @@ class ChildProcessIoTest {
     private static List<Integer> fdsOfBlockedCat(ChildProcessBuilder b) throws Exception {
         try (ChildProcess cat = b.start()) {
             assertEquals("ping", get(cat.request("ping"))); // it has run, and now blocks reading
-            return openFds(cat.pid());
+            return Leaks.fdsOf(cat.pid());
         }
     }
 

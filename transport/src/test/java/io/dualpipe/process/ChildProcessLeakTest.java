@@ -1,22 +1,18 @@
 package io.dualpipe.process;
 
+import io.dualpipe.Leaks;
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
-import static io.dualpipe.process.ProcessTestSupport.STEP;
 import static io.dualpipe.process.ProcessTestSupport.await;
 import static io.dualpipe.process.ProcessTestSupport.failsWith;
-import static io.dualpipe.process.ProcessTestSupport.fdCount;
-import static io.dualpipe.process.ProcessTestSupport.fdTargets;
 import static io.dualpipe.process.ProcessTestSupport.get;
 import static io.dualpipe.process.ProcessTestSupport.threadNames;
-import static io.dualpipe.process.ProcessTestSupport.zombiePids;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,12 +25,12 @@ class ChildProcessLeakTest {
     @Timeout(20)
     void anExitedChildReleasesItsFdsWithoutClose() throws Exception {
         try (EventLoop loop = EventLoop.create("leak-one")) {
-            int fds = fdCount();
+            Leaks.Baseline fds = Leaks.baseline();
             ChildProcess sh = ChildProcess.builder("sh", "-c", "echo bye")
                     .extraPipe(PipeDirection.TO_CHILD).extraPipe(PipeDirection.FROM_CHILD).loop(loop).start();
             assertEquals("bye", get(sh.readLine()));
             assertTrue(get(sh.onDrained()).isSuccess());
-            await(() -> "fds back to " + fds + ": " + fdTargets(), STEP, () -> fdCount() <= fds);
+            Leaks.awaitNoFdsBeyond(fds);
             failsWith(ChannelClosedException.class, sh.stdin().write("too late"));
         }
     }
@@ -60,12 +56,10 @@ class ChildProcessLeakTest {
             p.close();
         }
         Set<String> threadsBefore = threadNames();
-        int fdsBefore = fdCount();
-        List<String> targetsBefore = fdTargets();
+        Leaks.Baseline fdsBefore = Leaks.baseline();
         long t0 = System.nanoTime();
         try (EventLoop loop = EventLoop.create(name)) {
-            int fdsWithLoop = fdCount(); // the loop's epoll and wakeup fds
-            List<String> targetsWithLoop0 = fdTargets();
+            Leaks.Baseline fdsWithLoop = Leaks.baseline(); // the loop's epoll and wakeup fds
             for (int i = 0; i < SPAWNS; i++) {
                 ChildProcess p = ChildProcess.builder("true").loop(loop).start();
                 assertTrue(get(p.onExit()).isSuccess());
@@ -73,20 +67,15 @@ class ChildProcessLeakTest {
                     p.close();
                 }
                 if (i % 1000 == 999) {
-                    int at = i;
-                    await(() -> "fds back to " + targetsWithLoop0 + " after " + (at + 1) + " spawns, now " + fdTargets(), STEP,
-                            () -> fdCount() <= fdsWithLoop + 2);
+                    Leaks.awaitNoFdsBeyond(fdsWithLoop, 2);
                 }
             }
-            List<String> targetsWithLoop = fdTargets();
-            await(() -> "fds back to " + targetsWithLoop + " with the loop open, now " + fdTargets(), STEP,
-                    () -> fdCount() <= fdsWithLoop);
+            Leaks.awaitNoFdsBeyond(fdsWithLoop);
         }
         System.out.printf("%s: %d spawns in %d ms%n", name, SPAWNS, (System.nanoTime() - t0) / 1_000_000);
         // the loop's own fds are closed once its thread has ended
-        await(() -> "fd count back to " + fdsBefore + " (was " + targetsBefore + ", now " + fdTargets() + ")", STEP,
-                () -> fdCount() <= fdsBefore);
-        assertEquals(List.of(), zombiePids());
+        Leaks.awaitNoFdsBeyond(fdsBefore);
+        Leaks.assertNoZombies(fdsBefore);
         await("no thread left behind", () -> {
             Set<String> extra = new TreeSet<>(threadNames());
             extra.removeAll(threadsBefore);

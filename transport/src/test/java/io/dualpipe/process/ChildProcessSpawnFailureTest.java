@@ -1,5 +1,6 @@
 package io.dualpipe.process;
 
+import io.dualpipe.Leaks;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
 import org.junit.jupiter.api.BeforeAll;
@@ -10,16 +11,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
 import java.util.function.Function;
 
-import static io.dualpipe.process.ProcessTestSupport.assertFdsNotAbove;
-import static io.dualpipe.process.ProcessTestSupport.await;
 import static io.dualpipe.process.ProcessTestSupport.failsWith;
-import static io.dualpipe.process.ProcessTestSupport.fdCount;
-import static io.dualpipe.process.ProcessTestSupport.fdTargets;
 import static io.dualpipe.process.ProcessTestSupport.get;
-import static io.dualpipe.process.ProcessTestSupport.zombiePids;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,15 +75,14 @@ class ChildProcessSpawnFailureTest {
     private static SpawnException failsBothWays(Function<EventLoop, ChildProcessBuilder> builder) throws Exception {
         try (EventLoop loop = EventLoop.create("spawn-failure")) {
             ChildProcessBuilder b = builder.apply(loop);
-            int before = fdCount();
-            List<String> beforeTargets = fdTargets();
+            Leaks.Baseline before = Leaks.baseline();
             SpawnException thrown = assertThrows(SpawnException.class, b::start);
             LoopFuture<ChildProcess> spawned = b.spawn();
             SpawnException failed = failsWith(SpawnException.class, spawned);
             assertEquals(thrown.errnoName(), failed.errnoName());
             assertEquals(thrown.getMessage(), failed.getMessage());
-            assertFdsNotAbove(before, () -> "fds before " + beforeTargets + ", after " + fdTargets());
-            assertEquals(List.of(), zombiePids());
+            Leaks.assertNoFdsBeyond(before);
+            Leaks.assertNoZombies(before);
             // the loop is unharmed
             try (ChildProcess ok = ChildProcess.builder("echo", "fine").loop(loop).start()) {
                 assertEquals("fine", get(ok.readLine()));
@@ -100,8 +94,8 @@ class ChildProcessSpawnFailureTest {
     @Test
     @Timeout(20)
     void loopIsNotNeededToReportAFailure() {
-        int before = fdCount();
+        Leaks.Baseline before = Leaks.baseline();
         assertThrows(SpawnException.class, () -> ChildProcess.builder("no-such-program-dualpipe").start());
-        await("fd count back to " + before, () -> fdCount() <= before);
+        Leaks.awaitNoFdsBeyond(before);
     }
 }

@@ -1,5 +1,6 @@
 package io.dualpipe.process;
 
+import io.dualpipe.Leaks;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
@@ -19,9 +20,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
-import static io.dualpipe.process.ProcessTestSupport.await;
-import static io.dualpipe.process.ProcessTestSupport.fdCount;
-import static io.dualpipe.process.ProcessTestSupport.zombiePids;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,7 +44,7 @@ class ChildProcessStartRaceTest {
         AtomicInteger started = new AtomicInteger();
         AtomicInteger refused = new AtomicInteger();
         race(20, started, refused); // the JVM opens a few files of its own on first use (/dev/random ...)
-        int fdsBefore = fdCount();
+        Leaks.Baseline fdsBefore = Leaks.baseline();
         refused.set(0);
         try {
             churner.start();
@@ -68,9 +66,8 @@ class ChildProcessStartRaceTest {
         assertEquals(0, brokenPipes.get(), "another thread's pipes were closed under it");
         assertEquals(1000, refused.get());
         assertTrue(started.get() > 0);
-        await(() -> "fd count back to " + fdsBefore + ": " + ProcessTestSupport.fdTargets(), ProcessTestSupport.STEP,
-                () -> fdCount() <= fdsBefore);
-        assertEquals(List.of(), zombiePids());
+        Leaks.awaitNoFdsBeyond(fdsBefore);
+        Leaks.assertNoZombies(fdsBefore);
     }
 
     /** Rounds of: a thread starts children on a loop until it is refused, while this one closes the loop. */

@@ -1,5 +1,6 @@
 package io.dualpipe.process;
 
+import io.dualpipe.Leaks;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,12 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import static io.dualpipe.process.ProcessTestSupport.assertFdsNotAbove;
-import static io.dualpipe.process.ProcessTestSupport.await;
-import static io.dualpipe.process.ProcessTestSupport.fdCount;
-import static io.dualpipe.process.ProcessTestSupport.fdTargets;
 import static io.dualpipe.process.ProcessTestSupport.get;
-import static io.dualpipe.process.ProcessTestSupport.zombiePids;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -38,7 +34,7 @@ class ChildProcessStdioTest {
     void stdinFromFileAndStdoutToFile(@TempDir Path dir) throws Exception {
         Path in = Files.writeString(dir.resolve("in.txt"), "line 1\nline 2\n");
         Path out = Files.writeString(dir.resolve("out.txt"), "old contents, longer than the new ones\n".repeat(10));
-        int before = fdCount();
+        Leaks.Baseline before = Leaks.baseline();
         try (EventLoop loop = EventLoop.create("stdio-files")) {
             ChildProcess p = ChildProcess.builder("sh", "-c", "cat; echo done").stdinFrom(in).stdoutTo(out).loop(loop).start();
             assertEquals(ExitStatus.ofExitCode(0), get(p.onExit()));
@@ -52,7 +48,7 @@ class ChildProcessStdioTest {
             assertTrue(noOut.getMessage().contains("stdout is not a pipe: it goes to file '" + out + "'"), noOut.getMessage());
             p.close();
         }
-        await(() -> "fds back to " + before + ": " + fdTargets(), ProcessTestSupport.STEP, () -> fdCount() <= before);
+        Leaks.awaitNoFdsBeyond(before);
     }
 
     @Test
@@ -158,11 +154,10 @@ class ChildProcessStdioTest {
     private static SpawnException failsLeavingNothing(ChildProcessBuilder b) throws Exception {
         try (EventLoop loop = EventLoop.create("stdio-failure")) {
             b.loop(loop);
-            int before = fdCount();
-            List<String> beforeTargets = fdTargets();
+            Leaks.Baseline before = Leaks.baseline();
             SpawnException e = assertThrows(SpawnException.class, b::start);
-            assertFdsNotAbove(before, () -> "fds before " + beforeTargets + ", after " + fdTargets());
-            assertEquals(List.of(), zombiePids());
+            Leaks.assertNoFdsBeyond(before);
+            Leaks.assertNoZombies(before);
             return e;
         }
     }

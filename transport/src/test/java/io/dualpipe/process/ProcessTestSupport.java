@@ -3,13 +3,10 @@ package io.dualpipe.process;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.internal.FdStream;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -25,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Observations of this JVM and its children for the child-process tests: descriptors, zombies and
- * threads from /proc, and bounded waits. Tests synchronise on futures or on {@link #await} with a
+ * Observations of this JVM and its children for the child-process tests: process states and
+ * threads from /proc, and bounded waits (fd and zombie checks: {@link io.dualpipe.Leaks}). Tests synchronise on futures or on {@link #await} with a
  * deadline, never on a fixed sleep.
  */
 final class ProcessTestSupport {
@@ -35,65 +32,6 @@ final class ProcessTestSupport {
     static final Duration STEP = Duration.ofSeconds(10);
 
     private ProcessTestSupport() {
-    }
-
-    /** Open descriptors of this JVM. */
-    static int fdCount() {
-        return io.dualpipe.process.internal.TestChildren.fdCount();
-    }
-
-    /** See {@link io.dualpipe.process.internal.TestChildren#assertFdsNotAbove(int)}. */
-    static void assertFdsNotAbove(int before, java.util.function.Supplier<String> what) {
-        io.dualpipe.process.internal.TestChildren.assertFdsNotAbove(before, what);
-    }
-
-    /** What the JVM's descriptors point at, for failure messages; class-path jars left out. */
-    static List<String> fdTargets() {
-        List<String> out = new ArrayList<>();
-        File[] fds = new File("/proc/self/fd").listFiles();
-        if (fds != null) {
-            for (File f : fds) {
-                try {
-                    String target = Files.readSymbolicLink(f.toPath()).toString();
-                    if (target.endsWith(".jar") || target.endsWith("/lib/modules")) {
-                        continue;
-                    }
-                    out.add(f.getName() + " -> " + target);
-                } catch (IOException e) {
-                    out.add(f.getName() + " (gone)");
-                }
-            }
-        }
-        return out;
-    }
-
-    /** The fd numbers a process has open, sorted; read from outside, so a blocked child shows exactly what it inherited. */
-    static List<Integer> openFds(long pid) {
-        return io.dualpipe.process.internal.TestChildren.openFds(pid);
-    }
-
-    /** Children of this JVM in state Z (exited, not reaped). */
-    static int zombieCount() {
-        return zombiePids().size();
-    }
-
-    static List<Long> zombiePids() {
-        List<Long> zombies = new ArrayList<>();
-        File[] procs = new File("/proc").listFiles();
-        if (procs == null) {
-            return zombies;
-        }
-        for (File p : procs) {
-            if (!Character.isDigit(p.getName().charAt(0))) {
-                continue;
-            }
-            long pid = Long.parseLong(p.getName());
-            String[] fields = statFields(pid);
-            if (fields != null && fields[0].equals("Z") && Long.parseLong(fields[1]) == MY_PID) {
-                zombies.add(pid);
-            }
-        }
-        return zombies;
     }
 
     /** /proc/PID/stat fields after the "(comm)" field: [0]=state, [1]=ppid, [2]=pgrp, ...; null if gone. */

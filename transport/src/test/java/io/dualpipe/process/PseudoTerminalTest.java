@@ -1,5 +1,6 @@
 package io.dualpipe.process;
 
+import io.dualpipe.Leaks;
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
@@ -11,14 +12,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.dualpipe.process.ProcessTestSupport.STEP;
-import static io.dualpipe.process.ProcessTestSupport.await;
 import static io.dualpipe.process.ProcessTestSupport.failsWith;
-import static io.dualpipe.process.ProcessTestSupport.fdCount;
-import static io.dualpipe.process.ProcessTestSupport.fdTargets;
 import static io.dualpipe.process.ProcessTestSupport.get;
 import static io.dualpipe.process.ProcessTestSupport.statFields;
-import static io.dualpipe.process.ProcessTestSupport.zombiePids;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -165,15 +161,15 @@ class PseudoTerminalTest {
     @Timeout(30)
     void exitEndsTheStreamAndLeavesNothingBehind() throws Exception {
         try (EventLoop loop = EventLoop.create("pty-exit")) {
-            int fds = fdCount();
+            Leaks.Baseline fds = Leaks.baseline();
             ChildProcess sh = tty(loop, "sh", "-c", "echo one; echo two; exit 3").start();
             assertEquals("one", get(sh.readLine()));
             assertEquals("two", get(sh.readLine()));
             assertNull(get(sh.readLine()));
             assertNull(get(sh.readLine()), "and again");
             assertEquals(3, get(sh.onDrained()).exitCode());
-            await(() -> "fds back to " + fds + ": " + fdTargets(), STEP, () -> fdCount() <= fds);
-            assertTrue(zombiePids().isEmpty(), () -> "zombies: " + zombiePids());
+            Leaks.awaitNoFdsBeyond(fds);
+            Leaks.assertNoZombies(fds);
             failsWith(ChannelClosedException.class, sh.stdin().write("too late\n"));
         }
     }
@@ -188,7 +184,7 @@ class PseudoTerminalTest {
     @Timeout(30)
     void aChildThatClosesTheTerminalFirstIsNotHungUp() throws Exception {
         try (EventLoop loop = EventLoop.create("pty-no-hangup")) {
-            int fds = fdCount();
+            Leaks.Baseline fds = Leaks.baseline();
             ChildProcess sh = tty(loop, "sh", "-c", "exec 0<&- 1>&-; echo closed >&2; read x <&3; exit 7")
                     .extraPipe(PipeDirection.TO_CHILD).start();
             assertNull(get(sh.readLine()), "EIO reads as the end");
@@ -196,7 +192,7 @@ class PseudoTerminalTest {
             assertTrue(sh.isAlive());
             get(sh.pipeToChild(3).write("go\n"));
             assertEquals(ExitStatus.ofExitCode(7), get(sh.onDrained()));
-            await(() -> "fds back to " + fds + ": " + fdTargets(), STEP, () -> fdCount() <= fds);
+            Leaks.awaitNoFdsBeyond(fds);
         }
     }
 
@@ -205,7 +201,7 @@ class PseudoTerminalTest {
     @Timeout(60)
     void bulkOutputBeforeExitIsNotLost() throws Exception {
         try (EventLoop loop = EventLoop.create("pty-bulk")) {
-            int fds = fdCount();
+            Leaks.Baseline fds = Leaks.baseline();
             ChildProcess seq = tty(loop, "seq", "1", "50000").start();
             List<String> lines = new ArrayList<>();
             for (String l = get(seq.readLine()); l != null; l = get(seq.readLine())) {
@@ -215,7 +211,7 @@ class PseudoTerminalTest {
             assertEquals("1", lines.get(0));
             assertEquals("50000", lines.get(49999));
             assertEquals(0, get(seq.onDrained()).exitCode());
-            await(() -> "fds back to " + fds + ": " + fdTargets(), STEP, () -> fdCount() <= fds);
+            Leaks.awaitNoFdsBeyond(fds);
         }
     }
 
@@ -224,7 +220,7 @@ class PseudoTerminalTest {
     @Timeout(30)
     void shutdownOutputEndsCatsInput() throws Exception {
         try (EventLoop loop = EventLoop.create("pty-veof")) {
-            int fds = fdCount();
+            Leaks.Baseline fds = Leaks.baseline();
             ChildProcess cat = tty(loop, "cat").start();
             get(cat.writeLine("a"));
             assertEquals("a", get(cat.readLine()));
@@ -232,7 +228,7 @@ class PseudoTerminalTest {
             assertNull(get(cat.readLine()));
             assertEquals(ExitStatus.ofExitCode(0), get(cat.onDrained()));
             failsWith(ChannelClosedException.class, cat.stdin().write("after\n"));
-            await(() -> "fds back to " + fds + ": " + fdTargets(), STEP, () -> fdCount() <= fds);
+            Leaks.awaitNoFdsBeyond(fds);
         }
     }
 
@@ -256,14 +252,14 @@ class PseudoTerminalTest {
     @Timeout(30)
     void closeKillsAndReleases() throws Exception {
         try (EventLoop loop = EventLoop.create("pty-close")) {
-            int fds = fdCount();
+            Leaks.Baseline fds = Leaks.baseline();
             ChildProcess cat = tty(loop, "cat").start();
             get(cat.writeLine("ping"));
             assertEquals("ping", get(cat.readLine()));
             cat.close();
             assertTrue(get(cat.onExit()).signaled());
-            await(() -> "fds back to " + fds + ": " + fdTargets(), STEP, () -> fdCount() <= fds);
-            await(() -> "zombies: " + zombiePids(), STEP, () -> zombiePids().isEmpty());
+            Leaks.awaitNoFdsBeyond(fds);
+            Leaks.awaitNoZombies();
         }
     }
 

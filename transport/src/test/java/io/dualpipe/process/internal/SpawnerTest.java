@@ -1,5 +1,6 @@
 package io.dualpipe.process.internal;
 
+import io.dualpipe.Leaks;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.NativeIoException;
 import io.dualpipe.core.internal.Native;
@@ -30,16 +31,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import static io.dualpipe.process.internal.TestChildren.assertFdsNotAbove;
 import static io.dualpipe.process.internal.TestChildren.closeOthers;
-import static io.dualpipe.process.internal.TestChildren.fdCount;
-import static io.dualpipe.process.internal.TestChildren.openFds;
 import static io.dualpipe.process.internal.TestChildren.readAllAndClose;
 import static io.dualpipe.process.internal.TestChildren.readLine;
 import static io.dualpipe.process.internal.TestChildren.statFields;
 import static io.dualpipe.process.internal.TestChildren.waitFor;
 import static io.dualpipe.process.internal.TestChildren.writeAll;
-import static io.dualpipe.process.internal.TestChildren.zombieCount;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -120,7 +117,7 @@ class SpawnerTest {
         try {
             writeAll(s.stdinFd(), "ping\n");
             assertEquals("ping", readLine(s.stdoutFd()));
-            return openFds(s.pid());
+            return Leaks.fdsOf(s.pid());
         } finally {
             s.closeAll();
             waitFor(s.pid());
@@ -199,7 +196,7 @@ class SpawnerTest {
     @Test
     @Timeout(10)
     void stdioFromCallerFdsStaysTheCallers() throws Exception {
-        int before = fdCount();
+        Leaks.Baseline before = Leaks.baseline();
         int[] in = Spawner.pipe("test", 0);
         int[] out = Spawner.pipe("test", 0);
         SpawnSpec spec = SpawnSpec.builder("cat").stdinFromFd(in[0]).stdoutToFd(out[1]).stderr(Stderr.DISCARD).build();
@@ -221,12 +218,12 @@ class SpawnerTest {
         for (int pid : pids) {
             assertTrue(waitFor(pid).isSuccess());
         }
-        assertFdsNotAbove(before, "after spawning from caller fds");
+        Leaks.assertNoFdsBeyond(before, "after spawning from caller fds");
         SpawnException e = assertThrows(SpawnException.class,
                 () -> Spawner.spawn(SpawnSpec.builder("cat").stdinFromFd(999_999).build()));
         assertEquals("EBADF", e.errnoName(), "a caller fd that is not open fails the spawn: " + e.getMessage());
         assertTrue(e.getMessage().contains("stdin fd 999999"), e.getMessage());
-        assertFdsNotAbove(before, "after a spawn from a closed fd");
+        Leaks.assertNoFdsBeyond(before, "after a spawn from a closed fd");
     }
 
     // ---- stderr modes --------------------------------------------------------------------------
@@ -285,12 +282,12 @@ class SpawnerTest {
     @Test
     @Timeout(10)
     void stderrFileThatCannotBeOpenedIsReportedAsSuch() {
-        int before = fdCount();
+        Leaks.Baseline before = Leaks.baseline();
         SpawnException e = assertThrows(SpawnException.class, () -> Spawner.spawn(
                 SpawnSpec.builder("true").stderrAppendTo("/nonexistent-dir/x.log").build()));
         assertEquals("ENOENT", e.errnoName());
         assertTrue(e.getMessage().contains("stderr file '/nonexistent-dir/x.log'"), e.getMessage());
-        assertFdsNotAbove(before);
+        Leaks.assertNoFdsBeyond(before);
     }
 
     // ---- environment and working directory -------------------------------------------------------
@@ -485,9 +482,9 @@ class SpawnerTest {
     }
 
     private static SpawnException failsWithoutLeaking(SpawnSpec spec) {
-        int before = fdCount();
+        Leaks.Baseline before = Leaks.baseline();
         SpawnException e = assertThrows(SpawnException.class, () -> Spawner.spawn(spec));
-        assertFdsNotAbove(before, "fd count after " + e.getMessage());
+        Leaks.assertNoFdsBeyond(before, "after " + e.getMessage());
         return e;
     }
 
@@ -526,22 +523,20 @@ class SpawnerTest {
     @Timeout(120)
     void twoThousandSpawnsLeaveNoFdsAndNoZombies() throws Exception {
         SpawnSpec spec = SpawnSpec.builder("/bin/true").build(); // three pipes
-        int fdsBefore = fdCount();
-        int zombiesBefore = zombieCount();
+        Leaks.Baseline fdsBefore = Leaks.baseline();
         for (int i = 0; i < 2000; i++) {
             Spawned s = Spawner.spawn(spec);
             s.closeAll();
             assertTrue(waitFor(s.pid()).isSuccess());
         }
-        assertFdsNotAbove(fdsBefore);
-        assertEquals(zombiesBefore, zombieCount());
-        assertEquals(0, zombiesBefore);
+        Leaks.assertNoFdsBeyond(fdsBefore);
+        Leaks.assertNoZombies(fdsBefore);
     }
 
     @Test
     @Timeout(60)
     void concurrentSpawnsFromSeveralThreads() throws Exception {
-        int fdsBefore = fdCount();
+        Leaks.Baseline fdsBefore = Leaks.baseline();
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<Integer>> results = new ArrayList<>();
@@ -568,7 +563,7 @@ class SpawnerTest {
         } finally {
             pool.shutdownNow();
         }
-        assertFdsNotAbove(fdsBefore);
+        Leaks.assertNoFdsBeyond(fdsBefore);
     }
 
     // ---- helpers -------------------------------------------------------------------------------------

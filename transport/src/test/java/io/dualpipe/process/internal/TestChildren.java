@@ -4,7 +4,6 @@ import io.dualpipe.core.internal.Native;
 import io.dualpipe.process.ExitStatus;
 
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -133,53 +132,6 @@ public final class TestChildren {
         return waitFor(pid, Duration.ofSeconds(10));
     }
 
-    public static int fdCount() {
-        String[] names = new File("/proc/self/fd").list();
-        return names == null ? -1 : names.length - 1; // minus the directory fd list() itself opened
-    }
-
-    /**
-     * Fails if this JVM holds more descriptors than {@code before}. Not "exactly as many": an earlier
-     * test's child on the shared loop may still be closing pipes meanwhile, which only lowers the
-     * count; a leak raises it.
-     */
-    public static void assertFdsNotAbove(int before) {
-        assertFdsNotAbove(before, "");
-    }
-
-    public static void assertFdsNotAbove(int before, String what) {
-        int now = fdCount();
-        if (now > before) {
-            throw new AssertionError("fds: " + now + " open, " + before + " before " + what);
-        }
-    }
-
-    public static void assertFdsNotAbove(int before, java.util.function.Supplier<String> what) {
-        int now = fdCount();
-        if (now > before) {
-            throw new AssertionError("fds: " + now + " open, " + before + " before: " + what.get());
-        }
-    }
-
-    /** Children of this JVM in state Z (exited, not reaped). */
-    static int zombieCount() {
-        int zombies = 0;
-        File[] procs = new File("/proc").listFiles();
-        if (procs == null) {
-            return -1;
-        }
-        for (File p : procs) {
-            if (!Character.isDigit(p.getName().charAt(0))) {
-                continue;
-            }
-            String[] fields = statFields(Integer.parseInt(p.getName()));
-            if (fields != null && fields[0].equals("Z") && Long.parseLong(fields[1]) == MY_PID) {
-                zombies++;
-            }
-        }
-        return zombies;
-    }
-
     /** /proc/PID/stat fields after the "(comm)" field: [0]=state, [1]=ppid, [2]=pgrp, ...; null if gone. */
     static String[] statFields(long pid) {
         try {
@@ -188,18 +140,5 @@ public final class TestChildren {
         } catch (IOException e) {
             return null;
         }
-    }
-
-    /** The fd numbers a (blocked) process has open, sorted. */
-    public static List<Integer> openFds(long pid) {
-        String[] names = new File("/proc/" + pid + "/fd").list();
-        List<Integer> fds = new ArrayList<>();
-        if (names != null) {
-            for (String n : names) {
-                fds.add(Integer.parseInt(n));
-            }
-        }
-        fds.sort(null);
-        return fds;
     }
 }
