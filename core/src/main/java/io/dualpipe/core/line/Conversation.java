@@ -41,6 +41,7 @@ public final class Conversation {
     private final LineReader in;
     private final EventLoop loop;
     private final Charset charset;
+    private final char delimiter; // the reply stream's: a request must not contain it either
     private final Object lock = new Object();
     private final ArrayDeque<Pending<?>> pending = new ArrayDeque<>(); // guarded by lock
     private Throwable ended; // guarded by lock
@@ -57,6 +58,7 @@ public final class Conversation {
         this.in = InvalidArgumentException.requireNonNull("in", in);
         this.loop = in.loop();
         this.charset = InvalidArgumentException.requireNonNull("charset", charset);
+        this.delimiter = (char) in.delimiter();
         in.listen(new LineReader.Listener() {
             @Override
             public void onLine(String line) {
@@ -121,11 +123,7 @@ public final class Conversation {
      * one line, the common case, which then costs no reader object.
      */
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader, Duration timeout) {
-        InvalidArgumentException.requireNonNull("line", line);
-        if (line.indexOf('\n') >= 0) {
-            throw new InvalidArgumentException("request line contains a newline, which would desynchronise replies: '"
-                    + line.replace("\n", "\\n") + "'");
-        }
+        checkLine(line);
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
@@ -171,6 +169,48 @@ public final class Conversation {
             }
         }
         return p.future;
+    }
+
+    /**
+     * Refuses a request that the child could read as two lines, which would pair every later reply
+     * with the request before it: LF; CR, which a terminal with ICRNL (a pseudo-terminal's default)
+     * turns into LF and which many readers also end a line at; and the reply stream's own delimiter.
+     */
+    private void checkLine(String line) {
+        InvalidArgumentException.requireNonNull("line", line);
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '\n' || c == '\r' || c == delimiter) {
+                throw new InvalidArgumentException("request line has " + describe(c) + " at index " + i
+                        + ", which would split it into two lines and pair later replies with the wrong requests: '"
+                        + escape(line) + "'");
+            }
+        }
+    }
+
+    private static String describe(char c) {
+        switch (c) {
+            case '\n':
+                return "a line feed (\\n)";
+            case '\r':
+                return "a carriage return (\\r; a terminal with ICRNL reads it as a line feed)";
+            default:
+                return String.format("the reply delimiter 0x%02x", (int) c);
+        }
+    }
+
+    private static String escape(String line) {
+        StringBuilder b = new StringBuilder(Math.min(line.length(), 200) + 16);
+        int i = 0;
+        for (; i < line.length() && b.length() < 200; i++) {
+            char c = line.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                b.append(c == '\n' ? "\\n" : c == '\r' ? "\\r" : String.format("\\x%02x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return i < line.length() ? b + "..." : b.toString();
     }
 
     private ByteBuffer encode(String line) {

@@ -138,6 +138,11 @@ public final class LineReader {
         return of(source, LineDecoder.DEFAULT_MAX_LINE_LENGTH, java.nio.charset.StandardCharsets.UTF_8, 64 * 1024);
     }
 
+    /** The byte that ends a line: {@link LineDecoder#LF} unless another was given. */
+    byte delimiter() {
+        return decoder.delimiter();
+    }
+
     /** The loop whose thread completes this reader's futures. */
     public EventLoop loop() {
         return loop;
