@@ -28,7 +28,7 @@ final class RequestLine {
         }
     }
 
-    static String describe(char c) {
+    private static String describe(char c) {
         switch (c) {
             case '\n':
                 return "a line feed (\\n)";
@@ -39,10 +39,10 @@ final class RequestLine {
         }
     }
 
-    static String escape(String line) {
-        StringBuilder b = new StringBuilder(Math.min(line.length(), 200) + 16);
+    private static String escape(String line) {
+        StringBuilder b = new StringBuilder(Math.min(line.length(), SHOWN) + 16);
         int i = 0;
-        for (; i < line.length() && b.length() < 200; i++) {
+        for (; i < line.length() && b.length() < SHOWN; i++) {
             char c = line.charAt(i);
             if (c < 0x20 || c == 0x7f) {
                 b.append(c == '\n' ? "\\n" : c == '\r' ? "\\r" : String.format("\\x%02x", (int) c));
