@@ -116,8 +116,9 @@ public interface ChildProcess extends AutoCloseable {
     LoopFuture<Void> writeLine(String line);
 
     /**
-     * Request/reply over stdin and stdout lines; replies match requests in FIFO order. The first call
-     * takes {@link #lines()} over.
+     * Request/reply over stdin and stdout lines; replies match requests in FIFO order, requests are
+     * written one at a time and a timeout breaks it (see {@link Conversation}). The first call takes
+     * {@link #lines()} over; for other options build one with {@code Conversation.builder(stdin(), lines())}.
      */
     Conversation conversation();
 
@@ -126,7 +127,10 @@ public interface ChildProcess extends AutoCloseable {
         return conversation().request(line);
     }
 
-    /** As {@link #request(String)}, failing with a {@link io.dualpipe.core.message.RequestTimeoutException} after {@code timeout}; the late reply is dropped. */
+    /**
+     * As {@link #request(String)}, failing with a {@link io.dualpipe.core.message.RequestTimeoutException} after
+     * {@code timeout}, which breaks the conversation ({@link io.dualpipe.core.line.TimeoutPolicy#BREAK}).
+     */
     default LoopFuture<String> request(String line, Duration timeout) {
         return conversation().request(line, timeout);
     }

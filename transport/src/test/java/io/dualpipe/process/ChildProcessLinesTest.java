@@ -44,20 +44,22 @@ class ChildProcessLinesTest {
         }
     }
 
-    /** The first reply comes after its request timed out: it is dropped, and the next request gets its own. */
+    /** KEEP_PLACE: the first reply comes after its request timed out: it is dropped, and the next request gets its own. */
     @Test
     @Timeout(30)
     void aTimedOutRequestDoesNotDesynchroniseTheNext() throws Exception {
         String script = "read a; sleep 1; echo \"late $a\"; while read l; do echo \"re $l\"; done";
         try (EventLoop loop = EventLoop.create("lines-timeout");
              ChildProcess sh = ChildProcess.builder("sh", "-c", script).loop(loop).start()) {
-            LoopFuture<String> first = sh.request("first", Duration.ofMillis(200));
+            io.dualpipe.core.line.Conversation c = io.dualpipe.core.line.Conversation.builder(sh.stdin(), sh.lines())
+                    .timeoutPolicy(io.dualpipe.core.line.TimeoutPolicy.KEEP_PLACE).pipelined(true).build();
+            LoopFuture<String> first = c.request("first", Duration.ofMillis(200));
             failsWith(io.dualpipe.core.message.RequestTimeoutException.class, first);
-            assertEquals(1, sh.conversation().outstanding(), "the timed-out request keeps its place");
-            LoopFuture<String> second = sh.request("second", Duration.ofSeconds(10));
+            assertEquals(1, c.outstanding(), "the timed-out request keeps its place");
+            LoopFuture<String> second = c.request("second", Duration.ofSeconds(10));
             assertEquals("re second", get(second));
-            assertEquals("re third", get(sh.request("third", Duration.ofSeconds(10))));
-            assertEquals(0, sh.conversation().outstanding());
+            assertEquals("re third", get(c.request("third", Duration.ofSeconds(10))));
+            assertEquals(0, c.outstanding());
         }
     }
 
@@ -135,12 +137,12 @@ class ChildProcessLinesTest {
         }
     }
 
-    /** The child answers one request and exits: the others fail with ChannelClosedException, as do later ones. */
+    /** The child answers one request and exits: the others (c never written) fail with ChannelClosedException, as do later ones. */
     @Test
     @Timeout(30)
     void outstandingRequestsFailWhenTheChildExits() throws Exception {
         try (EventLoop loop = EventLoop.create("lines-exit");
-             ChildProcess sh = ChildProcess.builder("sh", "-c", "read a; echo \"$a\"; read b; read c; exit 0")
+             ChildProcess sh = ChildProcess.builder("sh", "-c", "read a; echo \"$a\"; read b; exit 0")
                      .loop(loop).start()) {
             LoopFuture<String> a = sh.request("a");
             LoopFuture<String> b = sh.request("b");

@@ -2,70 +2,114 @@ package io.dualpipe.core.line;
 
 import io.dualpipe.core.ByteSink;
 import io.dualpipe.core.ChannelClosedException;
-import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
-import io.dualpipe.core.Timeout;
 import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.message.RequestTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Request/reply in lines: each {@link #request} writes one line and completes with the reply that
- * follows. Many requests may be in flight; replies are matched to requests in strict FIFO order,
- * which is what a line-oriented child (a REPL, {@code bc}, a filter) gives.
+ * follows. Replies are paired with requests in FIFO order, which is what a line-oriented child (a
+ * REPL, {@code bc}, a filter) gives, or by an id the child echoes (below).
  *
- * <p>A request that times out keeps its place: its late reply is read and dropped, so the next
- * request still gets its own reply. When the stream ends or fails, every outstanding request fails
- * with a {@link ChannelClosedException} (or the read error). At most {@link #DEFAULT_MAX_OUTSTANDING}
- * requests may await replies (timed-out ones included); past that a request fails at once with a
- * {@link TooManyRequestsException}. Lines that arrive when no request is
- * outstanding go to the unsolicited-line handler (logged and dropped by default).
+ * <p><b>Never a wrong answer.</b> In FIFO order a child that skips one reply ({@code bc} prints
+ * nothing for {@code x=5}) would hand every later reply to the request before it. So by default:
+ * <ul>
+ *   <li>requests are written one at a time, each once the reply to the one before it came (the
+ *       others wait here, in order, counted as outstanding), so a skipped reply cannot reach
+ *       another request; {@link ConversationBuilder#pipelined(boolean)} writes them at once, for a
+ *       child that answers every line;</li>
+ *   <li>a request that times out breaks the conversation ({@link TimeoutPolicy#BREAK}): it fails
+ *       with a {@link RequestTimeoutException}, and every outstanding and later request with a
+ *       {@link ConversationBrokenException} naming it; restart the child.
+ *       {@link TimeoutPolicy#KEEP_PLACE} is for a child that always answers, if late: the timed-out
+ *       request keeps its place and its late reply is dropped. A timeout counts from the call, so a
+ *       request can time out before it was written; that one just fails.</li>
+ * </ul>
+ * A reply that cannot be read to its end (an over-long line in a multi-line reply, a
+ * {@link ReplyReader} that throws) breaks the conversation too; an over-long one-line reply fails its
+ * own request only. A request line holding LF, CR or the reply delimiter is refused, since the child
+ * could read it as two lines.
+ *
+ * <p><b>Correlation by id</b> ({@link ConversationBuilder#correlateById(boolean)}), for a child that
+ * can tag its replies: request {@code n} (1, 2, 3, ... in decimal) is written as {@code "<n> <line>"},
+ * and every line of its reply must read {@code "<n> <text>"} ({@code "<n>"} alone is an empty
+ * line); the reply's text is what follows the first space. Replies may come in any order, and one
+ * that never comes costs only its own request, which fails by its timeout: give such requests a
+ * timeout, since an over-long reply line cannot be told apart and is dropped (logged). A late reply
+ * for a timed-out id is dropped and logged.
+ *
+ * <p><b>Other failures.</b> When the stream ends or fails, every outstanding request fails with a
+ * {@link ChannelClosedException} (or the read error), as does every later one. At most
+ * {@code maxOutstanding} requests may await replies; past that a request fails at once with a
+ * {@link TooManyRequestsException}. Lines that no request waits for go to the
+ * {@link #onUnsolicitedLine unsolicited-line handler}, or are dropped and logged at WARN, once per
+ * burst.
  *
  * <p><b>Threading.</b> {@link #request} may be called from any thread; the order of calls is the
- * order of the lines written and of the replies matched. Reply futures complete on the loop thread,
- * so {@code request(a).thenCompose(r -> request(b))} chains without blocking.
+ * order of the lines written (and, in FIFO order, of the replies matched). Reply futures complete on
+ * the loop thread, so {@code request(a).thenCompose(r -> request(b))} chains without blocking.
  */
 public final class Conversation {
     private static final Logger LOG = LoggerFactory.getLogger(Conversation.class);
+
+    /** Default bound on requests awaiting replies. */
+    public static final int DEFAULT_MAX_OUTSTANDING = 65_536;
 
     private final ByteSink out;
     private final LineReader in;
     private final EventLoop loop;
     private final Charset charset;
-    private final Object lock = new Object();
-    private final ArrayDeque<Pending<?>> pending = new ArrayDeque<>(); // guarded by lock
-    private Throwable ended; // guarded by lock
-    private volatile LineReader.Listener unsolicited;
-
-    /** Default bound on requests awaiting replies, timed-out ones included. */
-    public static final int DEFAULT_MAX_OUTSTANDING = 65_536;
-
+    private final char delimiter; // the reply stream's: a request must not contain it either
     private final int maxOutstanding;
+    private final TimeoutPolicy timeoutPolicy;
+    private final boolean byId;
+    private final Object lock = new Object();
+    private final boolean pipelined;
+    private final ArrayDeque<PendingReply<?>> fifo = new ArrayDeque<>();   // guarded by lock: written, awaiting replies
+    private final ArrayDeque<PendingReply<?>> unsent = new ArrayDeque<>(); // guarded by lock: one at a time, not yet written
+    private final Map<Long, PendingReply<?>> ids = new HashMap<>();     // guarded by lock; by id
+    private long lastId;     // guarded by lock
+    private Throwable ended; // guarded by lock: why every request fails from now on
+    private final UnsolicitedLines unsolicited = new UnsolicitedLines();
 
-    private Conversation(ByteSink out, LineReader in, Charset charset, int maxOutstanding) {
+    Conversation(ByteSink out, LineReader in, Charset charset, int maxOutstanding, TimeoutPolicy timeoutPolicy,
+                 boolean byId, boolean pipelined) {
         this.maxOutstanding = InvalidArgumentException.requirePositive("maxOutstanding", maxOutstanding);
         this.out = InvalidArgumentException.requireNonNull("out", out);
         this.in = InvalidArgumentException.requireNonNull("in", in);
         this.loop = in.loop();
         this.charset = InvalidArgumentException.requireNonNull("charset", charset);
+        this.timeoutPolicy = InvalidArgumentException.requireNonNull("timeoutPolicy", timeoutPolicy);
+        this.byId = byId;
+        this.pipelined = pipelined;
+        this.delimiter = (char) in.delimiter();
         in.listen(new LineReader.Listener() {
             @Override
             public void onLine(String line) {
-                reply(line);
+                if (Conversation.this.byId) {
+                    replyById(line);
+                } else {
+                    reply(line);
+                }
             }
 
             @Override
             public void onLineTooLong(LineTooLongException e) {
-                failHead(e);
+                tooLong(e);
             }
 
             @Override
@@ -80,24 +124,39 @@ public final class Conversation {
         });
     }
 
-    /** A conversation writing requests to {@code out} and reading replies from {@code in}, which it takes over. */
-    public static Conversation over(ByteSink out, LineReader in, Charset charset) {
-        return new Conversation(out, in, charset, DEFAULT_MAX_OUTSTANDING);
-    }
-
     /**
-     * As {@link #over(ByteSink, LineReader, Charset)}, with at most {@code maxOutstanding} requests
-     * awaiting replies: a timed-out request keeps its place until its late reply is read, so against a
-     * peer that stopped answering the bound turns a retry loop into a {@link TooManyRequestsException}
-     * instead of a growing queue.
+     * A conversation writing requests to {@code out} and reading replies from {@code in}, which it
+     * takes over; FIFO order, {@link TimeoutPolicy#BREAK}.
      */
-    public static Conversation over(ByteSink out, LineReader in, Charset charset, int maxOutstanding) {
-        return new Conversation(out, in, charset, maxOutstanding);
+    public static Conversation over(ByteSink out, LineReader in, Charset charset) {
+        return builder(out, in).charset(charset).build();
     }
 
-    /** Lines that arrive while no request waits. Default: logged at DEBUG and dropped. */
+    /** As {@link #over(ByteSink, LineReader, Charset)}, with at most {@code maxOutstanding} requests awaiting replies. */
+    public static Conversation over(ByteSink out, LineReader in, Charset charset, int maxOutstanding) {
+        return builder(out, in).charset(charset).maxOutstanding(maxOutstanding).build();
+    }
+
+    /** Options: timeout policy, correlation by id, charset, bound on outstanding requests. */
+    public static ConversationBuilder builder(ByteSink out, LineReader in) {
+        return new ConversationBuilder(out, in);
+    }
+
+    /** Lines that arrive while no request waits for them. Default: dropped and logged at WARN, once per burst. */
     public void onUnsolicitedLine(LineReader.Listener handler) {
-        this.unsolicited = handler;
+        unsolicited.handler = handler;
+    }
+
+    /** The policy a timed-out request follows in FIFO order. */
+    public TimeoutPolicy timeoutPolicy() {
+        return timeoutPolicy;
+    }
+
+    /** True once the conversation broke (see {@link ConversationBrokenException}); restart the child. Any thread. */
+    public boolean isBroken() {
+        synchronized (lock) {
+            return ended instanceof ConversationBrokenException;
+        }
     }
 
     /** Writes {@code line} (a newline is added) and completes with the next line. */
@@ -117,32 +176,39 @@ public final class Conversation {
 
     /**
      * Writes {@code line} and completes with the reply {@code reader} collects, or fails with a
-     * {@link RequestTimeoutException} after {@code timeout} (null: no limit). A null reader means a reply of
-     * one line, the common case, which then costs no reader object.
+     * {@link RequestTimeoutException} after {@code timeout} (null: no limit), which also breaks a FIFO
+     * conversation under {@link TimeoutPolicy#BREAK}. A null reader means a reply of one line, the
+     * common case, which then costs no reader object.
+     *
+     * @throws InvalidArgumentException if {@code line} holds LF, CR or the reply delimiter, or the timeout is not positive
      */
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader, Duration timeout) {
-        InvalidArgumentException.requireNonNull("line", line);
-        if (line.indexOf('\n') >= 0) {
-            throw new InvalidArgumentException("request line contains a newline, which would desynchronise replies: '"
-                    + line.replace("\n", "\\n") + "'");
-        }
+        RequestLine.check(line, delimiter);
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
-        Pending<T> p = new Pending<>(reader);
-        ByteBuffer bytes = encode(line);
+        PendingReply<T> p = new PendingReply<>(line, reader);
+        byte[] bytes = line.getBytes(charset);
         Throwable refused = null;
         LoopFuture<Void> written = null;
         synchronized (lock) {
+            int outstanding = outstandingLocked();
             if (ended != null) {
                 refused = ended;
-            } else if (pending.size() >= maxOutstanding) {
-                refused = new TooManyRequestsException("request '" + line + "': " + pending.size()
+            } else if (outstanding >= maxOutstanding) {
+                refused = new TooManyRequestsException("request '" + RequestLine.shorten(line) + "': " + outstanding
                         + " requests already await replies (maxOutstanding " + maxOutstanding + "); is the peer answering?");
+            } else if (byId) {
+                // Registered before writing, under one lock: the reply can never overtake its entry.
+                p.id = ++lastId;
+                ids.put(p.id, p);
+                written = out.writeOrQueue(RequestLine.encode(p.id + " ", bytes));
+            } else if (pipelined || (fifo.isEmpty() && unsent.isEmpty())) {
+                fifo.add(p);
+                written = out.writeOrQueue(RequestLine.encode("", bytes));
             } else {
-                // Queued before writing, under one lock: the reply can never overtake its entry.
-                pending.add(p);
-                written = out.writeOrQueue(bytes);
+                p.unsent = RequestLine.encode("", bytes); // written once the replies before it came
+                unsent.add(p);
             }
         }
         // Callers' stages run from here on, never under the lock.
@@ -150,20 +216,12 @@ public final class Conversation {
             p.future.completeExceptionally(refused);
             return p.future;
         }
-        if (written != null) {
-            // Most writes complete at once (null: nothing allocated); only the others need a callback.
-            written.whenComplete((v, e) -> {
-                if (e != null) {
-                    p.future.completeExceptionally(e);
-                }
-            });
-        }
-        if (timeout != null) {
+        watchWrite(p, written);
+        if (timeout != null && !p.future.isDone()) {
             try {
-                p.timer = loop.schedule(() -> p.future.completeExceptionally(new RequestTimeoutException(
-                        "no reply to '" + line + "' within " + timeout)), Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
-            } catch (io.dualpipe.core.LoopClosedException e) {
-                p.future.completeExceptionally(e);
+                p.timer = loop.schedule(() -> timedOut(p, timeout), Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+            } catch (LoopClosedException e) {
+                p.fail(e);
                 return p.future;
             }
             if (p.future.isDone()) {
@@ -173,112 +231,262 @@ public final class Conversation {
         return p.future;
     }
 
-    private ByteBuffer encode(String line) {
-        byte[] b = line.getBytes(charset);
-        byte[] withLf = java.util.Arrays.copyOf(b, b.length + 1);
-        withLf[b.length] = '\n';
-        return ByteBuffer.wrap(withLf);
+    private void watchWrite(PendingReply<?> p, LoopFuture<Void> written) {
+        if (written != null) {
+            // Most writes complete at once (null: nothing allocated); only the others need a callback.
+            written.whenComplete((v, e) -> {
+                if (e != null) {
+                    writeFailed(p, e);
+                }
+            });
+        }
     }
 
-    /** Number of requests whose replies have not been read yet (including timed-out ones). */
+    /**
+     * Number of requests whose replies have not been read yet: written ones (timed-out ones included
+     * under KEEP_PLACE) and, one at a time, those waiting to be written.
+     */
     public int outstanding() {
         synchronized (lock) {
-            return pending.size();
+            return outstandingLocked();
         }
     }
 
-    private void reply(String line) {
-        Pending<?> head;
+    private int outstandingLocked() {
+        return byId ? ids.size() : fifo.size() + unsent.size();
+    }
+
+    /**
+     * Loop thread, one request at a time: the head's reply came, so the next request is written.
+     * The write's failure is watched outside the lock.
+     */
+    private void sendNext() {
+        PendingReply<?> next;
+        LoopFuture<Void> written;
         synchronized (lock) {
-            head = pending.peek();
+            if (pipelined || ended != null || !fifo.isEmpty()) {
+                return;
+            }
+            do {
+                next = unsent.poll();
+            } while (next != null && next.removed); // timed out before it was written
+            if (next == null) {
+                return;
+            }
+            fifo.add(next);
+            java.nio.ByteBuffer bytes = next.unsent;
+            next.unsent = null;
+            written = out.writeOrQueue(bytes);
         }
-        // The head is fed outside the lock (a ReplyReader is user code); only this loop thread ever
-        // removes entries, so it is still the head when it is taken off below.
-        boolean done = head != null && head.take(line);
-        if (done) {
+        watchWrite(next, written);
+    }
+
+    /** Loop thread: {@code p}'s timer fired. */
+    private void timedOut(PendingReply<?> p, Duration timeout) {
+        RequestTimeoutException e = new RequestTimeoutException("no reply to '" + RequestLine.shorten(p.request)
+                + "' within " + timeout);
+        if (byId) {
             synchronized (lock) {
-                pending.poll();
+                ids.remove(p.id, p);
             }
-        }
-        if (head == null) {
-            LineReader.Listener u = unsolicited;
-            if (u != null) {
-                u.onLine(line);
-            } else {
-                LOG.debug("dropped a line no request waits for: {}", line);
-            }
+            p.fail(e);
             return;
         }
-        if (done) {
+        boolean waiting;
+        boolean written;
+        synchronized (lock) {
+            waiting = !p.removed && ended == null; // a timer that lost the race to the reply finds it gone
+            written = p.unsent == null;
+            if (waiting && !written) {
+                p.removed = true; // never written: it costs no place, sendNext skips it
+                p.unsent = null;
+            }
+        }
+        if (!waiting) {
+            return;
+        }
+        if (!written) {
+            p.fail(new RequestTimeoutException(e.getMessage() + " (never written: the request before it had no reply yet)"));
+            return;
+        }
+        p.future.completeExceptionally(e);
+        if (timeoutPolicy == TimeoutPolicy.BREAK) {
+            breakWith("request '" + RequestLine.shorten(p.request) + "' got no reply within " + timeout, e);
+        }
+    }
+
+    /** The request never fully reached the child: in FIFO order no later reply can be trusted. */
+    private void writeFailed(PendingReply<?> p, Throwable e) {
+        if (byId) {
+            synchronized (lock) {
+                ids.remove(p.id, p);
+            }
+            p.fail(e);
+            return;
+        }
+        p.fail(e);
+        breakWith("writing request '" + RequestLine.shorten(p.request) + "' failed", e);
+    }
+
+    /** Fails every outstanding and later request with a {@link ConversationBrokenException}. */
+    private void breakWith(String why, Throwable cause) {
+        ConversationBrokenException broken = new ConversationBrokenException("conversation broken: " + why
+                + "; later replies could not be paired with their requests, so every outstanding and later request fails"
+                + " (restart the child)", cause);
+        List<PendingReply<?>> failed;
+        synchronized (lock) {
+            if (ended != null) {
+                return;
+            }
+            ended = broken;
+            failed = takeAll();
+        }
+        LOG.warn("{}", broken.getMessage());
+        for (PendingReply<?> p : failed) {
+            p.fail(broken);
+        }
+    }
+
+    /** Guarded by lock. */
+    private List<PendingReply<?>> takeAll() {
+        List<PendingReply<?>> all = new ArrayList<>(fifo);
+        all.addAll(unsent);
+        all.addAll(ids.values());
+        for (PendingReply<?> p : all) {
+            p.removed = true;
+        }
+        fifo.clear();
+        unsent.clear();
+        ids.clear();
+        return all;
+    }
+
+    /** Loop thread: a line, in FIFO order. */
+    private void reply(String line) {
+        PendingReply<?> head;
+        synchronized (lock) {
+            head = fifo.peek();
+        }
+        if (head == null) {
+            unsolicited.dropped(line, isBroken() ? " (the conversation is broken)" : "");
+            return;
+        }
+        // The head is fed outside the lock (a ReplyReader is user code); only this loop thread
+        // removes entries but breakWith, which takes them all, so it is still the head unless broken.
+        if (feed(head, line)) {
+            synchronized (lock) {
+                if (fifo.peek() == head) {
+                    fifo.poll();
+                    head.removed = true;
+                }
+            }
+            unsolicited.matched();
+            sendNext();
             head.finish();
         }
     }
 
-    /** Fails the request at the head (its reply was unreadable) and moves on. */
-    private void failHead(DualPipeException e) {
-        Pending<?> head;
+    /** Loop thread: a line, correlated by id. */
+    private void replyById(String line) {
+        int space = line.indexOf(' ');
+        long id = parseId(line, space < 0 ? line.length() : space);
+        String text = space < 0 ? "" : line.substring(space + 1);
+        PendingReply<?> p;
+        long last;
         synchronized (lock) {
-            head = pending.poll();
+            p = id > 0 ? ids.get(id) : null;
+            last = lastId;
         }
-        if (head != null) {
+        if (p == null) {
+            unsolicited.dropped(line, id > 0 && id <= last ? " (a late reply: request " + id + " timed out or failed)"
+                    : id > 0 ? " (no request has id " + id + ")" : " (it has no request id)");
+            return;
+        }
+        if (feed(p, text)) {
+            synchronized (lock) {
+                ids.remove(id, p);
+            }
+            unsolicited.matched();
+            p.finish();
+        }
+    }
+
+    /** Decimal digits before {@code end}, no sign, at most 18 of them; -1 otherwise. */
+    private static long parseId(String line, int end) {
+        if (end == 0 || end > 18) {
+            return -1;
+        }
+        long id = 0;
+        for (int i = 0; i < end; i++) {
+            char c = line.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            id = id * 10 + (c - '0');
+        }
+        return id;
+    }
+
+    /** Feeds a reply line; a reader that throws fails its request and, in FIFO order, breaks the conversation. */
+    private boolean feed(PendingReply<?> p, String line) {
+        try {
+            return p.take(line);
+        } catch (RuntimeException e) {
+            if (byId) {
+                synchronized (lock) {
+                    ids.remove(p.id, p);
+                }
+                p.fail(e);
+            } else {
+                p.fail(e);
+                breakWith("the reply reader of request '" + RequestLine.shorten(p.request) + "' threw " + e, e);
+            }
+            return false;
+        }
+    }
+
+    /** Loop thread: an over-long reply line was skipped. */
+    private void tooLong(LineTooLongException e) {
+        if (byId) {
+            // Its id went with it: the request it belongs to fails by its timeout.
+            unsolicited.skipped("an over-long reply line (" + e.getMessage() + "); its request fails by its timeout");
+            return;
+        }
+        PendingReply<?> head;
+        synchronized (lock) {
+            head = fifo.peek();
+        }
+        if (head == null) {
+            unsolicited.skipped("an over-long line no request waits for (" + e.getMessage() + ")");
+            return;
+        }
+        if (head.reader != null) {
+            // Which of the lines after it still belong to this reply is unknown.
             head.fail(e);
+            breakWith("an over-long line in the reply to request '" + RequestLine.shorten(head.request) + "'", e);
+            return;
         }
+        synchronized (lock) {
+            if (fifo.peek() == head) {
+                fifo.poll();
+                head.removed = true;
+            }
+        }
+        unsolicited.matched();
+        sendNext();
+        head.fail(e);
     }
 
     private void end(Throwable cause) {
-        ArrayDeque<Pending<?>> failed;
+        List<PendingReply<?>> failed;
         synchronized (lock) {
-            ended = cause;
-            failed = new ArrayDeque<>(pending);
-            pending.clear();
+            if (ended == null) {
+                ended = cause;
+            }
+            failed = takeAll();
         }
-        for (Pending<?> p : failed) {
+        for (PendingReply<?> p : failed) {
             p.fail(cause);
-        }
-    }
-
-    private static final class Pending<T> {
-        final ReplyReader<T> reader; // null: a reply of one line
-        final LoopFuture<T> future = new LoopFuture<>();
-        volatile Timeout timer;
-        private String single;
-
-        Pending(ReplyReader<T> reader) {
-            this.reader = reader;
-        }
-
-        /** Feeds one reply line; true when the reply is complete. */
-        boolean take(String line) {
-            if (reader == null) {
-                single = line;
-                return true;
-            }
-            return reader.onLine(line);
-        }
-
-        void finish() {
-            Timeout t = timer;
-            if (t != null) {
-                t.cancel();
-            }
-            T result;
-            try {
-                @SuppressWarnings("unchecked") // reader == null only for request(String...), whose T is String
-                T one = (T) single;
-                result = reader == null ? one : reader.result();
-            } catch (RuntimeException e) {
-                future.completeExceptionally(e);
-                return;
-            }
-            future.complete(result);
-        }
-
-        void fail(Throwable cause) {
-            Timeout t = timer;
-            if (t != null) {
-                t.cancel();
-            }
-            future.completeExceptionally(cause);
         }
     }
 }

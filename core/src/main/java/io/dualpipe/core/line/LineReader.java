@@ -17,7 +17,10 @@ import java.util.ArrayDeque;
  *
  * <p>The reader takes the source over (push mode). Lines nobody has asked for yet are queued, up to
  * {@code maxQueuedBytes} of them; past that the source is paused, so a child writing faster than the
- * consumer reads is held back rather than buffered without bound.
+ * consumer reads is held back rather than buffered without bound. Every queued item has a real cost:
+ * a line counts as its length plus {@link #LINE_OVERHEAD} (so a flood of empty lines fills the queue
+ * too), an over-long line's error as {@link #ERROR_COST}. Decoding stops at the line that fills the
+ * queue; the rest of that chunk waits, undecoded, until readers have taken half the queue.
  *
  * <p><b>Lines</b> end at LF (a CR before it is stripped too), or at another delimiter byte given to
  * {@link #of(ByteSource, int, Charset, int, byte)}, e.g. NUL.
@@ -33,6 +36,10 @@ import java.util.ArrayDeque;
 public final class LineReader {
     private static final Logger LOG = LoggerFactory.getLogger(LineReader.class);
     private static final Object END = new Object();
+    /** What a queued line costs besides its characters: the String, its array, the queue's slot. */
+    public static final int LINE_OVERHEAD = 64;
+    /** What a queued over-long line's {@link LineTooLongException} costs, its stack trace included. */
+    public static final int ERROR_COST = 1024;
 
     private final ByteSource source;
     private final EventLoop loop;
@@ -41,20 +48,27 @@ public final class LineReader {
     // loop thread only
     private final ArrayDeque<Object> queue = new ArrayDeque<>(); // String | LineTooLongException | END | Throwable
     private final ArrayDeque<LoopFuture<String>> waiting = new ArrayDeque<>();
-    private long queuedBytes;
+    private long queuedBytes; // the summed cost of the queue's items
     private boolean paused;
+    // Bytes of a chunk left undecoded because the queue filled at one of its lines, and the end (END
+    // or an error) that came after them; decoded once readers have taken half the queue.
+    private ByteBuffer held;
+    private Object heldEnd;
+    private boolean decoding; // a chunk is being decoded: no re-entrant decode of the held bytes
     private Listener listener;
     private volatile Throwable failure;
     private volatile boolean ended;
     private final LineListener sink = new LineListener() {
         @Override
         public void onLine(String line) {
-            offer(line, line.length());
+            offer(line);
+            stopIfFull();
         }
 
         @Override
         public void lineTooLong(LineTooLongException e) {
-            offer(e, 0);
+            offer(e);
+            stopIfFull();
         }
     };
 
@@ -66,19 +80,30 @@ public final class LineReader {
         source.listen(new ByteSource.Listener() {
             @Override
             public void onData(ByteBuffer data) {
-                decoder.decode(data, sink);
+                decodeChunk(data);
+                if (data.hasRemaining()) {
+                    // The data belongs to the loop: what the full queue could not take is copied.
+                    held = ByteBuffer.allocate(data.remaining()).put(data).flip();
+                }
             }
 
             @Override
             public void onEnd() {
-                decoder.endOfInput(sink);
-                offer(END, 0);
+                if (held != null) {
+                    heldEnd = END;
+                } else {
+                    endOfInput();
+                }
             }
 
             @Override
             public void onError(Throwable error) {
                 failure = error;
-                offer(error, 0);
+                if (held != null) {
+                    heldEnd = error;
+                } else {
+                    offer(error);
+                }
             }
         });
     }
@@ -87,7 +112,8 @@ public final class LineReader {
      * Reads lines of {@code source}, taking it over.
      *
      * @param maxLineLength longest line in bytes (without its terminator)
-     * @param maxQueuedBytes how much of unread lines may be queued before the source is paused
+     * @param maxQueuedBytes how much of unread lines may be queued before the source is paused (each line
+     *     costs its length plus {@link #LINE_OVERHEAD})
      */
     public static LineReader of(ByteSource source, int maxLineLength, Charset charset, int maxQueuedBytes) {
         return new LineReader(source, maxLineLength, charset, maxQueuedBytes, LineDecoder.LF);
@@ -100,7 +126,7 @@ public final class LineReader {
      * for the delimiters allowed. {@link LineDecoder#LF} gives the usual LF/CRLF lines.
      *
      * @param maxLineLength longest record in bytes (without its delimiter)
-     * @param maxQueuedBytes how much of unread records may be queued before the source is paused
+     * @param maxQueuedBytes how much of unread records may be queued before the source is paused (as above)
      * @param delimiter an ASCII byte, 0x00 to 0x7F
      */
     public static LineReader of(ByteSource source, int maxLineLength, Charset charset, int maxQueuedBytes, byte delimiter) {
@@ -110,6 +136,11 @@ public final class LineReader {
     /** UTF-8 lines of at most 64 KiB, with up to 64 KiB of lines queued. */
     public static LineReader of(ByteSource source) {
         return of(source, LineDecoder.DEFAULT_MAX_LINE_LENGTH, java.nio.charset.StandardCharsets.UTF_8, 64 * 1024);
+    }
+
+    /** The byte that ends a line: {@link LineDecoder#LF} unless another was given. */
+    byte delimiter() {
+        return decoder.delimiter();
     }
 
     /** The loop whose thread completes this reader's futures. */
@@ -156,12 +187,53 @@ public final class LineReader {
         });
     }
 
-    private void offer(Object item, int size) {
+    /** Stops the decoder at a line that filled the queue: thrown through it, caught in {@link #decodeChunk}. */
+    private static final class QueueFull extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        static final QueueFull INSTANCE = new QueueFull();
+
+        private QueueFull() {
+            super("line queue full", null, false, false);
+        }
+    }
+
+    /** Decodes {@code chunk} until its end or until the queue is full; what is left stays in it. */
+    private void decodeChunk(ByteBuffer chunk) {
+        decoding = true;
+        try {
+            decoder.decode(chunk, sink);
+        } catch (QueueFull full) {
+            // the decoder left chunk's position just past the line that filled the queue
+        } finally {
+            decoding = false;
+        }
+    }
+
+    private void stopIfFull() {
+        if (decoding && queuedBytes > maxQueuedBytes) {
+            throw QueueFull.INSTANCE;
+        }
+    }
+
+    private void endOfInput() {
+        decoder.endOfInput(sink);
+        offer(END);
+    }
+
+    /** What {@code item} costs while queued; the one terminal item costs nothing. */
+    private static long cost(Object item) {
+        if (item instanceof String) {
+            return ((String) item).length() + (long) LINE_OVERHEAD;
+        }
+        return item instanceof LineTooLongException ? ERROR_COST : 0;
+    }
+
+    private void offer(Object item) {
         if (queue.isEmpty() && deliverNow(item)) {
             return;
         }
         queue.add(item);
-        queuedBytes += size;
+        queuedBytes += cost(item);
         if (!paused && queuedBytes > maxQueuedBytes) {
             paused = true;
             source.pause();
@@ -219,6 +291,29 @@ public final class LineReader {
     }
 
     private void drain() {
+        deliverQueued();
+        while (held != null && !decoding && queuedBytes <= maxQueuedBytes / 2) {
+            ByteBuffer h = held;
+            decodeChunk(h);
+            if (!h.hasRemaining() && held == h) {
+                held = null;
+                Object end = heldEnd;
+                heldEnd = null;
+                if (end == END) {
+                    endOfInput();
+                } else if (end != null) {
+                    offer(end);
+                }
+            }
+            deliverQueued();
+        }
+        if (paused && held == null && queuedBytes <= maxQueuedBytes / 2) {
+            paused = false;
+            source.resume();
+        }
+    }
+
+    private void deliverQueued() {
         while (!queue.isEmpty()) {
             Object item = queue.peek();
             boolean terminal = item == END || (item instanceof Throwable && !(item instanceof LineTooLongException));
@@ -232,18 +327,23 @@ public final class LineReader {
                 }
                 break; // a terminal item stays queued for later readLine() calls in pull mode
             }
+            // Taken off before it is handed out: the taker's stage may call readLine() and drain
+            // re-entrantly, which must see the next line, not this one again.
+            queue.poll();
+            queuedBytes -= cost(item);
             if (!deliverNow(item)) {
+                queue.addFirst(item);
+                queuedBytes += cost(item);
                 break;
             }
-            queue.poll();
-            if (item instanceof String) {
-                queuedBytes -= ((String) item).length();
-            }
         }
-        if (paused && queuedBytes <= maxQueuedBytes / 2) {
-            paused = false;
-            source.resume();
-        }
+    }
+
+    /** Lines and over-long-line errors queued for readers not yet there. Loop thread only (tests and diagnostics hop there). */
+    public int queuedLines() {
+        int n = queue.size();
+        Object last = queue.peekLast();
+        return last == END || (last instanceof Throwable && !(last instanceof LineTooLongException)) ? n - 1 : n;
     }
 
     /** True once the end of stream (or a read error) has been delivered. Any thread. */

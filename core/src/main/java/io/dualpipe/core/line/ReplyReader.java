@@ -5,7 +5,9 @@ import java.util.List;
 
 /**
  * Collects a reply of one or more lines for {@link Conversation#request(String, ReplyReader)}.
- * A fresh reader is used per request; it is fed on the loop thread only.
+ * A fresh reader is used per request; it is fed on the loop thread only. A reader that throws from
+ * {@link #onLine} fails its request with what it threw and breaks the conversation (where that reply
+ * ends is unknown).
  *
  * @param <T> what the reply becomes
  */
@@ -35,15 +37,38 @@ public interface ReplyReader<T> {
         };
     }
 
-    /** Lines up to (not including) the first line equal to {@code terminator}. */
+    /** What {@link #untilLine(String)} collects at most: 4 Mi characters, each line's terminator counted as one. */
+    int DEFAULT_MAX_REPLY_CHARS = 4 * 1024 * 1024;
+
+    /**
+     * Lines up to (not including) the first line equal to {@code terminator}, at most
+     * {@link #DEFAULT_MAX_REPLY_CHARS} of them.
+     */
     static ReplyReader<List<String>> untilLine(String terminator) {
+        return untilLine(terminator, DEFAULT_MAX_REPLY_CHARS);
+    }
+
+    /**
+     * Lines up to (not including) the first line equal to {@code terminator}. A reply that grows past
+     * {@code maxChars} (each line counting its length plus one) before the terminator fails with a
+     * {@link ReplyTooLongException}: a child that never sends the terminator cannot fill the heap.
+     */
+    static ReplyReader<List<String>> untilLine(String terminator, int maxChars) {
+        io.dualpipe.core.InvalidArgumentException.requireNonNull("terminator", terminator);
+        io.dualpipe.core.InvalidArgumentException.requirePositive("maxChars", maxChars);
         return new ReplyReader<>() {
             private final List<String> lines = new ArrayList<>();
+            private long chars;
 
             @Override
             public boolean onLine(String l) {
                 if (l.equals(terminator)) {
                     return true;
+                }
+                chars += l.length() + 1L;
+                if (chars > maxChars) {
+                    throw new ReplyTooLongException("reply longer than maxChars " + maxChars
+                            + " without its terminator line '" + terminator + "' (" + lines.size() + " lines so far)");
                 }
                 lines.add(l);
                 return false;

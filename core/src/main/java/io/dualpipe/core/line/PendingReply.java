@@ -1,0 +1,63 @@
+package io.dualpipe.core.line;
+
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.Timeout;
+
+/** One request of a {@link Conversation} awaiting its reply. */
+final class PendingReply<T> {
+    final String request;         // for messages
+    final ReplyReader<T> reader;  // null: a reply of one line
+    final LoopFuture<T> future = new LoopFuture<>();
+    long id;                      // id correlation only; set under the conversation's lock
+    boolean removed;              // guarded by the conversation's lock: taken off its FIFO queue
+    java.nio.ByteBuffer unsent;   // guarded by the conversation's lock: the line, until it is written
+    volatile Timeout timer;
+    private String single;
+    private boolean started;      // loop thread: a line of the reply was taken
+
+    PendingReply(String request, ReplyReader<T> reader) {
+        this.request = request;
+        this.reader = reader;
+    }
+
+    /** Feeds one reply line; true when the reply is complete. A reader's exception propagates. Loop thread. */
+    boolean take(String line) {
+        started = true;
+        if (reader == null) {
+            single = line;
+            return true;
+        }
+        return reader.onLine(line);
+    }
+
+    /** True once a line of the reply was taken. Loop thread. */
+    boolean started() {
+        return started;
+    }
+
+    void finish() {
+        cancelTimer();
+        T result;
+        try {
+            @SuppressWarnings("unchecked") // reader == null only for request(String...), whose T is String
+            T one = (T) single;
+            result = reader == null ? one : reader.result();
+        } catch (RuntimeException e) {
+            future.completeExceptionally(e);
+            return;
+        }
+        future.complete(result);
+    }
+
+    void fail(Throwable cause) {
+        cancelTimer();
+        future.completeExceptionally(cause);
+    }
+
+    private void cancelTimer() {
+        Timeout t = timer;
+        if (t != null) {
+            t.cancel();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.dualpipe.core.line;
+
+import io.dualpipe.core.InvalidArgumentException;
+
+import java.nio.ByteBuffer;
+
+/** A {@link Conversation}'s request lines: what may be in one, how it is written, how messages show it. */
+final class RequestLine {
+    private static final int SHOWN = 200;
+
+    private RequestLine() {
+    }
+
+    /**
+     * Refuses a request that the child could read as two lines, which would pair every later reply
+     * with the request before it: LF; CR, which a terminal with ICRNL (a pseudo-terminal's default)
+     * turns into LF and which many readers also end a line at; and the reply stream's own delimiter.
+     */
+    static void check(String line, char delimiter) {
+        InvalidArgumentException.requireNonNull("line", line);
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '\n' || c == '\r' || c == delimiter) {
+                throw new InvalidArgumentException("request line has " + describe(c) + " at index " + i
+                        + ", which would split it into two lines and pair later replies with the wrong requests: '"
+                        + escape(line) + "'");
+            }
+        }
+    }
+
+    private static String describe(char c) {
+        switch (c) {
+            case '\n':
+                return "a line feed (\\n)";
+            case '\r':
+                return "a carriage return (\\r; a terminal with ICRNL reads it as a line feed)";
+            default:
+                return String.format("the reply delimiter 0x%02x", (int) c);
+        }
+    }
+
+    private static String escape(String line) {
+        StringBuilder b = new StringBuilder(Math.min(line.length(), SHOWN) + 16);
+        int i = 0;
+        for (; i < line.length() && b.length() < SHOWN; i++) {
+            char c = line.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                b.append(c == '\n' ? "\\n" : c == '\r' ? "\\r" : String.format("\\x%02x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return i < line.length() ? b + "..." : b.toString();
+    }
+
+    /** {@code prefix} (ASCII), {@code line}, LF. */
+    static ByteBuffer encode(String prefix, byte[] line) {
+        byte[] b = new byte[prefix.length() + line.length + 1];
+        for (int i = 0; i < prefix.length(); i++) {
+            b[i] = (byte) prefix.charAt(i); // digits and a space: the same byte in every charset allowed
+        }
+        System.arraycopy(line, 0, b, prefix.length(), line.length);
+        b[b.length - 1] = '\n';
+        return ByteBuffer.wrap(b);
+    }
+
+    /** {@code s}, cut for a message or a log line. */
+    static String shorten(String s) {
+        return s.length() <= SHOWN ? s : s.substring(0, SHOWN) + "...(" + s.length() + " chars)";
+    }
+}
