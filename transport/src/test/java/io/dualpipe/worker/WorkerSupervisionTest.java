@@ -89,7 +89,9 @@ class WorkerSupervisionTest {
     @Timeout(90)
     void anIdempotentTaskIsRetriedOnAnotherWorkerAndAnOrdinaryOneIsNot(@TempDir Path dir) throws Exception {
         try (EventLoop loop = EventLoop.create("pool")) {
-            WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class)).workers(2).loop(loop).start();
+            // five deaths on purpose: keep the breaker (5 in 10 s by default) out of this test's way
+            WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class)).workers(2)
+                    .breaker(50, Duration.ofSeconds(10), Duration.ofSeconds(1)).loop(loop).start();
             assertEquals(1L, number(pool.submit("exitonce:" + dir.resolve("a"), TaskOptions.idempotent())));
             assertInstanceOf(WorkerExitedException.class, failure(pool.submit("exitonce:" + dir.resolve("b"))));
             assertInstanceOf(WorkerExitedException.class,
