@@ -7,19 +7,18 @@ import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.codec.Frames;
-import io.dualpipe.core.line.LineReader;
-import io.dualpipe.core.message.MessageChannel;
-import io.dualpipe.process.ChildProcess;
+import io.dualpipe.pool.internal.CrashBreaker;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -46,6 +45,15 @@ import java.util.function.Supplier;
  * towards the same {@code maxQueued}. A worker that exits fails its tasks, including those waiting
  * for it alone, with a {@link WorkerExitedException}; the others carry on.
  *
+ * <p><b>Supervision.</b> A worker that exits unasked is replaced ({@link Builder#respawn}), after an
+ * exponential backoff when workers keep crashing; a crash loop opens a breaker
+ * ({@link Builder#breaker}) that stops the restarts for a while and, while no worker is alive, fails
+ * tasks at once with a {@link io.dualpipe.pool.BreakerOpenException} naming the last crash. A task
+ * held past its timeout ({@link Builder#taskTimeout}, {@link TaskOptions#timeout}) fails with a
+ * {@link TaskTimeoutException}, and its worker is killed and replaced: its late reply can never be
+ * taken for another task's. A task marked {@link TaskOptions#idempotent()} is run again on another
+ * worker when its worker dies or times out. {@link #workerPids()} lists the live workers.
+ *
  * <p><b>Stopping.</b> {@code shutdown()} is graceful: like a poison pill put in pymulproc's queue
  * behind the tasks already there, DIE goes to the workers only when every task submitted before
  * {@code shutdown()} has completed (queued ones included), so none of them fails for the shutdown.
@@ -61,49 +69,47 @@ import java.util.function.Supplier;
  * Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
  */
 public final class WorkerPool implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
 
     private final EventLoop loop;
     private final long pid = ProcessHandle.current().pid();
-    private final int maxInFlight;
     private final int maxQueued;
-    private final List<Slot> slots = new ArrayList<>();       // loop thread only, after start
-    private final ArrayDeque<Task> queue = new ArrayDeque<>(); // loop thread only
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicInteger outstanding = new AtomicInteger();
-    private final List<LoopFuture<Void>> idleWaiters = new ArrayList<>(); // loop thread only
-    private boolean dispatching;   // loop thread only
-    private boolean dispatchAgain; // loop thread only
-    private boolean stopped;       // loop thread only: DIE sent or workers killed, no task may start
     private volatile State state = State.RUNNING;
     private final AtomicReference<LoopFuture<List<ExitStatus>>> shutdown = new AtomicReference<>();
-    private final List<Long> pids;
-    private final java.util.Map<Long, Slot> byPid; // immutable after the constructor
+    /** Every worker started, by pid (the oldest dead ones forgotten); concurrent: read on the callers' threads. */
+    private final Map<Long, Slot> byPid = new ConcurrentHashMap<>();
+    private final WorkerDispatcher dispatcher; // its state belongs to the loop thread
     private final int maxPidDigits;
     /** The bytes of {@code ["DO",PID,PID,DATA]} other than the request, the pids and the data, for the frame-size check. */
     private static final int ENVELOPE_PUNCTUATION = "[,,,]".length();
 
     private WorkerPool(Builder b) {
         this.loop = b.loop != null ? b.loop : EventLoop.shared();
-        this.maxInFlight = b.maxInFlight;
         this.maxQueued = b.maxQueued;
+        this.dispatcher = new WorkerDispatcher(b, loop, pid, queued, outstanding, byPid);
         List<Slot> started = new ArrayList<>();
         try {
             for (int i = 0; i < b.workers; i++) {
-                started.add(startWorker(b));
+                started.add(dispatcher.startWorker());
             }
         } catch (RuntimeException e) {
             started.forEach(s -> s.child.close());
             throw e;
         }
-        List<Long> p = new ArrayList<>();
-        started.forEach(s -> p.add((long) s.child.pid()));
-        this.pids = List.copyOf(p);
-        java.util.Map<Long, Slot> m = new java.util.HashMap<>();
-        started.forEach(s -> m.put((long) s.child.pid(), s));
-        this.byPid = java.util.Map.copyOf(m);
-        this.maxPidDigits = p.stream().mapToInt(x -> Long.toString(x).length()).max().orElse(1);
-        loop.runOnLoop(() -> slots.addAll(started));
+        // a replacement's pid can be longer than the first workers': leave room for the longest there is
+        this.maxPidDigits = Math.max(Long.toString(maxPid()).length(),
+                started.stream().mapToInt(s -> Integer.toString(s.child.pid()).length()).max().orElse(1));
+        dispatcher.publish(started); // the pids are known before start() returns
+        loop.runOnLoop(() -> dispatcher.adopt(started));
+    }
+
+    private static long maxPid() {
+        try {
+            return Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/pid_max")).strip());
+        } catch (java.io.IOException | RuntimeException e) {
+            return 4_194_304L; // Linux's ceiling; macOS pids are smaller
+        }
     }
 
     /** A pool whose workers are started from {@code worker} (called once per worker). */
@@ -111,41 +117,12 @@ public final class WorkerPool implements AutoCloseable {
         return new Builder(worker);
     }
 
-    private Slot startWorker(Builder b) {
-        ChildProcess child = b.worker.get().loop(loop).start();
-        Slot s = new Slot(child);
-        try {
-            s.channel = MessageChannel.builder(Worker.codecs())
-                    .handle(EnvelopeCodec.TYPE, Envelope.class, (ctx, e) -> {
-                        Consumer<Envelope> l = b.onMessage;
-                        if (l != null) {
-                            l.accept(e);
-                        } else {
-                            LOG.debug("worker {} sent {} with nobody listening", child.pid(), e.request());
-                        }
-                    })
-                    .open(child.stdout(), child.stdin());
-            try {
-                LineReader err = child.errorLines();
-                err.listen(line -> LOG.warn("worker {}: {}", child.pid(), line));
-            } catch (InvalidArgumentException notAPipe) {
-                // stderr goes where the builder said
-            }
-        } catch (RuntimeException e) {
-            child.close();
-            throw e;
-        }
-        child.onExit().whenComplete((status, error) -> loop.runOnLoop(() -> workerExited(s, status)));
-        s.channel.closeFuture().whenComplete((v, error) -> loop.runOnLoop(() -> {
-            s.alive = false;
-            dispatch(); // waiting tasks go to the other workers, or fail if none is left
-        }));
-        return s;
-    }
-
-    /** The workers' pids, in start order. */
+    /**
+     * The live workers' pids, in start order: a worker that exited leaves the list, and its
+     * replacement joins at the end.
+     */
     public List<Long> workerPids() {
-        return pids;
+        return dispatcher.pids();
     }
 
     /**
@@ -161,7 +138,17 @@ public final class WorkerPool implements AutoCloseable {
      * afterwards without changing the task.
      */
     public LoopFuture<Object> submit(Object data) {
-        return enqueue("submit", null, data);
+        return enqueue("submit", null, data, TaskOptions.defaults());
+    }
+
+    /**
+     * As {@link #submit(Object)}, run as {@code options} say: with its own timeout (past which it
+     * fails with a {@link TaskTimeoutException} and its worker is killed and replaced), and, for a
+     * task marked {@link TaskOptions#idempotent()}, run again on another worker (at most
+     * {@link TaskOptions#retries()} times) when its worker dies or times out, before failing.
+     */
+    public LoopFuture<Object> submit(Object data, TaskOptions options) {
+        return enqueue("submit", null, data, InvalidArgumentException.requireNonNull("options", options));
     }
 
     /**
@@ -189,14 +176,19 @@ public final class WorkerPool implements AutoCloseable {
             f.completeExceptionally(notALiveWorker("submitTo", workerPid, target));
             return f;
         }
-        return enqueue("submitTo", target, data);
+        return enqueue("submitTo", target, data, TaskOptions.defaults());
     }
 
     /** A task for {@code target} alone, or (null) for whichever worker is free first. */
-    private LoopFuture<Object> enqueue(String method, Slot target, Object data) {
+    private LoopFuture<Object> enqueue(String method, Slot target, Object data, TaskOptions options) {
         LoopFuture<Object> f = new LoopFuture<>();
         if (state != State.RUNNING) {
             f.completeExceptionally(refusal(method));
+            return f;
+        }
+        RuntimeException open = target == null ? dispatcher.breakerRefusal() : null;
+        if (open != null) {
+            f.completeExceptionally(open);
             return f;
         }
         RawValue payload;
@@ -214,15 +206,14 @@ public final class WorkerPool implements AutoCloseable {
         outstanding.incrementAndGet();
         try {
             loop.runOnLoop(() -> {
-                if (stopped) {
+                if (dispatcher.stopped) {
                     // it passed the state check as shutdown() or close() began, but reached the loop after them
                     queued.decrementAndGet();
                     f.completeExceptionally(refusal(method));
-                    taskDone();
+                    dispatcher.taskDone();
                     return;
                 }
-                (target == null ? queue : target.waiting).add(new Task(payload, f));
-                dispatch();
+                dispatcher.add(new Task(payload, f, options, target != null), target);
             });
         } catch (RuntimeException e) {
             queued.decrementAndGet();
@@ -280,12 +271,15 @@ public final class WorkerPool implements AutoCloseable {
         }
         try {
             loop.runOnLoop(() -> {
-                if (stopped) {
+                if (dispatcher.stopped) {
                     f.completeExceptionally(refusal("sendTo")); // it raced shutdown() or close() to the loop
                 } else if (!target.alive || !target.channel.isOpen()) {
                     f.completeExceptionally(new WorkerExitedException("sendTo: worker " + workerPid
                             + " exited before the \"" + request + "\" envelope could be sent", null));
                 } else {
+                    if (Envelope.DIE.equals(request)) {
+                        dispatcher.retire(target); // asked for: not a crash, and not replaced
+                    }
                     target.channel.send(envelope).whenComplete((v, e) -> {
                         if (e == null) {
                             f.complete(null);
@@ -324,7 +318,7 @@ public final class WorkerPool implements AutoCloseable {
         RawValue payload = payload(request, data);
         new Envelope(request, pid, 0, null); // checks the word here rather than on the loop, where nobody would see the error
         loop.runOnLoop(() -> {
-            for (Slot s : slots) {
+            for (Slot s : dispatcher.slots()) {
                 if (s.alive) {
                     s.channel.send(new Envelope(request, pid, s.child.pid(), payload));
                 }
@@ -341,13 +335,7 @@ public final class WorkerPool implements AutoCloseable {
     public LoopFuture<Void> whenIdle() {
         LoopFuture<Void> f = new LoopFuture<>();
         try {
-            loop.runOnLoop(() -> {
-                if (outstanding.get() == 0) {
-                    f.complete(null);
-                } else {
-                    idleWaiters.add(f);
-                }
-            });
+            loop.runOnLoop(() -> dispatcher.whenIdle(f));
         } catch (RuntimeException e) {
             f.completeExceptionally(e); // a closed loop: state problems come back in the future
         }
@@ -367,13 +355,9 @@ public final class WorkerPool implements AutoCloseable {
         moveTo(State.SHUTTING_DOWN);
         try {
             loop.runOnLoop(() -> {
-                if (outstanding.get() == 0) {
-                    die(f);
-                } else {
-                    LoopFuture<Void> drained = new LoopFuture<>();
-                    idleWaiters.add(drained);
-                    drained.thenRun(() -> die(f)); // completed on the loop, by taskDone
-                }
+                LoopFuture<Void> drained = new LoopFuture<>();
+                dispatcher.whenIdle(drained);
+                drained.thenRun(() -> dispatcher.die(f, () -> moveTo(State.TERMINATED))); // on the loop, by taskDone
             });
         } catch (RuntimeException e) {
             f.completeExceptionally(e); // a closed loop: it already killed and reaped the workers
@@ -386,10 +370,7 @@ public final class WorkerPool implements AutoCloseable {
     public void close() {
         moveTo(State.CLOSED);
         try {
-            loop.runOnLoop(() -> {
-                stopped = true;
-                slots.forEach(s -> s.child.close());
-            });
+            loop.runOnLoop(dispatcher::killAll);
         } catch (io.dualpipe.core.LoopClosedException alreadyDone) {
             // closing the loop killed and reaped every worker: nothing is left to close
         }
@@ -402,11 +383,11 @@ public final class WorkerPool implements AutoCloseable {
 
     private InvalidArgumentException notALiveWorker(String method, long workerPid, Slot known) {
         return new InvalidArgumentException(method + ": workerPid " + workerPid + (known == null
-                ? " is not a worker of this pool, whose workers are " + pids
+                ? " is not a worker of this pool, whose workers are " + dispatcher.pids()
                 : " has exited: only a live worker of this pool takes tasks and envelopes"));
     }
 
-    private static Throwable unwrap(Throwable e) {
+    static Throwable unwrap(Throwable e) {
         return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
@@ -414,170 +395,6 @@ public final class WorkerPool implements AutoCloseable {
     private synchronized void moveTo(State next) {
         if (next.ordinal() > state.ordinal()) {
             state = next;
-        }
-    }
-
-    // ---- loop thread ----
-
-    private void die(LoopFuture<List<ExitStatus>> f) {
-        stopped = true;
-        List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
-        try {
-            for (Slot s : slots) {
-                if (s.alive) {
-                    s.channel.send(new Envelope(Envelope.DIE, pid, s.child.pid(), null));
-                }
-                exits.add(s.child.onExit());
-            }
-        } catch (RuntimeException e) {
-            // Run from a future's stage when tasks were outstanding, where a throw would vanish
-            // and leave shutdown() pending for good.
-            f.completeExceptionally(e);
-            return;
-        }
-        CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
-            moveTo(State.TERMINATED);
-            if (e != null) {
-                f.completeExceptionally(e);
-                return;
-            }
-            List<ExitStatus> out = new ArrayList<>();
-            exits.forEach(x -> out.add(x.join()));
-            f.complete(out);
-        });
-    }
-
-    /**
-     * A task's request can fail inline (a channel that already failed but has not closed yet), and
-     * its completion calls dispatch again: recursing there would take one stack level per queued
-     * task, and a StackOverflowError swallowed by the future would lose tasks. So a nested call only
-     * asks the running one to go round again. (Unsendable payloads no longer get this far: submit
-     * refuses them, which is how the review's 10,000-task reproduction hit this.)
-     */
-    private void dispatch() {
-        if (dispatching) {
-            dispatchAgain = true;
-            return;
-        }
-        dispatching = true;
-        try {
-            do {
-                dispatchAgain = false;
-                dispatchOnce();
-            } while (dispatchAgain);
-        } finally {
-            dispatching = false;
-        }
-    }
-
-    private void dispatchOnce() {
-        for (Slot s : slots) {
-            if (s.alive && !s.channel.isOpen()) {
-                s.alive = false;
-            }
-            if (!s.alive) {
-                failWaiting(s);
-                continue;
-            }
-            // a worker's own tasks come before the pool's: they can go nowhere else
-            while (!s.waiting.isEmpty() && s.inFlight < maxInFlight) {
-                Task t = s.waiting.poll();
-                queued.decrementAndGet();
-                run(s, t);
-            }
-        }
-        while (!queue.isEmpty()) {
-            Slot best = null;
-            for (Slot s : slots) {
-                // A worker's pipes can close (it exited, its stdout ended) before its exit is reaped.
-                if (s.alive && !s.channel.isOpen()) {
-                    s.alive = false;
-                }
-                if (s.alive && s.inFlight < maxInFlight && (best == null || s.inFlight < best.inFlight)) {
-                    best = s;
-                }
-            }
-            if (best == null) {
-                if (slots.stream().noneMatch(s -> s.alive) && !slots.isEmpty()) {
-                    failQueued(new WorkerExitedException("every worker of the pool has exited", null));
-                }
-                return;
-            }
-            Task t = queue.poll();
-            queued.decrementAndGet();
-            run(best, t);
-        }
-    }
-
-    private void run(Slot s, Task t) {
-        s.inFlight++;
-        s.channel.request(new Envelope(Envelope.DO, pid, s.child.pid(), t.data), Envelope.class).whenComplete((reply, e) -> {
-            s.inFlight--;
-            if (e == null && reply.is(Envelope.FINISHED)) {
-                t.future.complete(reply.data());
-            } else if (e == null) {
-                t.future.completeExceptionally(new UnexpectedReplyException("worker " + s.child.pid() + " answered a task with \""
-                        + reply.request() + "\": a task's reply must be " + Envelope.FINISHED, reply));
-            } else {
-                Throwable cause = unwrap(e);
-                if (cause instanceof ChannelClosedException) {
-                    s.alive = false; // gone: the tasks waiting for it alone fail in dispatch, none is sent to it
-                }
-                t.future.completeExceptionally(cause instanceof ChannelClosedException && !(cause instanceof WorkerExitedException)
-                        ? new WorkerExitedException("worker " + s.child.pid() + " went away before finishing its task", cause)
-                        : cause);
-            }
-            taskDone();
-            dispatch();
-        });
-    }
-
-    private void taskDone() {
-        if (outstanding.decrementAndGet() == 0 && !idleWaiters.isEmpty()) {
-            List<LoopFuture<Void>> waiters = new ArrayList<>(idleWaiters);
-            idleWaiters.clear();
-            waiters.forEach(w -> w.complete(null));
-        }
-    }
-
-    private void workerExited(Slot s, ExitStatus status) {
-        s.alive = false;
-        s.channel.close(); // its in-flight requests fail, completing their tasks
-        if (status != null && !status.isSuccess()) {
-            LOG.warn("worker {} exited: {}", s.child.pid(), status);
-        }
-        dispatch();
-    }
-
-    private void failWaiting(Slot s) {
-        while (!s.waiting.isEmpty()) {
-            Task t = s.waiting.poll();
-            queued.decrementAndGet();
-            t.future.completeExceptionally(new WorkerExitedException("worker " + s.child.pid()
-                    + " exited before it took the task submitted to it", null));
-            taskDone();
-        }
-    }
-
-    private void failQueued(RuntimeException cause) {
-        while (!queue.isEmpty()) {
-            Task t = queue.poll();
-            queued.decrementAndGet();
-            t.future.completeExceptionally(cause);
-            taskDone();
-        }
-    }
-
-    private static final class Slot {
-        final ChildProcess child;
-        MessageChannel channel;
-        final ArrayDeque<Task> waiting = new ArrayDeque<>(); // loop thread only: submitTo's tasks
-        int inFlight;
-        /** Written on the loop thread; read by submitTo and sendTo to refuse an exited worker at once. */
-        volatile boolean alive = true;
-
-        Slot(ChildProcess child) {
-            this.child = child;
         }
     }
 
@@ -600,17 +417,21 @@ public final class WorkerPool implements AutoCloseable {
     /** In the order a pool goes through them; {@link #moveTo} never goes back. */
     private enum State { RUNNING, SHUTTING_DOWN, TERMINATED, CLOSED }
 
-    private record Task(RawValue data, LoopFuture<Object> future) {
-    }
-
     /** Configures a {@link WorkerPool}. Not thread-safe. */
     public static final class Builder {
-        private final Supplier<ChildProcessBuilder> worker;
-        private int workers = Runtime.getRuntime().availableProcessors();
-        private int maxInFlight = 1;
-        private int maxQueued = 10_000;
-        private Consumer<Envelope> onMessage;
-        private EventLoop loop;
+        final Supplier<ChildProcessBuilder> worker;
+        int workers = Runtime.getRuntime().availableProcessors();
+        int maxInFlight = 1;
+        int maxQueued = 10_000;
+        Consumer<Envelope> onMessage;
+        EventLoop loop;
+        boolean respawn = true;
+        Duration taskTimeout;
+        Duration backoffInitial = Duration.ofMillis(50);
+        Duration backoffMax = Duration.ofSeconds(5);
+        int breakerCrashes = 5;
+        Duration breakerWindow = Duration.ofSeconds(10);
+        Duration breakerOpenFor = Duration.ofSeconds(5);
 
         private Builder(Supplier<ChildProcessBuilder> worker) {
             this.worker = InvalidArgumentException.requireNonNull("worker", worker);
@@ -643,6 +464,49 @@ public final class WorkerPool implements AutoCloseable {
         /** The loop that serves the workers. Default {@link EventLoop#shared()}. */
         public Builder loop(EventLoop eventLoop) {
             this.loop = InvalidArgumentException.requireNonNull("loop", eventLoop);
+            return this;
+        }
+
+        /**
+         * Whether a worker that exits unasked (a crash, a kill from outside, a timed-out task) is
+         * replaced, after a backoff when workers keep crashing. Default true. Workers stopped with
+         * {@code sendTo(pid, DIE)} or by {@link WorkerPool#shutdown()} are never replaced.
+         */
+        public Builder respawn(boolean value) {
+            this.respawn = value;
+            return this;
+        }
+
+        /**
+         * How long a worker may hold a task before the task fails with a {@link TaskTimeoutException}
+         * and the worker is killed and replaced (its other tasks fail with a
+         * {@link WorkerExitedException}, or are retried if idempotent). A task's own
+         * {@link TaskOptions#timeout(Duration)} wins. Default: none.
+         */
+        public Builder taskTimeout(Duration timeout) {
+            this.taskTimeout = TaskOptions.defaults().timeout(timeout).timeout();
+            return this;
+        }
+
+        /** Delay before replacing a crashed worker: {@code initial}, doubling per consecutive crash, up to {@code max}. Default 50 ms .. 5 s. */
+        public Builder backoff(Duration initial, Duration max) {
+            new CrashBreaker(1, Duration.ofSeconds(1), Duration.ofSeconds(1), initial, max); // checks the values
+            this.backoffInitial = initial;
+            this.backoffMax = max;
+            return this;
+        }
+
+        /**
+         * The crash-loop breaker: {@code crashes} crashes within {@code window} stop replacing
+         * workers for {@code openFor}; while no worker is alive, tasks fail at once with a
+         * {@link io.dualpipe.pool.BreakerOpenException} naming the last crash. Then one worker
+         * starts as a probe; its first answer closes the breaker. Default 5 in 10 s, open 5 s.
+         */
+        public Builder breaker(int crashes, Duration window, Duration openFor) {
+            new CrashBreaker(crashes, window, openFor, Duration.ofMillis(1), Duration.ofMillis(1)); // checks the values
+            this.breakerCrashes = crashes;
+            this.breakerWindow = window;
+            this.breakerOpenFor = openFor;
             return this;
         }
 

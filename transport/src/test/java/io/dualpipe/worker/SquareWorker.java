@@ -26,6 +26,17 @@ public final class SquareWorker {
             if ("boom".equals(data)) {
                 throw new IllegalStateException("boom asked for");
             }
+            if (data instanceof String s && s.startsWith("exitonce:")) {
+                // dies the first time it is asked, answers 1 afterwards: a task worth retrying
+                try {
+                    java.nio.file.Files.createFile(Path.of(s.substring(9)));
+                } catch (java.nio.file.FileAlreadyExistsException again) {
+                    return 1;
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                Runtime.getRuntime().halt(3);
+            }
             if ("exit".equals(data)) {
                 System.exit(3);
             }

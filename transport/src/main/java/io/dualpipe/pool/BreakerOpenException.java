@@ -1,0 +1,17 @@
+package io.dualpipe.pool;
+
+import io.dualpipe.core.DualPipeException;
+
+/**
+ * Children kept crashing (the breaker's threshold of crashes within its window), so the pool
+ * stopped starting them for a while and fails requests at once instead; the cause is the last
+ * crash, e.g. a {@link ChildLostException} with the exit status and the stderr tail, or a
+ * {@link io.dualpipe.process.SpawnException}.
+ */
+public class BreakerOpenException extends DualPipeException {
+    private static final long serialVersionUID = 1L;
+
+    public BreakerOpenException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,88 @@
+package io.dualpipe.pool.internal;
+
+import io.dualpipe.core.ByteSource;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopFuture;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads a child's stderr continuously and keeps only its last {@code capacity} bytes, so a child
+ * that writes a lot to stderr never stalls on a full pipe and the failures it causes can say what
+ * it said last. A ring buffer: memory is bounded whatever the child writes.
+ *
+ * <p>Fed on the loop thread; {@link #text()} may be called from any thread (it copies under a lock).
+ */
+public final class StderrTail implements ByteSource.Listener {
+    private final byte[] ring;
+    private long total; // guarded by this
+    private final LoopFuture<Void> ended = new LoopFuture<>();
+
+    public StderrTail(int capacity) {
+        this.ring = new byte[InvalidArgumentException.requirePositive("stderr tail capacity", capacity)];
+    }
+
+    /** A tail that reads {@code stderr}, or an empty one that has already ended when it is null. */
+    public static StderrTail reading(ByteSource stderr, int capacity) {
+        StderrTail t = new StderrTail(capacity);
+        if (stderr == null) {
+            t.ended.complete(null);
+        } else {
+            stderr.listen(t);
+        }
+        return t;
+    }
+
+    @Override
+    public synchronized void onData(ByteBuffer data) {
+        int n = data.remaining();
+        if (n >= ring.length) {
+            data.position(data.position() + n - ring.length);
+            n = ring.length;
+        }
+        int at = (int) (total % ring.length);
+        int first = Math.min(n, ring.length - at);
+        data.get(ring, at, first);
+        data.get(ring, 0, n - first);
+        total += n; // bytes skipped above never reach the ring, so they need not move its position
+    }
+
+    @Override
+    public void onEnd() {
+        ended.complete(null);
+    }
+
+    @Override
+    public void onError(Throwable error) {
+        ended.complete(null);
+    }
+
+    /** Completes when stderr has ended (or failed): nothing more will be added. */
+    public LoopFuture<Void> ended() {
+        return ended;
+    }
+
+    /** The last bytes of stderr, decoded as UTF-8 (a character cut at the start is replaced). */
+    public synchronized String text() {
+        int n = (int) Math.min(total, ring.length);
+        byte[] out = new byte[n];
+        int start = (int) ((total - n) % ring.length);
+        int first = Math.min(n, ring.length - start);
+        System.arraycopy(ring, start, out, 0, first);
+        System.arraycopy(ring, 0, out, first, n - first);
+        return new String(out, StandardCharsets.UTF_8);
+    }
+
+    /** For messages: " stderr (last N bytes): ..." or "" when the child wrote nothing. */
+    public String describe() {
+        String t = text().strip();
+        if (t.isEmpty()) {
+            return "";
+        }
+        if (t.length() > 2000) {
+            t = "..." + t.substring(t.length() - 2000);
+        }
+        return "; its stderr ends: " + t.replace("\n", " | ");
+    }
+}
