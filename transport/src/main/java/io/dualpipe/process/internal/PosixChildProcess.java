@@ -373,6 +373,8 @@ public final class PosixChildProcess implements ChildProcess, IoHandler {
     private static SpawnSpec.Builder specOf(ChildProcessBuilder b) {
         SpawnSpec.Builder spec = SpawnSpec.builder(b.command())
                 .newProcessGroup(b.newProcessGroup())
+                .newSession(b.newSession())
+                .limits(b.limits())
                 .pseudoTerminal(b.pseudoTerminal())
                 .pipeSize(b.pipeBufferSize());
         if (b.directory() != null) {

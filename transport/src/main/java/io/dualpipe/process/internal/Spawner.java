@@ -124,6 +124,19 @@ public final class Spawner {
                     + "Linux only, not on " + Posix.OS + " (ENOSYS)", program, ENOSYS, "ENOSYS");
         }
 
+        // With limits, the spawn runs the trampoline shell, which reports on one more fd (blocking
+        // in the parent, read below) and then execs the program; checks and PATH lookup happen here.
+        boolean limited = spec.limits() != null;
+        byte[][] argvBytes = limited ? LimitTrampoline.argv(spec, program) : spec.argvBytes;
+        int argvStringBytes = 0;
+        for (byte[] a : argvBytes) {
+            argvStringBytes += a.length;
+        }
+        int originalArgvBytes = 0;
+        for (byte[] a : spec.argvBytes) {
+            originalArgvBytes += a.length;
+        }
+
         byte[][] envBytes = spec.envBytes;
         long environ = 0;
         if (envBytes == null) {
@@ -133,13 +146,14 @@ public final class Spawner {
             }
         }
 
-        int mapped = 3 + spec.extraPipes().size();
+        int extras = spec.extraPipes().size();
+        int mapped = 3 + extras + (limited ? 1 : 0);
         int[] childFds = new int[mapped];
         int[] parentFds = new int[mapped];
         Arrays.fill(childFds, -1);
         Arrays.fill(parentFds, -1);
 
-        int argc = spec.argvBytes.length;
+        int argc = argvBytes.length;
         int envc = envBytes == null ? 0 : envBytes.length;
         int envStringBytes = 0;
         if (envBytes != null && envBytes != spec.envBytes) {
@@ -150,7 +164,8 @@ public final class Spawner {
         long argvPtrs = OFF_POINTERS;
         long envPtrs = argvPtrs + (long) PTR * (argc + 1);
         long strings = envPtrs + (envBytes == null ? 0 : (long) PTR * (envc + 1));
-        long ptyArea = strings + spec.nativeStringBytes + envStringBytes + DEV_NULL.length;
+        long ptyArea = strings + spec.nativeStringBytes - originalArgvBytes + argvStringBytes + envStringBytes
+                + DEV_NULL.length;
         long size = ptyArea + (pty ? Terminals.AREA : 0);
 
         long block = MEM.allocateMemory(size, false);
@@ -171,7 +186,7 @@ public final class Spawner {
             long cursor = block + strings;
             for (int i = 0; i < argc; i++) {
                 MEM.putAddress(block + argvPtrs + (long) PTR * i, cursor);
-                cursor = ChildFds.put(cursor, spec.argvBytes[i]);
+                cursor = ChildFds.put(cursor, argvBytes[i]);
             }
             MEM.putAddress(block + argvPtrs + (long) PTR * argc, 0);
             long envp = environ;
@@ -243,6 +258,11 @@ public final class Spawner {
                 ChildFds.makePipe(pipeScratch, 3 + i, spec.extraPipes().get(i) == SpawnSpec.PipeDirection.CHILD_READS,
                         childFds, parentFds, spec, program);
             }
+            if (limited) {
+                int[] status = LimitTrampoline.statusPipe(program);
+                parentFds[mapped - 1] = status[0];
+                childFds[mapped - 1] = status[1];
+            }
             ChildFds.moveAboveMapped(childFds, mapped, program);
 
             SpawnFailures.check(LIB.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init", program);
@@ -287,7 +307,8 @@ public final class Spawner {
 
             SpawnFailures.check(LIB.posix_spawnattr_init(attr), "posix_spawnattr_init", program);
             attrReady = true;
-            if (pty) {
+            boolean setsid = pty || spec.newSession();
+            if (setsid) {
                 // setsid() also makes the child a group leader (pgid == pid), which is what
                 // newProcessGroup asks for; SETPGROUP on top would fail (EPERM for a session leader).
                 flags |= Posix.POSIX_SPAWN_SETSID;
@@ -296,9 +317,9 @@ public final class Spawner {
                 SpawnFailures.check(LIB.posix_spawnattr_setpgroup(attr, 0), "posix_spawnattr_setpgroup", program);
             }
             int flagsRc = LIB.posix_spawnattr_setflags(attr, flags);
-            if (flagsRc == SpawnFailures.EINVAL && pty) {
-                throw new SpawnException("cannot start program '" + program + "': pseudoTerminal(true) needs "
-                        + "POSIX_SPAWN_SETSID, which this libc rejects (glibc >= 2.26 needed) (EINVAL)", program,
+            if (flagsRc == SpawnFailures.EINVAL && setsid) {
+                throw new SpawnException("cannot start program '" + program + "': "
+                        + (pty ? "pseudoTerminal(true)" : "newSession(true)") + " needs POSIX_SPAWN_SETSID, which this libc rejects (glibc >= 2.26 needed) (EINVAL)", program,
                         SpawnFailures.EINVAL, "EINVAL");
             }
             SpawnFailures.check(flagsRc, "posix_spawnattr_setflags", program);
@@ -348,12 +369,43 @@ public final class Spawner {
             }
         }
 
-        int[] extra = new int[mapped - 3];
+        if (limited) {
+            awaitLimits(spec, program, pid, parentFds, ptyFds[0]);
+        }
+        int[] extra = new int[extras];
         System.arraycopy(parentFds, 3, extra, 0, extra.length);
         if (pty) {
             return new Spawned(pid, ptyFds[0], ptyFds[0], parentFds[2], extra, Pidfds.open(pid), ptyEof);
         }
         return new Spawned(pid, parentFds[0], parentFds[1], parentFds[2], extra, Pidfds.open(pid));
+    }
+
+    /**
+     * Waits for the limit trampoline's report and closes the report pipe. When a limit could not be
+     * set the shell exits without running the program: reap it, close the parent's ends, and throw.
+     */
+    private static void awaitLimits(SpawnSpec spec, String program, int pid, int[] parentFds, int ptyMaster) {
+        int statusFd = parentFds[parentFds.length - 1];
+        parentFds[parentFds.length - 1] = -1;
+        String report;
+        try {
+            report = LimitTrampoline.awaitReport(statusFd);
+        } finally {
+            Native.closeQuietly(statusFd);
+        }
+        if (report == null) {
+            return;
+        }
+        ProcessControl.signal(pid, -1, ProcessControl.SIGKILL); // it is exiting anyway; never leave it running
+        int[] status = new int[1];
+        while (LIB.waitpid(pid, status, 0) < 0 && Native.errno() == Native.EINTR) {
+            // retry: the child is ours and unreaped, so only EINTR can interrupt this
+        }
+        for (int fd : parentFds) {
+            Native.closeQuietly(fd);
+        }
+        Native.closeQuietly(ptyMaster);
+        throw LimitTrampoline.failure(report, spec, program);
     }
 
     /**
