@@ -15,7 +15,8 @@ import java.util.Map;
 
 /**
  * Describes a child to start, in the spirit of {@link ProcessBuilder}: argv (no shell), working
- * directory, environment, where stdin, stdout and stderr go, extra pipes, process group, pipe and buffer sizes, and
+ * directory, environment, where stdin, stdout and stderr go, extra pipes, process group or session, resource
+ * limits, pipe and buffer sizes, and
  * the loop that serves it (the shared default loop when none is given).
  *
  * <p>Not thread-safe: configure it on one thread. {@link #start()} may be called repeatedly; each
@@ -34,6 +35,8 @@ public final class ChildProcessBuilder {
     private Path stderrFile;
     private final List<PipeDirection> extraPipes = new ArrayList<>();
     private boolean newProcessGroup;
+    private boolean newSession;
+    private ResourceLimits limits;
     private boolean pseudoTerminal;
     private int pipeSize;
     private int readBufferLimit = 64 * 1024;
@@ -173,6 +176,35 @@ public final class ChildProcessBuilder {
     /** Starts the child as the leader of a new process group, so signals can reach its descendants. */
     public ChildProcessBuilder newProcessGroup(boolean value) {
         this.newProcessGroup = value;
+        return this;
+    }
+
+    /**
+     * Starts the child as the leader of a new session ({@code setsid}, as Python's
+     * {@code start_new_session} and libuv's {@code detached}): its session id, process group id and
+     * pid are equal, and it has no controlling terminal, so a terminal's hangup or ^C does not reach
+     * it or its descendants. A session leader also leads its own process group, so
+     * {@link ChildProcess#signal}, {@link ChildProcess#terminate} and {@link ChildProcess#close()} go
+     * to the whole group, as with {@link #newProcessGroup(boolean)} (which this implies). Default false.
+     *
+     * <p>Needs POSIX_SPAWN_SETSID (glibc >= 2.26, musl, macOS >= 10.15, FreeBSD >= 13); a libc
+     * without it fails {@link #start()} with a {@link SpawnException} (EINVAL) naming it.
+     */
+    public ChildProcessBuilder newSession(boolean value) {
+        this.newSession = value;
+        return this;
+    }
+
+    /**
+     * Resource limits (CPU seconds, address space, open files, processes, file size) in force before
+     * the program's first instruction; null (the default) inherits the JVM's. See
+     * {@link ResourceLimits} for how they are applied (through a {@code /bin/sh} trampoline in the
+     * same pid), what each does when hit, and cgroup v2 for limits over a whole tree of processes.
+     * A limit that cannot be applied fails {@link #start()} with a {@link ResourceLimitException}
+     * naming it, and no program runs.
+     */
+    public ChildProcessBuilder limits(ResourceLimits value) {
+        this.limits = value;
         return this;
     }
 
@@ -336,8 +368,19 @@ public final class ChildProcessBuilder {
         return List.copyOf(extraPipes);
     }
 
+    /** True when the child leads its own process group: asked for, or implied by {@link #newSession()}. */
     public boolean newProcessGroup() {
-        return newProcessGroup;
+        return newProcessGroup || newSession;
+    }
+
+    /** See {@link #newSession(boolean)}. */
+    public boolean newSession() {
+        return newSession;
+    }
+
+    /** See {@link #limits(ResourceLimits)}; null = none. */
+    public ResourceLimits limits() {
+        return limits;
     }
 
     /** See {@link #pseudoTerminal(boolean)}. */

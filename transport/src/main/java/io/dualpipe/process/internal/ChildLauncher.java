@@ -196,6 +196,8 @@ final class ChildLauncher {
     private static SpawnSpec.Builder specOf(ChildProcessBuilder b) {
         SpawnSpec.Builder spec = SpawnSpec.builder(b.command())
                 .newProcessGroup(b.newProcessGroup())
+                .newSession(b.newSession())
+                .limits(b.limits())
                 .pseudoTerminal(b.pseudoTerminal())
                 .pipeSize(b.pipeBufferSize());
         if (b.directory() != null) {

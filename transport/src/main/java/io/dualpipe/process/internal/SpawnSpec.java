@@ -1,6 +1,7 @@
 package io.dualpipe.process.internal;
 
 import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.process.ResourceLimits;
 
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
@@ -63,6 +64,8 @@ public final class SpawnSpec {
     private final boolean newProcessGroup;
     private final int pipeSize;
     private final boolean pseudoTerminal;
+    private final boolean newSession;
+    private final ResourceLimits limits;
 
     // Native forms, each NUL-terminated; env entries are "KEY=VALUE\0". Package-private for Spawner.
     final byte[][] argvBytes;
@@ -89,6 +92,8 @@ public final class SpawnSpec {
         this.newProcessGroup = b.newProcessGroup;
         this.pipeSize = b.pipeSize;
         this.pseudoTerminal = b.pseudoTerminal;
+        this.newSession = b.newSession;
+        this.limits = b.limits == null || b.limits.isEmpty() ? null : b.limits;
 
         int total = 0;
         argvBytes = new byte[argv.size()][];
@@ -209,6 +214,19 @@ public final class SpawnSpec {
         return pseudoTerminal;
     }
 
+    /**
+     * True: the child leads a new session (setsid: sid == pgid == its pid, no controlling terminal),
+     * hence also a new process group. Implied by {@link #pseudoTerminal()}.
+     */
+    public boolean newSession() {
+        return newSession;
+    }
+
+    /** Limits set through {@link LimitTrampoline} before the program runs; null = none. */
+    public ResourceLimits limits() {
+        return limits;
+    }
+
     @Override
     public String toString() {
         return "SpawnSpec" + argv + (workingDirectory == null ? "" : " in " + workingDirectory);
@@ -247,6 +265,8 @@ public final class SpawnSpec {
         private boolean newProcessGroup;
         private int pipeSize;
         private boolean pseudoTerminal;
+        private boolean newSession;
+        private ResourceLimits limits;
 
         private Builder(List<String> argv) {
             this.argv = argv;
@@ -385,6 +405,18 @@ public final class SpawnSpec {
             return this;
         }
 
+        /** See {@link SpawnSpec#newSession()}. */
+        public Builder newSession(boolean value) {
+            this.newSession = value;
+            return this;
+        }
+
+        /** See {@link SpawnSpec#limits()}; null or empty = none. */
+        public Builder limits(ResourceLimits value) {
+            this.limits = value;
+            return this;
+        }
+
         public SpawnSpec build() {
             if (argv.isEmpty()) {
                 throw new InvalidArgumentException("argv is empty: argv[0], the program, is required");
@@ -408,6 +440,11 @@ public final class SpawnSpec {
             if (pseudoTerminal && (stdin != Stdin.PIPE || stdout != Stdout.PIPE)) {
                 throw new InvalidArgumentException("a pseudo-terminal is the child's stdin and stdout: stdin "
                         + stdin + " and stdout " + stdout + " must both be PIPE");
+            }
+            if (limits != null && !limits.isEmpty() && 3 + extraPipes.size() > LimitTrampoline.MAX_STATUS_FD) {
+                throw new InvalidArgumentException("resource limits allow at most " + (LimitTrampoline.MAX_STATUS_FD - 3)
+                        + " extra pipes (the limit trampoline reports on the fd after them, a single digit): "
+                        + extraPipes.size());
             }
             requireValidPath("stderr file", stderrFile);
             requireValidPath("stdin file", stdinFile);

@@ -1,0 +1,21 @@
+package io.dualpipe.process;
+
+import java.time.Duration;
+
+/**
+ * A {@link Command} ran past its timeout: its whole process group was killed (SIGKILL) and the
+ * child reaped; {@link #result()} holds the output read until then. Immutable, hence thread-safe.
+ */
+public class CommandTimeoutException extends CommandException {
+    private static final long serialVersionUID = 1L;
+    private final Duration timeout;
+
+    public CommandTimeoutException(String message, RunResult partial, Duration timeout) {
+        super(message, partial);
+        this.timeout = timeout;
+    }
+
+    public Duration timeout() {
+        return timeout;
+    }
+}

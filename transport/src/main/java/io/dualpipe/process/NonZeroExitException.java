@@ -1,0 +1,19 @@
+package io.dualpipe.process;
+
+/**
+ * A {@link Command} with {@code checkExit(true)} ended unsuccessfully (exit code other than 0, or a
+ * signal); {@link #result()} holds its output, its status and its stderr tail. Immutable, hence
+ * thread-safe.
+ */
+public class NonZeroExitException extends CommandException {
+    private static final long serialVersionUID = 1L;
+
+    public NonZeroExitException(String message, RunResult result) {
+        super(message, result);
+    }
+
+    /** The status it ended with. */
+    public ExitStatus status() {
+        return result().status();
+    }
+}
