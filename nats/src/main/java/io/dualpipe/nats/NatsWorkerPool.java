@@ -90,7 +90,7 @@ public final class NatsWorkerPool implements AutoCloseable {
     private final Connect connect;
     private final Connection conn;
     private final JetStream js;
-    private final String id = NUID.nextGlobalSequence().toLowerCase(java.util.Locale.ROOT) + Long.toString(ProcessHandle.current().pid(), 36);
+    private final String id = NUID.nextGlobal();
     private final String resultsSubject;
     private final String durable;
     private final int maxPending;
