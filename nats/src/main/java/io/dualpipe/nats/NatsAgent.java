@@ -181,9 +181,7 @@ public final class NatsAgent implements AutoCloseable {
             LOG.info("agent {}: draining ({} tasks held)", name, held.get());
             stopping.countDown();
             free.release(); // wakes the puller if it waits for room
-            if (held.get() == 0) {
-                emptied.complete(null);
-            }
+            maybeEmptied();
         }
         return terminated;
     }
@@ -247,6 +245,17 @@ public final class NatsAgent implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             pullerDone.complete(null);
+            maybeEmptied();
+        }
+    }
+
+    /**
+     * Completes {@link #emptied} once the drain has begun, the puller has stopped (so no task can
+     * start any more) and no task is held: checked wherever one of the three changes.
+     */
+    private void maybeEmptied() {
+        if (draining.get() && pullerDone.isDone() && held.get() == 0) {
+            emptied.complete(null);
         }
     }
 
@@ -358,9 +367,8 @@ public final class NatsAgent implements AutoCloseable {
             heartbeat.cancel(false);
         }
         free.release();
-        if (held.decrementAndGet() == 0 && draining.get()) {
-            emptied.complete(null);
-        }
+        held.decrementAndGet();
+        maybeEmptied();
     }
 
     /** After the drain: every task answered and the puller gone. */

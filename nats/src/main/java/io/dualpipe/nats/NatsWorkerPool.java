@@ -319,8 +319,8 @@ public final class NatsWorkerPool implements AutoCloseable {
             ack = CompletableFuture.failedFuture(e);
         }
         ack.whenComplete((a, e) -> {
-            if (e == null) {
-                return; // stored: now the result will come
+            if (e == null || !pending.containsKey(taskId)) {
+                return; // stored: now the result will come; or closed meanwhile, the future failed already
             }
             long now = System.nanoTime();
             JetStreamApiException api = Wire.apiError(e);

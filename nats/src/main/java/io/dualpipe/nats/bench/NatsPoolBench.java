@@ -117,8 +117,8 @@ public final class NatsPoolBench {
         measure(tasks, concurrency, submit, lat);
         double secs = (System.nanoTime() - t0) / 1e9;
         Arrays.sort(lat);
-        System.out.printf("%-28s %8.0f tasks/s   p50 %7.2f ms   p99 %7.2f ms%n", name, tasks / secs,
-                lat[tasks / 2] / 1e6, lat[(int) Math.min(tasks - 1, Math.ceil(tasks * 0.99) - 1)] / 1e6);
+        System.out.printf("%-28s %8.0f tasks/s   p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms%n", name, tasks / secs,
+                lat[tasks / 2] / 1e6, lat[(int) Math.min(tasks - 1, Math.ceil(tasks * 0.99) - 1)] / 1e6, lat[tasks - 1] / 1e6);
     }
 
     private static void measure(int tasks, int concurrency, IntFunction<CompletableFuture<Object>> submit, long... latencies) throws Exception {
