@@ -16,9 +16,6 @@ import io.dualpipe.worker.EnvelopeCodec;
 import io.dualpipe.worker.UnexpectedReplyException;
 import io.dualpipe.worker.WorkerPool;
 import io.nats.client.Connection;
-import io.nats.client.ConsumerContext;
-import io.nats.client.FetchConsumeOptions;
-import io.nats.client.FetchConsumer;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Message;
@@ -82,7 +79,7 @@ public final class NatsAgent implements AutoCloseable {
     private final Connect connect;
     private final Connection conn;
     private final JetStream js;
-    private final ConsumerContext consumer;
+    private final io.nats.client.JetStreamSubscription subscription;
     private final long maxDeliver;
     private final long heartbeatMillis;
     private final Duration redeliveryDelay;
@@ -121,7 +118,7 @@ public final class NatsAgent implements AutoCloseable {
             this.js = conn.jetStream();
             layout.ensure(conn.jetStreamManagement(), b.settings.limits());
             info = layout.agentsConsumer(conn.jetStreamManagement());
-            this.consumer = js.getConsumerContext(layout.taskStream(), Layout.AGENTS_CONSUMER);
+            this.subscription = js.subscribe(null, io.nats.client.PullSubscribeOptions.bind(layout.taskStream(), Layout.AGENTS_CONSUMER));
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             NatsWorkerPool.closeQuietly(conn);
             throw new StreamUnavailableException("agent " + name + ": cannot set up pool \"" + b.pool + "\" on NATS: " + e.getMessage(), e);
@@ -218,9 +215,12 @@ public final class NatsAgent implements AutoCloseable {
                 int n = 1 + free.drainPermits();
                 int got = 0;
                 try {
-                    FetchConsumer fetch = consumer.fetch(FetchConsumeOptions.builder().maxMessages(n).expiresIn(FETCH_EXPIRY.toMillis()).build());
-                    Message m;
-                    while ((m = fetch.nextMessage()) != null) {
+                    // One subscription for every pull: a message the server sends as a pull expires lands
+                    // in its queue and is taken by the next pull, where a fresh subscription per fetch
+                    // would drop it and leave it unacknowledged (and its submitter waiting) for an ack wait.
+                    java.util.Iterator<Message> fetch = subscription.iterate(n, FETCH_EXPIRY);
+                    while (fetch.hasNext()) {
+                        Message m = fetch.next();
                         got++;
                         if (draining.get()) {
                             m.nak(); // pulled as the drain began: for another agent
@@ -229,9 +229,7 @@ public final class NatsAgent implements AutoCloseable {
                             start(m);
                         }
                     }
-                } catch (InterruptedException e) {
-                    throw e;
-                } catch (Exception e) {
+                } catch (RuntimeException e) {
                     if (!draining.get()) {
                         LOG.debug("agent {}: pull failed ({}); waiting for the connection", name, e.toString());
                         connect.awaitConnected(Duration.ofSeconds(5));
