@@ -1,0 +1,556 @@
+package io.dualpipe.nats;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dualpipe.core.DualPipeException;
+import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.codec.EncodeException;
+import io.dualpipe.core.message.RemoteException;
+import io.dualpipe.nats.internal.Connect;
+import io.dualpipe.nats.internal.Layout;
+import io.dualpipe.nats.internal.Wire;
+import io.dualpipe.worker.Envelope;
+import io.dualpipe.worker.EnvelopeCodec;
+import io.dualpipe.worker.PoolSaturatedException;
+import io.dualpipe.worker.PoolShutdownException;
+import io.dualpipe.worker.UnexpectedReplyException;
+import io.dualpipe.worker.WorkerPool;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.Message;
+import io.nats.client.NUID;
+import io.nats.client.Options;
+import io.nats.client.PublishOptions;
+import io.nats.client.PushSubscribeOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.DeliverPolicy;
+import io.nats.client.impl.Headers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+/**
+ * The {@link WorkerPool}'s shape beyond one machine: tasks go to a NATS JetStream work-queue stream,
+ * and {@link NatsAgent}s on any number of machines pull them, run them on their own local worker
+ * pools and send the results back. Use it when the work no longer fits the workers of one machine;
+ * on one machine the local {@code WorkerPool} stays the simpler and faster choice.
+ *
+ * <p><b>Delivery is at least once.</b> Every task gets an id ({@code SUBMITTER.N}); a task whose
+ * agent dies, or whose worker dies, is delivered again (to any agent), so a task may <em>run</em>
+ * more than once: make tasks idempotent. Its result is taken once: the first result for an id
+ * completes the future, later ones are dropped ({@link #duplicatesDropped()}), so each future
+ * completes exactly once. A task whose worker (or agent) died on each of {@code maxDeliver}
+ * deliveries fails with a {@link TaskFailedException}.
+ *
+ * <p><b>Errors</b>, as the local pool's: {@link #submit} fails with a {@link RemoteException} (the
+ * task threw in its worker), an {@link UnexpectedReplyException}, a {@link PoolSaturatedException}
+ * (the stream holds {@code maxQueued} tasks or {@code maxBytes}, after waiting for room up to
+ * {@link Builder#waitForRoom} if set; or {@code maxPending} of this submitter's tasks are
+ * unanswered), a {@link PoolShutdownException} (after {@link #shutdown()} or {@link #close()}), an
+ * {@link EncodeException} (a payload JSON cannot carry, or one over the server's max payload), a
+ * {@link TaskFailedException}, or a {@link StreamUnavailableException} (JetStream did not confirm
+ * the task within {@code publishTimeout}: the server is down for longer).
+ *
+ * <p><b>Bounds.</b> Tasks wait in the stream (file storage: they survive a server restart), at
+ * most {@code maxQueued} of them and {@code maxBytes}; an agent holds at most its local capacity
+ * unacknowledged. This submitter keeps at most {@code maxPending} unanswered futures. A server
+ * that restarts is reconnected to for ever; tasks and results the server acknowledged survive it.
+ *
+ * <p><b>Threading.</b> Every method is thread-safe. Payloads are serialised on the caller's thread.
+ * Futures complete, and the {@link Builder#onMessage} listener runs, on this pool's NATS dispatcher
+ * thread: do not block in their callbacks (use the {@code *Async} stages for slow work), or the
+ * results behind them wait.
+ */
+public final class NatsWorkerPool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NatsWorkerPool.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final EnvelopeCodec ENVELOPES = new EnvelopeCodec();
+
+    private final Layout layout;
+    private final Connect connect;
+    private final Connection conn;
+    private final JetStream js;
+    private final String id = NUID.nextGlobal();
+    private final String resultsSubject;
+    private final String durable;
+    private final int maxPending;
+    private final Duration waitForRoom;
+    private final Duration publishTimeout;
+    private final Dispatcher dispatcher;
+    private final JetStreamSubscription results;
+    private final ScheduledExecutorService retries;
+    private final Map<String, CompletableFuture<Object>> pending = new ConcurrentHashMap<>();
+    private final AtomicLong seq = new AtomicLong();
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private final AtomicLong duplicates = new AtomicLong();
+    private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>(); // guarded by itself
+    private final AtomicReference<CompletableFuture<Void>> shutdown = new AtomicReference<>();
+    private volatile State state = State.RUNNING;
+
+    private NatsWorkerPool(Builder b) {
+        this.layout = new Layout(b.pool);
+        this.maxPending = b.maxPending;
+        this.waitForRoom = b.waitForRoom;
+        this.publishTimeout = b.publishTimeout;
+        this.resultsSubject = layout.resultsSubject(id);
+        this.durable = "submitter-" + id;
+        try {
+            this.connect = Connect.open(b.server, b.options, "dualpipe-submitter-" + id);
+        } catch (IOException e) {
+            throw new StreamUnavailableException("cannot connect to NATS at " + (b.options != null ? b.options.getServers() : b.server) + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StreamUnavailableException("interrupted while connecting to NATS", e);
+        }
+        this.conn = connect.connection();
+        this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "dualpipe-nats-submitter-" + id);
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            this.js = conn.jetStream();
+            layout.ensure(conn.jetStreamManagement(), b.limits());
+            this.dispatcher = conn.createDispatcher();
+            // A durable push consumer of this submitter's own results: the server keeps it, and the
+            // results it holds, across a restart, and pushes again when the client has resubscribed.
+            ConsumerConfiguration cc = ConsumerConfiguration.builder()
+                    .durable(durable)
+                    .filterSubject(resultsSubject)
+                    .ackPolicy(AckPolicy.Explicit)
+                    .ackWait(Duration.ofSeconds(30))
+                    .deliverPolicy(DeliverPolicy.All)
+                    .maxAckPending(10_000)
+                    .inactiveThreshold(b.abandonedAfter) // a submitter that died without close() is forgotten
+                    .build();
+            this.results = js.subscribe(resultsSubject, dispatcher, this::onResult, false,
+                    PushSubscribeOptions.builder().stream(layout.resultStream()).configuration(cc).build());
+            if (b.onMessage != null) {
+                Consumer<Envelope> listener = b.onMessage;
+                dispatcher.subscribe(layout.progressWildcard(), m -> onProgress(listener, m));
+            }
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            retries.shutdownNow();
+            closeQuietly(conn);
+            throw new StreamUnavailableException("cannot set up pool \"" + b.pool + "\" on NATS: " + e.getMessage(), e);
+        }
+    }
+
+    /** A pool named {@code "work"} on {@code nats://127.0.0.1:4222} unless the builder says otherwise. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** This submitter's id: the prefix of its task ids, and the last token of its result subject. */
+    public String submitterId() {
+        return id;
+    }
+
+    /**
+     * Publishes {@code data} (JSON) as a task to the pool's stream; completes with the payload of
+     * the FINISHED reply of the worker that ran it, on whichever agent. See the class comment for the
+     * errors, and for at-least-once delivery.
+     */
+    public CompletableFuture<Object> submit(Object data) {
+        CompletableFuture<Object> f = new CompletableFuture<>();
+        if (state != State.RUNNING) {
+            f.completeExceptionally(refusal("submit"));
+            return f;
+        }
+        byte[] json;
+        try {
+            json = JSON.writeValueAsBytes(data);
+        } catch (JsonProcessingException e) {
+            f.completeExceptionally(new EncodeException(EnvelopeCodec.TYPE, "task payload is not JSON-serialisable: " + e.getOriginalMessage(), e));
+            return f;
+        }
+        long max = conn.getMaxPayload();
+        if (json.length > max - 512) { // room for the headers
+            f.completeExceptionally(new EncodeException(EnvelopeCodec.TYPE, "task payload of " + json.length
+                    + " bytes > the server's max_payload " + max + " less 512 bytes of headers"));
+            return f;
+        }
+        if (outstanding.incrementAndGet() > maxPending) {
+            taskDone();
+            f.completeExceptionally(new PoolSaturatedException("maxPending " + maxPending + " tasks of this submitter already wait for a result"));
+            return f;
+        }
+        String taskId = id + "." + seq.incrementAndGet();
+        pending.put(taskId, f);
+        Headers h = new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, resultsSubject);
+        long now = System.nanoTime();
+        publish(taskId, h, json, now + waitForRoom.toNanos(), now + publishTimeout.toNanos(), 1);
+        return f.copy(); // a caller completing its copy cannot lose us the real result
+    }
+
+    /**
+     * Sends the one-way envelope {@code request} with {@code data} to every agent (core NATS, not
+     * kept: agents connected now get it), which hands it to every worker of its local pool, as
+     * {@link WorkerPool#broadcast}. {@link Envelope#DIE} drains the agents instead, as
+     * {@link #shutdown()} does without waiting for this submitter's tasks.
+     *
+     * @throws InvalidArgumentException if {@code request} is null or empty
+     * @throws EncodeException if JSON cannot carry {@code data}
+     */
+    public void broadcast(String request, Object data) {
+        new Envelope(request, 0, 0, null); // checks the word
+        byte[] json;
+        try {
+            json = JSON.writeValueAsBytes(data);
+        } catch (JsonProcessingException e) {
+            throw new EncodeException(EnvelopeCodec.TYPE, "broadcast " + request + ": payload is not JSON-serialisable: " + e.getOriginalMessage(), e);
+        }
+        conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, request), json);
+    }
+
+    /** True when no task of this submitter waits for its result. */
+    public boolean isIdle() {
+        return outstanding.get() == 0;
+    }
+
+    /** Completes once no task of this submitter waits for its result. */
+    public CompletableFuture<Void> whenIdle() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        synchronized (idleWaiters) {
+            if (outstanding.get() == 0) {
+                f.complete(null);
+            } else {
+                idleWaiters.add(f);
+            }
+        }
+        return f;
+    }
+
+    /** Results that came for a task already completed (a redelivered task run twice), and were dropped. */
+    public long duplicatesDropped() {
+        return duplicates.get();
+    }
+
+    /**
+     * Refuses new tasks at once, waits for this submitter's tasks to complete, then sends DIE to
+     * every agent of the pool (each finishes the tasks it holds, stops its workers and exits); completes
+     * once the server has the DIE. Idempotent. Other submitters' tasks still in the stream stay there
+     * for the agents started next. Call {@link #close()} afterwards to release the connection.
+     */
+    public CompletableFuture<Void> shutdown() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        if (!shutdown.compareAndSet(null, f)) {
+            return shutdown.get();
+        }
+        moveTo(State.SHUTTING_DOWN);
+        whenIdle().thenRunAsync(() -> {
+            try {
+                conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, Envelope.DIE), "null".getBytes(StandardCharsets.UTF_8));
+                conn.flush(publishTimeout);
+                moveTo(State.TERMINATED);
+                f.complete(null);
+            } catch (Exception e) {
+                f.completeExceptionally(new StreamUnavailableException("shutdown: DIE not confirmed by the server within "
+                        + publishTimeout + ": " + e.getMessage(), e));
+            }
+        }, retries);
+        return f;
+    }
+
+    /**
+     * Closes the connection; the futures still pending fail with a {@link PoolShutdownException}
+     * (their tasks stay in the stream and may still run: their results are dropped). Idempotent.
+     */
+    @Override
+    public void close() {
+        moveTo(State.CLOSED);
+        PoolShutdownException gone = new PoolShutdownException("the pool was closed before the task's result came:"
+                + " the task may still run on an agent (at least once), its result will be dropped");
+        for (String taskId : List.copyOf(pending.keySet())) {
+            complete(taskId, null, gone);
+        }
+        try {
+            if (conn.getStatus() == Connection.Status.CONNECTED) {
+                results.unsubscribe();
+                conn.jetStreamManagement().deleteConsumer(layout.resultStream(), durable); // its results go with it
+            }
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            LOG.debug("{}: consumer {} not deleted ({}); the server forgets it after its inactive threshold", id, durable, e.toString());
+        }
+        retries.shutdownNow();
+        try {
+            conn.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- publishing ----
+
+    /**
+     * One try at storing a task; retries (same message id: JetStream drops the copy within its
+     * duplicate window) while the stream is full and {@code roomBy} is ahead, or while the server does
+     * not answer and {@code giveUpBy} is ahead.
+     */
+    private void publish(String taskId, Headers h, byte[] json, long roomBy, long giveUpBy, int attempt) {
+        if (!pending.containsKey(taskId)) {
+            return; // closed meanwhile
+        }
+        CompletableFuture<io.nats.client.api.PublishAck> ack;
+        try {
+            ack = js.publishAsync(layout.tasksSubject(), h, json,
+                    PublishOptions.builder().messageId(taskId).streamTimeout(Duration.ofSeconds(2)).build());
+        } catch (RuntimeException e) {
+            ack = CompletableFuture.failedFuture(e);
+        }
+        ack.whenComplete((a, e) -> {
+            if (e == null || !pending.containsKey(taskId)) {
+                return; // stored: now the result will come; or closed meanwhile, the future failed already
+            }
+            long now = System.nanoTime();
+            JetStreamApiException api = Wire.apiError(e);
+            long backoff = Math.min(200, 10L << Math.min(attempt, 4));
+            if (api != null && Wire.isStreamFull(api)) {
+                if (now - roomBy < 0 && state != State.CLOSED) {
+                    retry(() -> publish(taskId, h, json, roomBy, giveUpBy, attempt + 1), backoff);
+                } else {
+                    complete(taskId, null, new PoolSaturatedException("stream " + layout.taskStream() + " is full ("
+                            + api.getErrorDescription() + ")" + (waitForRoom.isZero() ? "" : " for waitForRoom " + waitForRoom)));
+                }
+            } else if (api == null && now - giveUpBy < 0 && state != State.CLOSED) {
+                retry(() -> publish(taskId, h, json, roomBy, giveUpBy, attempt + 1), backoff); // the server is away: it comes back
+            } else {
+                complete(taskId, null, new StreamUnavailableException("task " + taskId + " not stored by JetStream"
+                        + (api != null ? ": " + api.getMessage() : " within publishTimeout " + publishTimeout + ": " + e), e));
+            }
+        });
+    }
+
+    private void retry(Runnable r, long millis) {
+        try {
+            retries.schedule(r, millis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // close() failed every pending future already
+        }
+    }
+
+    // ---- dispatcher thread ----
+
+    private void onResult(Message m) {
+        String taskId = Wire.header(m, Wire.TASK);
+        String status = Wire.header(m, Wire.STATUS);
+        try {
+            if (taskId == null || status == null) {
+                LOG.warn("{}: result without {} / {} headers on {}: dropped", id, Wire.TASK, Wire.STATUS, m.getSubject());
+                return;
+            }
+            byte[] body = m.getData() == null ? new byte[0] : m.getData();
+            switch (status) {
+                case Wire.FINISHED -> complete(taskId, JSON.readValue(body, Object.class), null);
+                case Wire.ERROR -> complete(taskId, null, new RemoteException("agent " + Wire.header(m, Wire.AGENT) + " task " + taskId,
+                        seqOf(taskId), new String(body, StandardCharsets.UTF_8)));
+                case Wire.UNEXPECTED -> {
+                    String word = Wire.header(m, Wire.WORD);
+                    Envelope reply = new Envelope(word == null ? "?" : word, 0, 0, JSON.readValue(body, Object.class));
+                    complete(taskId, null, new UnexpectedReplyException("task " + taskId + ": a worker of agent " + Wire.header(m, Wire.AGENT)
+                            + " answered with \"" + reply.request() + "\": a task's reply must be " + Envelope.FINISHED, reply));
+                }
+                case Wire.FAILED -> {
+                    String d = Wire.header(m, Wire.DELIVERIES);
+                    complete(taskId, null, new TaskFailedException(taskId, d == null ? 0 : Long.parseLong(d), new String(body, StandardCharsets.UTF_8)));
+                }
+                default -> complete(taskId, null, new DualPipeException("task " + taskId + ": unknown result status \"" + status + "\""));
+            }
+        } catch (IOException | RuntimeException e) {
+            if (taskId != null) {
+                complete(taskId, null, new io.dualpipe.core.codec.DecodeException(EnvelopeCodec.TYPE, "task " + taskId + ": result not decodable: " + e.getMessage(), e));
+            }
+        } finally {
+            m.ack();
+        }
+    }
+
+    private static long seqOf(String taskId) {
+        try {
+            return Long.parseLong(taskId.substring(taskId.lastIndexOf('.') + 1));
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private void onProgress(Consumer<Envelope> listener, Message m) {
+        try {
+            listener.accept(ENVELOPES.decode(ByteBuffer.wrap(m.getData())));
+        } catch (RuntimeException e) {
+            LOG.warn("{}: progress listener failed on {}: {}", id, m.getSubject(), e.toString());
+        }
+    }
+
+    /** Completes the task's future once: a later result for the same id is a duplicate, dropped. */
+    private void complete(String taskId, Object result, Throwable error) {
+        CompletableFuture<Object> f = pending.remove(taskId);
+        if (f == null) {
+            duplicates.incrementAndGet();
+            LOG.debug("{}: result for {} dropped: already completed", id, taskId);
+            return;
+        }
+        if (error == null) {
+            f.complete(result);
+        } else {
+            f.completeExceptionally(error);
+        }
+        taskDone();
+    }
+
+    private void taskDone() {
+        List<CompletableFuture<Void>> wake = null;
+        synchronized (idleWaiters) {
+            if (outstanding.decrementAndGet() == 0 && !idleWaiters.isEmpty()) {
+                wake = new ArrayList<>(idleWaiters);
+                idleWaiters.clear();
+            }
+        }
+        if (wake != null) {
+            wake.forEach(w -> w.complete(null));
+        }
+    }
+
+    static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private PoolShutdownException refusal(String method) {
+        return new PoolShutdownException(method + " refused: the pool is " + state
+                + ": it takes no new tasks once shutdown() or close() has been called");
+    }
+
+    private synchronized void moveTo(State next) {
+        if (next.ordinal() > state.ordinal()) {
+            state = next;
+        }
+    }
+
+    private enum State { RUNNING, SHUTTING_DOWN, TERMINATED, CLOSED }
+
+    /** Configures a {@link NatsWorkerPool}. Not thread-safe. */
+    public static final class Builder {
+        private String server = "nats://127.0.0.1:4222";
+        private Options options;
+        private String pool = "work";
+        private final Settings settings = new Settings();
+        private int maxPending = 100_000;
+        private Duration waitForRoom = Duration.ZERO;
+        private Duration publishTimeout = Duration.ofSeconds(30);
+        private Duration abandonedAfter = Duration.ofHours(1);
+        private Consumer<Envelope> onMessage;
+
+        private Builder() {
+        }
+
+        /** The NATS server's URL. Default {@code nats://127.0.0.1:4222}. */
+        public Builder server(String url) {
+            this.server = InvalidArgumentException.requireNonNull("server", url);
+            return this;
+        }
+
+        /** Connection options of the caller's own (TLS, credentials, servers); its connection name and listener are kept or wrapped. */
+        public Builder options(Options natsOptions) {
+            this.options = InvalidArgumentException.requireNonNull("options", natsOptions);
+            return this;
+        }
+
+        /** The pool's name: agents of the same name take its tasks. Default {@code "work"}. */
+        public Builder pool(String name) {
+            new Layout(name); // checks it here
+            this.pool = name;
+            return this;
+        }
+
+        /** Tasks the stream may hold; more fail with {@link PoolSaturatedException} (or wait, see {@link #waitForRoom}). Default 100,000. Used when this side creates the stream. */
+        public Builder maxQueued(long n) {
+            settings.maxQueued(n);
+            return this;
+        }
+
+        /** Bytes the stream may hold. Default 256 MiB. Used when this side creates the streams. */
+        public Builder maxBytes(long n) {
+            settings.maxBytes(n);
+            return this;
+        }
+
+        /** How long an agent may hold a task without a heartbeat before it is delivered again. Default 30 s. Used when this side creates the consumer. */
+        public Builder ackWait(Duration d) {
+            settings.ackWait(d);
+            return this;
+        }
+
+        /** Deliveries to a worker before a task whose worker keeps dying fails with {@link TaskFailedException}. Default 3. Used when this side creates the consumer. */
+        public Builder maxDeliver(int n) {
+            settings.maxDeliver(n);
+            return this;
+        }
+
+        /** This submitter's unanswered tasks at most; more fail with {@link PoolSaturatedException}. Default 100,000. */
+        public Builder maxPending(int n) {
+            this.maxPending = InvalidArgumentException.requirePositive("maxPending", n);
+            return this;
+        }
+
+        /** When the stream is full, retry the task for up to {@code d} before failing it. Default zero: fail at once. */
+        public Builder waitForRoom(Duration d) {
+            this.waitForRoom = Settings.nonNegative("waitForRoom", d);
+            return this;
+        }
+
+        /** How long a task is retried while the server does not confirm it (down, restarting). Default 30 s. */
+        public Builder publishTimeout(Duration d) {
+            this.publishTimeout = Settings.positive("publishTimeout", d);
+            return this;
+        }
+
+        /** After how long the server forgets the result consumer of a submitter that died without {@code close()}. Default 1 h. */
+        public Builder abandonedAfter(Duration d) {
+            this.abandonedAfter = Settings.positive("abandonedAfter", d);
+            return this;
+        }
+
+        /** Receives the envelopes workers of every agent send on their own (progress), on the dispatcher thread. */
+        public Builder onMessage(Consumer<Envelope> listener) {
+            this.onMessage = listener;
+            return this;
+        }
+
+        Layout.Limits limits() {
+            return settings.limits();
+        }
+
+        /**
+         * Connects, creates the streams and the agents' consumer unless they exist, and subscribes to
+         * this submitter's results.
+         *
+         * @throws StreamUnavailableException if the server cannot be reached or refuses the set-up
+         */
+        public NatsWorkerPool start() {
+            return new NatsWorkerPool(this);
+        }
+    }
+}
