@@ -1,0 +1,22 @@
+/**
+ * DualPipe's transports on the core's event loop: child processes ({@code io.dualpipe.process}),
+ * the blocking {@link io.dualpipe.DualPipe} facade, Unix sockets and TCP ({@code io.dualpipe.net}),
+ * FIFOs ({@code io.dualpipe.fifo}) and worker pools ({@code io.dualpipe.worker}).
+ *
+ * <p>Worker pools exchange JSON envelopes and need Jackson ({@code com.fasterxml.jackson.databind}),
+ * an optional dependency that a module using them requires itself.
+ */
+module io.dualpipe.transport {
+    requires transitive io.dualpipe.core;
+    requires org.jnrproject.ffi;
+    requires org.jnrproject.unixsocket;
+    requires org.jnrproject.constants;
+    requires jffi;
+    requires static com.fasterxml.jackson.databind;
+
+    exports io.dualpipe;
+    exports io.dualpipe.fifo;
+    exports io.dualpipe.net;
+    exports io.dualpipe.process;
+    exports io.dualpipe.worker;
+}
