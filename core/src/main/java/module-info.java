@@ -18,7 +18,11 @@ module io.dualpipe.core {
     requires org.jnrproject.enxio;
     requires org.jnrproject.constants;
     requires jffi;
-    requires static transitive com.fasterxml.jackson.databind;
+    // jnr-ffi generates its stubs with ASM; as an automatic module it declares no requires, so ASM's
+    // (explicit) modules would not be resolved on the module path without these.
+    requires org.objectweb.asm.commons;
+    requires org.objectweb.asm.util;
+    requires static com.fasterxml.jackson.databind;
 
     exports io.dualpipe.core;
     exports io.dualpipe.core.codec;
@@ -26,5 +30,9 @@ module io.dualpipe.core {
     exports io.dualpipe.core.message;
 
     exports io.dualpipe.core.internal to io.dualpipe.transport;
+    // jnr-ffi defines the class that implements LibC in a class loader of its own (an unnamed module),
+    // and the JVM lets it implement LibC only if the package is exported to it at run time; `opens`
+    // does that without exporting the package to anyone's compiler.
+    opens io.dualpipe.core.internal;
     exports io.dualpipe.core.message.internal to io.dualpipe.transport;
 }

@@ -19,4 +19,11 @@ module io.dualpipe.transport {
     exports io.dualpipe.net;
     exports io.dualpipe.process;
     exports io.dualpipe.worker;
+
+    // jnr-ffi implements the native binding interfaces (PosixLib, SocketLib, FifoLib) in a class
+    // loader of its own (an unnamed module), which needs their packages at run time; `opens` grants
+    // that without exporting them to anyone's compiler.
+    opens io.dualpipe.process.internal;
+    opens io.dualpipe.net.internal;
+    opens io.dualpipe.fifo.internal;
 }

@@ -38,12 +38,16 @@ public final class NativeAccess {
         String chain = chain(failure);
         if (chain.contains("IllegalCallerException") || chain.contains("native access")) {
             return "native access is denied to JNR, which DualPipe calls libc through: start the JVM with " + FLAG
-                    + " (on the module path: --enable-native-access=jffi,org.jnrproject.ffi), or put"
+                    + " (on the module path: --enable-native-access=jffi), or put"
                     + " 'Enable-Native-Access: ALL-UNNAMED' in an executable jar's manifest (" + chain + ")";
         }
         if (chain.contains("Unsafe") || chain.contains("sun.misc")) {
             return "JNR cannot use sun.misc.Unsafe in this JVM: drop --sun-misc-unsafe-memory-access=deny or set it to"
                     + " allow (" + chain + ")";
+        }
+        if (chain.contains("NoClassDefFoundError") || chain.contains("ClassNotFoundException")) {
+            return "a class of the JNR stack is missing: check that jnr-ffi, jffi (and its 'native' classifier jar) and"
+                    + " ASM are on the class path, or resolved on the module path (" + chain + ")";
         }
         return "cannot load JNR's native stub (jffi), which DualPipe calls libc through: check that java.io.tmpdir ("
                 + System.getProperty("java.io.tmpdir") + ") is writable and not mounted noexec, or set jffi.extract.dir"
