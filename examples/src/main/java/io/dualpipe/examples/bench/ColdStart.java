@@ -48,7 +48,10 @@ public final class ColdStart {
                 throw new IllegalArgumentException("unknown argument (runs=N, java=PATH): " + a);
             }
         }
-        List<String> flags = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        List<String> flags = new ArrayList<>(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        if (Runtime.version().feature() >= 22 && flags.stream().noneMatch(f -> f.startsWith("--enable-native-access"))) {
+            flags.add("--enable-native-access=ALL-UNNAMED"); // a jar's manifest grants it to `java -jar` alone
+        }
         double[][] dp = new double[2][runs];
         double[][] jdk = new double[2][runs];
         run(java, flags, "dualpipe"); // warm the page cache for the jars; not counted
