@@ -52,31 +52,31 @@ public final class ColdStart {
         if (Runtime.version().feature() >= 22 && flags.stream().noneMatch(f -> f.startsWith("--enable-native-access"))) {
             flags.add("--enable-native-access=ALL-UNNAMED"); // a jar's manifest grants it to `java -jar` alone
         }
-        double[][] dp = new double[2][runs];
-        double[][] jdk = new double[2][runs];
+        double[][] dp = new double[3][runs];
+        double[][] jdk = new double[3][runs];
         run(java, flags, "dualpipe"); // warm the page cache for the jars; not counted
         run(java, flags, "jdk");
         for (int i = 0; i < runs; i++) {
             double[] d = run(java, flags, "dualpipe");
             double[] j = run(java, flags, "jdk");
-            dp[0][i] = d[0];
-            dp[1][i] = d[1];
-            jdk[0][i] = j[0];
-            jdk[1][i] = j[1];
-            System.out.printf(Locale.ROOT, "run %2d: dualpipe %6.1f ms (wall %6.1f)   jdk %6.1f ms (wall %6.1f)%n",
-                    i + 1, d[0], d[1], j[0], j[1]);
+            for (int k = 0; k < 3; k++) {
+                dp[k][i] = d[k];
+                jdk[k][i] = j[k];
+            }
+            System.out.printf(Locale.ROOT, "run %2d: dualpipe %6.1f ms (wall %6.1f, cpu %5.0f)   jdk %6.1f ms (wall %6.1f, cpu %5.0f)%n",
+                    i + 1, d[0], d[1], d[2], j[0], j[1], j[2]);
         }
         double dpMedian = median(dp[0]);
         double jdkMedian = median(jdk[0]);
         String jvm = System.getProperty("java.version") + " " + String.join(" ", flags);
-        System.out.printf(Locale.ROOT, "RESULT impl=dualpipe workload=coldstart main_to_reply_ms=%.1f wall_ms=%.1f runs=%d jvm=\"%s\"%n",
-                dpMedian, median(dp[1]), runs, jvm);
-        System.out.printf(Locale.ROOT, "RESULT impl=jdk workload=coldstart main_to_reply_ms=%.1f wall_ms=%.1f runs=%d jvm=\"%s\"%n",
-                jdkMedian, median(jdk[1]), runs, jvm);
+        System.out.printf(Locale.ROOT, "RESULT impl=dualpipe workload=coldstart main_to_reply_ms=%.1f wall_ms=%.1f cpu_to_reply_ms=%.0f runs=%d jvm=\"%s\"%n",
+                dpMedian, median(dp[1]), median(dp[2]), runs, jvm);
+        System.out.printf(Locale.ROOT, "RESULT impl=jdk workload=coldstart main_to_reply_ms=%.1f wall_ms=%.1f cpu_to_reply_ms=%.0f runs=%d jvm=\"%s\"%n",
+                jdkMedian, median(jdk[1]), median(jdk[2]), runs, jvm);
         System.out.printf(Locale.ROOT, "ratio dualpipe/jdk: %.2f (main to first reply, medians)%n", dpMedian / jdkMedian);
     }
 
-    /** {main-to-reply ms as the child measured it, wall ms as this JVM saw the child}. */
+    /** {main-to-reply ms as the child measured it, wall ms as this JVM saw the child, the child's CPU ms until the reply}. */
     private static double[] run(String java, List<String> flags, String impl) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
@@ -91,9 +91,12 @@ public final class ColdStart {
         }
         double wall = (System.nanoTime() - t0) / 1e6;
         double mainToReply = Double.NaN;
+        double cpu = Double.NaN;
         for (String line : out.split("\n")) {
             if (line.startsWith("COLD ")) {
-                mainToReply = Double.parseDouble(line.substring(5).trim());
+                String[] f = line.substring(5).trim().split(" ");
+                mainToReply = Double.parseDouble(f[0]);
+                cpu = Double.parseDouble(f[1]);
             } else if (!line.isBlank()) {
                 System.out.println("  [" + impl + "] " + line); // anything else (a warning) is shown, never hidden
             }
@@ -101,7 +104,7 @@ public final class ColdStart {
         if (p.exitValue() != 0 || Double.isNaN(mainToReply)) {
             throw new IllegalStateException(impl + " child failed (exit " + p.exitValue() + "): " + out);
         }
-        return new double[] {mainToReply, wall};
+        return new double[] {mainToReply, wall, cpu};
     }
 
     private static void child(String impl) throws Exception {
@@ -131,10 +134,12 @@ public final class ColdStart {
     }
 
     private static void report(String reply, long nanos) {
+        // CPU of all this JVM's threads so far (JIT and GC included): less swayed by a busy machine than wall time.
+        long cpu = ProcessHandle.current().info().totalCpuDuration().map(d -> d.toMillis()).orElse(-1L);
         if (!"hello".equals(reply)) {
             throw new IllegalStateException("cat replied " + reply);
         }
-        System.out.printf(Locale.ROOT, "COLD %.2f%n", nanos / 1e6);
+        System.out.printf(Locale.ROOT, "COLD %.2f %d%n", nanos / 1e6, cpu);
     }
 
     private static double median(double[] values) {
