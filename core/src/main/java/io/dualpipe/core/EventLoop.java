@@ -1,5 +1,6 @@
 package io.dualpipe.core;
 
+import io.dualpipe.core.internal.NativeAccess;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
 
 import java.nio.channels.SelectableChannel;
@@ -37,11 +38,13 @@ public interface EventLoop extends Executor, AutoCloseable {
      * are not killed when the JVM exits; close them, or use a loop of your own.
      */
     static EventLoop shared() {
+        NativeAccess.require();
         return SingleThreadEventLoop.shared();
     }
 
     /** Starts a new loop on a non-daemon thread of the given name; {@link #close()} it when done. */
     static EventLoop create(String name) {
+        NativeAccess.require();
         return new SingleThreadEventLoop(name, false);
     }
 

@@ -512,6 +512,7 @@ public final class WorkerPool implements AutoCloseable {
 
         /** Starts the workers; fails (and kills those already started) if one cannot start. */
         public WorkerPool start() {
+            io.dualpipe.core.internal.Jackson.require("WorkerPool"); // before any worker is spawned
             return new WorkerPool(this);
         }
     }

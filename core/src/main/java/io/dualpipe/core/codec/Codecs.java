@@ -2,6 +2,8 @@ package io.dualpipe.core.codec;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.MissingDependencyException;
+import io.dualpipe.core.internal.Jackson;
 
 import java.util.List;
 
@@ -21,6 +23,12 @@ import java.util.List;
  * </table>
  *
  * All codecs returned here are immutable and thread-safe.
+ *
+ * <p>The JSON codecs need Jackson ({@code com.fasterxml.jackson.core:jackson-databind}), an optional
+ * dependency that the application adds. Without it, {@link #json(int, Class)} throws a
+ * {@link MissingDependencyException}, and the built-in {@link #json()} (which {@link #builtins()}
+ * holds, so that byte and text messages need no Jackson) fails each JSON message it is given with
+ * an {@link EncodeException} or {@link DecodeException} caused by one.
  */
 public final class Codecs {
     public static final int RESERVED = 0x00;
@@ -58,12 +66,19 @@ public final class Codecs {
      * {@link ObjectMapper} can serialise.
      */
     public static MessageCodec<Object> json() {
-        return JsonCodec.Default.ANY;
+        return JsonCodec.ANY;
     }
 
-    /** A JSON codec for the application's own class, with a default {@link ObjectMapper}. */
+    /**
+     * A JSON codec for the application's own class, with a default {@link ObjectMapper}.
+     *
+     * @throws MissingDependencyException if Jackson is not on the class path
+     */
     public static <T> MessageCodec<T> json(int type, Class<T> javaType) {
-        return json(type, javaType, JsonCodec.Default.MAPPER);
+        checkType(type);
+        InvalidArgumentException.requireNonNull("javaType", javaType);
+        Jackson.require("Codecs.json(0x" + Integer.toHexString(type) + ", " + javaType.getSimpleName() + ")");
+        return new JsonCodec<>(type, javaType, null);
     }
 
     /**
@@ -71,12 +86,16 @@ public final class Codecs {
      * reconfigured afterwards (Jackson's own rule for sharing one between threads).
      */
     public static <T> MessageCodec<T> json(int type, Class<T> javaType, ObjectMapper mapper) {
-        if (type < 0 || type > 0xff) {
-            throw new InvalidArgumentException("type not in 0..255: " + type);
-        }
+        checkType(type);
         InvalidArgumentException.requireNonNull("javaType", javaType);
         InvalidArgumentException.requireNonNull("mapper", mapper);
         return new JsonCodec<>(type, javaType, mapper);
+    }
+
+    private static void checkType(int type) {
+        if (type < 0 || type > 0xff) {
+            throw new InvalidArgumentException("type not in 0..255: " + type);
+        }
     }
 
     /** {@link #bytes()}, {@link #utf8()} and {@link #json()}, for {@link CodecRegistry.Builder#registerAll}. */

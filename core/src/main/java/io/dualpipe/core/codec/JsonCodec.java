@@ -1,38 +1,33 @@
 package io.dualpipe.core.codec;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.databind.ObjectWriter;
-import com.fasterxml.jackson.databind.util.ByteBufferBackedInputStream;
+import io.dualpipe.core.MissingDependencyException;
+import io.dualpipe.core.internal.Jackson;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
  * The body is one JSON value in UTF-8, read and written by Jackson. Trailing bytes after the value
- * are an error whatever the mapper says: a body is exactly one value. Thread-safe, as Jackson's
- * readers and writers are once built.
+ * are an error whatever the mapper says: a body is exactly one value. Thread-safe.
+ *
+ * <p>Jackson is an optional dependency, and {@link Codecs#builtins()} holds a JSON codec, so this
+ * class names none of Jackson's types (see {@link Jackson}): the Jackson half is built on first use.
+ * Without Jackson, encoding fails with an {@link EncodeException} and decoding with a
+ * {@link DecodeException}, each caused by a {@link MissingDependencyException} naming what to add:
+ * the message fails, the channel goes on.
  */
 final class JsonCodec<T> implements MessageCodec<T> {
-    // Built on first use of a JSON codec, not when Codecs is loaded: an ObjectMapper is not cheap.
-    static final class Default {
-        static final ObjectMapper MAPPER = new ObjectMapper();
-        static final JsonCodec<Object> ANY = new JsonCodec<>(Codecs.JSON, Object.class, MAPPER);
-    }
+    static final JsonCodec<Object> ANY = new JsonCodec<>(Codecs.JSON, Object.class, null);
 
     private final int type;
     private final Class<T> javaType;
-    private final ObjectReader reader;
-    private final ObjectWriter writer;
+    /** The application's ObjectMapper (typed Object so that this class loads without Jackson), or null. */
+    private final Object mapper;
+    private volatile JacksonJson<T> jackson;
 
-    JsonCodec(int type, Class<T> javaType, ObjectMapper mapper) {
+    JsonCodec(int type, Class<T> javaType, Object mapper) {
         this.type = type;
         this.javaType = javaType;
-        this.reader = mapper.readerFor(javaType).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-        // The runtime class, not javaType: a subclass instance keeps its own properties.
-        this.writer = mapper.writer();
+        this.mapper = mapper;
     }
 
     @Override
@@ -47,28 +42,30 @@ final class JsonCodec<T> implements MessageCodec<T> {
 
     @Override
     public ByteBuffer encode(T message) {
-        try {
-            return ByteBuffer.wrap(writer.writeValueAsBytes(message));
-        } catch (JsonProcessingException e) {
-            String what = message == null ? "null" : message.getClass().getName();
-            throw new EncodeException(type, CodecException.describe(this) + " cannot encode " + what + ": "
-                    + e.getOriginalMessage(), e);
+        if (!Jackson.present()) {
+            MissingDependencyException e = Jackson.missing("the JSON codec");
+            throw new EncodeException(type, CodecException.describe(this) + " cannot encode: " + e.getMessage(), e);
         }
+        return jackson().encode(message);
     }
 
     @Override
     public T decode(ByteBuffer body) {
-        int size = body.remaining();
-        try {
-            if (body.hasArray()) {
-                return reader.readValue(body.array(), body.arrayOffset() + body.position(), size);
-            }
-            return reader.readValue(new ByteBufferBackedInputStream(body));
-        } catch (IOException e) {
-            String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.toString();
-            throw new DecodeException(type, CodecException.describe(this) + " cannot decode " + size + "-byte body as "
-                    + javaType.getSimpleName() + ": " + why, e);
+        if (!Jackson.present()) {
+            MissingDependencyException e = Jackson.missing("the JSON codec");
+            throw new DecodeException(type, CodecException.describe(this) + " cannot decode a " + body.remaining()
+                    + "-byte body: " + e.getMessage(), e);
         }
+        return jackson().decode(body);
+    }
+
+    private JacksonJson<T> jackson() {
+        JacksonJson<T> j = jackson;
+        if (j == null) {
+            // A race builds two equal readers; harmless, and cheaper than a lock on every call.
+            jackson = j = new JacksonJson<>(this, mapper);
+        }
+        return j;
     }
 
     @Override

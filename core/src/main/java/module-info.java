@@ -1,0 +1,38 @@
+/**
+ * DualPipe's core: the event loop ({@link io.dualpipe.core.EventLoop}), the epoll selector, fd
+ * channels, byte streams with backpressure ({@link io.dualpipe.core.ByteSource},
+ * {@link io.dualpipe.core.ByteSink}), line decoding and conversations ({@code io.dualpipe.core.line}),
+ * frames and codecs ({@code io.dualpipe.core.codec}) and typed message channels
+ * ({@code io.dualpipe.core.message}).
+ *
+ * <p>Native code is reached through JNR (the automatic modules {@code org.jnrproject.ffi},
+ * {@code jffi}, {@code org.jnrproject.enxio}, {@code org.jnrproject.constants}); on JDK 22+ grant
+ * them native access ({@code --enable-native-access=ALL-UNNAMED} on the class path; on the module
+ * path {@code --enable-native-access=jffi}). Jackson ({@code com.fasterxml.jackson.databind}) is
+ * optional: only the JSON codecs use it, and a module that sends JSON requires it itself.
+ * The {@code .internal} packages are exported to {@code io.dualpipe.transport} alone.
+ */
+module io.dualpipe.core {
+    requires transitive org.slf4j;
+    requires org.jnrproject.ffi;
+    requires org.jnrproject.enxio;
+    requires org.jnrproject.constants;
+    requires jffi;
+    // jnr-ffi generates its stubs with ASM; as an automatic module it declares no requires, so ASM's
+    // (explicit) modules would not be resolved on the module path without these.
+    requires org.objectweb.asm.commons;
+    requires org.objectweb.asm.util;
+    requires static com.fasterxml.jackson.databind;
+
+    exports io.dualpipe.core;
+    exports io.dualpipe.core.codec;
+    exports io.dualpipe.core.line;
+    exports io.dualpipe.core.message;
+
+    exports io.dualpipe.core.internal to io.dualpipe.transport;
+    // jnr-ffi defines the class that implements LibC in a class loader of its own (an unnamed module),
+    // and the JVM lets it implement LibC only if the package is exported to it at run time; `opens`
+    // does that without exporting the package to anyone's compiler.
+    opens io.dualpipe.core.internal;
+    exports io.dualpipe.core.message.internal to io.dualpipe.transport;
+}
