@@ -1,4 +1,4 @@
-package io.dualpipe.pool.internal;
+package io.dualpipe.process.internal;
 
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.InvalidArgumentException;
@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
  * that writes a lot to stderr never stalls on a full pipe and the failures it causes can say what
  * it said last. A ring buffer: memory is bounded whatever the child writes.
  *
- * <p>Fed on the loop thread; {@link #text()} may be called from any thread (it copies under a lock).
+ * <p>Fed on the loop thread; {@link #text()}, {@link #bytes(int)} and {@link #total()} may be
+ * called from any thread (they copy under a lock). Serves {@link io.dualpipe.process.StderrMode#TAIL}
+ * children and the pools' own members.
  */
 public final class StderrTail implements ByteSource.Listener {
     private final byte[] ring;
@@ -64,14 +66,24 @@ public final class StderrTail implements ByteSource.Listener {
     }
 
     /** The last bytes of stderr, decoded as UTF-8 (a character cut at the start is replaced). */
-    public synchronized String text() {
-        int n = (int) Math.min(total, ring.length);
+    public String text() {
+        return new String(bytes(ring.length), StandardCharsets.UTF_8);
+    }
+
+    /** A copy of the last {@code max} bytes kept (fewer when fewer were written). */
+    public synchronized byte[] bytes(int max) {
+        int n = (int) Math.min(Math.min(total, ring.length), max);
         byte[] out = new byte[n];
         int start = (int) ((total - n) % ring.length);
         int first = Math.min(n, ring.length - start);
         System.arraycopy(ring, start, out, 0, first);
         System.arraycopy(ring, 0, out, first, n - first);
-        return new String(out, StandardCharsets.UTF_8);
+        return out;
+    }
+
+    /** Bytes written to stderr so far, including those that fell out of the tail. */
+    public synchronized long total() {
+        return total;
     }
 
     /** For messages: " stderr (last N bytes): ..." or "" when the child wrote nothing. */
