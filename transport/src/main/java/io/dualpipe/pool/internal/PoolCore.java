@@ -557,7 +557,7 @@ public final class PoolCore<Q, R> {
         try {
             // A TAIL child (the builder's default) reads its own stderr: share that tail.
             StderrTail own = child instanceof PosixChildProcess p ? p.tailBuffer() : null;
-            tail = own != null ? own : StderrTail.reading(child.stderr(), s.stderrTailBytes());
+            tail = own != null ? own.view(s.stderrTailBytes()) : StderrTail.reading(child.stderr(), s.stderrTailBytes());
         } catch (InvalidArgumentException | ConsumerConflictException notOurs) {
             tail = StderrTail.reading(null, s.stderrTailBytes()); // stderr goes where the builder said
         }

@@ -19,10 +19,28 @@ import java.nio.charset.StandardCharsets;
 public final class StderrTail implements ByteSource.Listener {
     private final byte[] ring;
     private long total; // guarded by this
-    private final LoopFuture<Void> ended = new LoopFuture<>();
+    private final LoopFuture<Void> ended;
+    /** Set for a {@link #view}: the tail it reads, at most {@link #limit} bytes of it; never fed itself. */
+    private final StderrTail source;
+    private final int limit;
 
     public StderrTail(int capacity) {
         this.ring = new byte[InvalidArgumentException.requirePositive("stderr tail capacity", capacity)];
+        this.ended = new LoopFuture<>();
+        this.source = null;
+        this.limit = capacity;
+    }
+
+    private StderrTail(StderrTail source, int limit) {
+        this.ring = null;
+        this.ended = source.ended;
+        this.source = source;
+        this.limit = Math.min(source.limit, InvalidArgumentException.requirePositive("stderr tail capacity", limit));
+    }
+
+    /** This tail seen through at most its last {@code limit} bytes, for a reader with a smaller bound (a pool's). */
+    public StderrTail view(int limit) {
+        return new StderrTail(this, limit);
     }
 
     /** A tail that reads {@code stderr}, or an empty one that has already ended when it is null. */
@@ -38,6 +56,9 @@ public final class StderrTail implements ByteSource.Listener {
 
     @Override
     public synchronized void onData(ByteBuffer data) {
+        if (source != null) {
+            throw new IllegalStateException("a view of a stderr tail is not fed");
+        }
         int n = data.remaining();
         if (n >= ring.length) {
             data.position(data.position() + n - ring.length);
@@ -67,11 +88,20 @@ public final class StderrTail implements ByteSource.Listener {
 
     /** The last bytes of stderr, decoded as UTF-8 (a character cut at the start is replaced). */
     public String text() {
-        return new String(bytes(ring.length), StandardCharsets.UTF_8);
+        return new String(bytes(limit), StandardCharsets.UTF_8);
     }
 
     /** A copy of the last {@code max} bytes kept (fewer when fewer were written). */
-    public synchronized byte[] bytes(int max) {
+    public byte[] bytes(int max) {
+        if (source != null) {
+            return source.bytes(Math.min(max, limit));
+        }
+        synchronized (this) {
+            return ringBytes(max);
+        }
+    }
+
+    private byte[] ringBytes(int max) {
         int n = (int) Math.min(Math.min(total, ring.length), max);
         byte[] out = new byte[n];
         int start = (int) ((total - n) % ring.length);
@@ -82,8 +112,13 @@ public final class StderrTail implements ByteSource.Listener {
     }
 
     /** Bytes written to stderr so far, including those that fell out of the tail. */
-    public synchronized long total() {
-        return total;
+    public long total() {
+        if (source != null) {
+            return source.total();
+        }
+        synchronized (this) {
+            return total;
+        }
     }
 
     /** For messages: " stderr (last N bytes): ..." or "" when the child wrote nothing. */
