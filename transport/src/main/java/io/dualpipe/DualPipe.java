@@ -113,6 +113,10 @@ public final class DualPipe {
 
     /**
      * Starts {@code command} (argv; argv[0] searched in PATH; no shell) with its stderr on ours.
+     * Inherited rather than {@link StderrMode#TAIL} (the builder's default): this facade serves
+     * scripts, whose user expects to see a child's warnings as a shell shows them, and an inherited
+     * stderr can never stall the child either. {@link #spawn(ChildProcessBuilder)} keeps what its
+     * builder says.
      *
      * @throws io.dualpipe.process.SpawnException when it cannot start
      */

@@ -81,11 +81,21 @@ public interface ChildProcess extends AutoCloseable {
     ByteSource stdout();
 
     /**
-     * The child's stderr.
+     * The child's stderr, when the builder asked for {@link StderrMode#PIPE}.
      *
-     * @throws io.dualpipe.core.InvalidArgumentException when stderr is not a pipe (see {@link StderrMode})
+     * @throws io.dualpipe.core.InvalidArgumentException when stderr is not a pipe of the caller's (see
+     *         {@link StderrMode}): with {@link StderrMode#TAIL}, the default, the loop reads it into
+     *         {@link #stderrTail()}; so does {@link #errorLines()}
      */
     ByteSource stderr();
+
+    /**
+     * A snapshot of the last bytes the child wrote to stderr (at most
+     * {@link ChildProcessBuilder#stderrTail(int)}, decoded as UTF-8; a character cut at the start is
+     * replaced) when stderr is {@link StderrMode#TAIL}, the default; empty in the other modes. Grows
+     * until stderr ends, which {@link #onDrained()} waits for. Thread-safe: it copies under a lock.
+     */
+    String stderrTail();
 
     /**
      * The parent's end of the extra pipe on child fd {@code childFd} created with
@@ -122,7 +132,11 @@ public interface ChildProcess extends AutoCloseable {
      */
     Conversation conversation();
 
-    /** Writes {@code line} to stdin and completes with the next stdout line. */
+    /**
+     * Writes {@code line} to stdin and completes with the next stdout line. When stdout ends before
+     * the reply (the child died), the request fails with a {@link ChildExitedException} naming the
+     * exit status and quoting the stderr tail; so do the other {@code request} methods.
+     */
     default LoopFuture<String> request(String line) {
         return conversation().request(line);
     }

@@ -31,8 +31,9 @@ public final class ChildProcessBuilder {
     private StdoutMode stdout = StdoutMode.PIPE;
     private Path stdoutFile;
     private boolean stdoutAppend;
-    private StderrMode stderr = StderrMode.PIPE;
+    private StderrMode stderr = StderrMode.TAIL;
     private Path stderrFile;
+    private int stderrTail = 64 * 1024;
     private final List<PipeDirection> extraPipes = new ArrayList<>();
     private boolean newProcessGroup;
     private boolean newSession;
@@ -151,7 +152,11 @@ public final class ChildProcessBuilder {
         return this;
     }
 
-    /** Where stderr goes. Default {@link StderrMode#PIPE}. */
+    /**
+     * Where stderr goes. Default {@link StderrMode#TAIL}: read continuously into a bounded tail, so
+     * it can never stall the child; {@link StderrMode#PIPE} to read it yourself. Replaces an earlier
+     * {@link #stderrAppendTo(Path)}.
+     */
     public ChildProcessBuilder stderr(StderrMode mode) {
         this.stderr = InvalidArgumentException.requireNonNull("stderr mode", mode);
         this.stderrFile = null;
@@ -161,6 +166,15 @@ public final class ChildProcessBuilder {
     /** Appends the child's stderr to {@code file} (created if missing). */
     public ChildProcessBuilder stderrAppendTo(Path file) {
         this.stderrFile = InvalidArgumentException.requireNonNull("stderr file", file);
+        return this;
+    }
+
+    /**
+     * How many of the last stderr bytes a {@link StderrMode#TAIL} child keeps (see
+     * {@link ChildProcess#stderrTail()}). Default 64 KiB; ignored by the other modes.
+     */
+    public ChildProcessBuilder stderrTail(int bytes) {
+        this.stderrTail = InvalidArgumentException.requirePositive("stderrTail", bytes);
         return this;
     }
 
@@ -218,7 +232,7 @@ public final class ChildProcessBuilder {
      * its controlling terminal ({@code tty} names it; the child leads a new session, hence also a
      * new process group, whatever {@link #newProcessGroup} says). stderr follows
      * {@link #stderr(StderrMode)}: {@link StderrMode#MERGE_WITH_STDOUT} puts it on the terminal too,
-     * {@link StderrMode#PIPE} (the default) keeps it a separate pipe. The terminal starts in
+     * {@link StderrMode#TAIL} (the default) and {@link StderrMode#PIPE} keep it a separate pipe. The terminal starts in
      * canonical mode with ECHO off (what the parent writes is not read back) and ONLCR off (lines
      * end in {@code 
 }, not {@code 
@@ -362,6 +376,11 @@ public final class ChildProcessBuilder {
 
     public Path stderrFile() {
         return stderrFile;
+    }
+
+    /** See {@link #stderrTail(int)}. */
+    public int stderrTailBytes() {
+        return stderrTail;
     }
 
     public List<PipeDirection> extraPipes() {

@@ -35,7 +35,9 @@ import java.util.List;
  *
  * <p><b>Streams.</b> stdin gets the input, then end of file (no input: end of file at once), when
  * it is a pipe; stdout must be a pipe; stderr is read continuously into a ring of the last
- * {@code stderrTail} bytes when it is a pipe (so a chatty child never stalls on it), and is left
+ * {@code stderrTail} bytes when it is a pipe (so a chatty child never stalls on it; with
+ * {@link StderrMode#TAIL}, the default, the child's own tail is quoted, so the builder's
+ * {@code stderrTail} bounds it too), and is left
  * alone otherwise (merged into stdout, inherited, discarded, a file).
  *
  * <p><b>Threading.</b> Configure it on one thread; {@link #run()} may be called repeatedly, each

@@ -4,7 +4,9 @@ import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.process.internal.PosixChildProcess;
 import io.dualpipe.process.internal.ProcessControl;
+import io.dualpipe.process.internal.StderrTail;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,7 @@ final class CommandRun {
     private final byte[] ring;
     private int ringNext;
     private long stderrBytes;
+    private StderrTail childTail; // the child's own in StderrMode.TAIL, else null (and the ring is used)
     private boolean stdoutEnded;
     private boolean stderrEnded;
     private ExitStatus status;
@@ -116,6 +119,12 @@ final class CommandRun {
                         failed(error);
                     }
                 });
+            } else if (child instanceof PosixChildProcess p && p.tailBuffer() != null) {
+                StderrTail t = p.tailBuffer(); // StderrMode.TAIL: the child reads it already; quoted at the end
+                synchronized (this) {
+                    childTail = t;
+                }
+                t.ended().whenComplete((v, e) -> ended(false));
             } else {
                 ended(false);
             }
@@ -173,6 +182,9 @@ final class CommandRun {
     }
 
     private synchronized byte[] tail() {
+        if (childTail != null) {
+            return childTail.bytes(ring.length);
+        }
         int size = (int) Math.min(stderrBytes, ring.length);
         byte[] t = new byte[size];
         int start = (ringNext - size + ring.length) % ring.length;
@@ -183,7 +195,8 @@ final class CommandRun {
     }
 
     private synchronized RunResult snapshot(ExitStatus s) {
-        return new RunResult(s, out.toByteArray(), truncated, tail(), stderrBytes, charset);
+        return new RunResult(s, out.toByteArray(), truncated, tail(), childTail != null ? childTail.total() : stderrBytes,
+                charset);
     }
 
     private synchronized void ended(boolean stdout) {

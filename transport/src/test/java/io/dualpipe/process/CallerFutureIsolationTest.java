@@ -109,7 +109,7 @@ class CallerFutureIsolationTest {
     @Timeout(30)
     void aCallersOnDrainedOrEndOfStreamLeavesThemToEveryoneElse(Poison poison) throws Exception {
         try (EventLoop loop = EventLoop.create("isolation-drained")) {
-            ChildProcess sh = ChildProcess.builder("sh", "-c", "read x; echo out; echo err >&2").loop(loop).start();
+            ChildProcess sh = ChildProcess.builder("sh", "-c", "read x; echo out; echo err >&2").stderr(StderrMode.PIPE).loop(loop).start();
             poison.apply(sh.onDrained());
             poison.apply(sh.stdout().endOfStream());
             poison.apply(sh.stderr().endOfStream());

@@ -569,7 +569,7 @@ class ChildProcessIoTest {
     @Timeout(20)
     void stderrPipedSeparately() throws Exception {
         try (EventLoop loop = EventLoop.create("io-stderr");
-             ChildProcess sh = ChildProcess.builder("sh", "-c", OUT_AND_ERR).loop(loop).start()) {
+             ChildProcess sh = ChildProcess.builder("sh", "-c", OUT_AND_ERR).stderr(StderrMode.PIPE).loop(loop).start()) {
             assertEquals("out", get(sh.readLine()));
             assertEquals("err", get(sh.errorLines().readLine()));
             assertNull(get(sh.readLine()));

@@ -86,7 +86,7 @@ class ChildProcessStdioTest {
     void discardedStdoutFailsEveryReaderWithTheTypedError() throws Exception {
         try (EventLoop loop = EventLoop.create("stdio-discard");
              ChildProcess p = ChildProcess.builder("sh", "-c", "echo hidden; echo shown >&2")
-                     .stdout(StdoutMode.DISCARD).loop(loop).start()) {
+                     .stdout(StdoutMode.DISCARD).stderr(StderrMode.PIPE).loop(loop).start()) {
             assertEquals("shown", get(p.errorLines().readLine()));
             assertNull(get(p.errorLines().readLine()));
             assertEquals(ExitStatus.ofExitCode(0), get(p.onDrained()));
@@ -110,7 +110,7 @@ class ChildProcessStdioTest {
              ChildProcess p = ChildProcess.builder("sh", "-c",
                      // fd 3 keeps the child's own stdout, since ">&2" replaces fd 1 of each readlink
                      "exec 3>&1; readlink /proc/self/fd/0 >&2; readlink /proc/self/fd/3 >&2")
-                     .stdin(StdinMode.INHERIT).stdout(StdoutMode.INHERIT).loop(loop).start()) {
+                     .stdin(StdinMode.INHERIT).stdout(StdoutMode.INHERIT).stderr(StderrMode.PIPE).loop(loop).start()) {
             assertEquals(parentIn, get(p.errorLines().readLine()));
             assertEquals(parentOut, get(p.errorLines().readLine()));
             assertEquals(ExitStatus.ofExitCode(0), get(p.onDrained()));

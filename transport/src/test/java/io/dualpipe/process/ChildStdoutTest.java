@@ -52,7 +52,7 @@ class ChildStdoutTest {
     @Timeout(60)
     void aStrayPrintlnGoesToStderrAndTheLinesStayIntact(Path java) throws Exception {
         assumeTrue(Files.isExecutable(java), java + " is not installed");
-        ChildProcess child = JavaChild.of(StrayPrintMain.class).javaBinary(java).processBuilder().loop(loop).start();
+        ChildProcess child = JavaChild.of(StrayPrintMain.class).javaBinary(java).processBuilder().stderr(StderrMode.PIPE).loop(loop).start();
         child.writeLine("one");
         assertEquals("ONE", child.readLine().get(30, TimeUnit.SECONDS));
         child.writeLine("two");
@@ -73,7 +73,7 @@ class ChildStdoutTest {
                 "premise: without JavaChild's options, this JVM writes the warning to stdout");
 
         ChildProcess child = JavaChild.of(UppercaseMain.class).javaBinary(java).jvmOptions("-XX:+UseLargePages")
-                .processBuilder().loop(loop).start();
+                .processBuilder().stderr(StderrMode.PIPE).loop(loop).start();
         child.writeLine("hello");
         assertEquals("HELLO", child.readLine().get(30, TimeUnit.SECONDS));
         child.stdin().shutdownOutput();

@@ -75,7 +75,7 @@ class JavaChildTest {
     @Test
     @Timeout(30)
     void uncaughtExceptionExitsNonZeroWithTheStackOnStderr() throws Exception {
-        ChildProcess child = JavaChild.builder(ThrowingMain.class).loop(loop).start();
+        ChildProcess child = JavaChild.builder(ThrowingMain.class).stderr(StderrMode.PIPE).loop(loop).start();
         assertEquals("about to fail", child.readLine().get(20, TimeUnit.SECONDS));
         List<String> err = new ArrayList<>();
         for (String l; (l = child.errorLines().readLine().get(10, TimeUnit.SECONDS)) != null; ) {

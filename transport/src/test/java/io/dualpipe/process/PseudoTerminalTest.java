@@ -52,7 +52,7 @@ class PseudoTerminalTest {
         try (EventLoop loop = EventLoop.create("pty-isatty");
              ChildProcess py = python(loop, true,
                      "import sys; print(sys.stdin.isatty(), sys.stdout.isatty(), sys.stderr.isatty())").start();
-             ChildProcess sh = tty(loop, "sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo tty; [ -t 2 ] || echo notty >&2").start()) {
+             ChildProcess sh = tty(loop, "sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo tty; [ -t 2 ] || echo notty >&2").stderr(StderrMode.PIPE).start()) {
             assertEquals("True True False", get(py.readLine()));
             assertEquals("tty", get(sh.readLine()));
             assertEquals("notty", get(sh.errorLines().readLine()));
@@ -186,7 +186,7 @@ class PseudoTerminalTest {
         try (EventLoop loop = EventLoop.create("pty-no-hangup")) {
             Leaks.Baseline fds = Leaks.baseline();
             ChildProcess sh = tty(loop, "sh", "-c", "exec 0<&- 1>&-; echo closed >&2; read x <&3; exit 7")
-                    .extraPipe(PipeDirection.TO_CHILD).start();
+                    .extraPipe(PipeDirection.TO_CHILD).stderr(StderrMode.PIPE).start();
             assertNull(get(sh.readLine()), "EIO reads as the end");
             assertEquals("closed", get(sh.errorLines().readLine()));
             assertTrue(sh.isAlive());

@@ -4,6 +4,7 @@ import io.dualpipe.core.Timeout;
 import io.dualpipe.pool.Exchange;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ExitStatus;
+import io.dualpipe.process.internal.StderrTail;
 
 import java.util.ArrayList;
 import java.util.List;

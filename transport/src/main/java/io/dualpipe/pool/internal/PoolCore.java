@@ -20,6 +20,8 @@ import io.dualpipe.pool.PoolMetrics;
 import io.dualpipe.pool.PoolRequestTimeoutException;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ChildProcessBuilder;
+import io.dualpipe.process.internal.PosixChildProcess;
+import io.dualpipe.process.internal.StderrTail;
 import io.dualpipe.worker.PoolSaturatedException;
 import io.dualpipe.worker.PoolShutdownException;
 import org.slf4j.Logger;
@@ -553,7 +555,9 @@ public final class PoolCore<Q, R> {
     private void adopt(ChildProcess child) {
         StderrTail tail;
         try {
-            tail = StderrTail.reading(child.stderr(), s.stderrTailBytes());
+            // A TAIL child (the builder's default) reads its own stderr: share that tail.
+            StderrTail own = child instanceof PosixChildProcess p ? p.tailBuffer() : null;
+            tail = own != null ? own.view(s.stderrTailBytes()) : StderrTail.reading(child.stderr(), s.stderrTailBytes());
         } catch (InvalidArgumentException | ConsumerConflictException notOurs) {
             tail = StderrTail.reading(null, s.stderrTailBytes()); // stderr goes where the builder said
         }

@@ -241,6 +241,7 @@ final class ChildLauncher {
 
     private static SpawnSpec.Stderr toSpec(StderrMode mode) {
         switch (mode) {
+            case TAIL: // a pipe whose reading PosixChildProcess takes over
             case PIPE: return SpawnSpec.Stderr.PIPE;
             case MERGE_WITH_STDOUT: return SpawnSpec.Stderr.MERGE_WITH_STDOUT;
             case INHERIT: return SpawnSpec.Stderr.INHERIT;

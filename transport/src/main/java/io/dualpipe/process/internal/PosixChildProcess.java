@@ -1,6 +1,7 @@
 package io.dualpipe.process.internal;
 
 import io.dualpipe.core.ByteSink;
+import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.FdChannel;
@@ -13,10 +14,13 @@ import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
 import io.dualpipe.core.line.Conversation;
 import io.dualpipe.core.line.LineReader;
+import io.dualpipe.core.line.ReplyReader;
+import io.dualpipe.process.ChildExitedException;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
 import io.dualpipe.process.PipeDirection;
+import io.dualpipe.process.StderrMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A child spawned by {@link Spawner}: its pipes are {@link FdStream}s on one loop, and its exit is
@@ -37,6 +43,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class PosixChildProcess implements ChildProcess {
     private static final Logger LOG = LoggerFactory.getLogger(PosixChildProcess.class);
+    /**
+     * How long a request whose reply stream ended waits for the exit status and the last stderr
+     * bytes before it fails with what it has: a child that closed stdout may live on.
+     */
+    private static final long DEATH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final SingleThreadEventLoop loop;
     private final int pid;
@@ -44,6 +55,8 @@ public final class PosixChildProcess implements ChildProcess {
     private final FdStream stdin;
     private final FdStream stdout;
     private final FdStream stderr;
+    /** Reads {@link #stderr} when it is {@link StderrMode#TAIL}; null otherwise. */
+    private final StderrTail tail;
     /** Where stdin/stdout are when they are not pipes ("it reads /dev/null"), for the error messages. */
     private final String stdinWhere;
     private final String stdoutWhere;
@@ -80,6 +93,8 @@ public final class PosixChildProcess implements ChildProcess {
         }
         this.stderr = s.stderrFd() < 0 ? null
                 : owned.source(loop, s.stderrFd(), label + " stderr", b.readBufferLimit());
+        this.tail = stderr != null && b.stderrMode() == StderrMode.TAIL && b.stderrFile() == null
+                ? new StderrTail(b.stderrTailBytes()) : null;
         Map<Integer, FdStream> ex = new TreeMap<>();
         List<PipeDirection> dirs = b.extraPipes();
         for (int i = 0; i < dirs.size(); i++) {
@@ -97,6 +112,9 @@ public final class PosixChildProcess implements ChildProcess {
         try {
             loop.execute(() -> {
                 all.forEach(FdStream::startNow);
+                if (tail != null) {
+                    stderr.listen(tail); // before any byte is read: the tail is stderr's one consumer
+                }
                 watcher.startNow();
             });
         } catch (LoopClosedException e) {
@@ -150,10 +168,25 @@ public final class PosixChildProcess implements ChildProcess {
 
     @Override
     public ByteSource stderr() {
+        if (tail != null) {
+            throw new InvalidArgumentException(label + ": stderr is not a pipe of yours: it is read into its tail"
+                    + " (StderrMode.TAIL, the default; see stderrTail()); ask the builder for stderr(StderrMode.PIPE)"
+                    + " to read it yourself");
+        }
         if (stderr == null) {
             throw new InvalidArgumentException(label + ": stderr is not a pipe (it was merged, inherited, discarded or sent to a file)");
         }
         return stderr;
+    }
+
+    @Override
+    public String stderrTail() {
+        return tail == null ? "" : tail.text();
+    }
+
+    /** The tail reading stderr in {@link StderrMode#TAIL}, or null: for the pools, which quote it too. */
+    public StderrTail tailBuffer() {
+        return tail;
     }
 
     @Override
@@ -210,6 +243,85 @@ public final class PosixChildProcess implements ChildProcess {
             conversation = Conversation.over(stdin(), lines(), charset);
         }
         return conversation;
+    }
+
+    @Override
+    public LoopFuture<String> request(String line) {
+        return explained(line, conversation().request(line));
+    }
+
+    @Override
+    public LoopFuture<String> request(String line, Duration timeout) {
+        return explained(line, conversation().request(line, timeout));
+    }
+
+    @Override
+    public <T> LoopFuture<T> request(String line, ReplyReader<T> reader) {
+        return explained(line, conversation().request(line, reader));
+    }
+
+    /**
+     * {@code reply}, except that a failure because the reply stream closed (the child died, as a
+     * rule) becomes a {@link ChildExitedException} with the exit status and the stderr tail, once
+     * both are known or {@link #DEATH_WAIT_NANOS} has passed. Cancelling the result cancels {@code reply}.
+     */
+    private <T> LoopFuture<T> explained(String line, LoopFuture<T> reply) {
+        LoopFuture<T> out = loop.newFuture();
+        reply.whenComplete((v, e) -> {
+            if (e == null) {
+                out.complete(v);
+                return;
+            }
+            Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (!(c instanceof ChannelClosedException) || c instanceof ChildExitedException) {
+                out.completeExceptionally(c);
+                return;
+            }
+            afterDeath(() -> out.completeExceptionally(diedBefore(line, c)));
+        });
+        out.whenComplete((v, e) -> {
+            if (out.isCancelled()) {
+                reply.cancel(false);
+            }
+        });
+        return out;
+    }
+
+    /** Runs {@code then} once, on the loop, when the child is reaped and its stderr tail ended, or after a bound. */
+    private void afterDeath(Runnable then) {
+        CompletableFuture<?> known = tail == null ? watcher.exit() : CompletableFuture.allOf(watcher.exit(), tail.ended());
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable fire = () -> {
+            if (once.compareAndSet(false, true)) {
+                then.run();
+            }
+        };
+        if (known.isDone()) {
+            fire.run();
+            return;
+        }
+        io.dualpipe.core.Timeout timer;
+        try {
+            timer = loop.schedule(fire, DEATH_WAIT_NANOS, TimeUnit.NANOSECONDS);
+        } catch (LoopClosedException closed) {
+            fire.run();
+            return;
+        }
+        known.whenComplete((v, e) -> {
+            timer.cancel();
+            fire.run();
+        });
+    }
+
+    private ChildExitedException diedBefore(String line, Throwable cause) {
+        LoopFuture<ExitStatus> exit = watcher.exit();
+        ExitStatus status = exit.isDone() && !exit.isCompletedExceptionally() ? exit.join() : null;
+        String request = line.length() > 80 ? line.substring(0, 80) + "..." : line;
+        String what = status != null ? " exited (" + status + ") before it answered '" + request + "'"
+                : ": its stdout ended before it answered '" + request + "', and it had not exited "
+                + Duration.ofNanos(DEATH_WAIT_NANOS).toMillis() + " ms later";
+        String text = tail == null ? "" : tail.text();
+        return new ChildExitedException(label + what + (tail == null ? "" : tail.describe()), cause, pid, status, text);
     }
 
     // ---- exit ----

@@ -1,4 +1,4 @@
-package io.dualpipe.pool.internal;
+package io.dualpipe.process.internal;
 
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.InvalidArgumentException;
@@ -12,15 +12,35 @@ import java.nio.charset.StandardCharsets;
  * that writes a lot to stderr never stalls on a full pipe and the failures it causes can say what
  * it said last. A ring buffer: memory is bounded whatever the child writes.
  *
- * <p>Fed on the loop thread; {@link #text()} may be called from any thread (it copies under a lock).
+ * <p>Fed on the loop thread; {@link #text()}, {@link #bytes(int)} and {@link #total()} may be
+ * called from any thread (they copy under a lock). Serves {@link io.dualpipe.process.StderrMode#TAIL}
+ * children and the pools' own members.
  */
 public final class StderrTail implements ByteSource.Listener {
     private final byte[] ring;
     private long total; // guarded by this
-    private final LoopFuture<Void> ended = new LoopFuture<>();
+    private final LoopFuture<Void> ended;
+    /** Set for a {@link #view}: the tail it reads, at most {@link #limit} bytes of it; never fed itself. */
+    private final StderrTail source;
+    private final int limit;
 
     public StderrTail(int capacity) {
         this.ring = new byte[InvalidArgumentException.requirePositive("stderr tail capacity", capacity)];
+        this.ended = new LoopFuture<>();
+        this.source = null;
+        this.limit = capacity;
+    }
+
+    private StderrTail(StderrTail source, int limit) {
+        this.ring = null;
+        this.ended = source.ended;
+        this.source = source;
+        this.limit = Math.min(source.limit, InvalidArgumentException.requirePositive("stderr tail capacity", limit));
+    }
+
+    /** This tail seen through at most its last {@code limit} bytes, for a reader with a smaller bound (a pool's). */
+    public StderrTail view(int limit) {
+        return new StderrTail(this, limit);
     }
 
     /** A tail that reads {@code stderr}, or an empty one that has already ended when it is null. */
@@ -36,6 +56,9 @@ public final class StderrTail implements ByteSource.Listener {
 
     @Override
     public synchronized void onData(ByteBuffer data) {
+        if (source != null) {
+            throw new IllegalStateException("a view of a stderr tail is not fed");
+        }
         int n = data.remaining();
         if (n >= ring.length) {
             data.position(data.position() + n - ring.length);
@@ -64,14 +87,38 @@ public final class StderrTail implements ByteSource.Listener {
     }
 
     /** The last bytes of stderr, decoded as UTF-8 (a character cut at the start is replaced). */
-    public synchronized String text() {
-        int n = (int) Math.min(total, ring.length);
+    public String text() {
+        return new String(bytes(limit), StandardCharsets.UTF_8);
+    }
+
+    /** A copy of the last {@code max} bytes kept (fewer when fewer were written). */
+    public byte[] bytes(int max) {
+        if (source != null) {
+            return source.bytes(Math.min(max, limit));
+        }
+        synchronized (this) {
+            return ringBytes(max);
+        }
+    }
+
+    private byte[] ringBytes(int max) {
+        int n = (int) Math.min(Math.min(total, ring.length), max);
         byte[] out = new byte[n];
         int start = (int) ((total - n) % ring.length);
         int first = Math.min(n, ring.length - start);
         System.arraycopy(ring, start, out, 0, first);
         System.arraycopy(ring, 0, out, first, n - first);
-        return new String(out, StandardCharsets.UTF_8);
+        return out;
+    }
+
+    /** Bytes written to stderr so far, including those that fell out of the tail. */
+    public long total() {
+        if (source != null) {
+            return source.total();
+        }
+        synchronized (this) {
+            return total;
+        }
     }
 
     /** For messages: " stderr (last N bytes): ..." or "" when the child wrote nothing. */
