@@ -133,7 +133,7 @@ public final class ChildPool<Q, R> implements AutoCloseable {
         core.close();
     }
 
-    /** Completes once the pool has stopped and every child has been reaped. */
+    /** Completes once the pool has stopped and every child has been reaped; a fresh future per call, so what a caller does to it stays with that caller. */
     public LoopFuture<Void> terminationFuture() {
         return core.terminationFuture();
     }

@@ -5,6 +5,7 @@ import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.codec.Frames;
 import io.dualpipe.pool.internal.CrashBreaker;
@@ -344,13 +345,13 @@ public final class WorkerPool implements AutoCloseable {
 
     /**
      * Refuses new tasks at once, lets the tasks already submitted finish, then sends every worker the
-     * poison pill; completes with their exit statuses, in start order. Idempotent: later calls return
-     * the first call's future.
+     * poison pill; completes with their exit statuses, in start order. Idempotent: each call gets its own
+     * copy of the one shutdown's outcome (a caller's cancel stays with that caller).
      */
     public LoopFuture<List<ExitStatus>> shutdown() {
         LoopFuture<List<ExitStatus>> f = new LoopFuture<>();
         if (!shutdown.compareAndSet(null, f)) {
-            return shutdown.get();
+            return LoopFutures.copyOf(shutdown.get());
         }
         moveTo(State.SHUTTING_DOWN);
         try {
@@ -362,7 +363,7 @@ public final class WorkerPool implements AutoCloseable {
         } catch (RuntimeException e) {
             f.completeExceptionally(e); // a closed loop: it already killed and reaped the workers
         }
-        return f;
+        return LoopFutures.copyOf(f); // the pool's own stays out of callers' hands: a cancel would reach them all
     }
 
     /** Kills every worker; their tasks fail with {@link WorkerExitedException}. */

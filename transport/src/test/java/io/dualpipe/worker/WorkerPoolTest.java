@@ -257,7 +257,7 @@ class WorkerPoolTest {
             assertTrue(refused.getMessage().matches("submit refused: the pool is (SHUTTING_DOWN|TERMINATED): .*shutdown\\(\\).*"),
                     refused.getMessage());
             assertEquals(List.of(ExitStatus.ofExitCode(0)), shutdown.get(30, TimeUnit.SECONDS));
-            assertTrue(shutdown == pool.shutdown(), "a second shutdown() returns the first one's future");
+            assertEquals(shutdown.get(), pool.shutdown().get(30, TimeUnit.SECONDS), "a second shutdown() gets the first one's outcome");
             String afterwards = assertThrows(ExecutionException.class, () -> pool.submit(3).get()).getCause().getMessage();
             assertTrue(afterwards.contains("the pool is TERMINATED"), afterwards);
             assertTrue(pool.isIdle());

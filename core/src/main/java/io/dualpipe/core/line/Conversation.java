@@ -298,8 +298,12 @@ public final class Conversation {
             waiting = !p.removed && ended == null; // a timer that lost the race to the reply finds it gone
             written = p.unsent == null;
             if (waiting && !written) {
-                p.removed = true; // never written: it costs no place, sendNext skips it
+                // Never written: it costs no place. Taken out now, not when the head's reply comes,
+                // or it would count against maxOutstanding meanwhile. Timers fire in deadline order,
+                // so it is mostly near the queue's head and the scan is short.
+                p.removed = true;
                 p.unsent = null;
+                unsent.remove(p);
             }
         }
         if (!waiting) {

@@ -8,6 +8,7 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
 import io.dualpipe.core.codec.DecodeException;
+import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.line.LineTooLongException;
 import io.dualpipe.core.message.RemoteException;
@@ -208,7 +209,7 @@ public final class PoolCore<Q, R> {
             throw new InvalidArgumentException("deadline < 0: " + deadline);
         }
         if (!moveTo(PoolState.DRAINING)) {
-            return terminated;
+            return terminationFuture();
         }
         onLoop(() -> {
             failRoomWaiters(new PoolShutdownException("submitWhenRoom: the pool began draining before room came"));
@@ -216,7 +217,7 @@ public final class PoolCore<Q, R> {
                     Math.max(1, deadline.toNanos()), TimeUnit.NANOSECONDS);
             checkDrained();
         });
-        return terminated;
+        return terminationFuture();
     }
 
     public void close() {
@@ -237,8 +238,9 @@ public final class PoolCore<Q, R> {
         });
     }
 
+    /** A fresh copy per call: a caller's cancel or orTimeout must not change what the pool and other callers see. */
     public LoopFuture<Void> terminationFuture() {
-        return terminated;
+        return LoopFutures.copyOf(terminated);
     }
 
     private DualPipeException refusal(String method) {
