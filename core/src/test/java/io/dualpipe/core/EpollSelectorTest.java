@@ -250,10 +250,8 @@ class EpollSelectorTest {
         for (int i = 0; i < 5; i++) {
             selector.wakeup();
         }
+        assertEquals(0, selector.select()); // no timeout: that it returns at all is the wakeup
         long t0 = System.nanoTime();
-        assertEquals(0, selector.select());
-        assertTrue(millisSince(t0) < 1000);
-        t0 = System.nanoTime();
         assertEquals(0, selector.select(200));
         long waited = millisSince(t0);
         assertTrue(waited >= 150, "the second select must block for its timeout, returned after " + waited + " ms");
@@ -319,9 +317,10 @@ class EpollSelectorTest {
     void interruptedThreadsSelectReturnsAtOnce() throws IOException {
         Thread.currentThread().interrupt();
         try {
+            // A timeout far past any stall of a busy machine: returning well before it is returning at once.
             long t0 = System.nanoTime();
-            assertEquals(0, selector.select(5000));
-            assertTrue(millisSince(t0) < 2000);
+            assertEquals(0, selector.select(30_000));
+            assertTrue(millisSince(t0) < 20_000, "waited " + millisSince(t0) + " ms of its 30 s timeout");
             assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status is kept");
         } finally {
             Thread.interrupted();

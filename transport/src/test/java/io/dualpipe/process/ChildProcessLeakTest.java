@@ -18,7 +18,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Many children one after the other leave no descriptor, zombie or thread behind. */
 class ChildProcessLeakTest {
-    private static final int SPAWNS = 10_000;
+    /**
+     * A leak of one fd, zombie or thread per spawn shows after the first; the count is for leaks that
+     * need repetition (one spawn in hundreds, or a table that grows slowly), and the check every
+     * {@link #CHECK_EVERY} spawns fails such a run early. 10,000 took 42 s on two idle cores and
+     * past the 120 s bound on busy ones (spawning is all fork/exec and reaping, which a loaded
+     * machine slows ten times and more); 2,000 keeps every assertion and several hundred times the
+     * spawns a steady leak needs, and stays inside the bound below at 10 spawns/s.
+     */
+    private static final int SPAWNS = 2_000;
+    private static final int CHECK_EVERY = 500;
 
     /** A child nobody closes gives its pipes back once it has exited, stdin and TO_CHILD pipes included. */
     @Test
@@ -37,14 +46,14 @@ class ChildProcessLeakTest {
 
     /** The plain pattern: start, await onExit, forget; no close() call. */
     @Test
-    @Timeout(120)
-    void tenThousandSequentialSpawnsAwaitingOnExitOnly() throws Exception {
+    @Timeout(300)
+    void twoThousandSequentialSpawnsAwaitingOnExitOnly() throws Exception {
         spawnMany("leak-exit-only", false);
     }
 
     @Test
-    @Timeout(120)
-    void tenThousandSequentialSpawnsClosedAfterExit() throws Exception {
+    @Timeout(300)
+    void twoThousandSequentialSpawnsClosedAfterExit() throws Exception {
         spawnMany("leak-closed", true);
     }
 
@@ -66,7 +75,7 @@ class ChildProcessLeakTest {
                 if (close) {
                     p.close();
                 }
-                if (i % 1000 == 999) {
+                if (i % CHECK_EVERY == CHECK_EVERY - 1) {
                     Leaks.awaitNoFdsBeyond(fdsWithLoop, 2);
                 }
             }
