@@ -122,7 +122,8 @@ class PseudoTerminalTest {
     @Timeout(90)
     void theSameProgramOnAPipeDoesNotAnswer() throws Exception {
         try (EventLoop loop = EventLoop.create("pipe-conversation");
-             ChildProcess py = python(loop, false, PY_UPPER + "; print('took', l.strip(), file=sys.stderr)").start()) {
+             ChildProcess py = python(loop, false, PY_UPPER + "; print('took', l.strip(), file=sys.stderr)")
+                     .stderr(StderrMode.PIPE).start()) {
             LoopFuture<String> reply = py.request("hello");
             assertEquals("took hello", started(py.errorLines().readLine()), "it read the request and printed the reply");
             onLoop(loop, () -> null); // the loop has read whatever reached the stdout pipe before the stderr line
