@@ -279,7 +279,7 @@ class EventLoopTest {
     }
 
     private boolean loggedThrowable(String message) {
-        synchronized (logged.list) {
+        synchronized (logged) { // AppenderBase.doAppend holds the appender's monitor; the list is a plain ArrayList
             return logged.list.stream().anyMatch(e -> e.getThrowableProxy() != null && message.equals(e.getThrowableProxy().getMessage()));
         }
     }

@@ -25,7 +25,7 @@ final class LogCapture implements AutoCloseable {
 
     /** Formatted messages logged so far, at WARN or above. */
     List<String> warnings() {
-        synchronized (appender.list) {
+        synchronized (appender) { // AppenderBase.doAppend holds the appender's monitor; the list is a plain ArrayList
             return appender.list.stream()
                     .filter(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
                     .map(ILoggingEvent::getFormattedMessage)

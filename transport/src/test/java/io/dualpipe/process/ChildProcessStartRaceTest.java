@@ -55,7 +55,11 @@ class ChildProcessStartRaceTest {
             root.detachAppender(log);
         }
         List<String> badFds = new ArrayList<>();
-        for (ILoggingEvent e : log.list) {
+        List<ILoggingEvent> events;
+        synchronized (log) { // an append still in flight on a loop thread holds this monitor
+            events = new ArrayList<>(log.list);
+        }
+        for (ILoggingEvent e : events) {
             for (IThrowableProxy t = e.getThrowableProxy(); t != null; t = t.getCause()) {
                 if (t.getMessage() != null && t.getMessage().contains("EBADF")) {
                     badFds.add(e.getFormattedMessage() + ": " + t.getMessage());

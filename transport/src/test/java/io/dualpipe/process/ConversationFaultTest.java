@@ -142,13 +142,13 @@ class ConversationFaultTest {
     }
 
     private static long dropped(ListAppender<ILoggingEvent> appender) {
-        synchronized (appender.list) {
+        synchronized (appender) { // AppenderBase.doAppend holds the appender's monitor; the list is a plain ArrayList
             return appender.list.stream().filter(e -> e.getFormattedMessage().startsWith("dropped a line")).count();
         }
     }
 
     private static List<String> warnings(ListAppender<ILoggingEvent> appender) {
-        synchronized (appender.list) {
+        synchronized (appender) { // AppenderBase.doAppend holds the appender's monitor; the list is a plain ArrayList
             return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
                     .map(ILoggingEvent::getFormattedMessage).collect(Collectors.toList());
         }

@@ -104,7 +104,7 @@ class AcceptBackoffTest {
             }
             assertEquals(backoffs, server.acceptBackoffs());
             long warnings;
-            synchronized (logged.list) {
+            synchronized (logged) { // AppenderBase.doAppend holds the appender's monitor; the list is a plain ArrayList
                 warnings = logged.list.stream().filter(e -> e.getFormattedMessage().contains("accept4 failed: EMFILE")).count();
             }
             assertEquals(1, warnings, "the back-off is logged once per episode");
