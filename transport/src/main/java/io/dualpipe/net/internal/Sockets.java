@@ -33,6 +33,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Socket plumbing on raw fds: creating, binding, connecting, accepting, options, credentials.
@@ -343,6 +344,11 @@ final class Sockets {
     static void listen(int fd, int backlog, SocketAddress address) {
         if (LIB.listen(fd, backlog) < 0) {
             throw Native.lastError("listen(" + describe(address) + ")");
+        }
+        if (LINUX) {
+            // Load accept4's binding now: loading a class needs a free fd, and the first accept may
+            // come when every fd is taken, where it would fail with NoClassDefFoundError, not EMFILE.
+            Objects.requireNonNull(LinuxLib.LIB);
         }
     }
 
