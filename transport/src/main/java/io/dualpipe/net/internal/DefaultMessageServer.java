@@ -8,6 +8,7 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.NativeIoException;
 import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.Peer;
@@ -65,7 +66,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
     private final int[] allowedUids;
     private final long backoffNanos;
     private final Set<MessageChannel> connections = ConcurrentHashMap.newKeySet();
-    private final LoopFuture<Void> closeFuture = new LoopFuture<>();
+    private final LoopFuture<Void> closeFuture = new LoopFuture<>(); // ours alone: callers get copies
     private volatile boolean open = true;
     private volatile SelectionKey key;
 
@@ -280,7 +281,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
             }
             terminateIfDone();
         });
-        return closeFuture;
+        return closeFuture();
     }
 
     @Override
@@ -385,7 +386,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
 
     @Override
     public LoopFuture<Void> closeFuture() {
-        return closeFuture;
+        return LoopFutures.copyOf(closeFuture); // a caller's cancel must not tell others the server closed
     }
 
     /** How many accepts failed and paused accepting (EMFILE and friends), since the start. For tests and metrics. */
