@@ -861,8 +861,9 @@ public final class ProcessBench {
             System.out.printf(Locale.ROOT, " %14s", counts[i].trim() + "/" + counts[0].trim());
         }
         System.out.println();
-        String[] metrics = {"wall_ms", "threads_extra", "rss_hwm_mib"};
-        int[] index = {0, 2, 3};
+        // spawn_ms: the caller thread's spawns (serial whatever the loop count); converse_ms: the rest of wall_ms.
+        String[] metrics = {"wall_ms", "spawn_ms", "converse_ms", "threads_extra", "rss_hwm_mib"};
+        int[] index = {0, 4, 5, 2, 3};
         for (int m = 0; m < metrics.length; m++) {
             System.out.printf(Locale.ROOT, "%-10s %-16s", "W3", metrics[m]);
             for (double[] r : rs) {
@@ -877,7 +878,7 @@ public final class ProcessBench {
     }
 
     private static double metricOf(double[] r, int i) {
-        return i == 3 ? r[3] / 1024 : r[i];
+        return i == 3 ? r[3] / 1024 : i == 5 ? r[0] - r[4] : r[i];
     }
 
     /** Runs W3 for {@code impl} in a fresh JVM with this one's flags and arguments ({@code loops} replaced unless null). */
@@ -899,7 +900,7 @@ public final class ProcessBench {
             cmd.add("loops=" + loops);
         }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        double[] r = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+        double[] r = {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
         try (BufferedReader rd = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String l;
             while ((l = rd.readLine()) != null) {
@@ -912,6 +913,7 @@ public final class ProcessBench {
                     r[1] = field(l, "threads");
                     r[2] = field(l, "threads_extra");
                     r[3] = field(l, "rss_hwm_kb");
+                    r[4] = field(l, "spawn_ms");
                 }
             }
         }
