@@ -21,9 +21,11 @@ import java.util.List;
  *         .bind(Path.of("/run/app.sock"));
  * }</pre>
  *
- * <p><b>One loop.</b> The listening socket and every connection are plain fds on the server's
- * {@link EventLoop} (default {@link EventLoop#shared()}), next to the loop's pipes and children.
- * Accepting never spins: when the process runs out of file descriptors (EMFILE/ENFILE) the server
+ * <p><b>Loops.</b> The listening socket and every connection are plain fds on the server's
+ * {@link EventLoop} (default {@link EventLoop#shared()}), next to the loop's pipes and children. With
+ * {@link MessageServerBuilder#group group(EventLoopGroup)} each accepted connection is placed on the
+ * group's next loop instead, so connections are served by several threads at once, and each one stays
+ * on its loop ({@link MessageChannel#loop()}) for life. Accepting never spins: when the process runs out of file descriptors (EMFILE/ENFILE) the server
  * stops accepting, logs once, and retries after its back-off; connections wait in the backlog.
  *
  * <p><b>Unix sockets.</b> Each connection's {@link MessageChannel#peer()} carries the client's pid,
@@ -33,8 +35,11 @@ import java.util.List;
  * is removed when the server closes, unless another file has replaced it meanwhile. Over TCP (bound
  * to loopback unless told otherwise) peers' ids are unknown (-1).
  *
- * <p><b>Threading.</b> Every method is thread-safe. Handlers and the open, close and reject
- * callbacks run on the loop thread.
+ * <p><b>Threading.</b> Every method is thread-safe. A connection's handlers and its open and close
+ * callbacks run on that connection's loop thread, in order: on one server loop, all on that thread;
+ * with a group, a connection's never overlap each other, but two connections' may run at the same
+ * time, so state the callbacks share needs synchronisation (or keep the server on one loop). The
+ * reject callback runs on the server's loop.
  */
 public interface MessageServer extends AutoCloseable {
 
@@ -46,7 +51,7 @@ public interface MessageServer extends AutoCloseable {
     /** The bound address: a {@link java.net.UnixDomainSocketAddress}, or an {@link java.net.InetSocketAddress} with the actual port. */
     SocketAddress localAddress();
 
-    /** The loop serving the server and its connections. */
+    /** The loop serving the listening socket (and the connections, unless a group spreads them). */
     EventLoop loop();
 
     /** The open connections, a snapshot. */
@@ -66,8 +71,9 @@ public interface MessageServer extends AutoCloseable {
     /**
      * Immediate: stops accepting, removes the socket file, closes every connection (their pending
      * requests fail with {@link io.dualpipe.core.ChannelClosedException}). Idempotent; waits for the
-     * loop to do it unless called on a loop thread (another loop's thread gets it done asynchronously).
-     * If the loop is already shutting down, waits for the shutdown to end and finishes after it.
+     * loop to do it, and for every connection to close (on a group, each on its own loop), unless
+     * called on a loop thread (another loop's thread gets it done asynchronously). If the loop is
+     * already shutting down, waits for the shutdown to end and finishes after it.
      */
     @Override
     void close();

@@ -1,6 +1,7 @@
 package io.dualpipe.net;
 
 import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.EventLoopGroup;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.message.MessageChannel;
@@ -30,6 +31,7 @@ import java.util.function.Consumer;
 public final class MessageServerBuilder {
     private final ChannelSettings.Builder settings;
     private EventLoop loop;
+    private EventLoopGroup group;
     private Consumer<MessageChannel> onOpen = c -> { };
     private BiConsumer<MessageChannel, Throwable> onClose = (c, e) -> { };
     private Consumer<Peer> onReject = p -> { };
@@ -42,9 +44,26 @@ public final class MessageServerBuilder {
         this.settings = ChannelSettings.builder(codecs);
     }
 
-    /** The loop to serve the server and its connections. Default {@link EventLoop#shared()}. */
+    /**
+     * The loop to serve the server: its listening socket, and its connections unless a
+     * {@link #group} spreads them. Default {@link EventLoop#shared()}, or with a group the group's
+     * {@code next()} loop, taken at {@code bind}.
+     */
     public MessageServerBuilder loop(EventLoop eventLoop) {
         this.loop = InvalidArgumentException.requireNonNull("loop", eventLoop);
+        return this;
+    }
+
+    /**
+     * Spreads the connections over {@code group}: each accepted connection is placed on
+     * {@code group.next()} and served there for life, so the handlers, {@code onOpen} and
+     * {@code onClose} of one connection always run on one thread, while different connections run on
+     * different threads at once (state they share needs its own synchronisation). The listening
+     * socket stays on {@link #loop} if one is given, else on a loop of the group. Default: no group,
+     * every connection on the server's loop.
+     */
+    public MessageServerBuilder group(EventLoopGroup loops) {
+        this.group = InvalidArgumentException.requireNonNull("group", loops);
         return this;
     }
 
@@ -78,14 +97,14 @@ public final class MessageServerBuilder {
         return this;
     }
 
-    /** Called on the loop for each accepted connection, before any of its messages is handled. */
+    /** Called on the connection's loop for each accepted connection, before any of its messages is handled. */
     public MessageServerBuilder onOpen(Consumer<MessageChannel> callback) {
         this.onOpen = InvalidArgumentException.requireNonNull("onOpen", callback);
         return this;
     }
 
     /**
-     * Called on the loop when a connection has closed, with null for an orderly close (either side,
+     * Called on the connection's loop when a connection has closed, with null for an orderly close (either side,
      * or the server's) or what broke it (a {@link io.dualpipe.core.codec.ProtocolException}, an I/O error).
      */
     public MessageServerBuilder onClose(BiConsumer<MessageChannel, Throwable> callback) {
@@ -93,7 +112,7 @@ public final class MessageServerBuilder {
         return this;
     }
 
-    /** Called on the loop with the credentials of each client the allow-list turned away. */
+    /** Called on the server's loop with the credentials of each client the allow-list turned away. */
     public MessageServerBuilder onReject(Consumer<Peer> callback) {
         this.onReject = InvalidArgumentException.requireNonNull("onReject", callback);
         return this;
@@ -188,8 +207,14 @@ public final class MessageServerBuilder {
         return settings.build();
     }
 
+    /** The listening socket's loop; with a group and no loop, each call takes the group's next(). */
     public EventLoop loop() {
-        return loop != null ? loop : EventLoop.shared();
+        return loop != null ? loop : group != null ? group.next() : EventLoop.shared();
+    }
+
+    /** The group connections are spread over, or null: all on the server's loop. */
+    public EventLoopGroup group() {
+        return group;
     }
 
     public Consumer<MessageChannel> onOpen() {

@@ -46,6 +46,8 @@ public final class SingleThreadEventLoop implements EventLoop {
     private volatile boolean isShared;
 
     private final String name;
+    /** The group this loop belongs to, or null: a group's loop closes with its group only. */
+    private final String group;
     private final Selector selector;
     private final LoopThread thread;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -74,7 +76,13 @@ public final class SingleThreadEventLoop implements EventLoop {
      * does when the system is out of threads (an OutOfMemoryError) or memory.
      */
     SingleThreadEventLoop(String name, boolean daemon, Consumer<Thread> starter) {
+        this(name, daemon, null, starter);
+    }
+
+    /** A loop of the group named {@code group} (null: of none), started by {@code starter}. */
+    SingleThreadEventLoop(String name, boolean daemon, String group, Consumer<Thread> starter) {
         this.name = InvalidArgumentException.requireNonNull("name", name);
+        this.group = group;
         try {
             this.selector = Selectors.open();
         } catch (IOException e) {
@@ -266,14 +274,30 @@ public final class SingleThreadEventLoop implements EventLoop {
             throw new InvalidArgumentException("the shared loop cannot be closed: other code in this JVM relies on it "
                     + "(it is a daemon and ends with the JVM); use EventLoop.create() for a loop of your own");
         }
-        if (state.compareAndSet(OPEN, CLOSING)) {
-            selector.wakeup();
+        if (group != null) {
+            // A group hands its loops out round-robin: one closed alone would fail every n-th
+            // child or connection the group places from then on.
+            throw new InvalidArgumentException("event loop '" + name + "' belongs to the group '" + group
+                    + "' and closes with it: close the group");
         }
+        beginClose();
         if (Thread.currentThread() instanceof LoopThread) {
             // This loop's own thread cannot wait for itself, and another loop's thread must not block
             // (two loops closing each other would deadlock): both use terminationFuture() instead.
             return;
         }
+        awaitThread();
+    }
+
+    /** Starts closing without waiting: the loop thread shuts down on its next pass. Any thread. */
+    void beginClose() {
+        if (state.compareAndSet(OPEN, CLOSING)) {
+            selector.wakeup();
+        }
+    }
+
+    /** Waits for the loop thread to end; an interrupt is kept for the caller and does not cut the wait short. */
+    void awaitThread() {
         boolean interrupted = false;
         while (thread.isAlive()) {
             try {

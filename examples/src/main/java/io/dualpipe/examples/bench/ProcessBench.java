@@ -3,6 +3,7 @@ package io.dualpipe.examples.bench;
 import io.dualpipe.core.ByteSink;
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.EventLoopGroup;
 import io.dualpipe.core.line.LineReader;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ChildProcessBuilder;
@@ -46,6 +47,8 @@ import java.util.function.Consumer;
  * ProcessBench W1F [same]                                                     caller thread blocks on request().get()
  * ProcessBench W2  [bytes=1073741824] [chunk=65536] [pipe=0|1048576|both] [src=heap|direct] [verify=sample|full|count] [warmup_bytes=268435456]
  * ProcessBench W3  [n=1000] [rounds=100] [linelen=64] [impl=dualpipe|jdk|both] (both: a fresh JVM per impl)
+ *                  [loops=1|N|1,2,...]  DualPipe's children spread over an EventLoopGroup of N loops;
+ *                                       a list runs DualPipe once per count, each in a fresh JVM, ratio to the first
  * ProcessBench W4  [count=2000] [warmup=6000] [impl=both]                     next spawn from the onExit completion on the loop
  * ProcessBench W4F [same]                                                     caller thread blocks on onExit().get()
  * </pre>
@@ -813,10 +816,14 @@ public final class ProcessBench {
 
     private void w3() throws Exception {
         String impl = str("impl", "both");
+        if (str("loops", "1").contains(",")) {
+            w3Loops();
+            return;
+        }
         if (impl.equals("both")) {
             // A fresh JVM per implementation, so neither's peak RSS or thread count pollutes the other's.
-            double[] dp = relay("dualpipe");
-            double[] jdk = relay("jdk");
+            double[] dp = relay("dualpipe", null);
+            double[] jdk = relay("jdk", null);
             row("W3", "wall_ms", dp[0], jdk[0]);
             row("W3", "threads_peak", dp[1], jdk[1]);
             row("W3", "threads_extra", dp[2], jdk[2]);
@@ -829,15 +836,53 @@ public final class ProcessBench {
         int n = (int) num("n", 1000);
         int rounds = (int) num("rounds", 100);
         String line = makeLine((int) num("linelen", 64));
-        long wallNs = impl.equals("jdk") ? jdkFanOut(n, rounds, line) : dpFanOut(n, rounds, line);
+        int loops = (int) num("loops", 1);
+        long wallNs = impl.equals("jdk") ? jdkFanOut(n, rounds, line) : dpFanOut(n, rounds, line, loops);
         int peak = mx.getPeakThreadCount();
         long hwm = vmHwmKb();
-        result(impl, "W3", String.format(Locale.ROOT, "wall_ms=%.0f spawn_ms=%.0f threads=%d threads_base=%d threads_extra=%d rss_hwm_kb=%d n=%d rounds=%d jvm_flags=\"%s\"",
-                wallNs / 1e6, spawnedNs / 1e6, peak, base, peak - base, hwm, n, rounds,
+        result(impl, "W3", String.format(Locale.ROOT, "wall_ms=%.0f spawn_ms=%.0f threads=%d threads_base=%d threads_extra=%d rss_hwm_kb=%d n=%d rounds=%d%s jvm_flags=\"%s\"",
+                wallNs / 1e6, spawnedNs / 1e6, peak, base, peak - base, hwm, n, rounds, impl.equals("jdk") ? "" : " loops=" + loops,
                 String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments())));
     }
 
-    private double[] relay(String impl) throws Exception {
+    /** W3 with loops=1,2,...: DualPipe once per loop count, each in a fresh JVM; ratios to the first count. */
+    private void w3Loops() throws Exception {
+        String[] counts = str("loops", "1").split(",");
+        List<double[]> rs = new ArrayList<>();
+        for (String c : counts) {
+            rs.add(relay("dualpipe", c.trim()));
+        }
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-10s %-16s", "workload", "metric");
+        for (String c : counts) {
+            System.out.printf(Locale.ROOT, " %12s", "loops=" + c.trim());
+        }
+        for (int i = 1; i < counts.length; i++) {
+            System.out.printf(Locale.ROOT, " %14s", counts[i].trim() + "/" + counts[0].trim());
+        }
+        System.out.println();
+        // spawn_ms: the caller thread's spawns (serial whatever the loop count); converse_ms: the rest of wall_ms.
+        String[] metrics = {"wall_ms", "spawn_ms", "converse_ms", "threads_extra", "rss_hwm_mib"};
+        int[] index = {0, 4, 5, 2, 3};
+        for (int m = 0; m < metrics.length; m++) {
+            System.out.printf(Locale.ROOT, "%-10s %-16s", "W3", metrics[m]);
+            for (double[] r : rs) {
+                System.out.printf(Locale.ROOT, " %12s", fmt(metricOf(r, index[m])));
+            }
+            for (int i = 1; i < rs.size(); i++) {
+                double base = metricOf(rs.get(0), index[m]);
+                System.out.printf(Locale.ROOT, " %14s", base == 0 ? "-" : String.format(Locale.ROOT, "%.2f", metricOf(rs.get(i), index[m]) / base));
+            }
+            System.out.println();
+        }
+    }
+
+    private static double metricOf(double[] r, int i) {
+        return i == 3 ? r[3] / 1024 : i == 5 ? r[0] - r[4] : r[i];
+    }
+
+    /** Runs W3 for {@code impl} in a fresh JVM with this one's flags and arguments ({@code loops} replaced unless null). */
+    private double[] relay(String impl, String loops) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
@@ -846,13 +891,16 @@ public final class ProcessBench {
         cmd.add(ProcessBench.class.getName());
         cmd.add("W3");
         args.forEach((k, v) -> {
-            if (!k.equals("impl")) {
+            if (!k.equals("impl") && !(loops != null && k.equals("loops"))) {
                 cmd.add(k + "=" + v);
             }
         });
         cmd.add("impl=" + impl);
+        if (loops != null) {
+            cmd.add("loops=" + loops);
+        }
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        double[] r = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+        double[] r = {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
         try (BufferedReader rd = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String l;
             while ((l = rd.readLine()) != null) {
@@ -865,6 +913,7 @@ public final class ProcessBench {
                     r[1] = field(l, "threads");
                     r[2] = field(l, "threads_extra");
                     r[3] = field(l, "rss_hwm_kb");
+                    r[4] = field(l, "spawn_ms");
                 }
             }
         }
@@ -898,21 +947,24 @@ public final class ProcessBench {
     /** Time the spawning phase of the last W3 run took. */
     private static long spawnedNs;
 
-    /** One loop for every child: each child's requests chain from the previous reply, on the loop. */
-    private static long dpFanOut(int n, int rounds, String line) throws Exception {
-        try (EventLoop loop = EventLoop.create("bench-loop")) {
-            ChildProcessBuilder b = ChildProcess.builder("cat").stderr(StderrMode.DISCARD).loop(loop);
+    /**
+     * The children spread round-robin over a group of {@code loops} loops (one loop: the same code,
+     * a group of one); each child's requests chain from the previous reply, on the child's loop.
+     */
+    private static long dpFanOut(int n, int rounds, String line, int loops) throws Exception {
+        try (EventLoopGroup group = EventLoopGroup.create(loops, "bench-loop")) {
+            ChildProcessBuilder b = ChildProcess.builder("cat").stderr(StderrMode.DISCARD);
             CountDownLatch finished = new CountDownLatch(n);
             AtomicReference<Throwable> failure = new AtomicReference<>();
             long t0 = System.nanoTime();
             ChildProcess[] kids = new ChildProcess[n];
             for (int i = 0; i < n; i++) {
-                kids[i] = b.start();
+                kids[i] = b.loop(group.next()).start();
             }
             spawnedNs = System.nanoTime() - t0;
             // All n children are alive now; every conversation starts at once.
             for (ChildProcess c : kids) {
-                loop.execute(new Runnable() {
+                c.loop().execute(new Runnable() {
                     int done;
 
                     @Override

@@ -8,10 +8,10 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.NativeIoException;
 import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.Peer;
-import io.dualpipe.core.message.internal.ChannelSettings;
 import io.dualpipe.net.AddressInUseException;
 import io.dualpipe.net.MessageServer;
 import io.dualpipe.net.MessageServerBuilder;
@@ -22,14 +22,10 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SelectionKey;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -44,8 +40,8 @@ import java.util.function.Consumer;
  * where ours backs off; it would put accepted fds back into blocking mode; and its close calls
  * shutdown. The listening fd is ours from socket() to close().
  *
- * <p>Accept state (the key, the back-off, the connection counter) is loop-confined; the connection
- * set is concurrent so {@link #connections()} works from any thread.
+ * <p>Accept state (the key, the back-off, the connection counter) is confined to the server's loop;
+ * the connections, on their own loops with a group, are {@link ServerConnections}'.
  */
 public final class DefaultMessageServer implements MessageServer, IoHandler {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageServer.class);
@@ -53,19 +49,16 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
     private static final int MAX_ACCEPTS_PER_EVENT = 64;
 
     private final EventLoop loop;
-    private final ChannelSettings settings;
     private final SocketAddress address;
     private final String addressText;
     private final Path socketFile;
     private final Object socketFileIdentity;
     private final FdChannel listener;
-    private final Consumer<MessageChannel> onOpen;
-    private final BiConsumer<MessageChannel, Throwable> onClose;
     private final Consumer<Peer> onReject;
     private final int[] allowedUids;
     private final long backoffNanos;
-    private final Set<MessageChannel> connections = ConcurrentHashMap.newKeySet();
-    private final LoopFuture<Void> closeFuture = new LoopFuture<>();
+    private final ServerConnections connections;
+    private final LoopFuture<Void> closeFuture = new LoopFuture<>(); // ours alone: callers get copies
     private volatile boolean open = true;
     private volatile SelectionKey key;
 
@@ -75,25 +68,26 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
     private long failedAccepts; // in the current back-off episode
     private volatile long acceptBackoffs; // ever; read by tests
 
-    private DefaultMessageServer(MessageServerBuilder b, SocketAddress address, Path socketFile, Object identity, FdChannel listener) {
-        this.loop = b.loop();
-        this.settings = b.channelSettings();
+    private DefaultMessageServer(MessageServerBuilder b, EventLoop loop, SocketAddress address, Path socketFile, Object identity,
+                                 FdChannel listener) {
+        this.loop = loop;
         this.address = address;
         this.addressText = Sockets.describe(address);
         this.socketFile = socketFile;
         this.socketFileIdentity = identity;
         this.listener = listener;
-        this.onOpen = b.onOpen();
-        this.onClose = b.onClose();
         this.onReject = b.onReject();
         this.allowedUids = b.allowedUids();
         this.backoffNanos = Durations.saturatedNanos(b.acceptBackoff());
+        this.connections = new ServerConnections(loop, b.group(), b.channelSettings(), b.onOpen(), b.onClose(),
+                () -> open, () -> closeFuture.complete(null));
     }
 
     /** Binds, listens and registers with the loop; see {@link MessageServerBuilder#bind(SocketAddress)}. */
     public static MessageServer bind(MessageServerBuilder b, SocketAddress requested) {
         Sockets.requireSupported();
         SocketAddress address = Sockets.validate(requested);
+        EventLoop loop = b.loop(); // once: with a group, each call places anew; a closed group fails here, before any fd
         Path file = address instanceof UnixDomainSocketAddress u ? u.getPath() : null;
         if (file != null) {
             UnixSocketFile.prepare(file);
@@ -123,7 +117,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
             }
             Sockets.listen(fd, b.backlog(), address);
             SocketAddress actual = file == null ? Sockets.localInet(fd) : address;
-            DefaultMessageServer server = new DefaultMessageServer(b, actual, file, identity, channel);
+            DefaultMessageServer server = new DefaultMessageServer(b, loop, actual, file, identity, channel);
             server.register();
             LOG.debug("{}: listening", server.addressText);
             return server;
@@ -238,25 +232,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
             call(onReject, peer, "onReject");
             return;
         }
-        FdStream stream = FdStream.duplex(loop, new FdChannel(fd, SelectionKey.OP_READ | SelectionKey.OP_WRITE), name,
-                FdStream.DEFAULT_READ_LIMIT, FdStream.DEFAULT_HIGH_WATER, FdStream.DEFAULT_LOW_WATER);
-        MessageChannel channel = settings.open(stream, stream, name, peer);
-        connections.add(channel);
-        channel.closeFuture().whenComplete((v, e) -> onLoop(() -> connectionClosed(channel, e)));
-        call(onOpen, channel, "onOpen");
-    }
-
-    private void connectionClosed(MessageChannel channel, Throwable e) {
-        if (!connections.remove(channel)) {
-            return;
-        }
-        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        try {
-            onClose.accept(channel, cause);
-        } catch (Throwable t) {
-            LOG.warn("{}: onClose callback threw", channel.name(), t);
-        }
-        terminateIfDone();
+        connections.place(fd, name, peer);
     }
 
     private <T> void call(Consumer<T> callback, T value, String what) {
@@ -275,12 +251,12 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
     public LoopFuture<Void> stop() {
         onLoop(() -> {
             stopListening();
-            for (MessageChannel c : new ArrayList<>(connections)) {
+            for (MessageChannel c : connections.snapshot()) {
                 c.closeGracefully();
             }
             terminateIfDone();
         });
-        return closeFuture;
+        return closeFuture();
     }
 
     @Override
@@ -299,14 +275,16 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         });
         if (!(Thread.currentThread() instanceof io.dualpipe.core.internal.LoopThread)) {
             // Another loop's thread must not block: it gets the close asynchronously. Any other waits,
-            // also when the loop is shutting down, so the server is closed when this returns.
+            // also when the loop is shutting down, so the server is closed when this returns; with a
+            // group, its connections close on their own loops, and it waits for those too.
             done.join();
+            closeFuture.join();
         }
     }
 
     private void closeNow() {
         stopListening();
-        for (MessageChannel c : new ArrayList<>(connections)) {
+        for (MessageChannel c : connections.snapshot()) {
             c.close();
         }
         terminateIfDone();
@@ -342,13 +320,8 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
     }
 
     private void onLoop(Runnable r) {
-        try {
-            loop.runOnLoop(r);
-        } catch (LoopClosedException e) {
-            // The loop may still be shutting down (telling handlers, closing keys): run once it has
-            // ended, when nothing else touches our state or its selector.
-            loop.terminationFuture().whenComplete((v, t) -> r.run());
-        }
+        // Once the loop is closing (telling handlers, closing keys), r runs after it has ended.
+        ServerConnections.onLoopOf(loop, r);
     }
 
     private static void closeQuietly(FdChannel channel) {
@@ -375,7 +348,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
 
     @Override
     public List<MessageChannel> connections() {
-        return List.copyOf(connections);
+        return connections.snapshot();
     }
 
     @Override
@@ -385,7 +358,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
 
     @Override
     public LoopFuture<Void> closeFuture() {
-        return closeFuture;
+        return LoopFutures.copyOf(closeFuture); // a caller's cancel must not tell others the server closed
     }
 
     /** How many accepts failed and paused accepting (EMFILE and friends), since the start. For tests and metrics. */
