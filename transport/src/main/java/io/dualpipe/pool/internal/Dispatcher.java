@@ -61,6 +61,7 @@ final class Dispatcher<Q, R> {
         if (late != null) {
             n.count(late);
             ctx.deliver(outer, null, late);
+            ctx.drain.checkDrained(); // a refusal ends nothing a drain waits for, but it must never be the last word
         } else if (roomWaiters.size() >= s.maxQueued()) {
             PoolSaturatedException e = new PoolSaturatedException("submitWhenRoom: maxQueued " + s.maxQueued()
                     + " requests already wait for a child and as many producers wait for room");
@@ -80,10 +81,16 @@ final class Dispatcher<Q, R> {
             n.queued.decrementAndGet();
             n.count(refused);
             ctx.deliver(c.future, null, refused);
+            // It was counted as queued: a drain that saw it waits for it, so this may be the drain's end.
+            ctx.drain.checkDrained();
             return;
         }
         c.timer = ctx.schedule(() -> queueTimedOut(c), s.queueTimeout().toNanos(), TimeUnit.NANOSECONDS);
         queue.add(c);
+        if (ctx.state == PoolContext.Phase.DRAINING) {
+            // A draining pool replaces no child while its queue is empty: this request may have none to go to.
+            ctx.respawner.reconcile();
+        }
         if (dispatchNow) {
             dispatch();
         }

@@ -81,7 +81,7 @@ public final class PoolCore<Q, R> {
             return ctx.refuse(f, refused);
         }
         if (n.queued.incrementAndGet() > ctx.s.maxQueued()) {
-            n.queued.decrementAndGet();
+            unqueue();
             return ctx.refuse(f, saturated());
         }
         ctx.dispatcher.enter(new Call<>(request, f));
@@ -101,7 +101,7 @@ public final class PoolCore<Q, R> {
             outer.complete(f);
             return outer;
         }
-        n.queued.decrementAndGet();
+        unqueue();
         try {
             ctx.loop.runOnLoop(() -> ctx.dispatcher.waitForRoom(request, outer));
         } catch (LoopClosedException e) {
@@ -140,6 +140,17 @@ public final class PoolCore<Q, R> {
     /** A fresh copy per call: a caller's cancel or orTimeout must not change what the pool and other callers see. */
     public LoopFuture<Void> terminationFuture() {
         return LoopFutures.copyOf(ctx.terminated);
+    }
+
+    /**
+     * Takes back a place counted on this thread and refused. A drain that checked meanwhile saw that
+     * place and waits for it; nothing on the loop will check again for it, so this thread asks.
+     */
+    private void unqueue() {
+        n.queued.decrementAndGet();
+        if (ctx.state == PoolContext.Phase.DRAINING) {
+            ctx.onLoop(ctx.drain::checkDrained);
+        }
     }
 
     private PoolSaturatedException saturated() {
