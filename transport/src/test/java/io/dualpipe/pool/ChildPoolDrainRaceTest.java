@@ -2,6 +2,7 @@ package io.dualpipe.pool;
 
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopClosedException;
+import io.dualpipe.process.ChildExitedException;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.worker.PoolSaturatedException;
@@ -117,7 +118,7 @@ class ChildPoolDrainRaceTest {
 
     private static void assertTyped(int round, Throwable e) {
         if (!(e instanceof PoolShutdownException || e instanceof PoolSaturatedException || e instanceof BreakerOpenException
-                || e instanceof ChildLostException || e instanceof LoopClosedException)) {
+                || e instanceof ChildExitedException || e instanceof LoopClosedException)) {
             throw new AssertionError("round " + round + ": untyped failure " + e, e);
         }
     }

@@ -4,7 +4,7 @@ import io.dualpipe.core.ConsumerConflictException;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
-import io.dualpipe.pool.ChildLostException;
+import io.dualpipe.process.ChildExitedException;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ExitStatus;
 import io.dualpipe.process.internal.PosixChildProcess;
@@ -171,7 +171,7 @@ final class Members<Q, R> {
         if (m.killed || m.lost) {
             return;
         }
-        ctx.respawner.crash(new ChildLostException("child pid " + m.pid + " of '" + program + "' was given up: " + why
+        ctx.respawner.crash(new ChildExitedException("child pid " + m.pid + " of '" + program + "' was given up: " + why
                 + m.stderr.describe(), cause, m.pid, null, m.stderr.text()));
         kill(m, why, true);
     }
@@ -185,7 +185,7 @@ final class Members<Q, R> {
         if (restart && !m.lost) {
             n.restarts.incrementAndGet();
         }
-        failInFlight(m, new ChildLostException("child pid " + m.pid + " of '" + program + "' was killed because " + why
+        failInFlight(m, new ChildExitedException("child pid " + m.pid + " of '" + program + "' was killed because " + why
                 + ", with this request in flight on it" + m.stderr.describe(), null, m.pid, null, m.stderr.text()));
         m.child.close();
         updateCounts();
@@ -231,11 +231,11 @@ final class Members<Q, R> {
         m.cancelTimers();
         String tail = m.stderr.text();
         String what = m.crashed ? "exited unasked (" + m.exit + ")" : m.killed ? "was killed (" + m.exit + ")" : "exited (" + m.exit + ")";
-        ChildLostException lost = new ChildLostException("child pid " + m.pid + " of '" + program + "' " + what
+        ChildExitedException lost = new ChildExitedException("child pid " + m.pid + " of '" + program + "' " + what
                 + " before it answered this request" + m.stderr.describe(), null, m.pid, m.exit, tail);
         failInFlight(m, lost);
         if (m.crashed) {
-            ctx.respawner.crash(new ChildLostException("child pid " + m.pid + " of '" + program + "' " + what
+            ctx.respawner.crash(new ChildExitedException("child pid " + m.pid + " of '" + program + "' " + what
                     + m.stderr.describe(), null, m.pid, m.exit, tail));
         }
         members.remove(m);

@@ -2,10 +2,10 @@ package io.dualpipe.pool.internal;
 
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.pool.BreakerOpenException;
-import io.dualpipe.pool.ChildLostException;
 import io.dualpipe.pool.FailureCause;
 import io.dualpipe.pool.PoolMetrics;
 import io.dualpipe.pool.PoolRequestTimeoutException;
+import io.dualpipe.process.ChildExitedException;
 import io.dualpipe.worker.PoolSaturatedException;
 import io.dualpipe.worker.PoolShutdownException;
 
@@ -42,7 +42,7 @@ final class PoolCounters {
     private static FailureCause causeOf(Throwable e) {
         if (e instanceof PoolRequestTimeoutException t) {
             return t.failureCause();
-        } else if (e instanceof ChildLostException) {
+        } else if (e instanceof ChildExitedException) {
             return FailureCause.CHILD_LOST;
         } else if (e instanceof BreakerOpenException) {
             return FailureCause.BREAKER_OPEN;

@@ -2,7 +2,7 @@ package io.dualpipe.pool.internal;
 
 import io.dualpipe.core.Timeout;
 import io.dualpipe.pool.BreakerOpenException;
-import io.dualpipe.pool.ChildLostException;
+import io.dualpipe.process.ChildExitedException;
 import io.dualpipe.process.ChildProcess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +56,17 @@ final class Respawner<Q, R> {
         }
     }
 
-    void crash(ChildLostException cause) {
+    /** A child crashed: the backoff grows, and the breaker may open. */
+    void crash(ChildExitedException cause) {
+        crash(cause.getMessage(), cause);
+    }
+
+    /** A child could not start: a crash too, whose cause (the breaker's, too) is the spawn failure itself. */
+    private void crash(RuntimeException spawnFailure) {
+        crash("a child of '" + program + "' could not start: " + spawnFailure.getMessage(), spawnFailure);
+    }
+
+    private void crash(String what, Throwable cause) {
         if (ctx.loop.isClosed()) {
             return;
         }
@@ -65,21 +75,16 @@ final class Respawner<Q, R> {
         nextSpawnAt = now + breaker.backoffNanos();
         n.breakerState = breaker.state();
         if (opened) {
-            openBreaker(cause);
+            openBreaker(what, cause);
         } else {
-            LOG.warn("{}; restarting in {} ms", cause.getMessage(), TimeUnit.NANOSECONDS.toMillis(breaker.backoffNanos()));
+            LOG.warn("{}; restarting in {} ms", what, TimeUnit.NANOSECONDS.toMillis(breaker.backoffNanos()));
         }
     }
 
-    private void crash(RuntimeException spawnFailure) {
-        crash(new ChildLostException("a child of '" + program + "' could not start: " + spawnFailure.getMessage(),
-                spawnFailure, -1, null, ""));
-    }
-
-    private void openBreaker(Throwable cause) {
+    private void openBreaker(String what, Throwable cause) {
         BreakerOpenException b = new BreakerOpenException("children of '" + program + "' crashed " + breaker.recentCrashes()
                 + " times within " + breaker.window() + ": the pool starts none for " + breaker.openFor()
-                + " and fails requests at once meanwhile; the last: " + cause.getMessage(), cause);
+                + " and fails requests at once meanwhile; the last: " + what, cause);
         breakerOpen = b;
         LOG.error("{}", b.getMessage());
         if (n.ready == 0) {
