@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -269,8 +270,10 @@ class ChildPoolTest {
             ChildPool<String, String> pool = ChildPool.lines(python(loop)).children(1).completeOn(executor).start();
             LoopFuture<String> slow = pool.submit("sleep:0.1");
             assertEquals("app-executor", get(slow.thenApply(r -> Thread.currentThread().getName())));
+            // Attached before close(): a dependent attached to an already completed future runs on the caller.
+            CompletableFuture<String> ended = pool.terminationFuture().thenApply(v -> Thread.currentThread().getName());
             pool.close();
-            assertEquals("app-executor", get(pool.terminationFuture().thenApply(v -> Thread.currentThread().getName())));
+            assertEquals("app-executor", get(ended));
         } finally {
             executor.shutdown();
         }
