@@ -155,7 +155,7 @@ public final class NatsAgent implements AutoCloseable {
     /**
      * Stops pulling, finishes the tasks held (results published, tasks acknowledged), sends the local
      * workers DIE and closes the connection; {@link #terminated()} completes then. Idempotent; what
-     * DIE from the pool does.
+     * DIE from the pool does. Each call gets a fresh future: a caller's cancel stays with that caller.
      */
     public CompletableFuture<List<ExitStatus>> drain() {
         if (draining.compareAndSet(false, true)) {
@@ -163,12 +163,15 @@ public final class NatsAgent implements AutoCloseable {
             puller.stop();
             maybeEmptied();
         }
-        return terminated;
+        return terminated.copy();
     }
 
-    /** Completes with the local workers' exit statuses once the agent has drained and stopped. */
+    /**
+     * Completes with the local workers' exit statuses once the agent has drained and stopped. A fresh
+     * future per call, so that a caller's cancel or complete reaches neither the agent nor other callers.
+     */
     public CompletableFuture<List<ExitStatus>> terminated() {
-        return terminated;
+        return terminated.copy();
     }
 
     /**

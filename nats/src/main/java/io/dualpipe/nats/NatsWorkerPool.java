@@ -229,11 +229,12 @@ public final class NatsWorkerPool implements AutoCloseable {
      * every agent of the pool (each finishes the tasks it holds, stops its workers and exits); completes
      * once the server has the DIE. Idempotent. Other submitters' tasks still in the stream stay there
      * for the agents started next. Call {@link #close()} afterwards to release the connection.
+     * Each call gets its own copy of the one shutdown's outcome: a caller's cancel stays with that caller.
      */
     public CompletableFuture<Void> shutdown() {
         CompletableFuture<Void> f = new CompletableFuture<>();
         if (!shutdown.compareAndSet(null, f)) {
-            return shutdown.get();
+            return shutdown.get().copy();
         }
         moveTo(State.SHUTTING_DOWN);
         whenIdle().thenRunAsync(() -> {
@@ -247,7 +248,7 @@ public final class NatsWorkerPool implements AutoCloseable {
                         + publishTimeout + ": " + e.getMessage(), e));
             }
         }, retries);
-        return f;
+        return f.copy(); // the pool's own stays out of callers' hands: a cancel would reach them all
     }
 
     /**
