@@ -158,7 +158,9 @@ public final class NatsWorkerPool implements AutoCloseable {
     /**
      * Publishes {@code data} (JSON) as a task to the pool's stream; completes with the payload of
      * the FINISHED reply of the worker that ran it, on whichever agent. See the class comment for the
-     * errors, and for at-least-once delivery.
+     * errors, and for at-least-once delivery. A submit that races {@link #shutdown()} or
+     * {@link #close()} either counts as submitted before it (shutdown waits for it) or fails with a
+     * {@link PoolShutdownException}, never a task left in the stream for agents that got DIE.
      */
     public CompletableFuture<Object> submit(Object data) {
         CompletableFuture<Object> f = new CompletableFuture<>();
@@ -185,6 +187,12 @@ public final class NatsWorkerPool implements AutoCloseable {
         }
         String taskId = id + "." + seq.incrementAndGet();
         pending.add(taskId, f);
+        // shutdown() and close() change the state before they look at the tasks outstanding: a submit that
+        // passed the first check as they began sees the new state here, or they see its task (and wait for it)
+        if (state != State.RUNNING) {
+            pending.withdraw(taskId, refusal("submit"));
+            return f.copy();
+        }
         publisher.publish(taskId, new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, resultsSubject), json);
         return f.copy(); // a caller completing its copy cannot lose us the real result
     }

@@ -65,10 +65,19 @@ public final class Pending {
         release();
     }
 
+    /** Fails the task with {@code error} if it still waits; not a duplicate if it does not (a race with close). */
+    public void withdraw(String taskId, Throwable error) {
+        CompletableFuture<Object> f = tasks.remove(taskId);
+        if (f != null) {
+            f.completeExceptionally(error);
+            release();
+        }
+    }
+
     /** Fails every task still waiting with {@code error}. */
     public void failAll(Throwable error) {
         for (String taskId : List.copyOf(tasks.keySet())) {
-            complete(taskId, null, error);
+            withdraw(taskId, error);
         }
     }
 

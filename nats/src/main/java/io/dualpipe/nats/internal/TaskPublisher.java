@@ -69,13 +69,13 @@ public final class TaskPublisher {
                 if (now - roomBy < 0 && !closed.getAsBoolean()) {
                     retry(() -> publish(taskId, h, json, roomBy, giveUpBy, attempt + 1), backoff);
                 } else {
-                    pending.complete(taskId, null, new PoolSaturatedException("stream " + layout.taskStream() + " is full ("
+                    pending.withdraw(taskId, new PoolSaturatedException("stream " + layout.taskStream() + " is full ("
                             + api.getErrorDescription() + ")" + (waitForRoom.isZero() ? "" : " for waitForRoom " + waitForRoom)));
                 }
             } else if (api == null && now - giveUpBy < 0 && !closed.getAsBoolean()) {
                 retry(() -> publish(taskId, h, json, roomBy, giveUpBy, attempt + 1), backoff); // the server is away: it comes back
             } else {
-                pending.complete(taskId, null, new StreamUnavailableException("task " + taskId + " not stored by JetStream"
+                pending.withdraw(taskId, new StreamUnavailableException("task " + taskId + " not stored by JetStream"
                         + (api != null ? ": " + api.getMessage() : " within publishTimeout " + publishTimeout + ": " + e), e));
             }
         });
