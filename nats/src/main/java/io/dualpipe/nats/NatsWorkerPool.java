@@ -236,8 +236,10 @@ public final class NatsWorkerPool implements AutoCloseable {
      * Refuses new tasks at once, waits for this submitter's tasks to complete, then sends DIE to
      * every agent of the pool (each finishes the tasks it holds, stops its workers and exits); completes
      * once the server has the DIE. Idempotent. Other submitters' tasks still in the stream stay there
-     * for the agents started next. Call {@link #close()} afterwards to release the connection.
-     * Each call gets its own copy of the one shutdown's outcome: a caller's cancel stays with that caller.
+     * for the agents started next. Call {@link #close()} afterwards to release the connection; a
+     * {@code close()} before the DIE has gone fails the shutdown with a {@link PoolShutdownException}
+     * and sends no DIE. Each call gets its own copy of the one shutdown's outcome: a caller's cancel
+     * stays with that caller.
      */
     public CompletableFuture<Void> shutdown() {
         CompletableFuture<Void> f = new CompletableFuture<>();
@@ -246,17 +248,25 @@ public final class NatsWorkerPool implements AutoCloseable {
         }
         moveTo(State.SHUTTING_DOWN);
         whenIdle().thenRunAsync(() -> {
+            if (state == State.CLOSED) {
+                f.completeExceptionally(closedBeforeDie());
+                return;
+            }
             try {
                 conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, Envelope.DIE), "null".getBytes(StandardCharsets.UTF_8));
                 conn.flush(publishTimeout);
                 moveTo(State.TERMINATED);
                 f.complete(null);
             } catch (Exception e) {
-                f.completeExceptionally(new StreamUnavailableException("shutdown: DIE not confirmed by the server within "
-                        + publishTimeout + ": " + e.getMessage(), e));
+                f.completeExceptionally(state == State.CLOSED ? closedBeforeDie() : new StreamUnavailableException(
+                        "shutdown: DIE not confirmed by the server within publishTimeout " + publishTimeout + ": " + e.getMessage(), e));
             }
         }, retries);
         return f.copy(); // the pool's own stays out of callers' hands: a cancel would reach them all
+    }
+
+    private static PoolShutdownException closedBeforeDie() {
+        return new PoolShutdownException("shutdown: the pool was closed before DIE was sent and confirmed");
     }
 
     /**
@@ -277,6 +287,10 @@ public final class NatsWorkerPool implements AutoCloseable {
             LOG.debug("{}: consumer {} not deleted ({}); the server forgets it after its inactive threshold", id, durable, e.toString());
         }
         retries.shutdownNow();
+        CompletableFuture<Void> down = shutdown.get();
+        if (down != null) {
+            down.completeExceptionally(closedBeforeDie()); // its DIE step may have been dropped by shutdownNow
+        }
         try {
             conn.close();
         } catch (InterruptedException e) {
