@@ -204,17 +204,35 @@ public final class NatsWorkerPool implements AutoCloseable {
      * {@link #shutdown()} does without waiting for this submitter's tasks.
      *
      * @throws InvalidArgumentException if {@code request} is null or empty
-     * @throws EncodeException if JSON cannot carry {@code data}
+     * @throws EncodeException if JSON cannot carry {@code data}, or it is over the server's max_payload
+     * @throws PoolShutdownException after {@link #close()}
+     * @throws StreamUnavailableException if the connection cannot take it now (closed by NATS after its
+     *         reconnect attempts, or its reconnect buffer full)
      */
     public void broadcast(String request, Object data) {
         new Envelope(request, 0, 0, null); // checks the word
+        if (state == State.CLOSED) {
+            throw new PoolShutdownException("broadcast " + request + " refused: the pool is CLOSED: close() has been called");
+        }
         byte[] json;
         try {
             json = JSON.writeValueAsBytes(data);
         } catch (JsonProcessingException e) {
             throw new EncodeException(EnvelopeCodec.TYPE, "broadcast " + request + ": payload is not JSON-serialisable: " + e.getOriginalMessage(), e);
         }
-        conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, request), json);
+        long max = conn.getMaxPayload();
+        if (json.length > max - 512) {
+            throw new EncodeException(EnvelopeCodec.TYPE, "broadcast " + request + ": payload of " + json.length
+                    + " bytes > the server's max_payload " + max + " less 512 bytes of headers");
+        }
+        try {
+            conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, request), json);
+        } catch (IllegalStateException e) {
+            if (state == State.CLOSED) {
+                throw new PoolShutdownException("broadcast " + request + " refused: the pool is CLOSED: close() has been called");
+            }
+            throw new StreamUnavailableException("broadcast " + request + " not sent: " + e.getMessage(), e);
+        }
     }
 
     /** True when no task of this submitter waits for its result. */
