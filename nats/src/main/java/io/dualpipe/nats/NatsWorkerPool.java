@@ -118,8 +118,8 @@ public final class NatsWorkerPool implements AutoCloseable {
         ResultReader reader = new ResultReader(id, pending);
         try {
             JetStream js = conn.jetStream();
-            layout.ensure(conn.jetStreamManagement(), b.limits());
-            this.publisher = new TaskPublisher(js, layout, pending, retries, b.waitForRoom, b.publishTimeout, () -> state == State.CLOSED);
+            String limits = Layout.describeLimits(layout.ensure(conn.jetStreamManagement(), b.limits()));
+            this.publisher = new TaskPublisher(js, layout, pending, retries, b.waitForRoom, b.publishTimeout, () -> state == State.CLOSED, limits);
             this.dispatcher = conn.createDispatcher();
             // A durable push consumer of this submitter's own results: the server keeps it, and the
             // results it holds, across a restart, and pushes again when the client has resubscribed.

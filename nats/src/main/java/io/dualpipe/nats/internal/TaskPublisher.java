@@ -29,9 +29,12 @@ public final class TaskPublisher {
     private final Duration waitForRoom;
     private final Duration publishTimeout;
     private final BooleanSupplier closed;
+    private final String limits;
 
+    /** {@code limits} names the stream's limits in the saturation error ({@link Layout#describeLimits}). */
     public TaskPublisher(JetStream js, Layout layout, Pending pending, ScheduledExecutorService retries,
-                         Duration waitForRoom, Duration publishTimeout, BooleanSupplier closed) {
+                         Duration waitForRoom, Duration publishTimeout, BooleanSupplier closed, String limits) {
+        this.limits = limits;
         this.js = js;
         this.layout = layout;
         this.pending = pending;
@@ -69,8 +72,9 @@ public final class TaskPublisher {
                 if (now - roomBy < 0 && !closed.getAsBoolean()) {
                     retry(() -> publish(taskId, h, json, roomBy, giveUpBy, attempt + 1), backoff);
                 } else {
-                    pending.withdraw(taskId, new PoolSaturatedException("stream " + layout.taskStream() + " is full ("
-                            + api.getErrorDescription() + ")" + (waitForRoom.isZero() ? "" : " for waitForRoom " + waitForRoom)));
+                    pending.withdraw(taskId, new PoolSaturatedException("task " + taskId + " refused: stream " + layout.taskStream()
+                            + " is full (" + api.getErrorDescription() + "): it holds at most " + limits
+                            + (waitForRoom.isZero() ? "; waitForRoom is zero" : ", and stayed full for waitForRoom " + waitForRoom)));
                 }
             } else if (api == null && now - giveUpBy < 0 && !closed.getAsBoolean()) {
                 retry(() -> publish(taskId, h, json, roomBy, giveUpBy, attempt + 1), backoff); // the server is away: it comes back
