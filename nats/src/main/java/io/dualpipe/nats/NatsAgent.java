@@ -370,9 +370,15 @@ public final class NatsAgent implements AutoCloseable {
          * Connects, creates the streams and consumer unless they exist, starts the local workers and
          * begins pulling.
          *
+         * @throws InvalidArgumentException if {@code workers × maxInFlightPerWorker} is over {@link Integer#MAX_VALUE}
          * @throws StreamUnavailableException if the server cannot be reached or refuses the set-up
          */
         public NatsAgent start() {
+            long capacity = (long) workers * maxInFlightPerWorker;
+            if (capacity > Integer.MAX_VALUE) {
+                throw new InvalidArgumentException("workers " + workers + " * maxInFlightPerWorker " + maxInFlightPerWorker + " = "
+                        + capacity + " > " + Integer.MAX_VALUE + ": the tasks an agent holds at once must fit an int");
+            }
             return new NatsAgent(this);
         }
     }
