@@ -175,15 +175,16 @@ public final class NatsAgent implements AutoCloseable {
     }
 
     /**
-     * Stops at once: kills the local workers and closes the connection. The tasks held are not
-     * acknowledged: JetStream delivers them again after the ack wait.
+     * Stops at once: kills the local workers, closes the connection and ends the pulling thread before
+     * it returns (its other threads end right after). The tasks held are not acknowledged: JetStream
+     * delivers them again after the ack wait.
      */
     @Override
     public void close() {
         draining.set(true);
-        puller.stop();
         pool.close();
         NatsWorkerPool.closeQuietly(conn);
+        puller.close(Duration.ofSeconds(5)); // a pull in progress ends with the connection
         results.shutdownNow();
         timer.shutdownNow();
         terminated.complete(List.of());

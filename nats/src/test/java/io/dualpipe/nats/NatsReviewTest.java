@@ -115,6 +115,7 @@ class NatsReviewTest {
             pool.submit(Fixtures.slow(30, 1));
             Fixtures.await("the agent holds the task", () -> agent.held() == 1);
             agent.close();
+            assertEquals(List.of(), Fixtures.threads("dualpipe-agent-leaky-pull"), "close() returned with the puller running");
             Fixtures.await("no thread of agent leaky left: " + Fixtures.threads("dualpipe-agent-leaky"),
                     () -> Fixtures.threads("dualpipe-agent-leaky").isEmpty());
             assertTrue(agent.terminated().isDone());

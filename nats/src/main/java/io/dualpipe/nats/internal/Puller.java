@@ -59,6 +59,27 @@ public final class Puller {
         }
     }
 
+    /**
+     * Stops at once, for an agent closing: wakes the pulling thread wherever it waits and waits for it
+     * to end, at most {@code timeout}. A message it pulled meanwhile is left unacknowledged (JetStream
+     * delivers it again after the ack wait).
+     */
+    public void close(Duration timeout) {
+        stop();
+        if (Thread.currentThread() == thread) {
+            return;
+        }
+        thread.interrupt();
+        try {
+            thread.join(timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.warn("agent {}: pulling thread still running {} after close", agent, timeout);
+        }
+    }
+
     public boolean isStopping() {
         return stopping.get();
     }
