@@ -60,7 +60,7 @@ import java.util.function.Consumer;
  * (the stream holds {@code maxQueued} tasks or {@code maxBytes}, after waiting for room up to
  * {@link Builder#waitForRoom} if set; or {@code maxPending} of this submitter's tasks are
  * unanswered), a {@link PoolShutdownException} (after {@link #shutdown()} or {@link #close()}), an
- * {@link EncodeException} (a payload JSON cannot carry, or one over the server's max payload), a
+ * {@link EncodeException} (a payload JSON cannot carry, or a task or its result over the server's max_payload), a
  * {@link TaskFailedException}, or a {@link StreamUnavailableException} (JetStream did not confirm
  * the task within {@code publishTimeout}: the server is down for longer).
  *

@@ -3,6 +3,7 @@ package io.dualpipe.nats.internal;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.codec.DecodeException;
+import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.message.RemoteException;
 import io.dualpipe.nats.TaskFailedException;
 import io.dualpipe.worker.Envelope;
@@ -60,6 +61,8 @@ public final class ResultReader {
                     pending.complete(taskId, null, new TaskFailedException(taskId, d == null ? 0 : Long.parseLong(d),
                             new String(body, StandardCharsets.UTF_8)));
                 }
+                case Wire.TOO_BIG -> pending.complete(taskId, null, new EncodeException(EnvelopeCodec.TYPE,
+                        new String(body, StandardCharsets.UTF_8)));
                 default -> pending.complete(taskId, null, new DualPipeException("task " + taskId + ": unknown result status \"" + status + "\""));
             }
         } catch (IOException | RuntimeException e) {

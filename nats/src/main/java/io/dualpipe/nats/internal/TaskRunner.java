@@ -140,6 +140,19 @@ public final class TaskRunner {
     }
 
     private void publishResult(Message m, String taskId, String reply, ScheduledFuture<?> heartbeat, Headers h, byte[] body) {
+        long max = conn.getMaxPayload();
+        if (body.length > max - Wire.HEADER_ROOM) {
+            // NATS would refuse it on every delivery: the submitter hears it at once, typed, and the task is done
+            String status = h.getFirst(Wire.STATUS);
+            if (Wire.ERROR.equals(status)) {
+                body = truncate(body, (int) (max - Wire.HEADER_ROOM));
+            } else {
+                h = headers(taskId, Wire.TOO_BIG);
+                body = ("task " + taskId + ": its worker's " + status + " answer of " + body.length + " bytes (JSON) is over the server's"
+                        + " max_payload " + max + " less " + Wire.HEADER_ROOM + " bytes of headers (agent " + agent + ")")
+                        .getBytes(StandardCharsets.UTF_8);
+            }
+        }
         publish(reply, taskId, h, body, System.nanoTime() + publishTimeout.toNanos(), 1, ok -> {
             if (ok) {
                 m.ack(); // only now: a result JetStream stored cannot be lost with the task
@@ -167,6 +180,20 @@ public final class TaskRunner {
                 then.accept(false);
             }
         }, results);
+    }
+
+    /** The start of an error text that fits {@code room} bytes, saying it was cut. */
+    private static byte[] truncate(byte[] text, int room) {
+        byte[] note = ("... (" + text.length + " bytes, cut to the server's max_payload)").getBytes(StandardCharsets.UTF_8);
+        byte[] out = java.util.Arrays.copyOf(text, Math.max(0, room - note.length));
+        String head = new String(out, StandardCharsets.UTF_8); // a character cut in two becomes U+FFFD
+        byte[] headBytes = head.getBytes(StandardCharsets.UTF_8);
+        if (headBytes.length + note.length > room) {
+            headBytes = java.util.Arrays.copyOf(headBytes, Math.max(0, room - note.length));
+        }
+        byte[] joined = java.util.Arrays.copyOf(headBytes, headBytes.length + note.length);
+        System.arraycopy(note, 0, joined, headBytes.length, note.length);
+        return joined;
     }
 
     private Headers headers(String taskId, String status) {
