@@ -125,6 +125,13 @@ public final class NatsAgent implements AutoCloseable {
         this.runner = new TaskRunner(name, js, conn, pool, results, timer, maxDeliver, heartbeatMillis, b.redeliveryDelay, b.publishTimeout,
                 this::taskDone);
         this.puller = new Puller(name, subscription, connect, capacity, runner::start);
+        connect.onReconnect(() -> {
+            try {
+                timer.execute(runner::heartbeatAll);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // the agent has stopped: nothing runs any more
+            }
+        });
         conn.createDispatcher(this::onControl).subscribe(layout.controlSubject());
         puller.stopped().thenRun(this::maybeEmptied);
         emptied.thenRunAsync(this::stop, results);

@@ -17,8 +17,10 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -49,6 +51,8 @@ public final class TaskRunner {
     private final Duration publishTimeout;
     private final Runnable onDone;
     private final AtomicInteger held = new AtomicInteger();
+    /** The tasks running now, for a heartbeat of them all at once. */
+    private final Map<String, Message> running = new ConcurrentHashMap<>();
 
     /** {@code onDone} runs once per task, when it is neither running nor waiting to be answered any more. */
     public TaskRunner(String agent, JetStream js, Connection conn, WorkerPool pool, ExecutorService results, ScheduledExecutorService timer,
@@ -89,7 +93,8 @@ public final class TaskRunner {
                     + " maxDeliver " + maxDeliver + " deliveries before answering");
             return;
         }
-        ScheduledFuture<?> heartbeat = timer.scheduleAtFixedRate(m::inProgress, heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);
+        running.put(taskId, m);
+        ScheduledFuture<?> heartbeat = timer.scheduleAtFixedRate(() -> heartbeat(m, taskId), heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);
         CompletableFuture<Object> run;
         try {
             // the body is JSON already: a RawValue goes to the worker as it is
@@ -100,7 +105,29 @@ public final class TaskRunner {
         run.whenCompleteAsync((result, e) -> finish(m, taskId, reply, delivered, heartbeat, result, e), results);
     }
 
+    /**
+     * A heartbeat for every task running, now: after a reconnection, so that the time since the last
+     * one that reached the server is not the outage plus up to a whole period more.
+     */
+    public void heartbeatAll() {
+        running.forEach((taskId, m) -> heartbeat(m, taskId));
+    }
+
+    /**
+     * One heartbeat. It must not throw: a periodic task that throws is never run again, and the task
+     * would then be delivered again while it still runs (one that could not be sent, the server away
+     * and the reconnect buffer full, is followed by the next).
+     */
+    private void heartbeat(Message m, String taskId) {
+        try {
+            m.inProgress();
+        } catch (RuntimeException e) {
+            LOG.debug("agent {}: heartbeat of task {} not sent ({}); the next one follows", agent, taskId, e.toString());
+        }
+    }
+
     private void finish(Message m, String taskId, String reply, long delivered, ScheduledFuture<?> heartbeat, Object result, Throwable e) {
+        running.remove(taskId, m);
         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         try {
             if (cause == null) {
