@@ -134,9 +134,11 @@ public final class NatsWorkerPool implements AutoCloseable {
                     .build();
             this.results = js.subscribe(resultsSubject, dispatcher, reader::onResult, false,
                     PushSubscribeOptions.builder().stream(layout.resultStream()).configuration(cc).build());
-            if (b.onMessage != null) {
-                Consumer<Envelope> listener = b.onMessage;
-                dispatcher.subscribe(layout.progressWildcard(), m -> reader.onMessage(listener, m));
+            // this submitter's tasks' envelopes come to it alone; those of no task, to every submitter listening
+            Consumer<Envelope> listener = b.onMessage;
+            dispatcher.subscribe(layout.progressSubject(id), m -> reader.onMessage(listener, m));
+            if (listener != null) {
+                dispatcher.subscribe(layout.messagesWildcard(), m -> reader.onMessage(listener, m));
             }
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             retries.shutdownNow();
@@ -163,6 +165,19 @@ public final class NatsWorkerPool implements AutoCloseable {
      * {@link PoolShutdownException}, never a task left in the stream for agents that got DIE.
      */
     public CompletableFuture<Object> submit(Object data) {
+        return submit(data, null);
+    }
+
+    /**
+     * As {@link #submit(Object)}, and hands {@code onMessage} the envelopes the worker running the
+     * task sends on its own meanwhile (progress, partial results), with the task's id on the wire, so
+     * that each reaches the task it belongs to; they reach the pool's {@link Builder#onMessage} as
+     * well. Runs on this pool's NATS dispatcher thread, only while the task waits for its result
+     * (envelopes that arrive after are for the pool's listener alone), and not at all for a worker
+     * holding several tasks at once ({@code maxInFlightPerWorker} above 1), whose envelopes no task
+     * owns. A task run twice (at least once delivery) may send its progress twice. Null: none.
+     */
+    public CompletableFuture<Object> submit(Object data, Consumer<Envelope> onMessage) {
         CompletableFuture<Object> f = new CompletableFuture<>();
         if (state != State.RUNNING) {
             f.completeExceptionally(refusal("submit"));
@@ -186,14 +201,15 @@ public final class NatsWorkerPool implements AutoCloseable {
             return f;
         }
         String taskId = id + "." + seq.incrementAndGet();
-        pending.add(taskId, f);
+        pending.add(taskId, f, onMessage);
         // shutdown() and close() change the state before they look at the tasks outstanding: a submit that
         // passed the first check as they began sees the new state here, or they see its task (and wait for it)
         if (state != State.RUNNING) {
             pending.withdraw(taskId, refusal("submit"));
             return f.copy();
         }
-        publisher.publish(taskId, new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, resultsSubject), json);
+        publisher.publish(taskId, new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, resultsSubject)
+                .add(Wire.PROGRESS, layout.progressSubject(id)), json);
         return f.copy(); // a caller completing its copy cannot lose us the real result
     }
 
@@ -419,7 +435,12 @@ public final class NatsWorkerPool implements AutoCloseable {
             return this;
         }
 
-        /** Receives the envelopes workers of every agent send on their own (progress), on the dispatcher thread. */
+        /**
+         * Receives the envelopes workers send on their own, on the dispatcher thread: those sent while
+         * running a task of this submitter (progress; also given to the task's own listener, see
+         * {@link NatsWorkerPool#submit(Object, Consumer)}), and those sent while running none, from
+         * every agent (the answers to a {@link NatsWorkerPool#broadcast}). Null: none.
+         */
         public Builder onMessage(Consumer<Envelope> listener) {
             this.onMessage = listener;
             return this;

@@ -26,7 +26,10 @@ import java.util.regex.Pattern;
  * dualpipe.NAME.results.SUBMITTER stream DUALPIPE_NAME_RESULTS (interest, file): results, one
  *                                durable consumer per submitter filtered on its own subject
  * dualpipe.NAME.control          core NATS: broadcasts and DIE, to every agent
- * dualpipe.NAME.progress.AGENT   core NATS: envelopes workers send on their own (progress)
+ * dualpipe.NAME.progress.SUBMITTER core NATS: envelopes a worker sends on its own (progress) while
+ *                                it runs one task, to that task's submitter, with the task's id
+ * dualpipe.NAME.messages.AGENT   core NATS: envelopes a worker sends while it runs no task (or
+ *                                several), to every submitter
  * </pre>
  *
  * Immutable, thread-safe.
@@ -73,12 +76,16 @@ public final class Layout {
         return "dualpipe." + pool + ".control";
     }
 
-    public String progressSubject(String agent) {
-        return "dualpipe." + pool + ".progress." + agent;
+    public String progressSubject(String submitter) {
+        return "dualpipe." + pool + ".progress." + submitter;
     }
 
-    public String progressWildcard() {
-        return "dualpipe." + pool + ".progress.>";
+    public String messagesSubject(String agent) {
+        return "dualpipe." + pool + ".messages." + agent;
+    }
+
+    public String messagesWildcard() {
+        return "dualpipe." + pool + ".messages.>";
     }
 
     /**

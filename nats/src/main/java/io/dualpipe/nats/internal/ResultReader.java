@@ -75,12 +75,33 @@ public final class ResultReader {
         }
     }
 
-    /** A worker's envelope an agent passed on: to {@code listener}, whose failure is logged, not thrown. */
+    /**
+     * A worker's envelope an agent passed on: to the listener of the task it names (if that task
+     * still waits and has one), then to {@code listener} (the pool's, or null). A listener that
+     * throws is logged, not rethrown.
+     */
     public void onMessage(Consumer<Envelope> listener, Message m) {
+        Envelope e;
         try {
-            listener.accept(ENVELOPES.decode(ByteBuffer.wrap(m.getData())));
-        } catch (RuntimeException e) {
-            LOG.warn("{}: progress listener failed on {}: {}", submitter, m.getSubject(), e.toString());
+            e = ENVELOPES.decode(ByteBuffer.wrap(m.getData()));
+        } catch (RuntimeException bad) {
+            LOG.warn("{}: undecodable envelope from agent {} on {}: {}", submitter, Wire.header(m, Wire.AGENT), m.getSubject(), bad.toString());
+            return;
+        }
+        String taskId = Wire.header(m, Wire.TASK);
+        Consumer<Envelope> own = taskId == null ? null : pending.listener(taskId);
+        deliver(own, e, taskId);
+        deliver(listener, e, taskId);
+    }
+
+    private void deliver(Consumer<Envelope> listener, Envelope e, String taskId) {
+        if (listener == null) {
+            return;
+        }
+        try {
+            listener.accept(e);
+        } catch (RuntimeException failed) {
+            LOG.warn("{}: listener failed on {} (task {}): {}", submitter, e.request(), taskId, failed.toString());
         }
     }
 
