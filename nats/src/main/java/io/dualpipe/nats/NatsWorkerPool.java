@@ -21,9 +21,11 @@ import io.nats.client.Connection;
 import io.nats.client.Dispatcher;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
 import io.nats.client.JetStreamSubscription;
 import io.nats.client.NUID;
 import io.nats.client.Options;
+import io.nats.client.PurgeOptions;
 import io.nats.client.PushSubscribeOptions;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
@@ -315,10 +317,14 @@ public final class NatsWorkerPool implements AutoCloseable {
         try {
             if (conn.getStatus() == Connection.Status.CONNECTED) {
                 results.unsubscribe();
-                conn.jetStreamManagement().deleteConsumer(layout.resultStream(), durable); // its results go with it
+                JetStreamManagement jsm = conn.jetStreamManagement();
+                jsm.deleteConsumer(layout.resultStream(), durable);
+                // results that came late (a task run twice) have no reader any more
+                jsm.purgeStream(layout.resultStream(), PurgeOptions.subject(resultsSubject));
             }
         } catch (IOException | JetStreamApiException | RuntimeException e) {
-            LOG.debug("{}: consumer {} not deleted ({}); the server forgets it after its inactive threshold", id, durable, e.toString());
+            LOG.debug("{}: consumer {} not deleted ({}); the server forgets it after its inactive threshold, its results after their max age",
+                    id, durable, e.toString());
         }
         retries.shutdownNow();
         CompletableFuture<Void> down = shutdown.get();
