@@ -18,21 +18,11 @@ import io.dualpipe.worker.PoolShutdownException;
 import io.dualpipe.worker.UnexpectedReplyException;
 import io.dualpipe.worker.WorkerPool;
 import io.nats.client.Connection;
-import io.nats.client.Dispatcher;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
-import io.nats.client.JetStreamManagement;
-import io.nats.client.JetStreamSubscription;
 import io.nats.client.NUID;
 import io.nats.client.Options;
-import io.nats.client.PurgeOptions;
-import io.nats.client.PushSubscribeOptions;
-import io.nats.client.api.AckPolicy;
-import io.nats.client.api.ConsumerConfiguration;
-import io.nats.client.api.DeliverPolicy;
 import io.nats.client.impl.Headers;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -77,7 +67,6 @@ import java.util.function.Consumer;
  * results behind them wait.
  */
 public final class NatsWorkerPool implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(NatsWorkerPool.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Layout layout;
@@ -85,11 +74,9 @@ public final class NatsWorkerPool implements AutoCloseable {
     private final Connection conn;
     private final String id = NUID.nextGlobal();
     private final String resultsSubject;
-    private final String durable;
     private final int maxPending;
     private final Duration publishTimeout;
-    private final Dispatcher dispatcher;
-    private final JetStreamSubscription results;
+    private final ResultReader reader;
     private final ScheduledExecutorService retries;
     private final Pending pending = new Pending(id);
     private final TaskPublisher publisher;
@@ -102,7 +89,7 @@ public final class NatsWorkerPool implements AutoCloseable {
         this.maxPending = b.maxPending;
         this.publishTimeout = b.publishTimeout;
         this.resultsSubject = layout.resultsSubject(id);
-        this.durable = "submitter-" + id;
+        this.reader = new ResultReader(id, pending);
         try {
             this.connect = Connect.open(b.server, b.options, "dualpipe-submitter-" + id);
         } catch (IOException e) {
@@ -117,31 +104,11 @@ public final class NatsWorkerPool implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        ResultReader reader = new ResultReader(id, pending);
         try {
             JetStream js = conn.jetStream();
             String limits = Layout.describeLimits(layout.ensure(conn.jetStreamManagement(), b.limits()));
             this.publisher = new TaskPublisher(js, layout, pending, retries, b.waitForRoom, b.publishTimeout, () -> state == State.CLOSED, limits);
-            this.dispatcher = conn.createDispatcher();
-            // A durable push consumer of this submitter's own results: the server keeps it, and the
-            // results it holds, across a restart, and pushes again when the client has resubscribed.
-            ConsumerConfiguration cc = ConsumerConfiguration.builder()
-                    .durable(durable)
-                    .filterSubject(resultsSubject)
-                    .ackPolicy(AckPolicy.Explicit)
-                    .ackWait(Duration.ofSeconds(30))
-                    .deliverPolicy(DeliverPolicy.All)
-                    .maxAckPending(10_000)
-                    .inactiveThreshold(b.abandonedAfter) // a submitter that died without close() is forgotten
-                    .build();
-            this.results = js.subscribe(resultsSubject, dispatcher, reader::onResult, false,
-                    PushSubscribeOptions.builder().stream(layout.resultStream()).configuration(cc).build());
-            // this submitter's tasks' envelopes come to it alone; those of no task, to every submitter listening
-            Consumer<Envelope> listener = b.onMessage;
-            dispatcher.subscribe(layout.progressSubject(id), m -> reader.onMessage(listener, m));
-            if (listener != null) {
-                dispatcher.subscribe(layout.messagesWildcard(), m -> reader.onMessage(listener, m));
-            }
+            reader.subscribe(conn, js, layout, b.abandonedAfter, b.onMessage);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             retries.shutdownNow();
             closeQuietly(conn);
@@ -314,18 +281,7 @@ public final class NatsWorkerPool implements AutoCloseable {
         moveTo(State.CLOSED);
         pending.failAll(new PoolShutdownException("the pool was closed before the task's result came:"
                 + " the task may still run on an agent (at least once), its result will be dropped"));
-        try {
-            if (conn.getStatus() == Connection.Status.CONNECTED) {
-                results.unsubscribe();
-                JetStreamManagement jsm = conn.jetStreamManagement();
-                jsm.deleteConsumer(layout.resultStream(), durable);
-                // results that came late (a task run twice) have no reader any more
-                jsm.purgeStream(layout.resultStream(), PurgeOptions.subject(resultsSubject));
-            }
-        } catch (IOException | JetStreamApiException | RuntimeException e) {
-            LOG.debug("{}: consumer {} not deleted ({}); the server forgets it after its inactive threshold, its results after their max age",
-                    id, durable, e.toString());
-        }
+        reader.unsubscribe(conn, layout);
         retries.shutdownNow();
         CompletableFuture<Void> down = shutdown.get();
         if (down != null) {
