@@ -8,6 +8,7 @@ import io.dualpipe.nats.internal.Connect;
 import io.dualpipe.nats.internal.Layout;
 import io.dualpipe.nats.internal.Puller;
 import io.dualpipe.nats.internal.TaskRunner;
+import io.dualpipe.nats.internal.WorkerTasks;
 import io.dualpipe.nats.internal.Wire;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
@@ -54,8 +55,10 @@ import java.util.function.Supplier;
  * worker is a result (a {@link RemoteException} at the submitter), not retried.
  *
  * <p><b>Control.</b> Broadcasts from {@link NatsWorkerPool#broadcast} reach every worker of the local
- * pool; envelopes workers send on their own (progress) are published for the submitters'
- * {@code onMessage}. DIE ({@link NatsWorkerPool#shutdown()}) or {@link #drain()} drains: no more
+ * pool. An envelope a worker sends on its own (progress) while it runs a task goes to that task's
+ * submitter with the task's id ({@link NatsWorkerPool#submit(Object, java.util.function.Consumer)}):
+ * the agent places each task on a worker itself, the one holding the fewest; one sent while it runs
+ * no task (or several) goes to every submitter's {@code onMessage}. DIE ({@link NatsWorkerPool#shutdown()}) or {@link #drain()} drains: no more
  * pulls, the tasks held are finished and acknowledged, the local workers get DIE and are reaped,
  * the connection is closed, and {@link #terminated()} completes with the workers' exit statuses.
  *
@@ -70,6 +73,7 @@ public final class NatsAgent implements AutoCloseable {
     private final Layout layout;
     private final Connection conn;
     private final WorkerPool pool;
+    private volatile WorkerTasks workerTasks; // set once the pool has started; a worker cannot send before
     private final ExecutorService results;
     private final ScheduledExecutorService timer;
     private final Puller puller;
@@ -120,9 +124,10 @@ public final class NatsAgent implements AutoCloseable {
             NatsWorkerPool.closeQuietly(conn);
             throw e;
         }
+        this.workerTasks = new WorkerTasks(pool);
         this.results = Executors.newSingleThreadExecutor(daemon("dualpipe-agent-" + name + "-results"));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("dualpipe-agent-" + name + "-heartbeats"));
-        this.runner = new TaskRunner(name, js, conn, pool, results, timer, maxDeliver, heartbeatMillis, b.redeliveryDelay, b.publishTimeout,
+        this.runner = new TaskRunner(name, js, conn, workerTasks, results, timer, maxDeliver, heartbeatMillis, b.redeliveryDelay, b.publishTimeout,
                 this::taskDone);
         this.puller = new Puller(name, subscription, connect, capacity, runner::start);
         connect.onReconnect(() -> {
@@ -250,14 +255,25 @@ public final class NatsAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * An envelope a worker sent on its own, on the pool's loop thread: to the submitter of the one task
+     * the worker runs, with that task's id; to every submitter when it runs none (or several).
+     */
     private void onProgress(Envelope e) {
         try {
             ByteBuffer b = ENVELOPES.encode(e);
             byte[] bytes = new byte[b.remaining()];
             b.get(bytes);
-            conn.publish(layout.progressSubject(name), new Headers().add(Wire.AGENT, name), bytes);
+            WorkerTasks tasks = workerTasks;
+            WorkerTasks.Held task = tasks == null ? null : tasks.soleTaskOf(e.senderPid());
+            Headers h = new Headers().add(Wire.AGENT, name);
+            if (task != null) {
+                h.add(Wire.TASK, task.taskId());
+            }
+            String subject = task != null && task.progressSubject() != null ? task.progressSubject() : layout.messagesSubject(name);
+            conn.publish(subject, h, bytes);
         } catch (RuntimeException ex) {
-            LOG.debug("agent {}: progress not published: {}", name, ex.toString());
+            LOG.debug("agent {}: envelope {} of worker {} not published: {}", name, e.request(), e.senderPid(), ex.toString());
         }
     }
 

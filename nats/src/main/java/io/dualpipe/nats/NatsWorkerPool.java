@@ -18,19 +18,11 @@ import io.dualpipe.worker.PoolShutdownException;
 import io.dualpipe.worker.UnexpectedReplyException;
 import io.dualpipe.worker.WorkerPool;
 import io.nats.client.Connection;
-import io.nats.client.Dispatcher;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
-import io.nats.client.JetStreamSubscription;
 import io.nats.client.NUID;
 import io.nats.client.Options;
-import io.nats.client.PushSubscribeOptions;
-import io.nats.client.api.AckPolicy;
-import io.nats.client.api.ConsumerConfiguration;
-import io.nats.client.api.DeliverPolicy;
 import io.nats.client.impl.Headers;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -75,7 +67,6 @@ import java.util.function.Consumer;
  * results behind them wait.
  */
 public final class NatsWorkerPool implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(NatsWorkerPool.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Layout layout;
@@ -83,11 +74,9 @@ public final class NatsWorkerPool implements AutoCloseable {
     private final Connection conn;
     private final String id = NUID.nextGlobal();
     private final String resultsSubject;
-    private final String durable;
     private final int maxPending;
     private final Duration publishTimeout;
-    private final Dispatcher dispatcher;
-    private final JetStreamSubscription results;
+    private final ResultReader reader;
     private final ScheduledExecutorService retries;
     private final Pending pending = new Pending(id);
     private final TaskPublisher publisher;
@@ -100,7 +89,7 @@ public final class NatsWorkerPool implements AutoCloseable {
         this.maxPending = b.maxPending;
         this.publishTimeout = b.publishTimeout;
         this.resultsSubject = layout.resultsSubject(id);
-        this.durable = "submitter-" + id;
+        this.reader = new ResultReader(id, pending);
         try {
             this.connect = Connect.open(b.server, b.options, "dualpipe-submitter-" + id);
         } catch (IOException e) {
@@ -115,29 +104,11 @@ public final class NatsWorkerPool implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        ResultReader reader = new ResultReader(id, pending);
         try {
             JetStream js = conn.jetStream();
             String limits = Layout.describeLimits(layout.ensure(conn.jetStreamManagement(), b.limits()));
             this.publisher = new TaskPublisher(js, layout, pending, retries, b.waitForRoom, b.publishTimeout, () -> state == State.CLOSED, limits);
-            this.dispatcher = conn.createDispatcher();
-            // A durable push consumer of this submitter's own results: the server keeps it, and the
-            // results it holds, across a restart, and pushes again when the client has resubscribed.
-            ConsumerConfiguration cc = ConsumerConfiguration.builder()
-                    .durable(durable)
-                    .filterSubject(resultsSubject)
-                    .ackPolicy(AckPolicy.Explicit)
-                    .ackWait(Duration.ofSeconds(30))
-                    .deliverPolicy(DeliverPolicy.All)
-                    .maxAckPending(10_000)
-                    .inactiveThreshold(b.abandonedAfter) // a submitter that died without close() is forgotten
-                    .build();
-            this.results = js.subscribe(resultsSubject, dispatcher, reader::onResult, false,
-                    PushSubscribeOptions.builder().stream(layout.resultStream()).configuration(cc).build());
-            if (b.onMessage != null) {
-                Consumer<Envelope> listener = b.onMessage;
-                dispatcher.subscribe(layout.progressWildcard(), m -> reader.onMessage(listener, m));
-            }
+            reader.subscribe(conn, js, layout, b.abandonedAfter, b.onMessage);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             retries.shutdownNow();
             closeQuietly(conn);
@@ -163,6 +134,19 @@ public final class NatsWorkerPool implements AutoCloseable {
      * {@link PoolShutdownException}, never a task left in the stream for agents that got DIE.
      */
     public CompletableFuture<Object> submit(Object data) {
+        return submit(data, null);
+    }
+
+    /**
+     * As {@link #submit(Object)}, and hands {@code onMessage} the envelopes the worker running the
+     * task sends on its own meanwhile (progress, partial results), with the task's id on the wire, so
+     * that each reaches the task it belongs to; they reach the pool's {@link Builder#onMessage} as
+     * well. Runs on this pool's NATS dispatcher thread, only while the task waits for its result
+     * (envelopes that arrive after are for the pool's listener alone), and not at all for a worker
+     * holding several tasks at once ({@code maxInFlightPerWorker} above 1), whose envelopes no task
+     * owns. A task run twice (at least once delivery) may send its progress twice. Null: none.
+     */
+    public CompletableFuture<Object> submit(Object data, Consumer<Envelope> onMessage) {
         CompletableFuture<Object> f = new CompletableFuture<>();
         if (state != State.RUNNING) {
             f.completeExceptionally(refusal("submit"));
@@ -186,14 +170,15 @@ public final class NatsWorkerPool implements AutoCloseable {
             return f;
         }
         String taskId = id + "." + seq.incrementAndGet();
-        pending.add(taskId, f);
+        pending.add(taskId, f, onMessage);
         // shutdown() and close() change the state before they look at the tasks outstanding: a submit that
         // passed the first check as they began sees the new state here, or they see its task (and wait for it)
         if (state != State.RUNNING) {
             pending.withdraw(taskId, refusal("submit"));
             return f.copy();
         }
-        publisher.publish(taskId, new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, resultsSubject), json);
+        publisher.publish(taskId, new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, resultsSubject)
+                .add(Wire.PROGRESS, layout.progressSubject(id)), json);
         return f.copy(); // a caller completing its copy cannot lose us the real result
     }
 
@@ -296,14 +281,7 @@ public final class NatsWorkerPool implements AutoCloseable {
         moveTo(State.CLOSED);
         pending.failAll(new PoolShutdownException("the pool was closed before the task's result came:"
                 + " the task may still run on an agent (at least once), its result will be dropped"));
-        try {
-            if (conn.getStatus() == Connection.Status.CONNECTED) {
-                results.unsubscribe();
-                conn.jetStreamManagement().deleteConsumer(layout.resultStream(), durable); // its results go with it
-            }
-        } catch (IOException | JetStreamApiException | RuntimeException e) {
-            LOG.debug("{}: consumer {} not deleted ({}); the server forgets it after its inactive threshold", id, durable, e.toString());
-        }
+        reader.unsubscribe(conn, layout);
         retries.shutdownNow();
         CompletableFuture<Void> down = shutdown.get();
         if (down != null) {
@@ -419,7 +397,12 @@ public final class NatsWorkerPool implements AutoCloseable {
             return this;
         }
 
-        /** Receives the envelopes workers of every agent send on their own (progress), on the dispatcher thread. */
+        /**
+         * Receives the envelopes workers send on their own, on the dispatcher thread: those sent while
+         * running a task of this submitter (progress; also given to the task's own listener, see
+         * {@link NatsWorkerPool#submit(Object, Consumer)}), and those sent while running none, from
+         * every agent (the answers to a {@link NatsWorkerPool#broadcast}). Null: none.
+         */
         public Builder onMessage(Consumer<Envelope> listener) {
             this.onMessage = listener;
             return this;

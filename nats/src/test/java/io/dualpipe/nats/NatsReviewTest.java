@@ -195,6 +195,31 @@ class NatsReviewTest {
     }
 
     @Test
+    @Timeout(30)
+    void badSettingsAreRejectedTypedNamingTheValueAndTheRule() {
+        NatsWorkerPool.Builder p = NatsWorkerPool.builder();
+        NatsAgent.Builder a = NatsAgent.builder(() -> ChildProcess.builder("true"));
+        Map<String, org.junit.jupiter.api.function.Executable> cases = new java.util.LinkedHashMap<>();
+        cases.put("maxPending <= 0: -1", () -> p.maxPending(-1));
+        cases.put("maxQueued <= 0: 0", () -> p.maxQueued(0));
+        cases.put("maxBytes <= 0: -5", () -> p.maxBytes(-5));
+        cases.put("maxDeliver <= 0: 0", () -> a.maxDeliver(0));
+        cases.put("ackWait < 300 ms: PT0.1S", () -> p.ackWait(java.time.Duration.ofMillis(100)));
+        cases.put("waitForRoom < 0: PT-1S", () -> p.waitForRoom(java.time.Duration.ofSeconds(-1)));
+        cases.put("publishTimeout <= 0: PT0S", () -> a.publishTimeout(java.time.Duration.ZERO));
+        cases.put("workers", () -> a.workers(-2));
+        cases.put("maxInFlightPerWorker", () -> a.maxInFlightPerWorker(0));
+        cases.put("redeliveryDelay < 0: PT-0.001S", () -> a.redeliveryDelay(java.time.Duration.ofMillis(-1)));
+        cases.put("pool \"a b\" is not a valid name", () -> p.pool("a b"));
+        cases.put("name \"x.y\"", () -> a.name("x.y"));
+        cases.put("server", () -> p.server(null));
+        cases.forEach((message, call) -> {
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class, call, message);
+            assertTrue(e.getMessage().contains(message), e.getMessage() + " does not say " + message);
+        });
+    }
+
+    @Test
     @Timeout(60)
     void aLateDuplicateOrAStrangersResultIsDroppedAndTheFutureKeepsItsValue(@TempDir Path dir) throws Exception {
         try (NatsServer nats = NatsServer.start(dir);

@@ -23,10 +23,13 @@ import java.util.regex.Pattern;
  * <pre>
  * dualpipe.NAME.tasks            stream DUALPIPE_NAME (work queue, file): one message per task
  *   consumer "agents"            durable pull consumer every agent pulls from
- * dualpipe.NAME.results.SUBMITTER stream DUALPIPE_NAME_RESULTS (interest, file): results, one
+ * dualpipe.NAME.results.SUBMITTER stream DUALPIPE_NAME_RESULTS (work queue, file): results, one
  *                                durable consumer per submitter filtered on its own subject
  * dualpipe.NAME.control          core NATS: broadcasts and DIE, to every agent
- * dualpipe.NAME.progress.AGENT   core NATS: envelopes workers send on their own (progress)
+ * dualpipe.NAME.progress.SUBMITTER core NATS: envelopes a worker sends on its own (progress) while
+ *                                it runs one task, to that task's submitter, with the task's id
+ * dualpipe.NAME.messages.AGENT   core NATS: envelopes a worker sends while it runs no task (or
+ *                                several), to every submitter
  * </pre>
  *
  * Immutable, thread-safe.
@@ -73,12 +76,16 @@ public final class Layout {
         return "dualpipe." + pool + ".control";
     }
 
-    public String progressSubject(String agent) {
-        return "dualpipe." + pool + ".progress." + agent;
+    public String progressSubject(String submitter) {
+        return "dualpipe." + pool + ".progress." + submitter;
     }
 
-    public String progressWildcard() {
-        return "dualpipe." + pool + ".progress.>";
+    public String messagesSubject(String agent) {
+        return "dualpipe." + pool + ".messages." + agent;
+    }
+
+    public String messagesWildcard() {
+        return "dualpipe." + pool + ".messages.>";
     }
 
     /**
@@ -99,9 +106,12 @@ public final class Layout {
         ensureStream(jsm, StreamConfiguration.builder()
                 .name(resultStream())
                 .subjects("dualpipe." + pool + ".results.>")
-                // a result is kept while its submitter's consumer has not acknowledged it, and dropped
-                // at once when that submitter is gone (its consumer deleted)
-                .retentionPolicy(RetentionPolicy.Interest)
+                // a result is kept until its submitter's consumer acknowledges it (or maxAge). Not
+                // Interest: a server restarting recovers the streams before their consumers, and an
+                // interest stream stored a result published in between for no one (acknowledged to the
+                // agent, then dropped), its submitter's future waiting for ever. The submitters' filters
+                // are disjoint, as a work queue wants; close() purges what is left on its subject.
+                .retentionPolicy(RetentionPolicy.WorkQueue)
                 .storageType(StorageType.File)
                 .discardPolicy(DiscardPolicy.New)
                 .maxBytes(limits.maxBytes())

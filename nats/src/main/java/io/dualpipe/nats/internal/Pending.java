@@ -1,5 +1,6 @@
 package io.dualpipe.nats.internal;
 
+import io.dualpipe.worker.Envelope;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -10,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * A submitter's tasks that wait for their result, by task id: the one place a task's future is
@@ -21,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Pending {
     private static final Logger LOG = LoggerFactory.getLogger(Pending.class);
     private final String submitter;
-    private final Map<String, CompletableFuture<Object>> tasks = new ConcurrentHashMap<>();
+    private final Map<String, Entry> tasks = new ConcurrentHashMap<>();
     private final AtomicInteger outstanding = new AtomicInteger();
     private final AtomicLong duplicates = new AtomicLong();
     private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>(); // guarded by itself
@@ -39,9 +41,22 @@ public final class Pending {
         return true;
     }
 
-    /** Books {@code future} under {@code taskId}; the task was {@link #reserve reserved} first. */
-    public void add(String taskId, CompletableFuture<Object> future) {
-        tasks.put(taskId, future);
+    /** A task's future, and the listener of the envelopes its worker sends while it runs it (or null). */
+    private record Entry(CompletableFuture<Object> future, Consumer<Envelope> listener) {
+    }
+
+    /**
+     * Books {@code future} under {@code taskId}, with the {@code listener} (or null) of the envelopes
+     * its worker sends while running it; the task was {@link #reserve reserved} first.
+     */
+    public void add(String taskId, CompletableFuture<Object> future, Consumer<Envelope> listener) {
+        tasks.put(taskId, new Entry(future, listener));
+    }
+
+    /** The listener given with the task, while the task waits for its outcome; else null. */
+    public Consumer<Envelope> listener(String taskId) {
+        Entry e = tasks.get(taskId);
+        return e == null ? null : e.listener();
     }
 
     /** True while the task waits for its outcome. */
@@ -51,25 +66,25 @@ public final class Pending {
 
     /** Completes the task's future once: a later outcome for the same id is a duplicate, dropped. */
     public void complete(String taskId, Object result, Throwable error) {
-        CompletableFuture<Object> f = tasks.remove(taskId);
-        if (f == null) {
+        Entry entry = tasks.remove(taskId);
+        if (entry == null) {
             duplicates.incrementAndGet();
             LOG.debug("{}: result for {} dropped: already completed", submitter, taskId);
             return;
         }
         if (error == null) {
-            f.complete(result);
+            entry.future().complete(result);
         } else {
-            f.completeExceptionally(error);
+            entry.future().completeExceptionally(error);
         }
         release();
     }
 
     /** Fails the task with {@code error} if it still waits; not a duplicate if it does not (a race with close). */
     public void withdraw(String taskId, Throwable error) {
-        CompletableFuture<Object> f = tasks.remove(taskId);
-        if (f != null) {
-            f.completeExceptionally(error);
+        Entry entry = tasks.remove(taskId);
+        if (entry != null) {
+            entry.future().completeExceptionally(error);
             release();
         }
     }

@@ -9,19 +9,32 @@ import io.dualpipe.nats.TaskFailedException;
 import io.dualpipe.worker.Envelope;
 import io.dualpipe.worker.EnvelopeCodec;
 import io.dualpipe.worker.UnexpectedReplyException;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
+import io.nats.client.PurgeOptions;
+import io.nats.client.PushSubscribeOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.DeliverPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.function.Consumer;
 
 /**
  * Turns the messages a submitter receives into outcomes: a result (by its {@link Wire#STATUS}) into
  * its task's value or typed error in {@link Pending}, acknowledged afterwards; a worker's envelope
- * into a call of the submitter's listener. Runs on the submitter's NATS dispatcher thread.
+ * into a call of the listeners; and the subscriptions that bring them. Runs on the submitter's NATS
+ * dispatcher thread, but for {@link #subscribe} and {@link #unsubscribe}.
  */
 public final class ResultReader {
     private static final Logger LOG = LoggerFactory.getLogger(ResultReader.class);
@@ -29,10 +42,59 @@ public final class ResultReader {
     private static final EnvelopeCodec ENVELOPES = new EnvelopeCodec();
     private final String submitter;
     private final Pending pending;
+    private volatile JetStreamSubscription results;
 
     public ResultReader(String submitter, Pending pending) {
         this.submitter = submitter;
         this.pending = pending;
+    }
+
+    /**
+     * Subscribes to this submitter's results through a durable push consumer of its own (the server
+     * keeps it, and the results it holds, across a restart, and pushes again once the client has
+     * resubscribed), and to the workers' envelopes: those of its own tasks, and, with a pool listener,
+     * those of no task from every agent. A submitter that dies without {@link #unsubscribe} is
+     * forgotten after {@code abandonedAfter}.
+     */
+    public void subscribe(Connection conn, JetStream js, Layout layout, Duration abandonedAfter, Consumer<Envelope> onMessage)
+            throws IOException, JetStreamApiException {
+        Dispatcher dispatcher = conn.createDispatcher();
+        String subject = layout.resultsSubject(submitter);
+        ConsumerConfiguration cc = ConsumerConfiguration.builder()
+                .durable(durable())
+                .filterSubject(subject)
+                .ackPolicy(AckPolicy.Explicit)
+                .ackWait(Duration.ofSeconds(30))
+                .deliverPolicy(DeliverPolicy.All)
+                .maxAckPending(10_000)
+                .inactiveThreshold(abandonedAfter)
+                .build();
+        this.results = js.subscribe(subject, dispatcher, this::onResult, false,
+                PushSubscribeOptions.builder().stream(layout.resultStream()).configuration(cc).build());
+        dispatcher.subscribe(layout.progressSubject(submitter), m -> onMessage(onMessage, m));
+        if (onMessage != null) {
+            dispatcher.subscribe(layout.messagesWildcard(), m -> onMessage(onMessage, m));
+        }
+    }
+
+    /** Ends the subscription and deletes the consumer, and the results left for it; if the server is there. */
+    public void unsubscribe(Connection conn, Layout layout) {
+        try {
+            if (conn.getStatus() == Connection.Status.CONNECTED && results != null) {
+                results.unsubscribe();
+                JetStreamManagement jsm = conn.jetStreamManagement();
+                jsm.deleteConsumer(layout.resultStream(), durable());
+                // results that came late (a task run twice) have no reader any more
+                jsm.purgeStream(layout.resultStream(), PurgeOptions.subject(layout.resultsSubject(submitter)));
+            }
+        } catch (IOException | JetStreamApiException | RuntimeException e) {
+            LOG.debug("{}: consumer {} not deleted ({}); the server forgets it after its inactive threshold, its results after their"
+                    + " max age", submitter, durable(), e.toString());
+        }
+    }
+
+    private String durable() {
+        return "submitter-" + submitter;
     }
 
     /** A message of the submitter's result consumer: completes its task once, then acknowledges it. */
@@ -75,12 +137,33 @@ public final class ResultReader {
         }
     }
 
-    /** A worker's envelope an agent passed on: to {@code listener}, whose failure is logged, not thrown. */
+    /**
+     * A worker's envelope an agent passed on: to the listener of the task it names (if that task
+     * still waits and has one), then to {@code listener} (the pool's, or null). A listener that
+     * throws is logged, not rethrown.
+     */
     public void onMessage(Consumer<Envelope> listener, Message m) {
+        Envelope e;
         try {
-            listener.accept(ENVELOPES.decode(ByteBuffer.wrap(m.getData())));
-        } catch (RuntimeException e) {
-            LOG.warn("{}: progress listener failed on {}: {}", submitter, m.getSubject(), e.toString());
+            e = ENVELOPES.decode(ByteBuffer.wrap(m.getData()));
+        } catch (RuntimeException bad) {
+            LOG.warn("{}: undecodable envelope from agent {} on {}: {}", submitter, Wire.header(m, Wire.AGENT), m.getSubject(), bad.toString());
+            return;
+        }
+        String taskId = Wire.header(m, Wire.TASK);
+        Consumer<Envelope> own = taskId == null ? null : pending.listener(taskId);
+        deliver(own, e, taskId);
+        deliver(listener, e, taskId);
+    }
+
+    private void deliver(Consumer<Envelope> listener, Envelope e, String taskId) {
+        if (listener == null) {
+            return;
+        }
+        try {
+            listener.accept(e);
+        } catch (RuntimeException failed) {
+            LOG.warn("{}: listener failed on {} (task {}): {}", submitter, e.request(), taskId, failed.toString());
         }
     }
 

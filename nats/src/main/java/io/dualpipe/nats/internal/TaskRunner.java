@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.util.RawValue;
 import io.dualpipe.core.message.RemoteException;
 import io.dualpipe.worker.UnexpectedReplyException;
-import io.dualpipe.worker.WorkerPool;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
 import io.nats.client.Message;
@@ -29,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Runs the tasks an agent pulled: each on the local worker pool, with heartbeats ({@code inProgress})
+ * Runs the tasks an agent pulled: each on a local worker ({@link WorkerTasks}), with heartbeats ({@code inProgress})
  * while it runs; then publishes its result to the submitter's result subject and acknowledges the
  * task only once JetStream has stored the result. A task whose worker died is handed back
  * ({@code nak}), or, at its last delivery, answered with a FAILED result and terminated.
@@ -42,7 +41,7 @@ public final class TaskRunner {
     private final String agent;
     private final JetStream js;
     private final Connection conn;
-    private final WorkerPool pool;
+    private final WorkerTasks workers;
     private final ExecutorService results;
     private final ScheduledExecutorService timer;
     private final long maxDeliver;
@@ -55,12 +54,12 @@ public final class TaskRunner {
     private final Map<String, Message> running = new ConcurrentHashMap<>();
 
     /** {@code onDone} runs once per task, when it is neither running nor waiting to be answered any more. */
-    public TaskRunner(String agent, JetStream js, Connection conn, WorkerPool pool, ExecutorService results, ScheduledExecutorService timer,
+    public TaskRunner(String agent, JetStream js, Connection conn, WorkerTasks workers, ExecutorService results, ScheduledExecutorService timer,
                       long maxDeliver, long heartbeatMillis, Duration redeliveryDelay, Duration publishTimeout, Runnable onDone) {
         this.agent = agent;
         this.js = js;
         this.conn = conn;
-        this.pool = pool;
+        this.workers = workers;
         this.results = results;
         this.timer = timer;
         this.maxDeliver = maxDeliver;
@@ -98,7 +97,8 @@ public final class TaskRunner {
         CompletableFuture<Object> run;
         try {
             // the body is JSON already: a RawValue goes to the worker as it is
-            run = pool.submit(new RawValue(new String(m.getData(), StandardCharsets.UTF_8)));
+            run = workers.submit(new WorkerTasks.Held(taskId, Wire.header(m, Wire.PROGRESS)),
+                    new RawValue(new String(m.getData(), StandardCharsets.UTF_8)));
         } catch (RuntimeException e) {
             run = CompletableFuture.failedFuture(e);
         }

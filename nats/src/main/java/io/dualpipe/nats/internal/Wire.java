@@ -6,13 +6,17 @@ import io.nats.client.impl.Headers;
 
 /**
  * The headers DualPipe puts on NATS messages, and the outcome words of a result. A task is a JSON
- * body with {@link #TASK} (its id) and {@link #REPLY} (the subject its result goes to); a result is
- * a body with {@link #TASK}, {@link #STATUS} and, for some statuses, {@link #WORD} or
- * {@link #DELIVERIES}. Stateless.
+ * body with {@link #TASK} (its id), {@link #REPLY} (the subject its result goes to) and
+ * {@link #PROGRESS} (the subject its worker's envelopes go to); a result is a body with
+ * {@link #TASK}, {@link #STATUS} and, for some statuses, {@link #WORD} or {@link #DELIVERIES}; a
+ * worker's envelope is its frame body with {@link #AGENT} and, when it ran one task, {@link #TASK}.
+ * Stateless.
  */
 public final class Wire {
     public static final String TASK = "DualPipe-Task";
     public static final String REPLY = "DualPipe-Reply";
+    /** On a task: the subject its worker's envelopes go to while it runs (the submitter's progress subject). */
+    public static final String PROGRESS = "DualPipe-Progress";
     public static final String STATUS = "DualPipe-Status";
     public static final String WORD = "DualPipe-Word";
     public static final String AGENT = "DualPipe-Agent";
