@@ -17,7 +17,13 @@ import java.util.List;
  *
  * <p><b>Threading.</b> Every method is thread-safe. Read futures, listeners and {@link #onExit()}
  * complete on the loop thread; a write the kernel takes at once completes on the writer's thread.
- * Keep callbacks short: they run on the thread that serves every other child of the loop.
+ * Keep callbacks short: they run on the thread that serves every other child of the loop. With
+ * {@link ChildProcessBuilder#completeOn(java.util.concurrent.Executor)}, the futures this interface
+ * hands out itself ({@link #onExit()}, {@link #onDrained()}, {@link #terminate}, {@link #readLine()},
+ * {@link #writeLine}, the {@code request} methods) complete on that executor instead. Conditions of
+ * the running system (the child gone, a stream ended or closed, the loop closed) reach the caller
+ * through those futures, never as an exception thrown by the call; a wrong call (a null argument,
+ * a stream that is not a pipe, a request line that holds a line break) throws.
  *
  * <p><b>Lifecycle.</b> The loop reaps the child as soon as it exits (pidfd on Linux, polling
  * {@code waitpid(pid, WNOHANG)} elsewhere), never with {@code waitpid(-1)} and never through a
@@ -117,7 +123,7 @@ public interface ChildProcess extends AutoCloseable {
     /** stderr as lines; the first call takes stderr over. */
     LineReader errorLines();
 
-    /** The next stdout line; {@code null} at end of stream. Same as {@code lines().readLine()}. */
+    /** The next stdout line; {@code null} at end of stream. As {@code lines().readLine()}, completed where {@link ChildProcessBuilder#completeOn} says. */
     default LoopFuture<String> readLine() {
         return lines().readLine();
     }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 
 /**
  * Describes a child to start, in the spirit of {@link ProcessBuilder}: argv (no shell), working
@@ -46,6 +47,7 @@ public final class ChildProcessBuilder {
     private int maxLineLength = 64 * 1024;
     private Charset charset = StandardCharsets.UTF_8;
     private EventLoop loop;
+    private Executor completeOn;
 
     ChildProcessBuilder(List<String> command) {
         InvalidArgumentException.requireNonNull("command", command);
@@ -315,6 +317,24 @@ public final class ChildProcessBuilder {
     }
 
     /**
+     * Completes the futures the child hands out itself ({@link ChildProcess#onExit()},
+     * {@link ChildProcess#onDrained()}, {@link ChildProcess#terminate}, {@link ChildProcess#readLine()},
+     * {@link ChildProcess#writeLine}, the {@code request} methods) on {@code executor} (a Vert.x
+     * context, a virtual-thread executor) instead of the loop thread, so code chained on them may
+     * block or use its own thread's state, as {@link io.dualpipe.pool.ChildPoolBuilder#completeOn}
+     * does for a pool. As with any {@code CompletableFuture}, a stage attached to a future that has
+     * already completed runs on the thread attaching it, and a thread waiting in {@code get()} or
+     * {@code join()} on that same future may run its stages too. The objects the child hands out
+     * ({@link ChildProcess#stdin()}, {@link ChildProcess#lines()}, {@link ChildProcess#conversation()}, ...)
+     * keep completing theirs on the loop thread. An executor that rejects a completion gets it run
+     * on the thread that completed the source instead. Default: none, the loop thread.
+     */
+    public ChildProcessBuilder completeOn(Executor executor) {
+        this.completeOn = InvalidArgumentException.requireNonNull("executor", executor);
+        return this;
+    }
+
+    /**
      * Starts the child.
      *
      * @throws SpawnException when it cannot start: missing program, not executable, bad directory,
@@ -429,6 +449,11 @@ public final class ChildProcessBuilder {
 
     public Charset charset() {
         return charset;
+    }
+
+    /** The executor of {@link #completeOn}, or null. */
+    public Executor completionExecutor() {
+        return completeOn;
     }
 
     public EventLoop loop() {

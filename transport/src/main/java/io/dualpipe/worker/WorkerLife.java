@@ -151,8 +151,10 @@ final class WorkerLife {
     /** What {@code s}'s tasks fail with now: {@code what} it did, its exit status when known, its stderr tail. */
     static WorkerExitedException exited(Slot s, String what, Throwable cause) {
         ExitStatus status = s.exit.isDone() && !s.exit.isCompletedExceptionally() ? s.exit.join() : null;
-        return new WorkerExitedException("worker " + s.child.pid() + " " + what + (status != null ? " (" + status + ")" : "")
-                + s.stderr.describe(), cause, s.child.pid(), status, s.stderr.text());
+        String known = status != null ? " (" + status + ")" : s.exit.isCompletedExceptionally()
+                ? " (status unknown: " + s.exit.handle((v, e) -> WorkerPool.unwrap(e).getMessage()).join() + ")" : "";
+        return new WorkerExitedException("worker " + s.child.pid() + " " + what + known + s.stderr.describe(), cause,
+                s.child.pid(), status, s.stderr.text());
     }
 
     /** Sends DIE to every live worker of {@code slots} and completes {@code f} with every worker's exit status, in start order. */

@@ -8,11 +8,18 @@ import io.dualpipe.process.JavaChild;
 import io.dualpipe.process.StderrMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,6 +69,22 @@ class WorkerStderrTailTest {
             assertEquals(ExitStatus.ofExitCode(5), e.exitStatus(), e.getMessage());
             assertTrue(e.stderrTail().contains("out of memory in layer 3"), e.stderrTail());
             pool.close();
+        }
+    }
+
+    /** The loop closed under the pool while a task ran: the task fails, and its message names no "null" status. */
+    @Test
+    @Timeout(90)
+    void closingTheLoopUnderAWorkerNamesNoNullStatus(@TempDir Path dir) throws Exception {
+        Path gateFile = Files.createFile(dir.resolve("gate"));
+        EventLoop loop = EventLoop.create("worker-loop-close");
+        WorkerPool pool = WorkerPool.builder(() -> JavaChild.builder(SquareWorker.class)).workers(1).loop(loop).start();
+        assertEquals(4L, ((Number) pool.submit(2).get(30, TimeUnit.SECONDS)).longValue());
+        try (FileChannel gate = FileChannel.open(gateFile, StandardOpenOption.WRITE); FileLock held = gate.lock()) {
+            LoopFuture<Object> stuck = pool.submit("wait:" + gateFile);
+            loop.close();
+            Throwable e = failure(stuck);
+            assertFalse(String.valueOf(e.getMessage()).contains("null"), e.toString());
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.dualpipe.pool.internal;
 
+import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.Timeout;
 import io.dualpipe.pool.Exchange;
 import io.dualpipe.process.ChildProcess;
@@ -34,6 +35,7 @@ final class Member<Q, R> {
     boolean buried;
     long served;        // requests given to it
     ExitStatus exit;
+    Throwable exitError; // why its exit status is unknown (the loop closed and killed it), when it is
     Timeout ageTimer;
     Timeout killTimer;
 
@@ -55,9 +57,17 @@ final class Member<Q, R> {
                 && (maxRequests == 0 || served < maxRequests);
     }
 
-    /** A pool decision ended it, as opposed to a crash. */
+    /** A pool decision ended it, or the closing of its loop, as opposed to a crash. */
     boolean endExpected() {
-        return killed || stopping;
+        return killed || stopping || exitError instanceof LoopClosedException;
+    }
+
+    /** Its exit status for messages: as reaped, or why it is unknown; never "null". */
+    String status() {
+        if (exit != null) {
+            return exit.toString();
+        }
+        return exitError != null ? "status unknown: " + exitError.getMessage() : "not reaped yet";
     }
 
     void cancelTimers() {

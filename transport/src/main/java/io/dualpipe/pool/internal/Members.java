@@ -2,6 +2,7 @@ package io.dualpipe.pool.internal;
 
 import io.dualpipe.core.ConsumerConflictException;
 import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
 import io.dualpipe.process.ChildExitedException;
@@ -71,7 +72,7 @@ final class Members<Q, R> {
         }
         Member<Q, R> m = new Member<>(child, tail, System.nanoTime());
         members.add(m);
-        child.onExit().whenComplete((status, e) -> ctx.onLoop(() -> exited(m, status)));
+        child.onExit().whenComplete((status, e) -> ctx.onLoop(() -> exited(m, status, e)));
         try {
             m.session = s.exchange().open(child);
         } catch (RuntimeException e) {
@@ -212,8 +213,10 @@ final class Members<Q, R> {
         }
     }
 
-    private void exited(Member<Q, R> m, ExitStatus status) {
+    /** {@code m} was reaped with {@code status}, or its exit failed with {@code error} (the loop closing killed it). */
+    private void exited(Member<Q, R> m, ExitStatus status, Throwable error) {
         m.exit = status;
+        m.exitError = error == null ? null : PoolContext.unwrap(error);
         lose(m);
         Timeout t = ctx.schedule(() -> bury(m), STDERR_WAIT_NANOS, TimeUnit.NANOSECONDS);
         m.stderr.ended().whenComplete((v, e) -> ctx.onLoop(() -> {
@@ -230,7 +233,9 @@ final class Members<Q, R> {
         m.buried = true;
         m.cancelTimers();
         String tail = m.stderr.text();
-        String what = m.crashed ? "exited unasked (" + m.exit + ")" : m.killed ? "was killed (" + m.exit + ")" : "exited (" + m.exit + ")";
+        String status = "(" + m.status() + ")";
+        String what = m.exitError instanceof LoopClosedException ? "was killed as its event loop closed " + status
+                : m.crashed ? "exited unasked " + status : m.killed ? "was killed " + status : "exited " + status;
         ChildExitedException lost = new ChildExitedException("child pid " + m.pid + " of '" + program + "' " + what
                 + " before it answered this request" + m.stderr.describe(), null, m.pid, m.exit, tail);
         failInFlight(m, lost);

@@ -1,7 +1,6 @@
 package io.dualpipe.process.internal;
 
 import io.dualpipe.core.ByteSink;
-import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.FdChannel;
@@ -31,8 +30,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A child spawned by {@link Spawner}: its pipes are {@link FdStream}s on one loop, and its exit is
@@ -43,11 +40,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PosixChildProcess implements ChildProcess {
     private static final Logger LOG = LoggerFactory.getLogger(PosixChildProcess.class);
-    /**
-     * How long a request whose reply stream ended waits for the exit status and the last stderr
-     * bytes before it fails with what it has: a child that closed stdout may live on.
-     */
-    private static final long DEATH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final SingleThreadEventLoop loop;
     private final int pid;
@@ -69,6 +61,10 @@ public final class PosixChildProcess implements ChildProcess {
     private LineReader lines;        // guarded by this
     private LineReader errorLines;   // guarded by this
     private Conversation conversation; // guarded by this
+    /** Completes the futures this child hands out on the builder's {@link ChildProcessBuilder#completeOn} executor. */
+    private final Handoff handoff;
+    /** Turns a request failed by the end of stdout into a {@link ChildExitedException}. */
+    private final DeathNotice deaths;
 
     /** {@code owned} records each fd of {@code s} as it is taken over, for {@link ChildLauncher}'s cleanup. */
     PosixChildProcess(ChildProcessBuilder b, Spawned s, OwnedFds owned, String stdinWhere, String stdoutWhere) {
@@ -107,6 +103,8 @@ public final class PosixChildProcess implements ChildProcess {
         this.extras = ex;
         FdChannel pidfd = s.pidfd() >= 0 ? owned.channel(s.pidfd(), SelectionKey.OP_READ) : null;
         this.watcher = new ExitWatcher(loop, pid, b.newProcessGroup(), label, pidfd, this::releaseInputs);
+        this.handoff = new Handoff(b.completionExecutor());
+        this.deaths = new DeathNotice(loop, pid, label, watcher, tail);
         // Every registration in one task: one hop and at most one wakeup per spawn, not one per pipe.
         List<FdStream> all = streams();
         try {
@@ -234,7 +232,8 @@ public final class PosixChildProcess implements ChildProcess {
     @Override
     public LoopFuture<Void> writeLine(String line) {
         InvalidArgumentException.requireNonNull("line", line);
-        return stdin().write((line + "\n").getBytes(charset));
+        ByteSink in = stdin(); // not a pipe: a wrong call, thrown here
+        return handoff.of(() -> in.write((line + "\n").getBytes(charset)));
     }
 
     @Override
@@ -246,94 +245,35 @@ public final class PosixChildProcess implements ChildProcess {
     }
 
     @Override
+    public LoopFuture<String> readLine() {
+        return handoff.of(() -> lines().readLine());
+    }
+
+    @Override
     public LoopFuture<String> request(String line) {
-        return explained(line, conversation().request(line));
+        return handoff.of(() -> deaths.explained(line, conversation().request(line)));
     }
 
     @Override
     public LoopFuture<String> request(String line, Duration timeout) {
-        return explained(line, conversation().request(line, timeout));
+        return handoff.of(() -> deaths.explained(line, conversation().request(line, timeout)));
     }
 
     @Override
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader) {
-        return explained(line, conversation().request(line, reader));
-    }
-
-    /**
-     * {@code reply}, except that a failure because the reply stream closed (the child died, as a
-     * rule) becomes a {@link ChildExitedException} with the exit status and the stderr tail, once
-     * both are known or {@link #DEATH_WAIT_NANOS} has passed. Cancelling the result cancels {@code reply}.
-     */
-    private <T> LoopFuture<T> explained(String line, LoopFuture<T> reply) {
-        LoopFuture<T> out = loop.newFuture();
-        reply.whenComplete((v, e) -> {
-            if (e == null) {
-                out.complete(v);
-                return;
-            }
-            Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (!(c instanceof ChannelClosedException) || c instanceof ChildExitedException) {
-                out.completeExceptionally(c);
-                return;
-            }
-            afterDeath(() -> out.completeExceptionally(diedBefore(line, c)));
-        });
-        out.whenComplete((v, e) -> {
-            if (out.isCancelled()) {
-                reply.cancel(false);
-            }
-        });
-        return out;
-    }
-
-    /** Runs {@code then} once, on the loop, when the child is reaped and its stderr tail ended, or after a bound. */
-    private void afterDeath(Runnable then) {
-        CompletableFuture<?> known = tail == null ? watcher.exit() : CompletableFuture.allOf(watcher.exit(), tail.ended());
-        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
-        Runnable fire = () -> {
-            if (once.compareAndSet(false, true)) {
-                then.run();
-            }
-        };
-        if (known.isDone()) {
-            fire.run();
-            return;
-        }
-        io.dualpipe.core.Timeout timer;
-        try {
-            timer = loop.schedule(fire, DEATH_WAIT_NANOS, TimeUnit.NANOSECONDS);
-        } catch (LoopClosedException closed) {
-            fire.run();
-            return;
-        }
-        known.whenComplete((v, e) -> {
-            timer.cancel();
-            fire.run();
-        });
-    }
-
-    private ChildExitedException diedBefore(String line, Throwable cause) {
-        LoopFuture<ExitStatus> exit = watcher.exit();
-        ExitStatus status = exit.isDone() && !exit.isCompletedExceptionally() ? exit.join() : null;
-        String request = line.length() > 80 ? line.substring(0, 80) + "..." : line;
-        String what = status != null ? " exited (" + status + ") before it answered '" + request + "'"
-                : ": its stdout ended before it answered '" + request + "', and it had not exited "
-                + Duration.ofNanos(DEATH_WAIT_NANOS).toMillis() + " ms later";
-        String text = tail == null ? "" : tail.text();
-        return new ChildExitedException(label + what + (tail == null ? "" : tail.describe()), cause, pid, status, text);
+        return handoff.of(() -> deaths.explained(line, conversation().request(line, reader)));
     }
 
     // ---- exit ----
 
     @Override
     public LoopFuture<ExitStatus> onExit() {
-        return LoopFutures.copyOf(watcher.exit()); // what a caller does to it must not change what others see
+        return handoff.of(() -> LoopFutures.copyOf(watcher.exit())); // what a caller does to it must not change what others see
     }
 
     @Override
     public LoopFuture<ExitStatus> onDrained() {
-        return LoopFutures.copyOf(drained());
+        return handoff.of(() -> LoopFutures.copyOf(drained()));
     }
 
     /** The library's own drained future, made on first use; never handed out. */

@@ -1,0 +1,107 @@
+package io.dualpipe.process.internal;
+
+import io.dualpipe.core.ChannelClosedException;
+import io.dualpipe.core.LoopClosedException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.SingleThreadEventLoop;
+import io.dualpipe.process.ChildExitedException;
+import io.dualpipe.process.ExitStatus;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Explains a {@link PosixChildProcess}'s failed requests: a request that failed because the reply
+ * stream ended (the child died, as a rule) fails with a {@link ChildExitedException} naming the
+ * exit status and quoting the stderr tail, once both are known or {@link #DEATH_WAIT_NANOS} has
+ * passed. Thread-safe; its futures complete on the loop thread.
+ */
+final class DeathNotice {
+    /**
+     * How long a request whose reply stream ended waits for the exit status and the last stderr
+     * bytes before it fails with what it has: a child that closed stdout may live on.
+     */
+    private static final long DEATH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final SingleThreadEventLoop loop;
+    private final int pid;
+    private final String label;
+    private final ExitWatcher watcher;
+    private final StderrTail tail; // null unless stderr is StderrMode.TAIL
+
+    DeathNotice(SingleThreadEventLoop loop, int pid, String label, ExitWatcher watcher, StderrTail tail) {
+        this.loop = loop;
+        this.pid = pid;
+        this.label = label;
+        this.watcher = watcher;
+        this.tail = tail;
+    }
+
+    /**
+     * {@code reply}, except that a failure because the reply stream closed (the child died, as a
+     * rule) becomes a {@link ChildExitedException} with the exit status and the stderr tail, once
+     * both are known or {@link #DEATH_WAIT_NANOS} has passed. Cancelling the result cancels {@code reply}.
+     */
+    <T> LoopFuture<T> explained(String line, LoopFuture<T> reply) {
+        LoopFuture<T> out = loop.newFuture();
+        reply.whenComplete((v, e) -> {
+            if (e == null) {
+                out.complete(v);
+                return;
+            }
+            Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (!(c instanceof ChannelClosedException) || c instanceof ChildExitedException) {
+                out.completeExceptionally(c);
+                return;
+            }
+            afterDeath(() -> out.completeExceptionally(diedBefore(line, c)));
+        });
+        out.whenComplete((v, e) -> {
+            if (out.isCancelled()) {
+                reply.cancel(false);
+            }
+        });
+        return out;
+    }
+
+    /** Runs {@code then} once, on the loop, when the child is reaped and its stderr tail ended, or after a bound. */
+    private void afterDeath(Runnable then) {
+        CompletableFuture<?> known = tail == null ? watcher.exit() : CompletableFuture.allOf(watcher.exit(), tail.ended());
+        AtomicBoolean once = new AtomicBoolean();
+        Runnable fire = () -> {
+            if (once.compareAndSet(false, true)) {
+                then.run();
+            }
+        };
+        if (known.isDone()) {
+            fire.run();
+            return;
+        }
+        Timeout timer;
+        try {
+            timer = loop.schedule(fire, DEATH_WAIT_NANOS, TimeUnit.NANOSECONDS);
+        } catch (LoopClosedException closed) {
+            fire.run();
+            return;
+        }
+        known.whenComplete((v, e) -> {
+            timer.cancel();
+            fire.run();
+        });
+    }
+
+    private ChildExitedException diedBefore(String line, Throwable cause) {
+        LoopFuture<ExitStatus> exit = watcher.exit();
+        ExitStatus status = exit.isDone() && !exit.isCompletedExceptionally() ? exit.join() : null;
+        String request = line.length() > 80 ? line.substring(0, 80) + "..." : line;
+        String what = status != null ? " exited (" + status + ") before it answered '" + request + "'"
+                : ": its stdout ended before it answered '" + request + "', and it had not exited "
+                + Duration.ofNanos(DEATH_WAIT_NANOS).toMillis() + " ms later";
+        String text = tail == null ? "" : tail.text();
+        return new ChildExitedException(label + what + (tail == null ? "" : tail.describe()), cause, pid, status, text);
+    }
+}
