@@ -220,13 +220,14 @@ final class Outbound {
                 submitted += size;
                 LoopFuture<Void> w;
                 try {
-                    w = sink.write(data);
+                    // Our buffer itself, not a copy of its bounds: we touch it only once the write is done.
+                    w = sink.writeOrQueue(data);
                 } catch (RuntimeException e) {
                     w = LoopFuture.failed(e);
                 }
-                if (w.isDone()) {
+                if (w == null || w.isDone()) {
                     // The common case: the kernel took it all; nothing to wait for, nothing allocated.
-                    Throwable error = causeOf(w);
+                    Throwable error = w == null ? null : causeOf(w);
                     if (batch != null) {
                         batch.completeAll(error);
                     }
