@@ -1,7 +1,8 @@
 """A DualPipe worker for the NATS tests, in the standard library only (docs/wire-format.md).
 
 DO n (a number): answers n*n, sending ["PROGRESS", pid, parent, n] first when n % 1000 == 999.
-DO {"sleep": s, "n": n}: sleeps s seconds (the work), then answers n*n.
+DO {"sleep": s, "n": n}: sleeps s seconds (the work), then answers n*n; with "mark": PATH it first
+appends its pid to PATH (a test counts the runs); {"big": k} answers a string of k bytes.
 DO "boom": answers an error reply. DO "die": exits at once (status 3), answering nothing.
 Other envelopes: answered one-way with ["ACK", pid, parent, [request, data]].
 """
@@ -49,7 +50,13 @@ while True:
         send(0x06, rid, text='boom asked for')
         continue
     if isinstance(data, dict):
-        time.sleep(data['sleep'])
+        if 'mark' in data:
+            with open(data['mark'], 'a') as f:
+                f.write('%d\n' % pid)
+        if 'big' in data:
+            send(0x02, rid, ['FINISHED', pid, sender, 'x' * data['big']])
+            continue
+        time.sleep(data.get('sleep', 0))
         data = data['n']
     if data % 1000 == 999:
         send(0, 0, ['PROGRESS', pid, sender, data])

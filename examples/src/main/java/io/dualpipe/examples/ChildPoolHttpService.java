@@ -2,9 +2,9 @@ package io.dualpipe.examples;
 
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.pool.BreakerOpenException;
-import io.dualpipe.pool.ChildLostException;
 import io.dualpipe.pool.ChildPool;
 import io.dualpipe.pool.PoolRequestTimeoutException;
+import io.dualpipe.process.ChildExitedException;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.worker.PoolSaturatedException;
 import io.dualpipe.worker.PoolShutdownException;
@@ -96,7 +96,7 @@ public final class ChildPoolHttpService implements AutoCloseable {
         if (e instanceof PoolRequestTimeoutException) {
             return 504;
         }
-        if (e instanceof ChildLostException || e instanceof BreakerOpenException || e instanceof PoolSaturatedException
+        if (e instanceof ChildExitedException || e instanceof BreakerOpenException || e instanceof PoolSaturatedException
                 || e instanceof PoolShutdownException) {
             return 503;
         }

@@ -1,26 +1,26 @@
 package io.dualpipe.nats;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.util.RawValue;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.message.RemoteException;
 import io.dualpipe.nats.internal.Connect;
 import io.dualpipe.nats.internal.Layout;
+import io.dualpipe.nats.internal.Puller;
+import io.dualpipe.nats.internal.TaskRunner;
 import io.dualpipe.nats.internal.Wire;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
 import io.dualpipe.worker.Envelope;
 import io.dualpipe.worker.EnvelopeCodec;
-import io.dualpipe.worker.UnexpectedReplyException;
 import io.dualpipe.worker.WorkerPool;
 import io.nats.client.Connection;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
 import io.nats.client.Options;
-import io.nats.client.PublishOptions;
+import io.nats.client.PullSubscribeOptions;
 import io.nats.client.api.ConsumerInfo;
 import io.nats.client.impl.Headers;
 import org.slf4j.Logger;
@@ -32,16 +32,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -70,42 +64,27 @@ import java.util.function.Supplier;
  */
 public final class NatsAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NatsAgent.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final EnvelopeCodec ENVELOPES = new EnvelopeCodec();
-    private static final Duration FETCH_EXPIRY = Duration.ofSeconds(1);
 
     private final String name;
     private final Layout layout;
-    private final Connect connect;
     private final Connection conn;
-    private final JetStream js;
-    private final io.nats.client.JetStreamSubscription subscription;
-    private final long maxDeliver;
-    private final long heartbeatMillis;
-    private final Duration redeliveryDelay;
-    private final Duration publishTimeout;
-    private final int capacity;
-    private final Semaphore free;
-    private final AtomicInteger held = new AtomicInteger();
     private final WorkerPool pool;
     private final ExecutorService results;
     private final ScheduledExecutorService timer;
-    private final Thread puller;
+    private final Puller puller;
+    private final TaskRunner runner;
     private final AtomicBoolean draining = new AtomicBoolean();
-    private final CountDownLatch stopping = new CountDownLatch(1);
-    private final CompletableFuture<Void> pullerDone = new CompletableFuture<>();
     private final CompletableFuture<Void> emptied = new CompletableFuture<>();
     private final CompletableFuture<List<ExitStatus>> terminated = new CompletableFuture<>();
 
     private NatsAgent(Builder b) {
         this.layout = new Layout(b.pool);
         this.name = b.name != null ? b.name : defaultName();
-        this.capacity = b.workers * b.maxInFlightPerWorker;
-        this.free = new Semaphore(capacity);
-        this.redeliveryDelay = b.redeliveryDelay;
-        this.publishTimeout = b.publishTimeout;
+        int capacity = b.workers * b.maxInFlightPerWorker;
+        Connect connect;
         try {
-            this.connect = Connect.open(b.server, b.options, "dualpipe-agent-" + name);
+            connect = Connect.open(b.server, b.options, "dualpipe-agent-" + name);
         } catch (IOException e) {
             throw new StreamUnavailableException("agent " + name + ": cannot connect to NATS at " + b.server + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -114,19 +93,21 @@ public final class NatsAgent implements AutoCloseable {
         }
         this.conn = connect.connection();
         ConsumerInfo info;
+        JetStream js;
+        JetStreamSubscription subscription;
         try {
-            this.js = conn.jetStream();
+            js = conn.jetStream();
             layout.ensure(conn.jetStreamManagement(), b.settings.limits());
             info = layout.agentsConsumer(conn.jetStreamManagement());
-            this.subscription = js.subscribe(null, io.nats.client.PullSubscribeOptions.bind(layout.taskStream(), Layout.AGENTS_CONSUMER));
+            subscription = js.subscribe(null, PullSubscribeOptions.bind(layout.taskStream(), Layout.AGENTS_CONSUMER));
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             NatsWorkerPool.closeQuietly(conn);
             throw new StreamUnavailableException("agent " + name + ": cannot set up pool \"" + b.pool + "\" on NATS: " + e.getMessage(), e);
         }
         // the consumer may have been made by another side: its numbers rule (it has one delivery more, see Layout)
         long serverMax = info.getConsumerConfiguration().getMaxDeliver();
-        this.maxDeliver = serverMax <= 1 ? Long.MAX_VALUE : serverMax - 1;
-        this.heartbeatMillis = Math.max(100, info.getConsumerConfiguration().getAckWait().toMillis() / 3);
+        long maxDeliver = serverMax <= 1 ? Long.MAX_VALUE : serverMax - 1;
+        long heartbeatMillis = Math.max(100, info.getConsumerConfiguration().getAckWait().toMillis() / 3);
 
         WorkerPool.Builder pb = WorkerPool.builder(b.worker).workers(b.workers).maxInFlightPerWorker(b.maxInFlightPerWorker)
                 .maxQueued(capacity).onMessage(this::onProgress);
@@ -141,9 +122,19 @@ public final class NatsAgent implements AutoCloseable {
         }
         this.results = Executors.newSingleThreadExecutor(daemon("dualpipe-agent-" + name + "-results"));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("dualpipe-agent-" + name + "-heartbeats"));
+        this.runner = new TaskRunner(name, js, conn, pool, results, timer, maxDeliver, heartbeatMillis, b.redeliveryDelay, b.publishTimeout,
+                this::taskDone);
+        this.puller = new Puller(name, subscription, connect, capacity, runner::start);
+        connect.onReconnect(() -> {
+            try {
+                timer.execute(runner::heartbeatAll);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // the agent has stopped: nothing runs any more
+            }
+        });
         conn.createDispatcher(this::onControl).subscribe(layout.controlSubject());
-        this.puller = daemon("dualpipe-agent-" + name + "-pull").newThread(this::pull);
-        CompletableFuture.allOf(pullerDone, emptied).thenRunAsync(this::stop, results);
+        puller.stopped().thenRun(this::maybeEmptied);
+        emptied.thenRunAsync(this::stop, results);
         puller.start();
         LOG.info("agent {} serves pool \"{}\" with {} workers, capacity {}, maxDeliver {}", name, layout.pool(), b.workers, capacity, maxDeliver);
     }
@@ -165,86 +156,50 @@ public final class NatsAgent implements AutoCloseable {
 
     /** Tasks this agent holds now (pulled, not yet acknowledged or handed back). */
     public int held() {
-        return held.get();
+        return runner.held();
     }
 
     /**
      * Stops pulling, finishes the tasks held (results published, tasks acknowledged), sends the local
      * workers DIE and closes the connection; {@link #terminated()} completes then. Idempotent; what
-     * DIE from the pool does.
+     * DIE from the pool does. Each call gets a fresh future: a caller's cancel stays with that caller.
      */
     public CompletableFuture<List<ExitStatus>> drain() {
         if (draining.compareAndSet(false, true)) {
-            LOG.info("agent {}: draining ({} tasks held)", name, held.get());
-            stopping.countDown();
-            free.release(); // wakes the puller if it waits for room
+            LOG.info("agent {}: draining ({} tasks held)", name, runner.held());
+            puller.stop();
             maybeEmptied();
         }
-        return terminated;
-    }
-
-    /** Completes with the local workers' exit statuses once the agent has drained and stopped. */
-    public CompletableFuture<List<ExitStatus>> terminated() {
-        return terminated;
+        return terminated.copy();
     }
 
     /**
-     * Stops at once: kills the local workers and closes the connection. The tasks held are not
-     * acknowledged: JetStream delivers them again after the ack wait.
+     * Completes with the local workers' exit statuses once the agent has drained and stopped. A fresh
+     * future per call, so that a caller's cancel or complete reaches neither the agent nor other callers.
+     */
+    public CompletableFuture<List<ExitStatus>> terminated() {
+        return terminated.copy();
+    }
+
+    /**
+     * Stops at once: kills the local workers, closes the connection and ends the pulling thread before
+     * it returns (its other threads end right after). The tasks held are not acknowledged: JetStream
+     * delivers them again after the ack wait.
      */
     @Override
     public void close() {
         draining.set(true);
-        stopping.countDown();
         pool.close();
         NatsWorkerPool.closeQuietly(conn);
+        puller.close(Duration.ofSeconds(5)); // a pull in progress ends with the connection
         results.shutdownNow();
         timer.shutdownNow();
         terminated.complete(List.of());
     }
 
-    // ---- the puller thread ----
-
-    private void pull() {
-        try {
-            while (!draining.get()) {
-                free.acquire();
-                if (draining.get()) {
-                    break;
-                }
-                int n = 1 + free.drainPermits();
-                int got = 0;
-                try {
-                    // One subscription for every pull: a message the server sends as a pull expires lands
-                    // in its queue and is taken by the next pull, where a fresh subscription per fetch
-                    // would drop it and leave it unacknowledged (and its submitter waiting) for an ack wait.
-                    java.util.Iterator<Message> fetch = subscription.iterate(n, FETCH_EXPIRY);
-                    while (fetch.hasNext()) {
-                        Message m = fetch.next();
-                        got++;
-                        if (draining.get()) {
-                            m.nak(); // pulled as the drain began: for another agent
-                            free.release();
-                        } else {
-                            start(m);
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    if (!draining.get()) {
-                        LOG.debug("agent {}: pull failed ({}); waiting for the connection", name, e.toString());
-                        connect.awaitConnected(Duration.ofSeconds(5));
-                        stopping.await(100, TimeUnit.MILLISECONDS); // a back-off, cut short by a drain
-                    }
-                } finally {
-                    free.release(n - got);
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            pullerDone.complete(null);
-            maybeEmptied();
-        }
+    private void taskDone() {
+        puller.release();
+        maybeEmptied();
     }
 
     /**
@@ -252,121 +207,9 @@ public final class NatsAgent implements AutoCloseable {
      * start any more) and no task is held: checked wherever one of the three changes.
      */
     private void maybeEmptied() {
-        if (draining.get() && pullerDone.isDone() && held.get() == 0) {
+        if (draining.get() && puller.stopped().isDone() && runner.held() == 0) {
             emptied.complete(null);
         }
-    }
-
-    private void start(Message m) {
-        String taskId = Wire.header(m, Wire.TASK);
-        String reply = Wire.header(m, Wire.REPLY);
-        long delivered = m.metaData().deliveredCount();
-        held.incrementAndGet();
-        if (taskId == null || reply == null) {
-            LOG.warn("agent {}: message without {} / {} headers on {}: terminated", name, Wire.TASK, Wire.REPLY, m.getSubject());
-            m.term();
-            done(null);
-            return;
-        }
-        if (delivered > maxDeliver) {
-            // the previous holder died before it could say so (an agent SIGKILLed at the last delivery)
-            fail(m, taskId, reply, delivered, null, "task " + taskId + " delivered " + delivered + " times: its worker or agent died on each of"
-                    + " maxDeliver " + maxDeliver + " deliveries before answering");
-            return;
-        }
-        ScheduledFuture<?> heartbeat = timer.scheduleAtFixedRate(m::inProgress, heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);
-        CompletableFuture<Object> run;
-        try {
-            // the body is JSON already: a RawValue goes to the worker as it is
-            run = pool.submit(new RawValue(new String(m.getData(), StandardCharsets.UTF_8)));
-        } catch (RuntimeException e) {
-            run = CompletableFuture.failedFuture(e);
-        }
-        run.whenCompleteAsync((result, e) -> finish(m, taskId, reply, delivered, heartbeat, result, e), results);
-    }
-
-    // ---- the results thread ----
-
-    private void finish(Message m, String taskId, String reply, long delivered, ScheduledFuture<?> heartbeat, Object result, Throwable e) {
-        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-        try {
-            if (cause == null) {
-                publishResult(m, taskId, reply, heartbeat, headers(taskId, Wire.FINISHED), JSON.writeValueAsBytes(result));
-            } else if (cause instanceof RemoteException r) {
-                publishResult(m, taskId, reply, heartbeat, headers(taskId, Wire.ERROR), r.remoteText().getBytes(StandardCharsets.UTF_8));
-            } else if (cause instanceof UnexpectedReplyException u && u.reply() != null) {
-                publishResult(m, taskId, reply, heartbeat, headers(taskId, Wire.UNEXPECTED).add(Wire.WORD, u.reply().request()),
-                        JSON.writeValueAsBytes(u.reply().data()));
-            } else if (delivered >= maxDeliver) {
-                heartbeat.cancel(false);
-                fail(m, taskId, reply, delivered, cause, "task " + taskId + " failed on each of maxDeliver " + maxDeliver
-                        + " deliveries; the last, on agent " + name + ": " + cause);
-            } else {
-                heartbeat.cancel(false);
-                LOG.debug("agent {}: task {} (delivery {}) handed back: {}", name, taskId, delivered, cause.toString());
-                m.nakWithDelay(redeliveryDelay);
-                done(null);
-            }
-        } catch (JsonProcessingException je) {
-            fail(m, taskId, reply, delivered, je, "task " + taskId + ": result not JSON-serialisable: " + je.getOriginalMessage());
-        }
-    }
-
-    private void fail(Message m, String taskId, String reply, long delivered, Throwable cause, String text) {
-        if (cause != null) {
-            LOG.warn("agent {}: {}", name, text);
-        }
-        Headers h = headers(taskId, Wire.FAILED).add(Wire.DELIVERIES, Long.toString(delivered));
-        publish(reply, taskId, h, text.getBytes(StandardCharsets.UTF_8), System.nanoTime() + publishTimeout.toNanos(), 1,
-                ok -> {
-                    if (ok) {
-                        m.term(); // a poison task: JetStream drops it
-                    }
-                    done(null);
-                });
-    }
-
-    private void publishResult(Message m, String taskId, String reply, ScheduledFuture<?> heartbeat, Headers h, byte[] body) {
-        publish(reply, taskId, h, body, System.nanoTime() + publishTimeout.toNanos(), 1, ok -> {
-            if (ok) {
-                m.ack(); // only now: a result JetStream stored cannot be lost with the task
-            } // else: not acknowledged, the task is delivered again after the ack wait
-            done(heartbeat);
-        });
-    }
-
-    /** Publishes a result (message id: its task's, so JetStream keeps one copy), retrying while the server is away. */
-    private void publish(String subject, String taskId, Headers h, byte[] body, long giveUpBy, int attempt, java.util.function.Consumer<Boolean> then) {
-        CompletableFuture<io.nats.client.api.PublishAck> ack;
-        try {
-            ack = js.publishAsync(subject, h, body, PublishOptions.builder().messageId("result." + taskId).streamTimeout(Duration.ofSeconds(2)).build());
-        } catch (RuntimeException e) {
-            ack = CompletableFuture.failedFuture(e);
-        }
-        ack.whenCompleteAsync((a, e) -> {
-            if (e == null) {
-                then.accept(true);
-            } else if (System.nanoTime() - giveUpBy < 0 && conn.getStatus() != Connection.Status.CLOSED) {
-                timer.schedule(() -> results.execute(() -> publish(subject, taskId, h, body, giveUpBy, attempt + 1, then)),
-                        Math.min(500, 20L << Math.min(attempt, 4)), TimeUnit.MILLISECONDS);
-            } else {
-                LOG.warn("agent {}: result of task {} not stored by JetStream ({}): the task will be delivered again", name, taskId, e.toString());
-                then.accept(false);
-            }
-        }, results);
-    }
-
-    private Headers headers(String taskId, String status) {
-        return new Headers().add(Wire.TASK, taskId).add(Wire.STATUS, status).add(Wire.AGENT, name);
-    }
-
-    private void done(ScheduledFuture<?> heartbeat) {
-        if (heartbeat != null) {
-            heartbeat.cancel(false);
-        }
-        free.release();
-        held.decrementAndGet();
-        maybeEmptied();
     }
 
     /** After the drain: every task answered and the puller gone. */
@@ -535,9 +378,15 @@ public final class NatsAgent implements AutoCloseable {
          * Connects, creates the streams and consumer unless they exist, starts the local workers and
          * begins pulling.
          *
+         * @throws InvalidArgumentException if {@code workers × maxInFlightPerWorker} is over {@link Integer#MAX_VALUE}
          * @throws StreamUnavailableException if the server cannot be reached or refuses the set-up
          */
         public NatsAgent start() {
+            long capacity = (long) workers * maxInFlightPerWorker;
+            if (capacity > Integer.MAX_VALUE) {
+                throw new InvalidArgumentException("workers " + workers + " * maxInFlightPerWorker " + maxInFlightPerWorker + " = "
+                        + capacity + " > " + Integer.MAX_VALUE + ": the tasks an agent holds at once must fit an int");
+            }
             return new NatsAgent(this);
         }
     }

@@ -2,12 +2,14 @@ package io.dualpipe.nats;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.message.RemoteException;
 import io.dualpipe.nats.internal.Connect;
 import io.dualpipe.nats.internal.Layout;
+import io.dualpipe.nats.internal.Pending;
+import io.dualpipe.nats.internal.ResultReader;
+import io.dualpipe.nats.internal.TaskPublisher;
 import io.dualpipe.nats.internal.Wire;
 import io.dualpipe.worker.Envelope;
 import io.dualpipe.worker.EnvelopeCodec;
@@ -20,10 +22,8 @@ import io.nats.client.Dispatcher;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamSubscription;
-import io.nats.client.Message;
 import io.nats.client.NUID;
 import io.nats.client.Options;
-import io.nats.client.PublishOptions;
 import io.nats.client.PushSubscribeOptions;
 import io.nats.client.api.AckPolicy;
 import io.nats.client.api.ConsumerConfiguration;
@@ -33,18 +33,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -67,7 +60,7 @@ import java.util.function.Consumer;
  * (the stream holds {@code maxQueued} tasks or {@code maxBytes}, after waiting for room up to
  * {@link Builder#waitForRoom} if set; or {@code maxPending} of this submitter's tasks are
  * unanswered), a {@link PoolShutdownException} (after {@link #shutdown()} or {@link #close()}), an
- * {@link EncodeException} (a payload JSON cannot carry, or one over the server's max payload), a
+ * {@link EncodeException} (a payload JSON cannot carry, or a task or its result over the server's max_payload), a
  * {@link TaskFailedException}, or a {@link StreamUnavailableException} (JetStream did not confirm
  * the task within {@code publishTimeout}: the server is down for longer).
  *
@@ -84,33 +77,27 @@ import java.util.function.Consumer;
 public final class NatsWorkerPool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NatsWorkerPool.class);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final EnvelopeCodec ENVELOPES = new EnvelopeCodec();
 
     private final Layout layout;
     private final Connect connect;
     private final Connection conn;
-    private final JetStream js;
     private final String id = NUID.nextGlobal();
     private final String resultsSubject;
     private final String durable;
     private final int maxPending;
-    private final Duration waitForRoom;
     private final Duration publishTimeout;
     private final Dispatcher dispatcher;
     private final JetStreamSubscription results;
     private final ScheduledExecutorService retries;
-    private final Map<String, CompletableFuture<Object>> pending = new ConcurrentHashMap<>();
+    private final Pending pending = new Pending(id);
+    private final TaskPublisher publisher;
     private final AtomicLong seq = new AtomicLong();
-    private final AtomicInteger outstanding = new AtomicInteger();
-    private final AtomicLong duplicates = new AtomicLong();
-    private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>(); // guarded by itself
     private final AtomicReference<CompletableFuture<Void>> shutdown = new AtomicReference<>();
     private volatile State state = State.RUNNING;
 
     private NatsWorkerPool(Builder b) {
         this.layout = new Layout(b.pool);
         this.maxPending = b.maxPending;
-        this.waitForRoom = b.waitForRoom;
         this.publishTimeout = b.publishTimeout;
         this.resultsSubject = layout.resultsSubject(id);
         this.durable = "submitter-" + id;
@@ -128,9 +115,11 @@ public final class NatsWorkerPool implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        ResultReader reader = new ResultReader(id, pending);
         try {
-            this.js = conn.jetStream();
-            layout.ensure(conn.jetStreamManagement(), b.limits());
+            JetStream js = conn.jetStream();
+            String limits = Layout.describeLimits(layout.ensure(conn.jetStreamManagement(), b.limits()));
+            this.publisher = new TaskPublisher(js, layout, pending, retries, b.waitForRoom, b.publishTimeout, () -> state == State.CLOSED, limits);
             this.dispatcher = conn.createDispatcher();
             // A durable push consumer of this submitter's own results: the server keeps it, and the
             // results it holds, across a restart, and pushes again when the client has resubscribed.
@@ -143,11 +132,11 @@ public final class NatsWorkerPool implements AutoCloseable {
                     .maxAckPending(10_000)
                     .inactiveThreshold(b.abandonedAfter) // a submitter that died without close() is forgotten
                     .build();
-            this.results = js.subscribe(resultsSubject, dispatcher, this::onResult, false,
+            this.results = js.subscribe(resultsSubject, dispatcher, reader::onResult, false,
                     PushSubscribeOptions.builder().stream(layout.resultStream()).configuration(cc).build());
             if (b.onMessage != null) {
                 Consumer<Envelope> listener = b.onMessage;
-                dispatcher.subscribe(layout.progressWildcard(), m -> onProgress(listener, m));
+                dispatcher.subscribe(layout.progressWildcard(), m -> reader.onMessage(listener, m));
             }
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             retries.shutdownNow();
@@ -169,7 +158,9 @@ public final class NatsWorkerPool implements AutoCloseable {
     /**
      * Publishes {@code data} (JSON) as a task to the pool's stream; completes with the payload of
      * the FINISHED reply of the worker that ran it, on whichever agent. See the class comment for the
-     * errors, and for at-least-once delivery.
+     * errors, and for at-least-once delivery. A submit that races {@link #shutdown()} or
+     * {@link #close()} either counts as submitted before it (shutdown waits for it) or fails with a
+     * {@link PoolShutdownException}, never a task left in the stream for agents that got DIE.
      */
     public CompletableFuture<Object> submit(Object data) {
         CompletableFuture<Object> f = new CompletableFuture<>();
@@ -190,16 +181,19 @@ public final class NatsWorkerPool implements AutoCloseable {
                     + " bytes > the server's max_payload " + max + " less 512 bytes of headers"));
             return f;
         }
-        if (outstanding.incrementAndGet() > maxPending) {
-            taskDone();
+        if (!pending.reserve(maxPending)) {
             f.completeExceptionally(new PoolSaturatedException("maxPending " + maxPending + " tasks of this submitter already wait for a result"));
             return f;
         }
         String taskId = id + "." + seq.incrementAndGet();
-        pending.put(taskId, f);
-        Headers h = new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, resultsSubject);
-        long now = System.nanoTime();
-        publish(taskId, h, json, now + waitForRoom.toNanos(), now + publishTimeout.toNanos(), 1);
+        pending.add(taskId, f);
+        // shutdown() and close() change the state before they look at the tasks outstanding: a submit that
+        // passed the first check as they began sees the new state here, or they see its task (and wait for it)
+        if (state != State.RUNNING) {
+            pending.withdraw(taskId, refusal("submit"));
+            return f.copy();
+        }
+        publisher.publish(taskId, new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, resultsSubject), json);
         return f.copy(); // a caller completing its copy cannot lose us the real result
     }
 
@@ -210,66 +204,87 @@ public final class NatsWorkerPool implements AutoCloseable {
      * {@link #shutdown()} does without waiting for this submitter's tasks.
      *
      * @throws InvalidArgumentException if {@code request} is null or empty
-     * @throws EncodeException if JSON cannot carry {@code data}
+     * @throws EncodeException if JSON cannot carry {@code data}, or it is over the server's max_payload
+     * @throws PoolShutdownException after {@link #close()}
+     * @throws StreamUnavailableException if the connection cannot take it now (closed by NATS after its
+     *         reconnect attempts, or its reconnect buffer full)
      */
     public void broadcast(String request, Object data) {
         new Envelope(request, 0, 0, null); // checks the word
+        if (state == State.CLOSED) {
+            throw new PoolShutdownException("broadcast " + request + " refused: the pool is CLOSED: close() has been called");
+        }
         byte[] json;
         try {
             json = JSON.writeValueAsBytes(data);
         } catch (JsonProcessingException e) {
             throw new EncodeException(EnvelopeCodec.TYPE, "broadcast " + request + ": payload is not JSON-serialisable: " + e.getOriginalMessage(), e);
         }
-        conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, request), json);
+        long max = conn.getMaxPayload();
+        if (json.length > max - 512) {
+            throw new EncodeException(EnvelopeCodec.TYPE, "broadcast " + request + ": payload of " + json.length
+                    + " bytes > the server's max_payload " + max + " less 512 bytes of headers");
+        }
+        try {
+            conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, request), json);
+        } catch (IllegalStateException e) {
+            if (state == State.CLOSED) {
+                throw new PoolShutdownException("broadcast " + request + " refused: the pool is CLOSED: close() has been called");
+            }
+            throw new StreamUnavailableException("broadcast " + request + " not sent: " + e.getMessage(), e);
+        }
     }
 
     /** True when no task of this submitter waits for its result. */
     public boolean isIdle() {
-        return outstanding.get() == 0;
+        return pending.isIdle();
     }
 
     /** Completes once no task of this submitter waits for its result. */
     public CompletableFuture<Void> whenIdle() {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        synchronized (idleWaiters) {
-            if (outstanding.get() == 0) {
-                f.complete(null);
-            } else {
-                idleWaiters.add(f);
-            }
-        }
-        return f;
+        return pending.whenIdle();
     }
 
     /** Results that came for a task already completed (a redelivered task run twice), and were dropped. */
     public long duplicatesDropped() {
-        return duplicates.get();
+        return pending.duplicates();
     }
 
     /**
      * Refuses new tasks at once, waits for this submitter's tasks to complete, then sends DIE to
      * every agent of the pool (each finishes the tasks it holds, stops its workers and exits); completes
      * once the server has the DIE. Idempotent. Other submitters' tasks still in the stream stay there
-     * for the agents started next. Call {@link #close()} afterwards to release the connection.
+     * for the agents started next. Call {@link #close()} afterwards to release the connection; a
+     * {@code close()} before the DIE has gone fails the shutdown with a {@link PoolShutdownException}
+     * and sends no DIE. Each call gets its own copy of the one shutdown's outcome: a caller's cancel
+     * stays with that caller.
      */
     public CompletableFuture<Void> shutdown() {
         CompletableFuture<Void> f = new CompletableFuture<>();
         if (!shutdown.compareAndSet(null, f)) {
-            return shutdown.get();
+            return shutdown.get().copy();
         }
         moveTo(State.SHUTTING_DOWN);
         whenIdle().thenRunAsync(() -> {
+            if (state == State.CLOSED) {
+                f.completeExceptionally(closedBeforeDie());
+                return;
+            }
             try {
                 conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, Envelope.DIE), "null".getBytes(StandardCharsets.UTF_8));
                 conn.flush(publishTimeout);
                 moveTo(State.TERMINATED);
                 f.complete(null);
             } catch (Exception e) {
-                f.completeExceptionally(new StreamUnavailableException("shutdown: DIE not confirmed by the server within "
-                        + publishTimeout + ": " + e.getMessage(), e));
+                f.completeExceptionally(state == State.CLOSED ? closedBeforeDie() : new StreamUnavailableException(
+                        "shutdown: DIE not confirmed by the server within publishTimeout " + publishTimeout + ": " + e.getMessage(), e));
             }
         }, retries);
-        return f;
+        return f.copy(); // the pool's own stays out of callers' hands: a cancel would reach them all
+    }
+
+    private static PoolShutdownException closedBeforeDie() {
+        return new PoolShutdownException("shutdown: the pool was closed before DIE was sent and confirmed");
     }
 
     /**
@@ -279,11 +294,8 @@ public final class NatsWorkerPool implements AutoCloseable {
     @Override
     public void close() {
         moveTo(State.CLOSED);
-        PoolShutdownException gone = new PoolShutdownException("the pool was closed before the task's result came:"
-                + " the task may still run on an agent (at least once), its result will be dropped");
-        for (String taskId : List.copyOf(pending.keySet())) {
-            complete(taskId, null, gone);
-        }
+        pending.failAll(new PoolShutdownException("the pool was closed before the task's result came:"
+                + " the task may still run on an agent (at least once), its result will be dropped"));
         try {
             if (conn.getStatus() == Connection.Status.CONNECTED) {
                 results.unsubscribe();
@@ -293,140 +305,14 @@ public final class NatsWorkerPool implements AutoCloseable {
             LOG.debug("{}: consumer {} not deleted ({}); the server forgets it after its inactive threshold", id, durable, e.toString());
         }
         retries.shutdownNow();
+        CompletableFuture<Void> down = shutdown.get();
+        if (down != null) {
+            down.completeExceptionally(closedBeforeDie()); // its DIE step may have been dropped by shutdownNow
+        }
         try {
             conn.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    // ---- publishing ----
-
-    /**
-     * One try at storing a task; retries (same message id: JetStream drops the copy within its
-     * duplicate window) while the stream is full and {@code roomBy} is ahead, or while the server does
-     * not answer and {@code giveUpBy} is ahead.
-     */
-    private void publish(String taskId, Headers h, byte[] json, long roomBy, long giveUpBy, int attempt) {
-        if (!pending.containsKey(taskId)) {
-            return; // closed meanwhile
-        }
-        CompletableFuture<io.nats.client.api.PublishAck> ack;
-        try {
-            ack = js.publishAsync(layout.tasksSubject(), h, json,
-                    PublishOptions.builder().messageId(taskId).streamTimeout(Duration.ofSeconds(2)).build());
-        } catch (RuntimeException e) {
-            ack = CompletableFuture.failedFuture(e);
-        }
-        ack.whenComplete((a, e) -> {
-            if (e == null || !pending.containsKey(taskId)) {
-                return; // stored: now the result will come; or closed meanwhile, the future failed already
-            }
-            long now = System.nanoTime();
-            JetStreamApiException api = Wire.apiError(e);
-            long backoff = Math.min(200, 10L << Math.min(attempt, 4));
-            if (api != null && Wire.isStreamFull(api)) {
-                if (now - roomBy < 0 && state != State.CLOSED) {
-                    retry(() -> publish(taskId, h, json, roomBy, giveUpBy, attempt + 1), backoff);
-                } else {
-                    complete(taskId, null, new PoolSaturatedException("stream " + layout.taskStream() + " is full ("
-                            + api.getErrorDescription() + ")" + (waitForRoom.isZero() ? "" : " for waitForRoom " + waitForRoom)));
-                }
-            } else if (api == null && now - giveUpBy < 0 && state != State.CLOSED) {
-                retry(() -> publish(taskId, h, json, roomBy, giveUpBy, attempt + 1), backoff); // the server is away: it comes back
-            } else {
-                complete(taskId, null, new StreamUnavailableException("task " + taskId + " not stored by JetStream"
-                        + (api != null ? ": " + api.getMessage() : " within publishTimeout " + publishTimeout + ": " + e), e));
-            }
-        });
-    }
-
-    private void retry(Runnable r, long millis) {
-        try {
-            retries.schedule(r, millis, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // close() failed every pending future already
-        }
-    }
-
-    // ---- dispatcher thread ----
-
-    private void onResult(Message m) {
-        String taskId = Wire.header(m, Wire.TASK);
-        String status = Wire.header(m, Wire.STATUS);
-        try {
-            if (taskId == null || status == null) {
-                LOG.warn("{}: result without {} / {} headers on {}: dropped", id, Wire.TASK, Wire.STATUS, m.getSubject());
-                return;
-            }
-            byte[] body = m.getData() == null ? new byte[0] : m.getData();
-            switch (status) {
-                case Wire.FINISHED -> complete(taskId, JSON.readValue(body, Object.class), null);
-                case Wire.ERROR -> complete(taskId, null, new RemoteException("agent " + Wire.header(m, Wire.AGENT) + " task " + taskId,
-                        seqOf(taskId), new String(body, StandardCharsets.UTF_8)));
-                case Wire.UNEXPECTED -> {
-                    String word = Wire.header(m, Wire.WORD);
-                    Envelope reply = new Envelope(word == null ? "?" : word, 0, 0, JSON.readValue(body, Object.class));
-                    complete(taskId, null, new UnexpectedReplyException("task " + taskId + ": a worker of agent " + Wire.header(m, Wire.AGENT)
-                            + " answered with \"" + reply.request() + "\": a task's reply must be " + Envelope.FINISHED, reply));
-                }
-                case Wire.FAILED -> {
-                    String d = Wire.header(m, Wire.DELIVERIES);
-                    complete(taskId, null, new TaskFailedException(taskId, d == null ? 0 : Long.parseLong(d), new String(body, StandardCharsets.UTF_8)));
-                }
-                default -> complete(taskId, null, new DualPipeException("task " + taskId + ": unknown result status \"" + status + "\""));
-            }
-        } catch (IOException | RuntimeException e) {
-            if (taskId != null) {
-                complete(taskId, null, new io.dualpipe.core.codec.DecodeException(EnvelopeCodec.TYPE, "task " + taskId + ": result not decodable: " + e.getMessage(), e));
-            }
-        } finally {
-            m.ack();
-        }
-    }
-
-    private static long seqOf(String taskId) {
-        try {
-            return Long.parseLong(taskId.substring(taskId.lastIndexOf('.') + 1));
-        } catch (RuntimeException e) {
-            return 0;
-        }
-    }
-
-    private void onProgress(Consumer<Envelope> listener, Message m) {
-        try {
-            listener.accept(ENVELOPES.decode(ByteBuffer.wrap(m.getData())));
-        } catch (RuntimeException e) {
-            LOG.warn("{}: progress listener failed on {}: {}", id, m.getSubject(), e.toString());
-        }
-    }
-
-    /** Completes the task's future once: a later result for the same id is a duplicate, dropped. */
-    private void complete(String taskId, Object result, Throwable error) {
-        CompletableFuture<Object> f = pending.remove(taskId);
-        if (f == null) {
-            duplicates.incrementAndGet();
-            LOG.debug("{}: result for {} dropped: already completed", id, taskId);
-            return;
-        }
-        if (error == null) {
-            f.complete(result);
-        } else {
-            f.completeExceptionally(error);
-        }
-        taskDone();
-    }
-
-    private void taskDone() {
-        List<CompletableFuture<Void>> wake = null;
-        synchronized (idleWaiters) {
-            if (outstanding.decrementAndGet() == 0 && !idleWaiters.isEmpty()) {
-                wake = new ArrayList<>(idleWaiters);
-                idleWaiters.clear();
-            }
-        }
-        if (wake != null) {
-            wake.forEach(w -> w.complete(null));
         }
     }
 

@@ -5,8 +5,8 @@ import io.dualpipe.core.DualPipeException;
 /**
  * Children kept crashing (the breaker's threshold of crashes within its window), so the pool
  * stopped starting them for a while and fails requests at once instead; the cause is the last
- * crash, e.g. a {@link ChildLostException} with the exit status and the stderr tail, or a
- * {@link io.dualpipe.process.SpawnException}.
+ * crash, e.g. a {@link io.dualpipe.process.ChildExitedException} with the exit status and the
+ * stderr tail, or the {@link io.dualpipe.process.SpawnException} of a child that could not start.
  */
 public class BreakerOpenException extends DualPipeException {
     private static final long serialVersionUID = 1L;

@@ -3,6 +3,7 @@ package io.dualpipe.pool;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.pool.internal.PoolCore;
+import io.dualpipe.process.ChildExitedException;
 import io.dualpipe.process.ChildProcessBuilder;
 
 import java.time.Duration;
@@ -26,11 +27,11 @@ import java.util.List;
  *
  * <p><b>Never a wrong answer.</b> A child that holds a request longer than {@code requestTimeout}
  * fails it with a {@link PoolRequestTimeoutException} and is killed at once: its other requests
- * fail with a {@link ChildLostException}, and its conversation is never used again, so a reply it
+ * fail with a {@link ChildExitedException}, and its conversation is never used again, so a reply it
  * owed can never be taken for another request's. A replacement starts.
  *
  * <p><b>Supervision.</b> A child that exits or whose stdout ends fails its requests with a
- * {@link ChildLostException} carrying its exit status and the tail of its stderr, and is replaced,
+ * {@link ChildExitedException} carrying its exit status and the tail of its stderr, and is replaced,
  * after an exponential backoff when children keep crashing. A crash loop ({@code breaker}: K
  * crashes within a window) opens a breaker: no child starts for a while and, when no child is ready,
  * requests fail at once with a {@link BreakerOpenException} naming the last crash instead of
@@ -79,7 +80,7 @@ public final class ChildPool<Q, R> implements AutoCloseable {
     /**
      * Sends {@code request} to the least busy child, or queues it; completes with the reply. Fails
      * (through the future) with a {@link io.dualpipe.worker.PoolSaturatedException} when the queue is
-     * full, {@link PoolRequestTimeoutException}, {@link ChildLostException},
+     * full, {@link PoolRequestTimeoutException}, {@link ChildExitedException},
      * {@link BreakerOpenException}, {@link io.dualpipe.worker.PoolShutdownException}, or what the
      * child answered instead of a reply ({@link FailureCause#REQUEST}).
      *

@@ -67,7 +67,7 @@ public final class ChildPoolBuilder<Q, R> {
     /**
      * How long a child may hold a request, from the moment it was sent: past that the request fails
      * with a {@link PoolRequestTimeoutException}, the child is killed and replaced, and its other
-     * requests fail with a {@link ChildLostException}. Default 30 s.
+     * requests fail with a {@link io.dualpipe.process.ChildExitedException}. Default 30 s.
      */
     public ChildPoolBuilder<Q, R> requestTimeout(Duration d) {
         this.requestTimeout = positive("requestTimeout", d);

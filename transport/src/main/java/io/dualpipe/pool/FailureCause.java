@@ -6,7 +6,7 @@ public enum FailureCause {
     TIMEOUT,
     /** It waited in the queue for a child longer than the queue timeout: {@link PoolRequestTimeoutException}. */
     QUEUE_TIMEOUT,
-    /** Its child died, or was killed because another of its requests timed out: {@link ChildLostException}. */
+    /** Its child died, or was killed because another of its requests timed out: {@link io.dualpipe.process.ChildExitedException}. */
     CHILD_LOST,
     /** Children kept crashing and the breaker is open: {@link BreakerOpenException}. */
     BREAKER_OPEN,

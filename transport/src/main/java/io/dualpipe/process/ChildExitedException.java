@@ -3,11 +3,13 @@ package io.dualpipe.process;
 import io.dualpipe.core.ChannelClosedException;
 
 /**
- * A request to a child failed because the child's stdout ended, which almost always means the child
- * died: the message names the request, the child's exit status (when it was reaped in time) and the
- * last lines of its stderr tail (see {@link StderrMode#TAIL}), and the fields carry them. A
- * {@link ChannelClosedException}, as such failures were before, so existing handlers still match.
- * Its cause is the conversation's own end-of-stream failure. Immutable, hence thread-safe.
+ * A request to a child failed because the child died, or will never answer: its stdout ended (a
+ * {@link ChildProcess#request}), or a {@link io.dualpipe.pool.ChildPool} lost or killed the child
+ * running it (it exited, another of its requests timed out, its warm-up failed). The message names
+ * the child, its exit status (when it was reaped in time) and the last lines of its stderr tail
+ * (see {@link StderrMode#TAIL}), and the fields carry them. A {@link ChannelClosedException}, as
+ * such failures were before, so existing handlers still match. Its cause, when there is one, is the
+ * failure that revealed the end (the conversation's end of stream). Immutable, hence thread-safe.
  */
 public class ChildExitedException extends ChannelClosedException {
     private static final long serialVersionUID = 1L;
@@ -28,7 +30,10 @@ public class ChildExitedException extends ChannelClosedException {
         return pid;
     }
 
-    /** How the child ended, or null when it still ran (it closed stdout but lives on) when the request failed. */
+    /**
+     * How the child ended, or null when it had not been reaped yet when the request failed (it closed
+     * stdout but lived on, or a pool was killing it).
+     */
     public ExitStatus exitStatus() {
         return exitStatus;
     }

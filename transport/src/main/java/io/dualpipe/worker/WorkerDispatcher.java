@@ -2,15 +2,10 @@ package io.dualpipe.worker;
 
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
-import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
-import io.dualpipe.core.line.LineReader;
-import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.pool.BreakerOpenException;
-import io.dualpipe.pool.internal.CrashBreaker;
-import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ExitStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,12 +18,12 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 
 /**
  * The loop-thread half of a {@link WorkerPool}: its workers, the queue, dispatch to the least busy
  * worker, task timeouts and retries, and supervision (a dead worker is replaced after a backoff,
- * and a crash loop opens a breaker). Every method runs on the pool's loop thread, except
+ * and a crash loop opens a breaker: {@link WorkerBreaker}; starting a worker and reporting its
+ * death: {@link WorkerLife}). Every method runs on the pool's loop thread, except
  * {@link #breakerRefusal()} and the volatile pid list.
  */
 final class WorkerDispatcher {
@@ -45,9 +40,9 @@ final class WorkerDispatcher {
     private final List<Slot> slots = new ArrayList<>();
     private final ArrayDeque<Task> queue = new ArrayDeque<>();
     private final List<LoopFuture<Void>> idleWaiters = new ArrayList<>();
-    private final CrashBreaker breaker;
+    private final WorkerBreaker breaker;
+    private final WorkerLife life;
     private volatile List<Long> pids = List.of();
-    private volatile BreakerOpenException breakerOpen;
     private volatile int live;
     private boolean dispatching;
     private boolean dispatchAgain;
@@ -55,9 +50,6 @@ final class WorkerDispatcher {
     boolean stopped;
     /** Workers the user stopped with sendTo(pid, DIE): the pool keeps that many fewer. */
     private int retired;
-    private long nextSpawnAt = System.nanoTime();
-    private Timeout spawnTimer;
-    private Timeout breakerTimer;
 
     WorkerDispatcher(WorkerPool.Builder b, EventLoop loop, long parentPid, AtomicInteger queued, AtomicInteger outstanding,
                      Map<Long, Slot> byPid) {
@@ -67,49 +59,18 @@ final class WorkerDispatcher {
         this.queued = queued;
         this.outstanding = outstanding;
         this.byPid = byPid;
-        this.breaker = new CrashBreaker(b.breakerCrashes, b.breakerWindow, b.breakerOpenFor, b.backoffInitial, b.backoffMax);
+        this.breaker = new WorkerBreaker(b, loop, this::reconcile);
+        this.life = new WorkerLife(b, loop);
     }
 
     /** Starts a worker and wires its channel, stderr and exit; any thread (the constructor's, then the loop). */
     Slot startWorker() {
-        ChildProcess child = b.worker.get().loop(loop).start();
-        Slot s = new Slot(child);
-        try {
-            s.channel = MessageChannel.builder(Worker.codecs())
-                    .handle(EnvelopeCodec.TYPE, Envelope.class, (ctx, e) -> {
-                        Consumer<Envelope> l = b.onMessage;
-                        if (l != null) {
-                            l.accept(e);
-                        } else {
-                            LOG.debug("worker {} sent {} with nobody listening", child.pid(), e.request());
-                        }
-                    })
-                    .open(child.stdout(), child.stdin());
-            try {
-                LineReader err = child.errorLines();
-                err.listen(line -> LOG.warn("worker {}: {}", child.pid(), line));
-            } catch (InvalidArgumentException notAPipe) {
-                // stderr goes where the builder said
-            }
-        } catch (RuntimeException e) {
-            child.close();
-            throw e;
-        }
-        child.onExit().whenComplete((status, error) -> onLoop(() -> workerExited(s, status)));
-        s.channel.closeFuture().whenComplete((v, error) -> onLoop(() -> {
-            s.alive = false;
+        Slot s = life.start(this::workerExited, closed -> {
+            closed.alive = false;
             dispatch(); // waiting tasks go to the other workers, or fail if none is left
-        }));
-        byPid.put((long) child.pid(), s);
+        });
+        byPid.put((long) s.child.pid(), s);
         return s;
-    }
-
-    private void onLoop(Runnable task) {
-        try {
-            loop.runOnLoop(task);
-        } catch (LoopClosedException gone) {
-            // closing the loop killed and reaped every worker
-        }
     }
 
     /** The first workers' pids, known to the callers before the loop adopts them. */
@@ -135,8 +96,7 @@ final class WorkerDispatcher {
 
     /** Non-null when the breaker is open and no worker is alive: what a new task fails with. */
     BreakerOpenException breakerRefusal() {
-        BreakerOpenException open = breakerOpen;
-        return open != null && live == 0 ? new BreakerOpenException(open.getMessage(), open.getCause()) : null;
+        return breaker.refusal(live);
     }
 
     void add(Task t, Slot target) {
@@ -210,9 +170,8 @@ final class WorkerDispatcher {
             }
             if (best == null) {
                 if (slots.stream().noneMatch(s -> s.alive) && !slots.isEmpty() && !replacementComing()) {
-                    BreakerOpenException open = breakerOpen;
-                    failQueued(open != null ? new BreakerOpenException(open.getMessage(), open.getCause())
-                            : new WorkerExitedException("every worker of the pool has exited", null));
+                    BreakerOpenException open = breaker.open();
+                    failQueued(open != null ? open : new WorkerExitedException("every worker of the pool has exited", null));
                 }
                 return;
             }
@@ -224,12 +183,12 @@ final class WorkerDispatcher {
 
     /** True while a dead worker will be replaced: queued tasks wait for it rather than fail. */
     private boolean replacementComing() {
-        return b.respawn && !stopped && breakerOpen == null && wanted() > 0;
+        return b.respawn && !stopped && breaker.open() == null && wanted() > 0;
     }
 
     private int wanted() {
         int n = b.workers - retired;
-        return breaker.state() == CrashBreaker.State.HALF_OPEN ? Math.min(1, n) : n;
+        return breaker.isHalfOpen() ? Math.min(1, n) : n;
     }
 
     private void run(Slot s, Task t) {
@@ -246,7 +205,7 @@ final class WorkerDispatcher {
             t.cancelTimer();
             s.inFlight--;
             if (e == null && reply.is(Envelope.FINISHED)) {
-                succeeded();
+                breaker.succeeded();
                 t.future.complete(reply.data());
             } else if (e == null) {
                 t.future.completeExceptionally(new UnexpectedReplyException("worker " + s.child.pid() + " answered a task with \""
@@ -259,11 +218,20 @@ final class WorkerDispatcher {
                         dispatch();
                         return;
                     }
+                    if (!(cause instanceof WorkerExitedException)) {
+                        // Fails once its exit status and last stderr bytes are known, which it quotes.
+                        String what = (s.killed ? "was killed (a task of it timed out)" : "went away") + " before finishing its task";
+                        life.afterDeath(s, onLoop -> {
+                            t.future.completeExceptionally(WorkerLife.exited(s, what, cause));
+                            if (onLoop) {
+                                taskDone();
+                                dispatch();
+                            }
+                        });
+                        return;
+                    }
                 }
-                t.future.completeExceptionally(cause instanceof ChannelClosedException && !(cause instanceof WorkerExitedException)
-                        ? new WorkerExitedException("worker " + s.child.pid() + (s.killed ? " was killed (a task of it timed out)" : " went away")
-                                + " before finishing its task", cause)
-                        : cause);
+                t.future.completeExceptionally(cause);
             }
             taskDone();
             dispatch();
@@ -313,7 +281,8 @@ final class WorkerDispatcher {
         }
     }
 
-    private void workerExited(Slot s, ExitStatus status) {
+    private void workerExited(Slot s) {
+        ExitStatus status = s.exit.isCompletedExceptionally() ? null : s.exit.join();
         s.alive = false;
         s.channel.close(); // its in-flight requests fail, completing their tasks
         if (status != null && !status.isSuccess() && !s.killed && !stopped) {
@@ -322,7 +291,7 @@ final class WorkerDispatcher {
         if (!s.exitHandled) {
             s.exitHandled = true;
             if (!stopped && !s.dieSent && !s.killed && b.respawn && !loop.isClosed()) {
-                crash(new WorkerExitedException("worker " + s.child.pid() + " exited unasked: " + status, null));
+                crash(WorkerLife.exited(s, "exited unasked", null));
             }
             updatePids();
             forgetOldDead();
@@ -331,44 +300,15 @@ final class WorkerDispatcher {
         dispatch();
     }
 
-    private void succeeded() {
-        CrashBreaker.State before = breaker.state();
-        breaker.onSuccess();
-        if (before != breaker.state()) {
-            LOG.info("workers answer again: breaker closed");
-            reconcile();
-        }
-    }
-
     private void crash(RuntimeException cause) {
-        long now = System.nanoTime();
-        boolean opened = breaker.onCrash(now, cause);
-        nextSpawnAt = now + breaker.backoffNanos();
-        if (!opened) {
-            return;
+        if (breaker.crash(cause)) {
+            dispatch(); // with no worker alive, the queue fails now
         }
-        BreakerOpenException open = new BreakerOpenException("workers crashed " + breaker.recentCrashes() + " times within "
-                + breaker.window() + ": the pool starts none for " + breaker.openFor()
-                + " and fails tasks at once while no worker is alive; the last: " + cause.getMessage(), cause);
-        breakerOpen = open;
-        LOG.error("{}", open.getMessage());
-        if (spawnTimer != null) {
-            spawnTimer.cancel();
-            spawnTimer = null;
-        }
-        breakerTimer = schedule(() -> {
-            breakerTimer = null;
-            breaker.halfOpen();
-            breakerOpen = null;
-            nextSpawnAt = System.nanoTime();
-            reconcile();
-        }, breaker.openFor().toNanos());
-        dispatch(); // with no worker alive, the queue fails now
     }
 
     /** Starts workers until the pool has its size again, as the backoff and the breaker allow. */
     void reconcile() {
-        if (stopped || !b.respawn || loop.isClosed() || spawnTimer != null || breaker.state() == CrashBreaker.State.OPEN) {
+        if (stopped || !b.respawn || loop.isClosed() || breaker.waiting() || breaker.isOpen()) {
             return;
         }
         int alive = 0;
@@ -377,13 +317,8 @@ final class WorkerDispatcher {
                 alive++;
             }
         }
-        while (alive < wanted() && breaker.state() != CrashBreaker.State.OPEN) {
-            long wait = nextSpawnAt - System.nanoTime();
-            if (wait > 0) {
-                spawnTimer = schedule(() -> {
-                    spawnTimer = null;
-                    reconcile();
-                }, wait);
+        while (alive < wanted() && !breaker.isOpen()) {
+            if (!breaker.spawnNow()) {
                 return;
             }
             try {
@@ -436,42 +371,13 @@ final class WorkerDispatcher {
     /** Sends DIE to every live worker and completes {@code f} with every worker's exit status, in start order. */
     void die(LoopFuture<List<ExitStatus>> f, Runnable terminated) {
         stop();
-        List<CompletableFuture<ExitStatus>> exits = new ArrayList<>();
-        try {
-            for (Slot s : slots) {
-                if (s.alive) {
-                    s.channel.send(new Envelope(Envelope.DIE, parentPid, s.child.pid(), null));
-                }
-                exits.add(s.child.onExit());
-            }
-        } catch (RuntimeException e) {
-            // Run from a future's stage when tasks were outstanding, where a throw would vanish
-            // and leave shutdown() pending for good.
-            f.completeExceptionally(e);
-            return;
-        }
-        CompletableFuture.allOf(exits.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
-            terminated.run();
-            if (e != null) {
-                f.completeExceptionally(e);
-                return;
-            }
-            List<ExitStatus> out = new ArrayList<>();
-            exits.forEach(x -> out.add(x.join()));
-            f.complete(out);
-        });
+        WorkerLife.die(slots, parentPid, f, terminated);
     }
 
     /** No task starts and no worker is replaced from now on. */
     void stop() {
         stopped = true;
-        for (Timeout t : new Timeout[] {spawnTimer, breakerTimer}) {
-            if (t != null) {
-                t.cancel();
-            }
-        }
-        spawnTimer = null;
-        breakerTimer = null;
+        breaker.stop();
     }
 
     void killAll() {
@@ -484,8 +390,7 @@ final class WorkerDispatcher {
             Task t = s.waiting.poll();
             queued.decrementAndGet();
             t.cancelTimer();
-            t.future.completeExceptionally(new WorkerExitedException("worker " + s.child.pid()
-                    + " exited before it took the task submitted to it", null));
+            t.future.completeExceptionally(WorkerLife.exited(s, "exited before it took the task submitted to it", null));
             taskDone();
         }
     }

@@ -67,7 +67,12 @@ import java.util.function.Supplier;
  * {@code sendTo} refuses at once (an unsendable payload, a full queue, a pid that is no live worker,
  * a pool already shut down) fails on the caller's thread, except one that races {@code shutdown()}
  * or {@code close()} to the loop: it fails there with a {@link PoolShutdownException}.
- * Workers' stderr lines are logged (SLF4J, WARN) when stderr is a pipe.
+ *
+ * <p><b>Stderr.</b> A worker's stderr is read into a bounded tail ({@link io.dualpipe.process.StderrMode#TAIL},
+ * the default of the builders the pool is given), so it never stalls the worker; when the worker
+ * dies, the {@link WorkerExitedException} failing its tasks carries its exit status and that tail
+ * (it waits up to a second for both) and quotes them. With {@link io.dualpipe.process.StderrMode#PIPE}
+ * the pool logs each stderr line (SLF4J, WARN) and keeps their tail too.
  */
 public final class WorkerPool implements AutoCloseable {
 

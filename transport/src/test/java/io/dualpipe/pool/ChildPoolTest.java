@@ -2,6 +2,7 @@ package io.dualpipe.pool;
 
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.process.ChildExitedException;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -79,7 +81,7 @@ class ChildPoolTest {
             for (LoopFuture<String> f : slow) {
                 await("one request failed", () -> slow.stream().anyMatch(LoopFuture::isDone));
                 if (f.isDone()) {
-                    ChildLostException e = failsWith(ChildLostException.class, f);
+                    ChildExitedException e = failsWith(ChildExitedException.class, f);
                     assertEquals(victim, e.pid());
                     assertEquals(ExitStatus.ofSignal(9, false), e.exitStatus(), e.getMessage());
                     lost++;
@@ -112,7 +114,7 @@ class ChildPoolTest {
             long t0 = System.nanoTime();
             BreakerOpenException e = failsWith(BreakerOpenException.class, pool.submit("1+1"));
             assertTrue(System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(200), "fails fast");
-            ChildLostException cause = (ChildLostException) e.getCause();
+            ChildExitedException cause = (ChildExitedException) e.getCause();
             assertEquals(ExitStatus.ofExitCode(1), cause.exitStatus(), cause.getMessage());
             assertTrue(cause.stderrTail().contains("cannot load model"), cause.stderrTail());
             assertTrue(e.getMessage().contains("cannot load model"), e.getMessage());
@@ -268,8 +270,10 @@ class ChildPoolTest {
             ChildPool<String, String> pool = ChildPool.lines(python(loop)).children(1).completeOn(executor).start();
             LoopFuture<String> slow = pool.submit("sleep:0.1");
             assertEquals("app-executor", get(slow.thenApply(r -> Thread.currentThread().getName())));
+            // Attached before close(): a dependent attached to an already completed future runs on the caller.
+            CompletableFuture<String> ended = pool.terminationFuture().thenApply(v -> Thread.currentThread().getName());
             pool.close();
-            assertEquals("app-executor", get(pool.terminationFuture().thenApply(v -> Thread.currentThread().getName())));
+            assertEquals("app-executor", get(ended));
         } finally {
             executor.shutdown();
         }
@@ -281,12 +285,13 @@ class ChildPoolTest {
         try (EventLoop loop = EventLoop.create("pool")) {
             ChildPool<String, String> pool = ChildPool.lines(python(loop)).children(1).stderrTail(1024).start();
             assertEquals("quiet", get(pool.submit("noise:1048576")));
-            ChildLostException e = failsWith(ChildLostException.class, pool.submit("die"));
+            ChildExitedException e = failsWith(ChildExitedException.class, pool.submit("die"));
             assertEquals(ExitStatus.ofExitCode(7), e.exitStatus(), e.getMessage());
             assertTrue(e.stderrTail().endsWith("fatal: asked to die\n"), e.stderrTail());
             assertTrue(e.stderrTail().length() <= 1024, "bounded: " + e.stderrTail().length());
             assertTrue(e.getMessage().contains("fatal: asked to die"), e.getMessage());
             assertEquals("3", get(pool.submit("1+2")));
+            assertEquals(1L, pool.metrics().failedByCause().get(FailureCause.CHILD_LOST), "counted as a lost child");
             pool.close();
         }
     }

@@ -78,8 +78,8 @@ class ConversationFaultTest {
     }
 
     /**
-     * Correlation by id: the child echoes the id; it never answers id 2 in time and answers it after
-     * id 4 was asked. Only request 2 fails; its late reply is dropped; the others get their own.
+     * Correlation by id: the child echoes the id; it never answers "two" in time and answers it after
+     * "four" was asked. Only "two" fails; its late reply is dropped; the others get their own.
      */
     @Test
     @Timeout(30)
@@ -89,10 +89,10 @@ class ConversationFaultTest {
                 "held = None",
                 "for line in sys.stdin:",
                 "    rid, _, text = line.rstrip('\\n').partition(' ')",
-                "    if rid == '2':",
+                "    if text == 'two':",
                 "        held = rid",
                 "        continue",
-                "    if held and rid == '4':",
+                "    if held and text == 'four':",
                 "        print(held + ' late')",
                 "    print(rid + ' ' + text.upper())");
         try (EventLoop loop = EventLoop.create("conv-by-id");

@@ -7,7 +7,8 @@ import java.nio.file.StandardOpenOption;
 /**
  * A worker child for the tests: squares numbers, reports progress, fails on "boom", answers "pid"
  * with its pid, and on "wait:PATH" blocks until it can lock PATH, so a test holding that lock keeps
- * the worker busy for exactly as long as it needs, without sleeping. Every other envelope (a
+ * the worker busy for exactly as long as it needs, without sleeping; "complain:TEXT" writes TEXT
+ * to stderr and exits 5. Every other envelope (a
  * broadcast, a sendTo) is acknowledged with {@code ["ACK", pid, parent, [request, data]]}, except
  * "THROW", on which the handler throws.
  */
@@ -39,6 +40,12 @@ public final class SquareWorker {
             }
             if ("exit".equals(data)) {
                 System.exit(3);
+            }
+            if (data instanceof String s && s.startsWith("complain:")) {
+                // writes its complaint to stderr, then dies in the middle of the task
+                System.err.println(s.substring(9));
+                System.err.flush();
+                Runtime.getRuntime().halt(5);
             }
             long x = ((Number) data).longValue();
             if (x % 100 == 0) {

@@ -310,6 +310,8 @@ final class ReadHalf {
     }
 
     private void finishEnd() {
+        // endOfStream first: a caller woken by its last read (readAll, read) must already see the end.
+        endOfStream.complete(null);
         while (!reads.isEmpty()) {
             reads.poll().future.complete(EMPTY);
         }
@@ -321,7 +323,6 @@ final class ReadHalf {
                 LOG.warn("{}: listener {} threw on end", name, l, t);
             }
         }
-        endOfStream.complete(null);
     }
 
     private void readFailed(Throwable error) {
@@ -348,6 +349,7 @@ final class ReadHalf {
         }
         ended = true;
         readFailure = error;
+        endOfStream.completeExceptionally(error); // before the reads: see finishEnd
         while (!reads.isEmpty()) {
             reads.poll().future.completeExceptionally(error);
         }
@@ -359,7 +361,6 @@ final class ReadHalf {
                 LOG.warn("{}: listener {} threw on error", name, l, t);
             }
         }
-        endOfStream.completeExceptionally(error);
     }
 
     private record PendingRead(int max, LoopFuture<byte[]> future) {

@@ -15,9 +15,7 @@ import java.nio.charset.Charset;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,12 +43,16 @@ import java.util.concurrent.TimeUnit;
  * could read it as two lines.
  *
  * <p><b>Correlation by id</b> ({@link ConversationBuilder#correlateById(boolean)}), for a child that
- * can tag its replies: request {@code n} (1, 2, 3, ... in decimal) is written as {@code "<n> <line>"},
- * and every line of its reply must read {@code "<n> <text>"} ({@code "<n>"} alone is an empty
- * line); the reply's text is what follows the first space. Replies may come in any order, and one
- * that never comes costs only its own request, which fails by its timeout: give such requests a
- * timeout, since an over-long reply line cannot be told apart and is dropped (logged). A late reply
- * for a timed-out id is dropped and logged.
+ * can tag its replies: each request is written as {@code "<id> <line>"}, and every line of its reply
+ * must read {@code "<id> <text>"} ({@code "<id>"} alone is an empty line); the reply's text is what
+ * follows the first space. An id is an opaque ASCII token without spaces, which the child echoes as
+ * it got it: a random prefix drawn per conversation and a counter, e.g. {@code 3f9a2c1d0e7b-12}, so
+ * a line that merely begins with a number, or an id from an earlier conversation, matches no
+ * request, and no id repeats. Replies may come in any order, and one that never comes costs only
+ * its own request, which fails by its timeout: give such requests a timeout, since an over-long
+ * reply line cannot be told apart and is dropped (logged). A line whose id matches no outstanding
+ * request (a late reply for a timed-out id, a stray line) is never paired: it goes to the
+ * unsolicited-line handler, or is dropped and logged.
  *
  * <p><b>Other failures.</b> When the stream ends or fails, every outstanding request fails with a
  * {@link ChannelClosedException} (or the read error), as does every later one. At most
@@ -76,15 +78,15 @@ public final class Conversation {
     private final char delimiter; // the reply stream's: a request must not contain it either
     private final int maxOutstanding;
     private final TimeoutPolicy timeoutPolicy;
-    private final boolean byId;
-    private final Object lock = new Object();
+    // Package-private: the reading side (ReplyRouter) pairs replies with these.
+    final boolean byId;
+    final Object lock = new Object();
     private final boolean pipelined;
-    private final ArrayDeque<PendingReply<?>> fifo = new ArrayDeque<>();   // guarded by lock: written, awaiting replies
+    final ArrayDeque<PendingReply<?>> fifo = new ArrayDeque<>();   // guarded by lock: written, awaiting replies
     private final ArrayDeque<PendingReply<?>> unsent = new ArrayDeque<>(); // guarded by lock: one at a time, not yet written
-    private final Map<Long, PendingReply<?>> ids = new HashMap<>();     // guarded by lock; by id
-    private long lastId;     // guarded by lock
+    final ReplyIds ids;      // guarded by lock; null in FIFO order
     private Throwable ended; // guarded by lock: why every request fails from now on
-    private final UnsolicitedLines unsolicited = new UnsolicitedLines();
+    final UnsolicitedLines unsolicited = new UnsolicitedLines();
 
     Conversation(ByteSink out, LineReader in, Charset charset, int maxOutstanding, TimeoutPolicy timeoutPolicy,
                  boolean byId, boolean pipelined) {
@@ -95,33 +97,10 @@ public final class Conversation {
         this.charset = InvalidArgumentException.requireNonNull("charset", charset);
         this.timeoutPolicy = InvalidArgumentException.requireNonNull("timeoutPolicy", timeoutPolicy);
         this.byId = byId;
+        this.ids = byId ? new ReplyIds() : null;
         this.pipelined = pipelined;
         this.delimiter = (char) in.delimiter();
-        in.listen(new LineReader.Listener() {
-            @Override
-            public void onLine(String line) {
-                if (Conversation.this.byId) {
-                    replyById(line);
-                } else {
-                    reply(line);
-                }
-            }
-
-            @Override
-            public void onLineTooLong(LineTooLongException e) {
-                tooLong(e);
-            }
-
-            @Override
-            public void onEnd() {
-                end(new ChannelClosedException("the reply stream ended before the reply came"));
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                end(error);
-            }
-        });
+        in.listen(new ReplyRouter(this));
     }
 
     /**
@@ -200,9 +179,7 @@ public final class Conversation {
                         + " requests already await replies (maxOutstanding " + maxOutstanding + "); is the peer answering?");
             } else if (byId) {
                 // Registered before writing, under one lock: the reply can never overtake its entry.
-                p.id = ++lastId;
-                ids.put(p.id, p);
-                written = out.writeOrQueue(RequestLine.encode(p.id + " ", bytes));
+                written = out.writeOrQueue(RequestLine.encode(ids.register(p), bytes));
             } else if (pipelined || (fifo.isEmpty() && unsent.isEmpty())) {
                 fifo.add(p);
                 written = out.writeOrQueue(RequestLine.encode("", bytes));
@@ -260,7 +237,7 @@ public final class Conversation {
      * Loop thread, one request at a time: the head's reply came, so the next request is written.
      * The write's failure is watched outside the lock.
      */
-    private void sendNext() {
+    void sendNext() {
         PendingReply<?> next;
         LoopFuture<Void> written;
         synchronized (lock) {
@@ -287,7 +264,7 @@ public final class Conversation {
                 + "' within " + timeout);
         if (byId) {
             synchronized (lock) {
-                ids.remove(p.id, p);
+                ids.remove(p);
             }
             p.fail(e);
             return;
@@ -323,7 +300,7 @@ public final class Conversation {
     private void writeFailed(PendingReply<?> p, Throwable e) {
         if (byId) {
             synchronized (lock) {
-                ids.remove(p.id, p);
+                ids.remove(p);
             }
             p.fail(e);
             return;
@@ -333,7 +310,7 @@ public final class Conversation {
     }
 
     /** Fails every outstanding and later request with a {@link ConversationBrokenException}. */
-    private void breakWith(String why, Throwable cause) {
+    void breakWith(String why, Throwable cause) {
         ConversationBrokenException broken = new ConversationBrokenException("conversation broken: " + why
                 + "; later replies could not be paired with their requests, so every outstanding and later request fails"
                 + " (restart the child)", cause);
@@ -355,133 +332,19 @@ public final class Conversation {
     private List<PendingReply<?>> takeAll() {
         List<PendingReply<?>> all = new ArrayList<>(fifo);
         all.addAll(unsent);
-        all.addAll(ids.values());
+        if (ids != null) {
+            all.addAll(ids.takeAll());
+        }
         for (PendingReply<?> p : all) {
             p.removed = true;
         }
         fifo.clear();
         unsent.clear();
-        ids.clear();
         return all;
     }
 
-    /** Loop thread: a line, in FIFO order. */
-    private void reply(String line) {
-        PendingReply<?> head;
-        synchronized (lock) {
-            head = fifo.peek();
-        }
-        if (head == null) {
-            unsolicited.dropped(line, isBroken() ? " (the conversation is broken)" : "");
-            return;
-        }
-        // The head is fed outside the lock (a ReplyReader is user code); only this loop thread
-        // removes entries but breakWith, which takes them all, so it is still the head unless broken.
-        if (feed(head, line)) {
-            synchronized (lock) {
-                if (fifo.peek() == head) {
-                    fifo.poll();
-                    head.removed = true;
-                }
-            }
-            unsolicited.matched();
-            sendNext();
-            head.finish();
-        }
-    }
-
-    /** Loop thread: a line, correlated by id. */
-    private void replyById(String line) {
-        int space = line.indexOf(' ');
-        long id = parseId(line, space < 0 ? line.length() : space);
-        String text = space < 0 ? "" : line.substring(space + 1);
-        PendingReply<?> p;
-        long last;
-        synchronized (lock) {
-            p = id > 0 ? ids.get(id) : null;
-            last = lastId;
-        }
-        if (p == null) {
-            unsolicited.dropped(line, id > 0 && id <= last ? " (a late reply: request " + id + " timed out or failed)"
-                    : id > 0 ? " (no request has id " + id + ")" : " (it has no request id)");
-            return;
-        }
-        if (feed(p, text)) {
-            synchronized (lock) {
-                ids.remove(id, p);
-            }
-            unsolicited.matched();
-            p.finish();
-        }
-    }
-
-    /** Decimal digits before {@code end}, no sign, at most 18 of them; -1 otherwise. */
-    private static long parseId(String line, int end) {
-        if (end == 0 || end > 18) {
-            return -1;
-        }
-        long id = 0;
-        for (int i = 0; i < end; i++) {
-            char c = line.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            id = id * 10 + (c - '0');
-        }
-        return id;
-    }
-
-    /** Feeds a reply line; a reader that throws fails its request and, in FIFO order, breaks the conversation. */
-    private boolean feed(PendingReply<?> p, String line) {
-        try {
-            return p.take(line);
-        } catch (RuntimeException e) {
-            if (byId) {
-                synchronized (lock) {
-                    ids.remove(p.id, p);
-                }
-                p.fail(e);
-            } else {
-                p.fail(e);
-                breakWith("the reply reader of request '" + RequestLine.shorten(p.request) + "' threw " + e, e);
-            }
-            return false;
-        }
-    }
-
-    /** Loop thread: an over-long reply line was skipped. */
-    private void tooLong(LineTooLongException e) {
-        if (byId) {
-            // Its id went with it: the request it belongs to fails by its timeout.
-            unsolicited.skipped("an over-long reply line (" + e.getMessage() + "); its request fails by its timeout");
-            return;
-        }
-        PendingReply<?> head;
-        synchronized (lock) {
-            head = fifo.peek();
-        }
-        if (head == null) {
-            unsolicited.skipped("an over-long line no request waits for (" + e.getMessage() + ")");
-            return;
-        }
-        if (head.reader != null) {
-            // Which of the lines after it still belong to this reply is unknown.
-            head.fail(e);
-            breakWith("an over-long line in the reply to request '" + RequestLine.shorten(head.request) + "'", e);
-            return;
-        }
-        synchronized (lock) {
-            if (fifo.peek() == head) {
-                fifo.poll();
-                head.removed = true;
-            }
-        }
-        unsolicited.matched();
-        sendNext();
-        head.fail(e);
-    }
-
-    private void end(Throwable cause) {
+    /** The reply stream ended or failed: every outstanding and later request fails with {@code cause}. */
+    void end(Throwable cause) {
         List<PendingReply<?>> failed;
         synchronized (lock) {
             if (ended == null) {

@@ -49,7 +49,10 @@ public final class ConversationBuilder {
     /**
      * Pairs replies with requests by an id instead of by order, for a child that echoes it: each
      * request goes out as {@code <id> <line>}, and each reply line must read {@code <id> <reply>} (or
-     * just {@code <id>} for an empty reply). See {@link Conversation} for the format. Default false.
+     * just {@code <id>} for an empty reply). An id is an opaque token without spaces (a random
+     * per-conversation prefix and a counter, e.g. {@code 3f9a2c1d0e7b-12}): the child echoes the
+     * first word of the request as it got it. A reply line whose id matches no outstanding request
+     * is never paired with one. See {@link Conversation} for the format. Default false.
      */
     public ConversationBuilder correlateById(boolean byId) {
         this.byId = byId;

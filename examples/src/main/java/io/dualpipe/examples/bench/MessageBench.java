@@ -1,49 +1,74 @@
 package io.dualpipe.examples.bench;
 
-import io.dualpipe.core.EventLoop;
-import io.dualpipe.core.LoopFuture;
-import io.dualpipe.core.codec.CodecRegistry;
-import io.dualpipe.core.codec.Codecs;
-import io.dualpipe.core.message.MessageChannel;
-import io.dualpipe.net.MessageClient;
-import io.dualpipe.net.MessageServer;
-import io.dualpipe.net.MessageServerBuilder;
 import org.slf4j.LoggerFactory;
 
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Message round trips through {@link MessageServer} and {@link MessageClient} over a Unix socket
- * (or TCP with {@code transport=tcp}).
+ * Request/reply frames over a Unix socket (or TCP with {@code transport=tcp}): DualPipe's
+ * {@code MessageServer} and {@code MessageClient} ({@link DualPipeW5}) against a plain JDK NIO program
+ * doing the same work with the same frames ({@link NioW5}), and for latency also blocking JDK
+ * sockets ({@link BlockingW5L}), all in the same invocation.
  *
  * <pre>
- * MessageBench W5L warmup=20000 iters=100000      ping-pong latency, one client, both ends on one loop
- * MessageBench W5T clients=16 msgs=50000 window=32 throughput: each client keeps `window` requests in flight
+ * MessageBench W5T [clients=16] [msgs=500000] [window=32] [rounds=3] [warmup=100000] [cold=1] [cold_msgs=50000]
+ * MessageBench W5L [warmup=20000] [iters=100000] [impl=all|dualpipe|nio|blocking]
  * </pre>
  *
- * A frame is 64 bytes on the wire: the 10-byte header and a 54-byte {@code bytes} body that carries a
- * sequence number, so every reply is checked against its request. {@code W5T} counts completed
- * request/reply pairs per second. Keys: {@code transport=unix|tcp}, {@code size} (frame bytes, at
- * least 18), {@code loops=1|2} (W5T: clients on the server's loop, or on a second one), {@code rounds}
- * (W5T: measured rounds after a warm-up round of the same size; each is printed as an INFO line, the
- * best is the RESULT). Unknown keys are ignored. A reply that does not match its request makes the
- * run exit with status 1.
+ * <p><b>W5T</b>, throughput: each client keeps {@code window} requests in flight, sending the next as
+ * each reply arrives; counted in request/reply pairs per second. Two rounds are reported separately:
+ * <ul>
+ * <li><b>cold</b>: a fresh JVM per implementation (run {@code cold} times, alternating), connects,
+ *     then times one round of {@code cold_msgs} per client with no warm-up: what a short-lived
+ *     program sees, JIT compilation included;</li>
+ * <li><b>steady</b>: in this JVM, after a warm-up round of {@code warmup} per client for each
+ *     implementation, {@code rounds} rounds of {@code msgs} per client, the implementations
+ *     alternating; the median round is the RESULT.</li>
+ * </ul>
+ * Besides the wall-clock rate, each round reports the CPU time its loop threads spent per message
+ * ({@code loop_cpu_ns_per_msg}; JIT and GC threads not included), which a busy machine sways less.
  *
- * <p>Pin for stable latency: {@code taskset -c 0 java -cp ... MessageBench W5L}.
+ * <p><b>W5L</b>, latency: one client, one request at a time, the next sent as the reply arrives;
+ * DualPipe and NIO run client and server on one loop thread, the blocking baseline on two threads.
+ * Pin for stable figures: {@code taskset -c 0 java -cp ... MessageBench W5L}.
+ *
+ * <p>A frame is 64 bytes on the wire: the 10-byte header and a 54-byte {@code bytes} body that
+ * carries a sequence number, so every reply is checked against its request. Other keys:
+ * {@code impl=both|dualpipe|nio} (W5T), {@code transport=unix|tcp} (DualPipe only; the baselines
+ * are Unix sockets), {@code size} (frame bytes, at least 18), {@code loops=1|2} (W5T: clients on the
+ * server's loop thread, or on a second one, on both sides). Unknown keys are ignored. A reply that
+ * does not match its request makes the run exit with status 1.
  */
 public final class MessageBench {
-    private static final int HEADER = 10;
+    static final int HEADER = 10;
+
+    /** One implementation of the workloads, connected and idle between calls. */
+    interface W5 extends AutoCloseable {
+        String name();
+
+        /** One W5T round; the clients start from their loop in one pass. */
+        Round round(int msgs, int window) throws Exception;
+
+        /** W5L on the first client: per round trip latencies in ns. */
+        long[] pingPong(int iters) throws Exception;
+
+        long[] loopThreadIds() throws Exception;
+    }
+
+    record Round(long nanos, long mismatches) {
+    }
 
     private MessageBench() {
     }
@@ -65,6 +90,7 @@ public final class MessageBench {
         switch (args[0]) {
             case "W5L" -> ok = latency(opts);
             case "W5T" -> ok = throughput(opts);
+            case "W5T-cold" -> ok = coldChild(opts);
             default -> {
                 System.err.println("unknown workload " + args[0] + ": W5L or W5T");
                 System.exit(2);
@@ -75,262 +101,285 @@ public final class MessageBench {
     }
 
     private static int intOpt(Map<String, String> opts, String key, int dflt) {
-        return Integer.parseInt(opts.getOrDefault(key, String.valueOf(dflt)));
+        return Integer.parseInt(opts.getOrDefault(key, String.valueOf(dflt)).replace("_", ""));
     }
 
-    private static CodecRegistry codecs() {
-        return CodecRegistry.builder().registerAll(Codecs.builtins()).build();
-    }
-
-    /** Echoes bytes; the reply is the request's body, re-encoded as a real server would. */
-    private static MessageServer server(EventLoop loop, Map<String, String> opts, Path sock) {
-        MessageServerBuilder b = MessageServer.builder(codecs()).loop(loop)
-                .handle(Codecs.BYTES, byte[].class, (ctx, body) -> ctx.reply(Codecs.BYTES, body));
-        return "tcp".equals(opts.get("transport")) ? b.bindTcp(0) : b.bind(sock);
-    }
-
-    private static MessageClient client(EventLoop loop, Map<String, String> opts, MessageServer server) throws Exception {
-        return "tcp".equals(opts.get("transport"))
-                ? MessageClient.builder(codecs()).loop(loop).connectTcp(((java.net.InetSocketAddress) server.localAddress()).getPort()).get(10, TimeUnit.SECONDS)
-                : MessageClient.builder(codecs()).loop(loop).connect(((java.net.UnixDomainSocketAddress) server.localAddress()).getPath()).get(10, TimeUnit.SECONDS);
-    }
-
-    private static Path socketPath() throws Exception {
-        Path dir = Files.createTempDirectory("dualpipe-bench");
-        dir.toFile().deleteOnExit();
-        return dir.resolve("bench.sock");
-    }
-
-    private static byte[] body(int size, long seq) {
+    static byte[] body(int size, long seq) {
         byte[] b = new byte[size - HEADER];
         ByteBuffer.wrap(b).putLong(0, seq).putLong(b.length - 8, ~seq);
         return b;
     }
 
-    private static boolean matches(byte[] reply, long seq, int size) {
+    static boolean matches(byte[] reply, long seq, int size) {
         ByteBuffer b = ByteBuffer.wrap(reply);
         return reply.length == size - HEADER && b.getLong(0) == seq && b.getLong(reply.length - 8) == ~seq;
     }
 
+    private static W5 open(String impl, Map<String, String> opts, Path dir, int clients, int loops, int size) throws Exception {
+        Path sock = dir.resolve(impl + ".sock");
+        return switch (impl) {
+            case "dualpipe" -> new DualPipeW5(sock, "tcp".equals(opts.get("transport")), clients, loops, size);
+            case "nio" -> new NioW5(sock, clients, loops, size);
+            default -> throw new IllegalArgumentException("impl must be dualpipe, nio or both: " + impl);
+        };
+    }
+
+    private static List<String> impls(Map<String, String> opts) {
+        String impl = opts.getOrDefault("impl", "both");
+        return impl.equals("both") ? List.of("dualpipe", "nio") : List.of(impl);
+    }
+
     // =========================================================================================
-    // W5L: ping-pong latency
+    // W5T
+    // =========================================================================================
+
+    private static boolean throughput(Map<String, String> opts) throws Exception {
+        int clients = intOpt(opts, "clients", 16);
+        int msgs = intOpt(opts, "msgs", 500_000);
+        int window = intOpt(opts, "window", 32);
+        int size = Math.max(18, intOpt(opts, "size", 64));
+        int loops = intOpt(opts, "loops", 1);
+        int rounds = Math.max(1, intOpt(opts, "rounds", 3));
+        int warmup = intOpt(opts, "warmup", 100_000);
+        int coldRuns = intOpt(opts, "cold", 1);
+        int coldMsgs = intOpt(opts, "cold_msgs", 50_000);
+        List<String> impls = impls(opts);
+        System.out.printf(Locale.ROOT, "INFO workload=W5T transport=%s loops=%d clients=%d window=%d frame_bytes=%d cold_msgs=%d msgs=%d warmup=%d cpus=%d%n",
+                opts.getOrDefault("transport", "unix"), loops, clients, window, size, coldMsgs, msgs, warmup,
+                Runtime.getRuntime().availableProcessors());
+        boolean ok = true;
+
+        // Cold: a fresh JVM per implementation and run, the order alternating.
+        Map<String, double[][]> cold = new LinkedHashMap<>();
+        for (String impl : impls) {
+            cold.put(impl, new double[2][coldRuns]);
+        }
+        for (int run = 0; run < coldRuns; run++) {
+            for (int k = 0; k < impls.size(); k++) {
+                String impl = impls.get((k + run) % impls.size());
+                double[] r = forkCold(impl, opts, clients, coldMsgs, window, size, loops);
+                ok &= r[2] == 0;
+                cold.get(impl)[0][run] = r[0];
+                cold.get(impl)[1][run] = r[1];
+                System.out.printf(Locale.ROOT, "INFO round=cold run=%d impl=%s msgs_per_s=%.0f loop_cpu_ns_per_msg=%.0f mismatches=%.0f%n",
+                        run + 1, impl, r[0], r[1], r[2]);
+            }
+        }
+
+        // Steady: both implementations connected in this JVM, warmed up, then rounds alternating.
+        Map<String, double[][]> steady = new LinkedHashMap<>();
+        Path dir = Files.createTempDirectory("dualpipe-bench");
+        List<W5> open = new ArrayList<>();
+        try {
+            for (String impl : impls) {
+                open.add(open(impl, opts, dir, clients, loops, size));
+                steady.put(impl, new double[3][rounds]);
+            }
+            for (W5 w : open) {
+                ok &= w.round(warmup, window).mismatches() == 0;
+            }
+            for (int r = 0; r < rounds; r++) {
+                for (int k = 0; k < open.size(); k++) {
+                    W5 w = open.get((k + r) % open.size());
+                    long[] ids = w.loopThreadIds();
+                    long cpu0 = cpu(ids);
+                    long alloc0 = allocated(ids);
+                    Round result = w.round(msgs, window);
+                    double n = (double) clients * msgs;
+                    double rate = n / (result.nanos() / 1e9);
+                    double cpuPerMsg = (cpu(ids) - cpu0) / n;
+                    double allocPerMsg = (allocated(ids) - alloc0) / n;
+                    ok &= result.mismatches() == 0;
+                    double[][] s = steady.get(w.name());
+                    s[0][r] = rate;
+                    s[1][r] = cpuPerMsg;
+                    s[2][r] = allocPerMsg;
+                    System.out.printf(Locale.ROOT, "INFO round=steady run=%d impl=%s msgs_per_s=%.0f loop_cpu_ns_per_msg=%.0f loop_alloc_bytes_per_msg=%.0f mismatches=%d%n",
+                            r + 1, w.name(), rate, cpuPerMsg, allocPerMsg, result.mismatches());
+                }
+            }
+        } finally {
+            for (W5 w : open) {
+                w.close();
+            }
+            try (var files = Files.list(dir)) {
+                for (Path p : files.toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+
+        for (String impl : impls) {
+            double[][] c = cold.get(impl);
+            if (coldRuns > 0) {
+                System.out.printf(Locale.ROOT, "RESULT impl=%s workload=W5T round=cold msgs_per_s=%.0f loop_cpu_ns_per_msg=%.0f runs=%d%n",
+                        impl, median(c[0]), median(c[1]), coldRuns);
+            }
+        }
+        for (String impl : impls) {
+            double[][] s = steady.get(impl);
+            System.out.printf(Locale.ROOT, "RESULT impl=%s workload=W5T round=steady msgs_per_s=%.0f loop_cpu_ns_per_msg=%.0f loop_alloc_bytes_per_msg=%.0f rounds=%d%n",
+                    impl, median(s[0]), median(s[1]), median(s[2]), rounds);
+        }
+        if (impls.size() == 2) {
+            if (coldRuns > 0) {
+                double[][] d = cold.get("dualpipe");
+                double[][] j = cold.get("nio");
+                System.out.printf(Locale.ROOT, "RATIO workload=W5T round=cold dualpipe/nio msgs_per_s=%.2f loop_cpu_per_msg=%.2f%n",
+                        median(d[0]) / median(j[0]), median(d[1]) / median(j[1]));
+            }
+            double[][] d = steady.get("dualpipe");
+            double[][] j = steady.get("nio");
+            StringBuilder pairs = new StringBuilder();
+            for (int r = 0; r < rounds; r++) {
+                pairs.append(r == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.2f", d[0][r] / j[0][r]));
+            }
+            System.out.printf(Locale.ROOT, "RATIO workload=W5T round=steady dualpipe/nio msgs_per_s=%.2f loop_cpu_per_msg=%.2f per_round=%s%n",
+                    median(d[0]) / median(j[0]), median(d[1]) / median(j[1]), pairs);
+        }
+        return ok;
+    }
+
+    /** {msgs/s, loop CPU ns per message, mismatches} of one cold round in a fresh JVM. */
+    private static double[] forkCold(String impl, Map<String, String> opts, int clients, int msgs, int window, int size, int loops)
+            throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        for (String f : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!f.startsWith("-XX:StartFlightRecording") && !f.startsWith("-agentlib") && !f.startsWith("-javaagent")) {
+                cmd.add(f);
+            }
+        }
+        cmd.addAll(Arrays.asList("-cp", System.getProperty("java.class.path"), MessageBench.class.getName(), "W5T-cold",
+                "impl=" + impl, "clients=" + clients, "msgs=" + msgs, "window=" + window, "size=" + size, "loops=" + loops,
+                "transport=" + opts.getOrDefault("transport", "unix")));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(600, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("cold " + impl + " JVM did not exit in 600 s");
+        }
+        for (String line : out.split("\n")) {
+            if (line.startsWith("COLD ")) {
+                String[] f = line.substring(5).trim().split(" ");
+                return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])};
+            }
+        }
+        throw new IllegalStateException("cold " + impl + " JVM failed (exit " + p.exitValue() + "): " + out);
+    }
+
+    /** In a fresh JVM: connect, then one round with no warm-up; prints "COLD rate cpu_ns_per_msg mismatches". */
+    private static boolean coldChild(Map<String, String> opts) throws Exception {
+        int clients = intOpt(opts, "clients", 16);
+        int msgs = intOpt(opts, "msgs", 50_000);
+        Path dir = Files.createTempDirectory("dualpipe-bench");
+        try (W5 w = open(opts.get("impl"), opts, dir, clients, intOpt(opts, "loops", 1), Math.max(18, intOpt(opts, "size", 64)))) {
+            long[] ids = w.loopThreadIds();
+            long cpu0 = cpu(ids);
+            Round r = w.round(msgs, intOpt(opts, "window", 32));
+            double n = (double) clients * msgs;
+            System.out.printf(Locale.ROOT, "COLD %.0f %.0f %d%n", n / (r.nanos() / 1e9), (cpu(ids) - cpu0) / n, r.mismatches());
+            return r.mismatches() == 0;
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path p : files.toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    // =========================================================================================
+    // W5L
     // =========================================================================================
 
     private static boolean latency(Map<String, String> opts) throws Exception {
         int warmup = intOpt(opts, "warmup", 20_000);
         int iters = intOpt(opts, "iters", 100_000);
         int size = Math.max(18, intOpt(opts, "size", 64));
-        Path sock = socketPath();
-        try (EventLoop loop = EventLoop.create("bench")) {
-            MessageServer server = server(loop, opts, sock);
-            MessageClient client = client(loop, opts, server);
-            MessageChannel ch = client.channel();
-            PingPong warm = new PingPong(ch, warmup, size);
-            warm.start(loop).get(120, TimeUnit.SECONDS);
-            long allocBefore = loopAllocated(loop);
-            PingPong run = new PingPong(ch, iters, size);
-            run.start(loop).get(600, TimeUnit.SECONDS);
-            long alloc = loopAllocated(loop) - allocBefore;
-            client.close();
-            server.close();
-            long[] lat = run.latencies.clone();
-            Arrays.sort(lat);
-            double median = lat[lat.length / 2] / 1000.0;
-            double p99 = lat[(int) Math.min(lat.length - 1, Math.ceil(lat.length * 0.99) - 1)] / 1000.0;
-            System.out.printf("INFO workload=W5L transport=%s frame_bytes=%d iters=%d mismatches=%d loop_alloc_bytes_per_round_trip=%d%n",
-                    opts.getOrDefault("transport", "unix"), size, iters, run.mismatches, alloc / iters);
-            System.out.printf("RESULT impl=dualpipe workload=W5L median_us=%.2f p99_us=%.2f%n", median, p99);
-            return run.mismatches == 0 && warm.mismatches == 0;
-        } finally {
-            Files.deleteIfExists(sock);
-            Files.deleteIfExists(sock.getParent());
-        }
-    }
-
-    /** One request at a time, the next sent from the previous reply's callback on the loop. */
-    private static final class PingPong {
-        final MessageChannel ch;
-        final int iters;
-        final int size;
-        final long[] latencies;
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        int i;
-        long sentAt;
-        long mismatches;
-
-        PingPong(MessageChannel ch, int iters, int size) {
-            this.ch = ch;
-            this.iters = iters;
-            this.size = size;
-            this.latencies = new long[iters];
-        }
-
-        CompletableFuture<Void> start(EventLoop loop) {
-            loop.execute(this::next);
-            return done;
-        }
-
-        private void next() {
-            if (i == iters) {
-                done.complete(null);
-                return;
-            }
-            long seq = i;
-            byte[] body = body(size, seq);
-            sentAt = System.nanoTime();
-            ch.request(Codecs.BYTES, body, byte[].class, null).whenComplete((reply, e) -> {
-                latencies[i] = System.nanoTime() - sentAt;
-                if (e != null) {
-                    done.completeExceptionally(e);
-                    return;
-                }
-                if (!matches(reply, seq, size)) {
-                    mismatches++;
-                }
-                i++;
-                next();
-            });
-        }
-    }
-
-    // =========================================================================================
-    // W5T: throughput with a window of requests in flight per client
-    // =========================================================================================
-
-    private static boolean throughput(Map<String, String> opts) throws Exception {
-        int clients = intOpt(opts, "clients", 16);
-        int msgs = intOpt(opts, "msgs", 50_000);
-        int window = intOpt(opts, "window", 32);
-        int size = Math.max(18, intOpt(opts, "size", 64));
-        int loops = intOpt(opts, "loops", 1);
-        int rounds = intOpt(opts, "rounds", 3);
-        int warmup = intOpt(opts, "warmup", msgs); // a full round: C2 is still compiling after less
-        Path sock = socketPath();
-        EventLoop serverLoop = EventLoop.create("bench-server");
-        EventLoop clientLoop = loops >= 2 ? EventLoop.create("bench-clients") : serverLoop;
+        System.out.printf(Locale.ROOT, "INFO workload=W5L transport=%s frame_bytes=%d warmup=%d iters=%d cpus=%d%n",
+                opts.getOrDefault("transport", "unix"), size, warmup, iters, Runtime.getRuntime().availableProcessors());
+        Map<String, double[]> results = new LinkedHashMap<>();
+        Path dir = Files.createTempDirectory("dualpipe-bench");
         try {
-            MessageServer server = server(serverLoop, opts, sock);
-            List<MessageClient> cs = new ArrayList<>();
-            for (int c = 0; c < clients; c++) {
-                cs.add(client(clientLoop, opts, server));
-            }
-            long mismatches = round(cs, warmup, window, size).mismatches;
-            double best = 0;
-            long allocPerMsg = 0;
-            for (int r = 0; r < rounds; r++) {
-                long allocBefore = loopAllocated(serverLoop) + (clientLoop != serverLoop ? loopAllocated(clientLoop) : 0);
-                Round result = round(cs, msgs, window, size);
-                long alloc = loopAllocated(serverLoop) + (clientLoop != serverLoop ? loopAllocated(clientLoop) : 0) - allocBefore;
-                mismatches += result.mismatches;
-                double rate = (double) clients * msgs / (result.nanos / 1e9);
-                System.out.printf("INFO workload=W5T round=%d msgs_per_s=%.0f%n", r + 1, rate);
-                if (rate > best) {
-                    best = rate;
-                    allocPerMsg = alloc / ((long) clients * msgs);
+            String only = opts.getOrDefault("impl", "all");
+            for (String impl : List.of("dualpipe", "nio")) {
+                if (!only.equals("all") && !only.equals(impl)) {
+                    continue;
+                }
+                try (W5 w = open(impl, opts, dir, 1, 1, size)) {
+                    long[] ids = w.loopThreadIds();
+                    w.pingPong(warmup);
+                    long alloc0 = allocated(ids);
+                    long[] lat = w.pingPong(iters);
+                    results.put(impl, summary(lat, (double) (allocated(ids) - alloc0) / iters));
                 }
             }
-            for (MessageClient c : cs) {
-                c.close();
+            if (only.equals("all") || only.equals("blocking")) {
+                long[] lat = BlockingW5L.pingPong(dir.resolve("blocking.sock"), warmup, iters, size);
+                results.put("blocking", summary(lat, Double.NaN));
             }
-            server.close();
-            System.out.printf("INFO workload=W5T transport=%s loops=%d clients=%d msgs=%d window=%d frame_bytes=%d mismatches=%d loop_alloc_bytes_per_round_trip=%d%n",
-                    opts.getOrDefault("transport", "unix"), loops, clients, msgs, window, size, mismatches, allocPerMsg);
-            System.out.printf("RESULT impl=dualpipe workload=W5T msgs_per_s=%.0f%n", best);
-            return mismatches == 0;
         } finally {
-            if (clientLoop != serverLoop) {
-                clientLoop.close();
+            try (var files = Files.list(dir)) {
+                for (Path p : files.toList()) {
+                    Files.deleteIfExists(p);
+                }
             }
-            serverLoop.close();
-            Files.deleteIfExists(sock);
-            Files.deleteIfExists(sock.getParent());
+            Files.deleteIfExists(dir);
         }
+        results.forEach((impl, s) -> System.out.printf(Locale.ROOT, "RESULT impl=%s workload=W5L median_us=%.2f p99_us=%.2f%s%n",
+                impl, s[0], s[1], Double.isNaN(s[2]) ? "" : String.format(Locale.ROOT, " loop_alloc_bytes_per_round_trip=%.0f", s[2])));
+        if (results.size() == 3) {
+            double dp = results.get("dualpipe")[0];
+            System.out.printf(Locale.ROOT, "RATIO workload=W5L median dualpipe/blocking=%.2f dualpipe/nio=%.2f%n",
+                    dp / results.get("blocking")[0], dp / results.get("nio")[0]);
+        }
+        return true;
     }
 
-    private record Round(long nanos, long mismatches) {
-    }
-
-    private static Round round(List<MessageClient> clients, int msgs, int window, int size) throws Exception {
-        AtomicLong mismatches = new AtomicLong();
-        CompletableFuture<?>[] all = new CompletableFuture<?>[clients.size()];
-        EventLoop loop = clients.get(0).channel().loop();
-        CompletableFuture<Long> started = new CompletableFuture<>();
-        List<Windowed> ws = new ArrayList<>();
-        for (MessageClient c : clients) {
-            ws.add(new Windowed(c.channel(), msgs, size, mismatches));
-        }
-        // Start every client from the loop, in one pass: their first windows go out as one burst each.
-        loop.execute(() -> {
-            started.complete(System.nanoTime());
-            for (Windowed w : ws) {
-                w.start(window);
-            }
-        });
-        for (int i = 0; i < ws.size(); i++) {
-            all[i] = ws.get(i).done;
-        }
-        CompletableFuture.allOf(all).get(600, TimeUnit.SECONDS);
-        long end = ws.stream().mapToLong(w -> w.finishedAt).max().orElseThrow();
-        return new Round(end - started.get(), mismatches.get());
-    }
-
-    /** One client: keeps `window` requests in flight, sending the next from each reply's callback. */
-    private static final class Windowed {
-        final MessageChannel ch;
-        final int msgs;
-        final int size;
-        final AtomicLong mismatches;
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        int sent;
-        int received;
-        long finishedAt;
-
-        Windowed(MessageChannel ch, int msgs, int size, AtomicLong mismatches) {
-            this.ch = ch;
-            this.msgs = msgs;
-            this.size = size;
-            this.mismatches = mismatches;
-        }
-
-        void start(int window) {
-            for (int i = 0; i < window && sent < msgs; i++) {
-                sendOne();
-            }
-        }
-
-        private void sendOne() {
-            long seq = sent++;
-            LoopFuture<byte[]> f = ch.request(Codecs.BYTES, body(size, seq), byte[].class, null);
-            f.whenComplete((reply, e) -> {
-                if (e != null) {
-                    done.completeExceptionally(e);
-                    return;
-                }
-                if (!matches(reply, seq, size)) {
-                    mismatches.incrementAndGet();
-                }
-                if (++received == msgs) {
-                    finishedAt = System.nanoTime();
-                    done.complete(null);
-                } else if (sent < msgs) {
-                    sendOne();
-                }
-            });
-        }
+    /** {median µs, p99 µs, alloc}. */
+    private static double[] summary(long[] latencies, double alloc) {
+        long[] lat = latencies.clone();
+        Arrays.sort(lat);
+        double median = lat[lat.length / 2] / 1000.0;
+        double p99 = lat[(int) Math.min(lat.length - 1, Math.ceil(lat.length * 0.99) - 1)] / 1000.0;
+        return new double[] {median, p99, alloc};
     }
 
     // =========================================================================================
 
-    /** Bytes the loop thread has allocated so far (HotSpot's per-thread counter). */
-    private static long loopAllocated(EventLoop loop) throws Exception {
-        CompletableFuture<Long> id = new CompletableFuture<>();
-        loop.execute(() -> id.complete(Thread.currentThread().getId()));
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        return threads.getThreadAllocatedBytes(id.get(10, TimeUnit.SECONDS));
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    private static com.sun.management.ThreadMXBean threads() {
+        return (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    }
+
+    /** CPU ns the given threads have used so far. */
+    private static long cpu(long[] ids) {
+        long sum = 0;
+        for (long id : ids) {
+            sum += threads().getThreadCpuTime(id);
+        }
+        return sum;
+    }
+
+    /** Bytes the given threads have allocated so far (HotSpot's per-thread counter). */
+    private static long allocated(long[] ids) {
+        long sum = 0;
+        for (long id : ids) {
+            sum += threads().getThreadAllocatedBytes(id);
+        }
+        return sum;
     }
 
     /** Logback's default is DEBUG to the console; a benchmark wants warnings only. */
-    private static void quietLogging() {
+    static void quietLogging() {
         if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
             root.setLevel(ch.qos.logback.classic.Level.WARN);
         }

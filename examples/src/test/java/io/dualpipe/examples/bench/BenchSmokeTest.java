@@ -38,8 +38,10 @@ class BenchSmokeTest {
     @Timeout(120)
     void selectorAndMessageBenchesRun() throws Exception {
         expectResults(SelectorBench.class, 2, "warmup=100", "iters=300", "idle=10", "impl=epoll,jnr");
-        expectResults(MessageBench.class, 1, "W5L", "warmup=100", "iters=300");
-        expectResults(MessageBench.class, 1, "W5T", "clients=2", "msgs=500", "window=4");
+        expectResults(MessageBench.class, 3, "W5L", "warmup=100", "iters=300");
+        expectResults(MessageBench.class, 4, "W5T", "clients=2", "msgs=500", "window=4", "warmup=500", "cold_msgs=500", "rounds=1");
+        expectResults(MessagePathBench.class, 1, "clients=2", "msgs=500", "window=4", "rounds=1");
+        expectResults(MessagePathBench.class, 1, "clients=2", "msgs=500", "window=4", "rounds=1", "timeout_ms=60000");
     }
 
     /** Runs {@code main} with {@code args}; it must exit 0 having printed {@code results} RESULT lines. */

@@ -19,6 +19,7 @@ public final class Connect {
     private static final Logger LOG = LoggerFactory.getLogger(Connect.class);
     private final Object lock = new Object();
     private Connection connection;
+    private volatile Runnable onReconnect = () -> { };
 
     private Connect() {
     }
@@ -40,6 +41,9 @@ public final class Connect {
             synchronized (c.lock) {
                 c.lock.notifyAll();
             }
+            if (event == ConnectionListener.Events.RECONNECTED) {
+                c.onReconnect.run();
+            }
             if (user != null) {
                 user.connectionEvent(conn, event);
             }
@@ -50,6 +54,11 @@ public final class Connect {
 
     public Connection connection() {
         return connection;
+    }
+
+    /** Runs {@code r} on the client's connection-event thread after each reconnection; it must not block. */
+    public void onReconnect(Runnable r) {
+        this.onReconnect = r;
     }
 
     /** Waits until the connection is up (true) or closed (false), at most {@code timeout}. */

@@ -81,9 +81,12 @@ public final class Layout {
         return "dualpipe." + pool + ".progress.>";
     }
 
-    /** Creates the task stream, the result stream and the agents' consumer unless they exist. */
-    public void ensure(JetStreamManagement jsm, Limits limits) throws IOException, JetStreamApiException {
-        ensureStream(jsm, StreamConfiguration.builder()
+    /**
+     * Creates the task stream, the result stream and the agents' consumer unless they exist; returns
+     * the task stream's configuration as the server has it (another side's limits if it came first).
+     */
+    public StreamConfiguration ensure(JetStreamManagement jsm, Limits limits) throws IOException, JetStreamApiException {
+        StreamConfiguration tasks = ensureStream(jsm, StreamConfiguration.builder()
                 .name(taskStream())
                 .subjects(tasksSubject())
                 .retentionPolicy(RetentionPolicy.WorkQueue)
@@ -121,6 +124,7 @@ public final class Layout {
                     .maxAckPending(limits.maxAckPending())
                     .build());
         }
+        return tasks;
     }
 
     /** The agents' consumer as the server has it (its ack wait and max deliver may come from another side). */
@@ -128,15 +132,20 @@ public final class Layout {
         return jsm.getConsumerInfo(taskStream(), AGENTS_CONSUMER);
     }
 
-    private static void ensureStream(JetStreamManagement jsm, StreamConfiguration config) throws IOException, JetStreamApiException {
+    private static StreamConfiguration ensureStream(JetStreamManagement jsm, StreamConfiguration config) throws IOException, JetStreamApiException {
         try {
-            jsm.getStreamInfo(config.getName());
+            return jsm.getStreamInfo(config.getName()).getConfiguration();
         } catch (JetStreamApiException e) {
             if (e.getApiErrorCode() != STREAM_NOT_FOUND) {
                 throw e;
             }
-            jsm.addStream(config); // identical configs race harmlessly: the server answers both with the stream
+            return jsm.addStream(config).getConfiguration(); // identical configs race harmlessly: the server answers both with the stream
         }
+    }
+
+    /** The limits of a task stream, named as the builders name them: {@code "maxQueued 5, maxBytes 1024"}. */
+    public static String describeLimits(StreamConfiguration tasks) {
+        return "maxQueued " + tasks.getMaxMsgs() + ", maxBytes " + tasks.getMaxBytes();
     }
 
     /** The limits a side creates the streams and consumer with, when it is the first. */

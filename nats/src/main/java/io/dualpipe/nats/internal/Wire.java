@@ -26,6 +26,10 @@ public final class Wire {
     public static final String UNEXPECTED = "UNEXPECTED";
     /** Given up after max deliver: the body says why (UTF-8); {@link #DELIVERIES} counts them. */
     public static final String FAILED = "FAILED";
+    /** The worker's answer is over the server's max_payload: the body says how big (UTF-8). */
+    public static final String TOO_BIG = "TOO_BIG";
+    /** Bytes of a message kept for its headers when its body is checked against the server's max_payload. */
+    public static final int HEADER_ROOM = 512;
 
     /** JetStream API errors of a stream that refuses a message because it is full (DiscardPolicy.New). */
     private static final int MAX_MESSAGES_EXCEEDED = 10077;

@@ -103,7 +103,7 @@ final class DefaultMessageChannel implements MessageChannel {
         this.errorListener = s.errorListener != null ? s.errorListener : LOGGING;
         this.outbound = new Outbound(out, loop, s.lowWater, s.highWater, this::terminate);
         this.writer = new FrameWriter(this, outbound, s.maxFrameSize);
-        this.requests = new Requests(this.name, codecs);
+        this.requests = new Requests(this.name, codecs, loop);
         this.readSide = new ReadSide(this, in, s.maxFrameSize, requests, new Dispatcher(this, codecs), writer,
                 s.backlogLimit, s.stallTimeout);
     }
@@ -280,7 +280,7 @@ final class DefaultMessageChannel implements MessageChannel {
         p.id = id;
         if (timeout != null) {
             try {
-                p.startTimer(loop, timeout);
+                requests.startTimeout(p, timeout);
             } catch (RuntimeException e) {
                 p.fail(e);
                 return;
@@ -410,6 +410,11 @@ final class DefaultMessageChannel implements MessageChannel {
         return requests.pending();
     }
 
+    /** For tests in this package: the request bookkeeping. Loop thread. */
+    Requests requests() {
+        return requests;
+    }
+
     // =========================================================================================
     // Closing
     // =========================================================================================
@@ -527,6 +532,7 @@ final class DefaultMessageChannel implements MessageChannel {
         terminated = true;
         state = CLOSED;
         List<PendingRequest<?>> orphans = requests.drain();
+        requests.stopTimeouts();
         RuntimeException failure = cause instanceof LoopClosedException l ? l
                 : new ChannelClosedException(name + (cause == null ? ": closed" : ": closed by " + cause), cause);
         outbound.fail(failure);

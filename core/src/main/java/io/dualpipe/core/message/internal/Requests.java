@@ -1,5 +1,6 @@
 package io.dualpipe.core.message.internal;
 
+import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.codec.CodecException;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.message.RemoteException;
@@ -8,6 +9,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 
 import static io.dualpipe.core.codec.Frames.FLAG_ERROR;
@@ -36,13 +38,34 @@ final class Requests {
     private final String name;
     private final CodecRegistry codecs;
     private final RequestTable table = new RequestTable();
+    private final Deadlines deadlines;
     private int nextId = 1;
     @SuppressWarnings("unused") // through PENDING: written on the loop, read anywhere
     private int pendingCount;
 
-    Requests(String name, CodecRegistry codecs) {
+    Requests(String name, CodecRegistry codecs, EventLoop loop) {
         this.name = name;
         this.codecs = codecs;
+        this.deadlines = new Deadlines(name, loop, this);
+    }
+
+    /**
+     * Starts {@code p}'s timeout; see {@link Deadlines}.
+     *
+     * @throws io.dualpipe.core.LoopClosedException when the loop is closing
+     */
+    void startTimeout(PendingRequest<?> p, Duration timeout) {
+        deadlines.start(p, timeout);
+    }
+
+    /** For tests: entries the timeout lanes keep. */
+    int timeoutEntries() {
+        return deadlines.entries();
+    }
+
+    /** The channel terminated and failed every request: the timeouts' timers go too. */
+    void stopTimeouts() {
+        deadlines.clear();
     }
 
     /** Any thread. */
