@@ -42,7 +42,10 @@ public interface EventLoop extends Executor, AutoCloseable {
         return SingleThreadEventLoop.shared();
     }
 
-    /** Starts a new loop on a non-daemon thread of the given name; {@link #close()} it when done. */
+    /**
+     * Starts a new loop on a non-daemon thread of the given name; {@link #close()} it when done. One
+     * loop uses one core: to use several, see {@link EventLoopGroup}.
+     */
     static EventLoop create(String name) {
         NativeAccess.require();
         return new SingleThreadEventLoop(name, false);
@@ -105,6 +108,9 @@ public interface EventLoop extends Executor, AutoCloseable {
      * their channels and the selector, and ends the thread. Idempotent. From an ordinary thread it
      * waits for the loop thread to end; on any loop thread (this one or another loop's) it returns at
      * once, since a loop must not block, and {@link #terminationFuture()} tells when it has ended.
+     *
+     * @throws InvalidArgumentException for {@link #shared()} and for a loop of an {@link EventLoopGroup},
+     *         which closes with its group
      */
     @Override
     void close();

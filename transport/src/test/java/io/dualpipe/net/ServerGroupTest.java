@@ -173,7 +173,14 @@ class ServerGroupTest {
                 Path sock = dir.resolve("r" + round + ".sock");
                 MessageServer server = MessageServer.builder(codecs()).loop(acceptLoop).group(group)
                         .onOpen(c -> opened.incrementAndGet())
-                        .onClose((c, e) -> closed.incrementAndGet())
+                        .onClose((c, e) -> {
+                            // A callback that takes a moment: close() must not return before it has run.
+                            long until = System.nanoTime() + 2_000_000;
+                            while (System.nanoTime() < until) {
+                                Thread.onSpinWait();
+                            }
+                            closed.incrementAndGet();
+                        })
                         .bind(sock);
                 List<io.dualpipe.core.LoopFuture<MessageClient>> connecting = new ArrayList<>();
                 for (int i = 0; i < 8; i++) {

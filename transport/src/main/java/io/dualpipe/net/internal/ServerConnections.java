@@ -116,7 +116,7 @@ final class ServerConnections {
 
     /** The connection's loop. */
     private void closed(MessageChannel channel, Throwable e) {
-        if (!open.remove(channel)) {
+        if (!open.contains(channel)) {
             return;
         }
         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
@@ -125,6 +125,9 @@ final class ServerConnections {
         } catch (Throwable t) {
             LOG.warn("{}: onClose callback threw", channel.name(), t);
         }
+        // Only after onClose: a connection on another loop that sees the set empty completes the
+        // server's close, and close() must not return while this callback still runs.
+        open.remove(channel);
         tellIfEmpty();
     }
 
