@@ -390,8 +390,13 @@ final class WorkerDispatcher {
             Task t = s.waiting.poll();
             queued.decrementAndGet();
             t.cancelTimer();
-            t.future.completeExceptionally(WorkerLife.exited(s, "exited before it took the task submitted to it", null));
-            taskDone();
+            // As its running tasks: it fails once the exit status and last stderr bytes are known.
+            life.afterDeath(s, onLoop -> {
+                t.future.completeExceptionally(WorkerLife.exited(s, "exited before it took the task submitted to it", null));
+                if (onLoop) {
+                    taskDone();
+                }
+            });
         }
     }
 
