@@ -27,6 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@link #breakerRefusal()} and the volatile pid list.
  */
 final class WorkerDispatcher {
+    /** A worker whose pipes closed gets this long to exit by itself (and show its status) before SIGKILL. */
+    private static final long PIPES_CLOSED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
     /** Dead workers remembered (for {@code shutdown()}'s statuses and "has exited" messages); older ones are forgotten. */
     private static final int DEAD_KEPT = 64;
@@ -67,6 +69,15 @@ final class WorkerDispatcher {
     Slot startWorker() {
         Slot s = life.start(this::workerExited, closed -> {
             closed.alive = false;
+            if (!closed.dieSent && !closed.exit.isDone()) {
+                // Its pipes closed unasked but it lives on: it will never answer, and shutdown()
+                // would wait for its exit for good. Killed after a grace, as ChildPool's lost children.
+                schedule(() -> {
+                    if (!closed.exit.isDone()) {
+                        closed.child.close();
+                    }
+                }, PIPES_CLOSED_GRACE_NANOS);
+            }
             dispatch(); // waiting tasks go to the other workers, or fail if none is left
         });
         byPid.put((long) s.child.pid(), s);
@@ -390,8 +401,13 @@ final class WorkerDispatcher {
             Task t = s.waiting.poll();
             queued.decrementAndGet();
             t.cancelTimer();
-            t.future.completeExceptionally(WorkerLife.exited(s, "exited before it took the task submitted to it", null));
-            taskDone();
+            // As its running tasks: it fails once the exit status and last stderr bytes are known.
+            life.afterDeath(s, onLoop -> {
+                t.future.completeExceptionally(WorkerLife.exited(s, "exited before it took the task submitted to it", null));
+                if (onLoop) {
+                    taskDone();
+                }
+            });
         }
     }
 

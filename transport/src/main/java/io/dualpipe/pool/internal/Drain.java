@@ -93,7 +93,8 @@ final class Drain<Q, R> {
 
     /**
      * The loop closed under the pool (the user closed it first): it killed and reaped the children,
-     * and no task will run on it again, so what is left fails here, on whichever thread saw the end.
+     * and no task will run on it again, so what is left fails here: run by the loop's termination future only,
+     * never while the loop is still closing (its thread then still runs the pool's callbacks).
      */
     void loopEnded() {
         synchronized (ctx) { // the monitor of PoolContext.moveTo: the phase moves under it

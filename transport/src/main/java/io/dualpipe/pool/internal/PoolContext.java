@@ -68,12 +68,16 @@ final class PoolContext<Q, R> {
         return f;
     }
 
-    /** Runs {@code task} on the loop; when the loop has closed, what it served is gone already. */
+    /**
+     * Runs {@code task} on the loop. A loop that refuses it may still be closing (its thread killing
+     * the children and running the pool's callbacks): what is left fails in {@link Drain#loopEnded},
+     * which the loop's termination future runs once it has ended, not here, on this thread, meanwhile.
+     */
     void onLoop(Runnable task) {
         try {
             loop.runOnLoop(task);
-        } catch (LoopClosedException gone) {
-            drain.loopEnded();
+        } catch (LoopClosedException closing) {
+            // the termination hook (PoolCore's constructor) ends the pool
         }
     }
 
