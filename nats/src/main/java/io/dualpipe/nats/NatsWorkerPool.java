@@ -15,6 +15,7 @@ import io.dualpipe.worker.Envelope;
 import io.dualpipe.worker.EnvelopeCodec;
 import io.dualpipe.worker.PoolSaturatedException;
 import io.dualpipe.worker.PoolShutdownException;
+import io.dualpipe.worker.TaskTimeoutException;
 import io.dualpipe.worker.UnexpectedReplyException;
 import io.dualpipe.worker.WorkerPool;
 import io.nats.client.Connection;
@@ -28,8 +29,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -53,8 +56,9 @@ import java.util.function.Consumer;
  * {@link Builder#waitForRoom} if set; or {@code maxPending} of this submitter's tasks are
  * unanswered), a {@link PoolShutdownException} (after {@link #shutdown()} or {@link #close()}), an
  * {@link EncodeException} (a payload JSON cannot carry, or a task or its result over the server's max_payload), a
- * {@link TaskFailedException}, or a {@link StreamUnavailableException} (JetStream did not confirm
- * the task within {@code publishTimeout}: the server is down for longer).
+ * {@link TaskFailedException}, a {@link StreamUnavailableException} (JetStream did not confirm
+ * the task within {@code publishTimeout}: the server is down for longer), or a
+ * {@link TaskTimeoutException} (no result within {@link Builder#resultTimeout}, if set).
  *
  * <p><b>Bounds.</b> Tasks wait in the stream (file storage: they survive a server restart), at
  * most {@code maxQueued} of them and {@code maxBytes}; an agent holds at most its local capacity
@@ -76,6 +80,7 @@ public final class NatsWorkerPool implements AutoCloseable {
     private final String resultsSubject;
     private final int maxPending;
     private final Duration publishTimeout;
+    private final Duration resultTimeout; // null: none
     private final ResultReader reader;
     private final ScheduledExecutorService retries;
     private final Pending pending = new Pending(id);
@@ -88,6 +93,7 @@ public final class NatsWorkerPool implements AutoCloseable {
         this.layout = new Layout(b.pool);
         this.maxPending = b.maxPending;
         this.publishTimeout = b.publishTimeout;
+        this.resultTimeout = b.resultTimeout;
         this.resultsSubject = layout.resultsSubject(id);
         this.reader = new ResultReader(id, pending);
         try {
@@ -99,11 +105,13 @@ public final class NatsWorkerPool implements AutoCloseable {
             throw new StreamUnavailableException("interrupted while connecting to NATS", e);
         }
         this.conn = connect.connection();
-        this.retries = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "dualpipe-nats-submitter-" + id);
             t.setDaemon(true);
             return t;
         });
+        timer.setRemoveOnCancelPolicy(true); // a result timeout per task: cancelled ones must not pile up
+        this.retries = timer;
         try {
             JetStream js = conn.jetStream();
             String limits = Layout.describeLimits(layout.ensure(conn.jetStreamManagement(), b.limits()));
@@ -177,9 +185,19 @@ public final class NatsWorkerPool implements AutoCloseable {
             pending.withdraw(taskId, refusal("submit"));
             return f.copy();
         }
+        if (resultTimeout != null) {
+            expire(taskId, f);
+        }
         publisher.publish(taskId, new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, resultsSubject)
                 .add(Wire.PROGRESS, layout.progressSubject(id)), json);
         return f.copy(); // a caller completing its copy cannot lose us the real result
+    }
+
+    private void expire(String taskId, CompletableFuture<Object> f) {
+        ScheduledFuture<?> timer = retries.schedule(() -> pending.withdraw(taskId, new TaskTimeoutException("task " + taskId
+                + ": no result within resultTimeout " + resultTimeout + " (it may still run on an agent: delivery is at least"
+                + " once; a result that comes later is dropped)")), resultTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        f.whenComplete((r, e) -> timer.cancel(false));
     }
 
     /**
@@ -325,6 +343,7 @@ public final class NatsWorkerPool implements AutoCloseable {
         private Duration waitForRoom = Duration.ZERO;
         private Duration publishTimeout = Duration.ofSeconds(30);
         private Duration abandonedAfter = Duration.ofHours(1);
+        private Duration resultTimeout;
         private Consumer<Envelope> onMessage;
 
         private Builder() {
@@ -388,6 +407,18 @@ public final class NatsWorkerPool implements AutoCloseable {
         /** How long a task is retried while the server does not confirm it (down, restarting). Default 30 s. */
         public Builder publishTimeout(Duration d) {
             this.publishTimeout = Settings.positive("publishTimeout", d);
+            return this;
+        }
+
+        /**
+         * How long a task may wait for its result, from {@code submit}, before its future fails with a
+         * {@link TaskTimeoutException} (and stops counting against {@code maxPending} and
+         * {@link NatsWorkerPool#whenIdle}). The task is not withdrawn from the stream: an agent may
+         * still run it, and its result is then dropped as a duplicate. Default: none (a task waits
+         * for an agent as long as it takes).
+         */
+        public Builder resultTimeout(Duration d) {
+            this.resultTimeout = Settings.positive("resultTimeout", d);
             return this;
         }
 
