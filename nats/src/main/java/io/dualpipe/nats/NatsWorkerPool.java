@@ -1,18 +1,16 @@
 package io.dualpipe.nats;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.message.RemoteException;
 import io.dualpipe.nats.internal.Connect;
 import io.dualpipe.nats.internal.Layout;
+import io.dualpipe.nats.internal.Payloads;
 import io.dualpipe.nats.internal.Pending;
 import io.dualpipe.nats.internal.ResultReader;
 import io.dualpipe.nats.internal.TaskPublisher;
 import io.dualpipe.nats.internal.Wire;
 import io.dualpipe.worker.Envelope;
-import io.dualpipe.worker.EnvelopeCodec;
 import io.dualpipe.worker.PoolSaturatedException;
 import io.dualpipe.worker.PoolShutdownException;
 import io.dualpipe.worker.TaskTimeoutException;
@@ -71,8 +69,6 @@ import java.util.function.Consumer;
  * results behind them wait.
  */
 public final class NatsWorkerPool implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final Layout layout;
     private final Connect connect;
     private final Connection conn;
@@ -162,15 +158,9 @@ public final class NatsWorkerPool implements AutoCloseable {
         }
         byte[] json;
         try {
-            json = JSON.writeValueAsBytes(data);
-        } catch (JsonProcessingException e) {
-            f.completeExceptionally(new EncodeException(EnvelopeCodec.TYPE, "task payload is not JSON-serialisable: " + e.getOriginalMessage(), e));
-            return f;
-        }
-        long max = conn.getMaxPayload();
-        if (json.length > max - 512) { // room for the headers
-            f.completeExceptionally(new EncodeException(EnvelopeCodec.TYPE, "task payload of " + json.length
-                    + " bytes > the server's max_payload " + max + " less 512 bytes of headers"));
+            json = Payloads.encode("task payload", data, conn.getMaxPayload());
+        } catch (EncodeException e) {
+            f.completeExceptionally(e);
             return f;
         }
         if (!pending.reserve(maxPending)) {
@@ -217,17 +207,7 @@ public final class NatsWorkerPool implements AutoCloseable {
         if (state == State.CLOSED) {
             throw new PoolShutdownException("broadcast " + request + " refused: the pool is CLOSED: close() has been called");
         }
-        byte[] json;
-        try {
-            json = JSON.writeValueAsBytes(data);
-        } catch (JsonProcessingException e) {
-            throw new EncodeException(EnvelopeCodec.TYPE, "broadcast " + request + ": payload is not JSON-serialisable: " + e.getOriginalMessage(), e);
-        }
-        long max = conn.getMaxPayload();
-        if (json.length > max - 512) {
-            throw new EncodeException(EnvelopeCodec.TYPE, "broadcast " + request + ": payload of " + json.length
-                    + " bytes > the server's max_payload " + max + " less 512 bytes of headers");
-        }
+        byte[] json = Payloads.encode("broadcast " + request + ": payload", data, conn.getMaxPayload());
         try {
             conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, request), json);
         } catch (IllegalStateException e) {
