@@ -12,7 +12,7 @@ public class BreakerOpenException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
     /**
-     * @param message the breaker's state and when it may close
+     * @param message the crashes, their window, how long no child starts, and the last crash
      * @param cause   the last crash
      */
     public BreakerOpenException(String message, Throwable cause) {

@@ -6,7 +6,7 @@ import io.dualpipe.core.DualPipeException;
 public class PoolSaturatedException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
-    /** @param message the pool and its {@code maxQueued} */
+    /** @param message the limit that was reached */
     public PoolSaturatedException(String message) {
         super(message);
     }
