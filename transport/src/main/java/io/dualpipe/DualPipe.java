@@ -101,7 +101,12 @@ public final class DualPipe {
         this.input = new InputBuffer(child.stdout(), label, maxLineLength, charset);
     }
 
-    /** What {@link #close()} returns: the child's pid and how it ended. Immutable. */
+    /**
+     * What {@link #close()} returns: the child's pid and how it ended. Immutable.
+     *
+     * @param pid    the child's process id
+     * @param status how it ended
+     */
     public record Result(int pid, ExitStatus status) {
         @Override
         public String toString() {
@@ -118,6 +123,8 @@ public final class DualPipe {
      * stderr can never stall the child either. {@link #spawn(ChildProcessBuilder)} keeps what its
      * builder says.
      *
+     * @param command the program and its arguments
+     * @return the running child's pipe
      * @throws io.dualpipe.process.SpawnException when it cannot start
      */
     public static DualPipe spawn(String... command) {
@@ -128,12 +135,24 @@ public final class DualPipe {
      * Runs {@code mainClass}'s {@code main(args)} in a child JVM (see {@link JavaChild}: this JVM's
      * java and class path), with its stderr on ours. The analogue of Python's
      * {@code DualPipe(target_func, *args)}.
+     *
+     * @param mainClass a class with a {@code public static void main(String[])}
+     * @param args      the arguments passed to {@code main}
+     * @return the running child's pipe
+     * @throws io.dualpipe.process.SpawnException when it cannot start
      */
     public static DualPipe spawn(Class<?> mainClass, String... args) {
         return spawn(JavaChild.builder(mainClass, args).stderr(StderrMode.INHERIT));
     }
 
-    /** Starts the child {@code builder} describes: cwd, environment, process group, stderr, loop. */
+    /**
+     * Starts the child {@code builder} describes: cwd, environment, process group, stderr, loop.
+     *
+     * @param builder the child's description; its charset and {@code maxLineLength} apply to
+     *                {@link #readline} and {@link #write(String)}
+     * @return the running child's pipe
+     * @throws io.dualpipe.process.SpawnException when it cannot start
+     */
     public static DualPipe spawn(ChildProcessBuilder builder) {
         InvalidArgumentException.requireNonNull("builder", builder);
         ChildProcess child = builder.start();
@@ -141,31 +160,49 @@ public final class DualPipe {
         return new DualPipe(child, builder.charset(), builder.maxLineLength(), program == null ? "?" : program.toString());
     }
 
-    /** The child's process id. */
+    /** {@return the child's process id} */
     public int pid() {
         return child.pid();
     }
 
-    /** The asynchronous child underneath: signals, {@code onExit()}, stderr, extra pipes. */
+    /** {@return the asynchronous child underneath: signals, {@code onExit()}, stderr, extra pipes} */
     public ChildProcess process() {
         return child;
     }
 
     // ---- writing ----
 
-    /** Queues {@code data} for the child's stdin; returns at once (see the class comment). */
+    /**
+     * Queues {@code data} for the child's stdin; returns at once (see the class comment).
+     *
+     * @param data the bytes, copied: the array is the caller's again on return
+     * @throws io.dualpipe.core.BrokenPipeException when the child can no longer receive input (found
+     *         by this write or an earlier one)
+     * @throws ChannelClosedException after {@link #close()}
+     * @throws io.dualpipe.core.DualPipeException when more than {@link #MAX_QUEUED_BYTES} already wait
+     */
     public void write(byte[] data) {
         InvalidArgumentException.requireNonNull("data", data);
         send(data.clone());
     }
 
-    /** Queues {@code text}, encoded in the builder's charset (UTF-8 by default). No newline is added. */
+    /**
+     * Queues {@code text}, encoded in the builder's charset (UTF-8 by default). No newline is added.
+     *
+     * @param text the text
+     * @throws io.dualpipe.core.BrokenPipeException as {@link #write(byte[])}
+     */
     public void write(String text) {
         InvalidArgumentException.requireNonNull("text", text);
         send(text.getBytes(charset));
     }
 
-    /** Queues {@code line} and a newline. */
+    /**
+     * Queues {@code line} and a newline.
+     *
+     * @param line the line, without newline
+     * @throws io.dualpipe.core.BrokenPipeException as {@link #write(byte[])}
+     */
     public void writeLine(String line) {
         InvalidArgumentException.requireNonNull("line", line);
         send((line + "\n").getBytes(charset));
@@ -207,6 +244,7 @@ public final class DualPipe {
      * Waits until the child has taken every byte written so far (they are in the pipe, not
      * necessarily read yet).
      *
+     * @param timeout the longest wait, {@code >= 0}
      * @throws WaitTimeoutException when it has not within {@code timeout}: the child is not reading
      * @throws io.dualpipe.core.BrokenPipeException when the child can no longer receive them
      */
@@ -222,6 +260,9 @@ public final class DualPipe {
      * Between 1 and {@code size} bytes of the child's output, as soon as any are there; an empty
      * array at the end of its output.
      *
+     * @param size    the most bytes to return, {@code > 0}
+     * @param timeout the longest wait, {@code >= 0}; {@link Duration#ZERO} takes only what is there
+     * @return the bytes, the caller's; empty at the end of the output
      * @throws WaitTimeoutException when no byte came within {@code timeout}
      * @throws ChannelClosedException after {@link #close()}
      */
@@ -239,6 +280,8 @@ public final class DualPipe {
      * builder's charset; {@code null} at the end of its output. A last line without a newline is
      * returned once the output ends.
      *
+     * @param timeout the longest wait, {@code >= 0}; {@link Duration#ZERO} takes only what is there
+     * @return the line, or null at the end of the output
      * @throws WaitTimeoutException when no complete line came within {@code timeout}; the part that
      *     came is kept for the next call
      * @throws io.dualpipe.core.line.LineTooLongException once for a line over the builder's
@@ -270,6 +313,8 @@ public final class DualPipe {
      * <p>"Without waiting" means for the child: if another thread is inside a blocking read of this
      * pipe, the call waits for that one to return, as reads are serialised.
      *
+     * @param maxBytes the most bytes to return, {@code > 0}
+     * @return the bytes that have arrived, the caller's; possibly empty
      * @throws ChannelClosedException after {@link #close()}
      * @throws io.dualpipe.core.DualPipeException the error that ended the output, if reading it failed
      */
@@ -287,6 +332,7 @@ public final class DualPipe {
      * that it returns {@code null} again, and {@link #isEndOfStream()} is true. A partial line stays
      * buffered for the next call. Shares the buffer of {@link #read} and {@link #readline}.
      *
+     * @return the line, or null when no complete line is there
      * @throws io.dualpipe.core.line.LineTooLongException once for a line over the builder's
      *     {@code maxLineLength}, as {@link #readline} does
      * @throws ChannelClosedException after {@link #close()}
@@ -303,6 +349,7 @@ public final class DualPipe {
      * {@link #poll} returns only empty arrays and {@link #pollLine} only {@code null} from then on.
      * Never waits (beyond the read lock, as {@link #poll}).
      *
+     * @return true at the end of the output, once it has all been handed out
      * @throws ChannelClosedException after {@link #close()}
      */
     public boolean isEndOfStream() {
@@ -312,7 +359,12 @@ public final class DualPipe {
         }
     }
 
-    /** {@link #readAll(int, Duration)} with at most {@link #DEFAULT_READ_ALL_LIMIT} bytes. */
+    /**
+     * {@link #readAll(int, Duration)} with at most {@link #DEFAULT_READ_ALL_LIMIT} bytes.
+     *
+     * @param timeout the longest wait for the end of the output, {@code >= 0}
+     * @return the rest of the output, the caller's
+     */
     public byte[] readAll(Duration timeout) {
         return readAll(DEFAULT_READ_ALL_LIMIT, timeout);
     }
@@ -324,6 +376,9 @@ public final class DualPipe {
      * (a filter, {@code cat}) finishes only after {@code process().stdin().shutdownOutput()}. The
      * exit status then comes from {@link #close()}.
      *
+     * @param maxBytes the most bytes the rest of the output may hold, {@code > 0}
+     * @param timeout  the longest wait for the end of the output, {@code >= 0}
+     * @return the rest of the output, the caller's
      * @throws WaitTimeoutException when the output has not ended within {@code timeout}; what came is
      *     kept for the next call
      * @throws io.dualpipe.core.ReadLimitExceededException when more than {@code maxBytes} bytes come
@@ -348,7 +403,11 @@ public final class DualPipe {
 
     // ---- closing ----
 
-    /** {@link #close(Duration)} with {@link #DEFAULT_CLOSE_TIMEOUT}. */
+    /**
+     * {@link #close(Duration)} with {@link #DEFAULT_CLOSE_TIMEOUT}.
+     *
+     * @return the pid and the exit status
+     */
     public Result close() {
         return close(DEFAULT_CLOSE_TIMEOUT);
     }
@@ -359,6 +418,7 @@ public final class DualPipe {
      * read is discarded meanwhile, so a child blocked writing it can still exit. Then every pipe is
      * closed. Idempotent: later calls return the same result.
      *
+     * @param timeout how long the child may take to exit on its own, {@code >= 0}
      * @return the pid and the exit status, e.g. {@code exit 0}, or {@code signal 15 (SIGTERM)} for a
      *     child that had to be stopped
      * @throws WaitInterruptedException when interrupted; the child is killed before this is thrown

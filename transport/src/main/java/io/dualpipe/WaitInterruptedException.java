@@ -11,6 +11,10 @@ import io.dualpipe.core.DualPipeException;
 public class WaitInterruptedException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message what the call waited for
+     * @param cause   the interrupt
+     */
     public WaitInterruptedException(String message, InterruptedException cause) {
         super(message, cause);
     }

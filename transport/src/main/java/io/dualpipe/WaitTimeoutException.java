@@ -14,14 +14,19 @@ import java.time.Duration;
  */
 public class WaitTimeoutException extends DualPipeException {
     private static final long serialVersionUID = 1L;
+    /** How long the call waited. */
     private final Duration timeout;
 
+    /**
+     * @param message what the call waited for and what was missing
+     * @param timeout how long it waited
+     */
     public WaitTimeoutException(String message, Duration timeout) {
         super(message);
         this.timeout = timeout;
     }
 
-    /** How long the call waited. */
+    /** {@return how long the call waited} */
     public Duration timeout() {
         return timeout;
     }

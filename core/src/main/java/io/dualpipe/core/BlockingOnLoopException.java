@@ -8,6 +8,7 @@ package io.dualpipe.core;
 public class BlockingOnLoopException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message what blocked, on which loop thread */
     public BlockingOnLoopException(String message) {
         super(message);
     }

@@ -7,6 +7,10 @@ package io.dualpipe.core;
 public class BrokenPipeException extends ChannelClosedException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message the stream and what the write found
+     * @param cause   the underlying error (such as a {@link NativeIoException} with EPIPE), or null
+     */
     public BrokenPipeException(String message, Throwable cause) {
         super(message, cause);
     }

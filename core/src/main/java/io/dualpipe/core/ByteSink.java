@@ -23,16 +23,33 @@ import java.nio.ByteBuffer;
  */
 public interface ByteSink extends AutoCloseable {
 
-    /** The loop serving this sink. */
+    /** {@return the loop serving this sink} */
     EventLoop loop();
 
-    /** Queues the remaining bytes of {@code data}. */
+    /**
+     * Queues the remaining bytes of {@code data}.
+     *
+     * @param data the bytes, borrowed until the future completes
+     * @return completes when the kernel has every byte; fails with {@link BrokenPipeException} when the
+     *         reading end is gone, {@link ChannelClosedException} after {@link #close()} or
+     *         {@link #shutdownOutput()}
+     */
     LoopFuture<Void> write(ByteBuffer data);
 
-    /** Queues all of {@code data}. */
+    /**
+     * Queues all of {@code data}.
+     *
+     * @param data the bytes, borrowed until the future completes
+     * @return completes as {@link #write(ByteBuffer)}'s
+     */
     LoopFuture<Void> write(byte[] data);
 
-    /** Queues {@code text} encoded as UTF-8. */
+    /**
+     * Queues {@code text} encoded as UTF-8.
+     *
+     * @param text the text to write
+     * @return completes as {@link #write(ByteBuffer)}'s
+     */
     LoopFuture<Void> write(String text);
 
     /**
@@ -41,6 +58,9 @@ public interface ByteSink extends AutoCloseable {
      * are written and returns {@code null} — allocating no future — when every byte went at once.
      * Otherwise returns the future of the rest (or a failed one). Writes keep their order with all
      * other writes.
+     *
+     * @param data the bytes, borrowed until the future (if any) completes; its position advances
+     * @return null when every byte went at once, otherwise the future of the rest
      */
     default LoopFuture<Void> writeOrQueue(ByteBuffer data) {
         LoopFuture<Void> f = write(data.duplicate());
@@ -51,19 +71,24 @@ public interface ByteSink extends AutoCloseable {
         return f;
     }
 
-    /** True while no more than the high water mark is queued. */
+    /** {@return true while no more than the high water mark is queued} */
     boolean isWritable();
 
-    /** Bytes accepted by {@code write} that the kernel has not taken yet. */
+    /** {@return the bytes accepted by {@code write} that the kernel has not taken yet} */
     long queuedBytes();
 
-    /** Completes (on the loop, or at once) when the queue is at or below the low water mark. */
+    /**
+     * {@return a future that completes (on the loop, or at once) when the queue is at or below the
+     * low water mark}
+     */
     LoopFuture<Void> whenWritable();
 
     /**
      * Half-closes: the bytes already queued are written, then the write side is closed so the peer
      * reads end of stream (a child's stdin is closed; a socket is shut down for writing). Further
-     * writes fail with {@link ChannelClosedException}. Completes when done.
+     * writes fail with {@link ChannelClosedException}.
+     *
+     * @return completes when the write side is closed
      */
     LoopFuture<Void> shutdownOutput();
 

@@ -16,7 +16,7 @@ import java.nio.ByteBuffer;
  */
 public interface ByteSource extends AutoCloseable {
 
-    /** The loop serving this source. */
+    /** {@return the loop serving this source} */
     EventLoop loop();
 
     /**
@@ -24,6 +24,8 @@ public interface ByteSource extends AutoCloseable {
      * stream has ended and everything before the end was taken. Reads complete in the order they
      * were issued. The array belongs to the caller.
      *
+     * @param maxBytes the most bytes to return
+     * @return the bytes, or an empty array at end of stream
      * @throws InvalidArgumentException if {@code maxBytes <= 0}
      */
     LoopFuture<byte[]> read(int maxBytes);
@@ -44,6 +46,8 @@ public interface ByteSource extends AutoCloseable {
      * first, the read error otherwise. Cancelling the future stops it after the read in flight, whose
      * bytes are dropped. Completes on the loop thread (on the caller's if the end was already there).
      *
+     * @param maxBytes the most bytes the stream may hold
+     * @return every byte up to the end of the stream
      * @throws InvalidArgumentException if {@code maxBytes <= 0}
      */
     default LoopFuture<byte[]> readAll(int maxBytes) {
@@ -54,7 +58,9 @@ public interface ByteSource extends AutoCloseable {
      * Switches to push mode: {@code listener} gets every chunk on the loop thread, starting with
      * anything already buffered, until the end of the stream. Pass null to go back to pull mode.
      *
-     * Reads still pending fail with a {@link ConsumerConflictException}: one stream has one consumer.
+     * <p>Reads still pending fail with a {@link ConsumerConflictException}: one stream has one consumer.
+     *
+     * @param listener the listener, or null for pull mode
      */
     void listen(Listener listener);
 
@@ -67,6 +73,8 @@ public interface ByteSource extends AutoCloseable {
     /**
      * Completes once the end of the stream was reached and every byte before it was taken. Each call
      * returns a new future: what a caller does to its own (cancel, complete) affects no one else.
+     *
+     * @return a new future, completed with null at the end of the stream
      */
     LoopFuture<Void> endOfStream();
 
@@ -81,6 +89,8 @@ public interface ByteSource extends AutoCloseable {
         /**
          * Some bytes arrived. {@code data} is read-only and belongs to the loop: it is valid only
          * during this call, so copy what you keep. Every remaining byte counts as taken.
+         *
+         * @param data the bytes, valid during this call only
          */
         void onData(ByteBuffer data);
 
@@ -88,7 +98,11 @@ public interface ByteSource extends AutoCloseable {
         default void onEnd() {
         }
 
-        /** Reading failed (e.g. {@link NativeIoException} ECONNRESET, {@link LoopClosedException}); no more calls follow. */
+        /**
+         * Reading failed; no more calls follow.
+         *
+         * @param error why, e.g. {@link NativeIoException} ECONNRESET, {@link LoopClosedException}
+         */
         default void onError(Throwable error) {
         }
     }

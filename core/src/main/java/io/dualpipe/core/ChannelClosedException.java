@@ -7,10 +7,15 @@ package io.dualpipe.core;
 public class ChannelClosedException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the channel and the operation that met it closed */
     public ChannelClosedException(String message) {
         super(message);
     }
 
+    /**
+     * @param message the channel and the operation that met it closed
+     * @param cause   what closed it, or null
+     */
     public ChannelClosedException(String message, Throwable cause) {
         super(message, cause);
     }

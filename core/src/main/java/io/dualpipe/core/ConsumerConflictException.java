@@ -8,6 +8,7 @@ package io.dualpipe.core;
 public class ConsumerConflictException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the calls that conflict */
     public ConsumerConflictException(String message) {
         super(message);
     }

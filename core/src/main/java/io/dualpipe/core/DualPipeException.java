@@ -10,10 +10,15 @@ package io.dualpipe.core;
 public class DualPipeException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the offending value and the rule it broke */
     public DualPipeException(String message) {
         super(message);
     }
 
+    /**
+     * @param message the offending value and the rule it broke
+     * @param cause   the underlying failure, or null
+     */
     public DualPipeException(String message, Throwable cause) {
         super(message, cause);
     }

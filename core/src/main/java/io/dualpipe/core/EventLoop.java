@@ -36,6 +36,9 @@ public interface EventLoop extends Executor, AutoCloseable {
      * The process-wide loop, started on first use on a daemon thread named {@code dualpipe-shared}.
      * It cannot be closed ({@link #close()} throws): any code in the JVM may rely on it. Its children
      * are not killed when the JVM exits; close them, or use a loop of your own.
+     *
+     * @return the shared loop
+     * @throws NativeAccessException when JNR cannot be loaded in this JVM
      */
     static EventLoop shared() {
         NativeAccess.require();
@@ -45,19 +48,24 @@ public interface EventLoop extends Executor, AutoCloseable {
     /**
      * Starts a new loop on a non-daemon thread of the given name; {@link #close()} it when done. One
      * loop uses one core: to use several, see {@link EventLoopGroup}.
+     *
+     * @param name the loop thread's name
+     * @return the running loop
+     * @throws NativeAccessException when JNR cannot be loaded in this JVM
      */
     static EventLoop create(String name) {
         NativeAccess.require();
         return new SingleThreadEventLoop(name, false);
     }
 
-    /** True when the calling thread is this loop's thread. */
+    /** {@return true when the calling thread is this loop's thread} */
     boolean inEventLoop();
 
     /**
      * Runs {@code task} on the loop thread: at once when called there (so it sees the state the
      * caller just left), otherwise handed over as {@link #execute} does.
      *
+     * @param task the task to run
      * @throws LoopClosedException when it must be handed over and the loop is closed
      */
     default void runOnLoop(Runnable task) {
@@ -79,6 +87,9 @@ public interface EventLoop extends Executor, AutoCloseable {
     /**
      * Runs {@code task} on the loop thread once {@code delay} has passed.
      *
+     * @param task  the task to run
+     * @param delay how long to wait, in {@code unit}s
+     * @param unit  the unit of {@code delay}
      * @return a handle whose {@link Timeout#cancel()} stops the task if it has not started
      * @throws LoopClosedException when the loop is closed
      */
@@ -96,10 +107,14 @@ public interface EventLoop extends Executor, AutoCloseable {
      */
     LoopFuture<SelectionKey> register(SelectableChannel channel, int ops, IoHandler handler);
 
-    /** A new incomplete future whose blocking calls are guarded against use on a loop thread. */
+    /**
+     * {@return a new incomplete future whose blocking calls are guarded against use on a loop thread}
+     *
+     * @param <T> the future's value type
+     */
     <T> LoopFuture<T> newFuture();
 
-    /** True once {@link #close()} has begun. */
+    /** {@return true once {@link #close()} has begun} */
     boolean isClosed();
 
     /**
@@ -119,6 +134,8 @@ public interface EventLoop extends Executor, AutoCloseable {
      * Completes when the loop has shut down: its handlers were told, its channels and selector are
      * closed and it runs nothing more. Each call returns a new future, so a caller cancelling or
      * completing its own cannot make anyone else believe the loop has ended.
+     *
+     * @return a new future, completed with null when the loop has ended
      */
     LoopFuture<Void> terminationFuture();
 }

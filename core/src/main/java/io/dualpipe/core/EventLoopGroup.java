@@ -54,6 +54,9 @@ public interface EventLoopGroup extends AutoCloseable {
      * {@link #close()} the group when done. If a loop cannot start (no thread or no selector to be
      * had), the ones already started are closed before the error is thrown.
      *
+     * @param loops how many loops (threads)
+     * @param name  the prefix of the threads' names
+     * @return the running group
      * @throws InvalidArgumentException if {@code loops <= 0} or {@code name} is null
      */
     static EventLoopGroup create(int loops, String name) {
@@ -63,7 +66,13 @@ public interface EventLoopGroup extends AutoCloseable {
         return new MultiThreadEventLoopGroup(loops, name);
     }
 
-    /** A group of one loop per available processor ({@link Runtime#availableProcessors()}). */
+    /**
+     * Starts a group of one loop per available processor ({@link Runtime#availableProcessors()}).
+     *
+     * @param name the prefix of the threads' names
+     * @return the running group
+     * @throws InvalidArgumentException if {@code name} is null
+     */
     static EventLoopGroup create(String name) {
         return create(Runtime.getRuntime().availableProcessors(), name);
     }
@@ -71,6 +80,7 @@ public interface EventLoopGroup extends AutoCloseable {
     /**
      * The loop to place the next object on, round-robin over {@link #loops()}.
      *
+     * @return one of the group's loops
      * @throws LoopClosedException once the group is closed (or closing)
      */
     EventLoop next();
@@ -78,13 +88,15 @@ public interface EventLoopGroup extends AutoCloseable {
     /**
      * The group's loops, in {@link #next()}'s order. They cannot be closed one by one
      * ({@link EventLoop#close()} throws {@link InvalidArgumentException}): they close with the group.
+     *
+     * @return the loops, an unmodifiable list
      */
     List<EventLoop> loops();
 
-    /** The name given at creation; the loops' threads are named after it. */
+    /** {@return the name given at creation; the loops' threads are named after it} */
     String name();
 
-    /** True once {@link #shutdown()} or {@link #close()} has begun. */
+    /** {@return true once {@link #shutdown()} or {@link #close()} has begun} */
     boolean isClosed();
 
     /**
@@ -106,6 +118,8 @@ public interface EventLoopGroup extends AutoCloseable {
     /**
      * Completes when every loop of the group has ended. Each call returns a new future, so a caller
      * cancelling or completing its own changes nobody else's.
+     *
+     * @return a new future, completed with null when every loop has ended
      */
     LoopFuture<Void> terminationFuture();
 }

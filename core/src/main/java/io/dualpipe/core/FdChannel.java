@@ -43,6 +43,7 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
     /**
      * Wraps {@code fd}, taking ownership of it, and makes it non-blocking.
      *
+     * @param fd       an open file descriptor; the channel closes it (also when this constructor throws)
      * @param validOps the {@link SelectionKey} operations this fd supports, e.g. {@code OP_READ} for a
      *                 pipe's read end, {@code OP_READ | OP_WRITE} for a socket
      */
@@ -116,6 +117,9 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
     /**
      * Reads into native memory the caller owns; same results as {@link #read(ByteBuffer)}.
      *
+     * @param address where to store the bytes
+     * @param length  at most how many bytes to read
+     * @return the bytes read, 0 when none are available (EAGAIN), -1 at end of stream
      * @throws ChannelClosedException when the channel is closed
      */
     public int read(long address, int length) {
@@ -184,6 +188,9 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
     /**
      * Writes from native memory the caller owns; same results as {@link #write(ByteBuffer)}.
      *
+     * @param address where the bytes start
+     * @param length  how many bytes to write
+     * @return the bytes written, 0 when the kernel buffer is full (EAGAIN)
      * @throws ChannelClosedException when the channel is closed
      */
     public int write(long address, int length) {

@@ -8,6 +8,7 @@ package io.dualpipe.core;
 public class LoopClosedException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the loop and the work it refused or failed */
     public LoopClosedException(String message) {
         super(message);
     }

@@ -25,14 +25,24 @@ public class LoopFuture<T> extends CompletableFuture<T> {
         return new LoopFuture<>();
     }
 
-    /** A future already completed with {@code value}. */
+    /**
+     * {@return a future already completed with {@code value}}
+     *
+     * @param <T>   the value's type
+     * @param value the value, may be null
+     */
     public static <T> LoopFuture<T> completed(T value) {
         LoopFuture<T> f = new LoopFuture<>();
         f.complete(value);
         return f;
     }
 
-    /** A future already failed with {@code cause}. */
+    /**
+     * {@return a future already failed with {@code cause}}
+     *
+     * @param <T>   the value type the future would have had
+     * @param cause the failure
+     */
     public static <T> LoopFuture<T> failed(Throwable cause) {
         LoopFuture<T> f = new LoopFuture<>();
         f.completeExceptionally(cause);

@@ -8,14 +8,20 @@ package io.dualpipe.core;
  */
 public class MissingDependencyException extends DualPipeException {
     private static final long serialVersionUID = 1L;
+    /** The Maven coordinates of what is missing. */
     private final String dependency;
 
+    /**
+     * @param message    the feature, the coordinates to add and the module to require
+     * @param dependency the Maven coordinates ({@code groupId:artifactId}) of what is missing
+     * @param cause      the {@link LinkageError} or {@link ClassNotFoundException} met, or null
+     */
     public MissingDependencyException(String message, String dependency, Throwable cause) {
         super(message, cause);
         this.dependency = dependency;
     }
 
-    /** The Maven coordinates ({@code groupId:artifactId}) of what is missing. */
+    /** {@return the Maven coordinates ({@code groupId:artifactId}) of what is missing} */
     public String dependency() {
         return dependency;
     }

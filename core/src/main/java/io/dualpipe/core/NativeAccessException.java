@@ -10,6 +10,10 @@ package io.dualpipe.core;
 public class NativeAccessException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message what failed and the flag or setting to add
+     * @param cause   the error met loading the stub
+     */
     public NativeAccessException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -9,6 +9,7 @@ package io.dualpipe.core;
  */
 public class ReadLimitExceededException extends DualPipeException {
     private static final long serialVersionUID = 1L;
+    /** The {@code maxBytes} the stream exceeded. */
     private final long limit;
 
     /**
@@ -20,7 +21,7 @@ public class ReadLimitExceededException extends DualPipeException {
         this.limit = limit;
     }
 
-    /** The {@code maxBytes} the stream exceeded. */
+    /** {@return the {@code maxBytes} the stream exceeded} */
     public long limit() {
         return limit;
     }

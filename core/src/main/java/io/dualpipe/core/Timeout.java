@@ -11,6 +11,6 @@ public interface Timeout {
      */
     boolean cancel();
 
-    /** True once the task ran or was cancelled. */
+    /** {@return true once the task ran or was cancelled} */
     boolean isDone();
 }

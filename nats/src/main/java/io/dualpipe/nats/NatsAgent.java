@@ -144,22 +144,27 @@ public final class NatsAgent implements AutoCloseable {
         LOG.info("agent {} serves pool \"{}\" with {} workers, capacity {}, maxDeliver {}", name, layout.pool(), b.workers, capacity, maxDeliver);
     }
 
-    /** An agent whose local workers are started from {@code worker} (called once per worker). */
+    /**
+     * An agent whose local workers are started from {@code worker} (called once per worker).
+     *
+     * @param worker makes the builder of each local worker, as for {@link WorkerPool#builder}
+     * @return a builder with the defaults
+     */
     public static Builder builder(Supplier<ChildProcessBuilder> worker) {
         return new Builder(worker);
     }
 
-    /** The agent's name (host and pid unless the builder named it). */
+    /** {@return the agent's name (host and pid unless the builder named it)} */
     public String name() {
         return name;
     }
 
-    /** The pids of the local workers, in start order. */
+    /** {@return the pids of the live local workers, in start order} */
     public List<Long> workerPids() {
         return pool.workerPids();
     }
 
-    /** Tasks this agent holds now (pulled, not yet acknowledged or handed back). */
+    /** {@return the tasks this agent holds now (pulled, not yet acknowledged or handed back)} */
     public int held() {
         return runner.held();
     }
@@ -168,6 +173,8 @@ public final class NatsAgent implements AutoCloseable {
      * Stops pulling, finishes the tasks held (results published, tasks acknowledged), sends the local
      * workers DIE and closes the connection; {@link #terminated()} completes then. Idempotent; what
      * DIE from the pool does. Each call gets a fresh future: a caller's cancel stays with that caller.
+     *
+     * @return a new future of the local workers' exit statuses, as {@link #terminated()}
      */
     public CompletableFuture<List<ExitStatus>> drain() {
         if (draining.compareAndSet(false, true)) {
@@ -181,6 +188,8 @@ public final class NatsAgent implements AutoCloseable {
     /**
      * Completes with the local workers' exit statuses once the agent has drained and stopped. A fresh
      * future per call, so that a caller's cancel or complete reaches neither the agent nor other callers.
+     *
+     * @return a new future of the local workers' exit statuses, in start order
      */
     public CompletableFuture<List<ExitStatus>> terminated() {
         return terminated.copy();
@@ -313,26 +322,46 @@ public final class NatsAgent implements AutoCloseable {
             this.worker = InvalidArgumentException.requireNonNull("worker", worker);
         }
 
-        /** The NATS server's URL. Default {@code nats://127.0.0.1:4222}. */
+        /**
+         * The NATS server's URL. Default {@code nats://127.0.0.1:4222}.
+         *
+         * @param url the URL, not null
+         * @return this builder
+         */
         public Builder server(String url) {
             this.server = InvalidArgumentException.requireNonNull("server", url);
             return this;
         }
 
-        /** Connection options of the caller's own (TLS, credentials, servers). */
+        /**
+         * Connection options of the caller's own (TLS, credentials, servers).
+         *
+         * @param natsOptions the options, not null
+         * @return this builder
+         */
         public Builder options(Options natsOptions) {
             this.options = InvalidArgumentException.requireNonNull("options", natsOptions);
             return this;
         }
 
-        /** The pool whose tasks this agent runs. Default {@code "work"}. */
+        /**
+         * The pool whose tasks this agent runs. Default {@code "work"}.
+         *
+         * @param poolName 1 to 64 of A-Z a-z 0-9 _ -
+         * @return this builder
+         */
         public Builder pool(String poolName) {
             new Layout(poolName);
             this.pool = poolName;
             return this;
         }
 
-        /** The agent's name in results, logs and progress subjects (letters, digits, _ and -). Default: host and pid. */
+        /**
+         * The agent's name in results, logs and progress subjects (letters, digits, _ and -). Default: host and pid.
+         *
+         * @param agentName 1 to 64 of A-Z a-z 0-9 _ -
+         * @return this builder
+         */
         public Builder name(String agentName) {
             InvalidArgumentException.requireNonNull("name", agentName);
             if (!agentName.matches("[A-Za-z0-9_-]{1,64}")) {
@@ -342,49 +371,89 @@ public final class NatsAgent implements AutoCloseable {
             return this;
         }
 
-        /** Local workers. Default: the number of available processors. */
+        /**
+         * Local workers. Default: the number of available processors.
+         *
+         * @param n how many, {@code > 0}
+         * @return this builder
+         */
         public Builder workers(int n) {
             this.workers = InvalidArgumentException.requirePositive("workers", n);
             return this;
         }
 
-        /** Tasks one local worker holds at once; capacity = workers × this. Default 1. */
+        /**
+         * Tasks one local worker holds at once; capacity = workers × this. Default 1.
+         *
+         * @param n how many, {@code > 0}
+         * @return this builder
+         */
         public Builder maxInFlightPerWorker(int n) {
             this.maxInFlightPerWorker = InvalidArgumentException.requirePositive("maxInFlightPerWorker", n);
             return this;
         }
 
-        /** How long a task handed back (its worker died) waits before JetStream delivers it again. Default 100 ms. */
+        /**
+         * How long a task handed back (its worker died) waits before JetStream delivers it again. Default 100 ms.
+         *
+         * @param d the delay, {@code >= 0}
+         * @return this builder
+         */
         public Builder redeliveryDelay(Duration d) {
             this.redeliveryDelay = Settings.nonNegative("redeliveryDelay", d);
             return this;
         }
 
-        /** How long a result is retried while the server does not confirm it. Default 30 s. */
+        /**
+         * How long a result is retried while the server does not confirm it. Default 30 s.
+         *
+         * @param d the timeout, positive
+         * @return this builder
+         */
         public Builder publishTimeout(Duration d) {
             this.publishTimeout = Settings.positive("publishTimeout", d);
             return this;
         }
 
-        /** As {@link NatsWorkerPool.Builder#ackWait}, used if this agent creates the consumer. */
+        /**
+         * As {@link NatsWorkerPool.Builder#ackWait}, used if this agent creates the consumer.
+         *
+         * @param d the ack wait, at least 300 ms
+         * @return this builder
+         */
         public Builder ackWait(Duration d) {
             settings.ackWait(d);
             return this;
         }
 
-        /** As {@link NatsWorkerPool.Builder#maxDeliver}, used if this agent creates the consumer. */
+        /**
+         * As {@link NatsWorkerPool.Builder#maxDeliver}, used if this agent creates the consumer.
+         *
+         * @param n the deliveries, {@code > 0}
+         * @return this builder
+         */
         public Builder maxDeliver(int n) {
             settings.maxDeliver(n);
             return this;
         }
 
-        /** As {@link NatsWorkerPool.Builder#maxQueued}, used if this agent creates the stream. */
+        /**
+         * As {@link NatsWorkerPool.Builder#maxQueued}, used if this agent creates the stream.
+         *
+         * @param n how many tasks, {@code > 0}
+         * @return this builder
+         */
         public Builder maxQueued(long n) {
             settings.maxQueued(n);
             return this;
         }
 
-        /** The loop serving the local workers. Default {@link EventLoop#shared()}. */
+        /**
+         * The loop serving the local workers. Default {@link EventLoop#shared()}.
+         *
+         * @param eventLoop the loop, not null
+         * @return this builder
+         */
         public Builder loop(EventLoop eventLoop) {
             this.loop = InvalidArgumentException.requireNonNull("loop", eventLoop);
             return this;
@@ -394,6 +463,7 @@ public final class NatsAgent implements AutoCloseable {
          * Connects, creates the streams and consumer unless they exist, starts the local workers and
          * begins pulling.
          *
+         * @return the running agent
          * @throws InvalidArgumentException if {@code workers × maxInFlightPerWorker} is over {@link Integer#MAX_VALUE}
          * @throws StreamUnavailableException if the server cannot be reached or refuses the set-up
          */

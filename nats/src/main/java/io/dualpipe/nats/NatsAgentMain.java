@@ -27,6 +27,13 @@ public final class NatsAgentMain {
     private NatsAgentMain() {
     }
 
+    /**
+     * Parses the command line, starts the agent and waits until it has drained.
+     *
+     * @param args the options above
+     * @throws Exception what starting or running the agent throws, e.g. a
+     *         {@link StreamUnavailableException} when NATS cannot be reached
+     */
     public static void main(String[] args) throws Exception {
         NatsAgent.Builder b;
         try {

@@ -120,12 +120,12 @@ public final class NatsWorkerPool implements AutoCloseable {
         }
     }
 
-    /** A pool named {@code "work"} on {@code nats://127.0.0.1:4222} unless the builder says otherwise. */
+    /** {@return a builder of a pool named {@code "work"} on {@code nats://127.0.0.1:4222} unless told otherwise} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** This submitter's id: the prefix of its task ids, and the last token of its result subject. */
+    /** {@return this submitter's id: the prefix of its task ids, and the last token of its result subject} */
     public String submitterId() {
         return id;
     }
@@ -136,6 +136,9 @@ public final class NatsWorkerPool implements AutoCloseable {
      * errors, and for at-least-once delivery. A submit that races {@link #shutdown()} or
      * {@link #close()} either counts as submitted before it (shutdown waits for it) or fails with a
      * {@link PoolShutdownException}, never a task left in the stream for agents that got DIE.
+     *
+     * @param data the task's payload, JSON-able; serialised before this returns
+     * @return a new future of the payload of the worker's FINISHED reply
      */
     public CompletableFuture<Object> submit(Object data) {
         return submit(data, null);
@@ -149,6 +152,10 @@ public final class NatsWorkerPool implements AutoCloseable {
      * (envelopes that arrive after are for the pool's listener alone), and not at all for a worker
      * holding several tasks at once ({@code maxInFlightPerWorker} above 1), whose envelopes no task
      * owns. A task run twice (at least once delivery) may send its progress twice. Null: none.
+     *
+     * @param data      the task's payload, JSON-able; serialised before this returns
+     * @param onMessage takes the task's progress envelopes, or null
+     * @return a new future of the payload of the worker's FINISHED reply
      */
     public CompletableFuture<Object> submit(Object data, Consumer<Envelope> onMessage) {
         CompletableFuture<Object> f = new CompletableFuture<>();
@@ -196,6 +203,8 @@ public final class NatsWorkerPool implements AutoCloseable {
      * {@link WorkerPool#broadcast}. {@link Envelope#DIE} drains the agents instead, as
      * {@link #shutdown()} does without waiting for this submitter's tasks.
      *
+     * @param request the envelope's word, e.g. {@code "CONFIG"}, or {@link Envelope#DIE}
+     * @param data    its payload, JSON-able, or null
      * @throws InvalidArgumentException if {@code request} is null or empty
      * @throws EncodeException if JSON cannot carry {@code data}, or it is over the server's max_payload
      * @throws PoolShutdownException after {@link #close()}
@@ -218,17 +227,17 @@ public final class NatsWorkerPool implements AutoCloseable {
         }
     }
 
-    /** True when no task of this submitter waits for its result. */
+    /** {@return true when no task of this submitter waits for its result} */
     public boolean isIdle() {
         return pending.isIdle();
     }
 
-    /** Completes once no task of this submitter waits for its result. */
+    /** {@return a future that completes once no task of this submitter waits for its result} */
     public CompletableFuture<Void> whenIdle() {
         return pending.whenIdle();
     }
 
-    /** Results that came for a task already completed (a redelivered task run twice), and were dropped. */
+    /** {@return the results that came for a task already completed (a redelivered task run twice), and were dropped} */
     public long duplicatesDropped() {
         return pending.duplicates();
     }
@@ -241,6 +250,8 @@ public final class NatsWorkerPool implements AutoCloseable {
      * {@code close()} before the DIE has gone fails the shutdown with a {@link PoolShutdownException}
      * and sends no DIE. Each call gets its own copy of the one shutdown's outcome: a caller's cancel
      * stays with that caller.
+     *
+     * @return a new future, completed once the server has the DIE
      */
     public CompletableFuture<Void> shutdown() {
         CompletableFuture<Void> f = new CompletableFuture<>();
@@ -329,62 +340,112 @@ public final class NatsWorkerPool implements AutoCloseable {
         private Builder() {
         }
 
-        /** The NATS server's URL. Default {@code nats://127.0.0.1:4222}. */
+        /**
+         * The NATS server's URL. Default {@code nats://127.0.0.1:4222}.
+         *
+         * @param url the URL, not null
+         * @return this builder
+         */
         public Builder server(String url) {
             this.server = InvalidArgumentException.requireNonNull("server", url);
             return this;
         }
 
-        /** Connection options of the caller's own (TLS, credentials, servers); its connection name and listener are kept or wrapped. */
+        /**
+         * Connection options of the caller's own (TLS, credentials, servers); its connection name and listener are kept or wrapped.
+         *
+         * @param natsOptions the options, not null
+         * @return this builder
+         */
         public Builder options(Options natsOptions) {
             this.options = InvalidArgumentException.requireNonNull("options", natsOptions);
             return this;
         }
 
-        /** The pool's name: agents of the same name take its tasks. Default {@code "work"}. */
+        /**
+         * The pool's name: agents of the same name take its tasks. Default {@code "work"}.
+         *
+         * @param name 1 to 64 of A-Z a-z 0-9 _ -
+         * @return this builder
+         */
         public Builder pool(String name) {
             new Layout(name); // checks it here
             this.pool = name;
             return this;
         }
 
-        /** Tasks the stream may hold; more fail with {@link PoolSaturatedException} (or wait, see {@link #waitForRoom}). Default 100,000. Used when this side creates the stream. */
+        /**
+         * Tasks the stream may hold; more fail with {@link PoolSaturatedException} (or wait, see {@link #waitForRoom}). Default 100,000. Used when this side creates the stream.
+         *
+         * @param n how many tasks, {@code > 0}
+         * @return this builder
+         */
         public Builder maxQueued(long n) {
             settings.maxQueued(n);
             return this;
         }
 
-        /** Bytes the stream may hold. Default 256 MiB. Used when this side creates the streams. */
+        /**
+         * Bytes the stream may hold. Default 256 MiB. Used when this side creates the streams.
+         *
+         * @param n how many bytes, {@code > 0}
+         * @return this builder
+         */
         public Builder maxBytes(long n) {
             settings.maxBytes(n);
             return this;
         }
 
-        /** How long an agent may hold a task without a heartbeat before it is delivered again. Default 30 s. Used when this side creates the consumer. */
+        /**
+         * How long an agent may hold a task without a heartbeat before it is delivered again. Default 30 s. Used when this side creates the consumer.
+         *
+         * @param d the ack wait, at least 300 ms
+         * @return this builder
+         */
         public Builder ackWait(Duration d) {
             settings.ackWait(d);
             return this;
         }
 
-        /** Deliveries to a worker before a task whose worker keeps dying fails with {@link TaskFailedException}. Default 3. Used when this side creates the consumer. */
+        /**
+         * Deliveries to a worker before a task whose worker keeps dying fails with {@link TaskFailedException}. Default 3. Used when this side creates the consumer.
+         *
+         * @param n the deliveries, {@code > 0}
+         * @return this builder
+         */
         public Builder maxDeliver(int n) {
             settings.maxDeliver(n);
             return this;
         }
 
-        /** This submitter's unanswered tasks at most; more fail with {@link PoolSaturatedException}. Default 100,000. */
+        /**
+         * This submitter's unanswered tasks at most; more fail with {@link PoolSaturatedException}. Default 100,000.
+         *
+         * @param n how many, {@code > 0}
+         * @return this builder
+         */
         public Builder maxPending(int n) {
             this.maxPending = InvalidArgumentException.requirePositive("maxPending", n);
             return this;
         }
 
-        /** When the stream is full, retry the task for up to {@code d} before failing it. Default zero: fail at once. */
+        /**
+         * When the stream is full, retry the task for up to {@code d} before failing it. Default zero: fail at once.
+         *
+         * @param d how long, {@code >= 0}
+         * @return this builder
+         */
         public Builder waitForRoom(Duration d) {
             this.waitForRoom = Settings.nonNegative("waitForRoom", d);
             return this;
         }
 
-        /** How long a task is retried while the server does not confirm it (down, restarting). Default 30 s. */
+        /**
+         * How long a task is retried while the server does not confirm it (down, restarting). Default 30 s.
+         *
+         * @param d the timeout, positive
+         * @return this builder
+         */
         public Builder publishTimeout(Duration d) {
             this.publishTimeout = Settings.positive("publishTimeout", d);
             return this;
@@ -396,13 +457,21 @@ public final class NatsWorkerPool implements AutoCloseable {
          * {@link NatsWorkerPool#whenIdle}). The task is not withdrawn from the stream: an agent may
          * still run it, and its result is then dropped as a duplicate. Default: none (a task waits
          * for an agent as long as it takes).
+         *
+         * @param d the time from {@code submit}, positive
+         * @return this builder
          */
         public Builder resultTimeout(Duration d) {
             this.resultTimeout = Settings.positive("resultTimeout", d);
             return this;
         }
 
-        /** After how long the server forgets the result consumer of a submitter that died without {@code close()}. Default 1 h. */
+        /**
+         * After how long the server forgets the result consumer of a submitter that died without {@code close()}. Default 1 h.
+         *
+         * @param d the delay, positive
+         * @return this builder
+         */
         public Builder abandonedAfter(Duration d) {
             this.abandonedAfter = Settings.positive("abandonedAfter", d);
             return this;
@@ -413,6 +482,9 @@ public final class NatsWorkerPool implements AutoCloseable {
          * running a task of this submitter (progress; also given to the task's own listener, see
          * {@link NatsWorkerPool#submit(Object, Consumer)}), and those sent while running none, from
          * every agent (the answers to a {@link NatsWorkerPool#broadcast}). Null: none.
+         *
+         * @param listener the listener, or null
+         * @return this builder
          */
         public Builder onMessage(Consumer<Envelope> listener) {
             this.onMessage = listener;
@@ -427,6 +499,7 @@ public final class NatsWorkerPool implements AutoCloseable {
          * Connects, creates the streams and the agents' consumer unless they exist, and subscribes to
          * this submitter's results.
          *
+         * @return the running pool
          * @throws StreamUnavailableException if the server cannot be reached or refuses the set-up
          */
         public NatsWorkerPool start() {

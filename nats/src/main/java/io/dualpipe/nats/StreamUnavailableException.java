@@ -10,6 +10,10 @@ import io.dualpipe.core.DualPipeException;
 public class StreamUnavailableException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message what could not be stored or set up, and where
+     * @param cause   the NATS client's error
+     */
     public StreamUnavailableException(String message, Throwable cause) {
         super(message, cause);
     }

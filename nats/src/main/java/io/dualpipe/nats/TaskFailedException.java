@@ -10,21 +10,28 @@ import io.dualpipe.core.DualPipeException;
  */
 public class TaskFailedException extends DualPipeException {
     private static final long serialVersionUID = 1L;
+    /** The task's id. */
     private final String taskId;
+    /** How many times JetStream delivered it. */
     private final long deliveries;
 
+    /**
+     * @param taskId     the task's id, as {@link NatsWorkerPool} gave it
+     * @param deliveries how many times JetStream delivered the task
+     * @param message    the task, its deliveries and the last failure an agent saw
+     */
     public TaskFailedException(String taskId, long deliveries, String message) {
         super(message);
         this.taskId = taskId;
         this.deliveries = deliveries;
     }
 
-    /** The task's id, as {@link NatsWorkerPool} gave it. */
+    /** {@return the task's id, as {@link NatsWorkerPool} gave it} */
     public String taskId() {
         return taskId;
     }
 
-    /** How many times JetStream delivered the task. */
+    /** {@return how many times JetStream delivered the task} */
     public long deliveries() {
         return deliveries;
     }

@@ -60,6 +60,7 @@ public final class Fifo {
      * Creates a FIFO at {@code path} with mode {@value #DEFAULT_MODE} (octal 0600), or reuses the
      * FIFO already there if this process's user owns it and its mode is 0600.
      *
+     * @param path where the FIFO is, or is to be
      * @return true if it was created, false if an existing FIFO was reused (only delete what you created)
      * @see #create(Path, int)
      */
@@ -75,6 +76,7 @@ public final class Fifo {
      * opened without following symbolic links, so a link planted at {@code path} meanwhile never
      * has its target's mode changed.
      *
+     * @param path where the FIFO is, or is to be
      * @param mode permission bits, {@code 0000} to {@code 0777} (write them in octal: {@code 0660})
      * @return true if it was created, false if an existing FIFO was reused
      * @throws UnsafeFifoException when a FIFO exists at {@code path} that another user owns or whose
@@ -120,6 +122,7 @@ public final class Fifo {
      * ones cannot find it. Refuses to remove anything that is not a FIFO (a symbolic link included,
      * even to a FIFO).
      *
+     * @param path the FIFO's path
      * @return true if a FIFO was removed, false if nothing was there
      * @throws NotAFifoException when something else is at {@code path}; it is left in place
      */
@@ -138,7 +141,12 @@ public final class Fifo {
         }
     }
 
-    /** True when {@code path} exists and is a FIFO (after symbolic links). */
+    /**
+     * {@return true when {@code path} exists and is a FIFO (after symbolic links)} False also when
+     * its type cannot be read.
+     *
+     * @param path the path to check
+     */
     public static boolean isFifo(Path path) {
         InvalidArgumentException.requireNonNull("path", path);
         try {
@@ -148,7 +156,13 @@ public final class Fifo {
         }
     }
 
-    /** Opens the FIFO at {@code path} for reading with {@link FifoReaderOptions#defaults()}. */
+    /**
+     * Opens the FIFO at {@code path} for reading with {@link FifoReaderOptions#defaults()}.
+     *
+     * @param path the FIFO's path
+     * @param loop the loop to serve the stream
+     * @return an already completed future of the source, or one failed as the class comment says
+     */
     public static LoopFuture<ByteSource> openReader(Path path, EventLoop loop) {
         return openReader(path, loop, FifoReaderOptions.defaults());
     }
@@ -157,6 +171,11 @@ public final class Fifo {
      * Opens the FIFO at {@code path} for reading, served by {@code loop}. Succeeds at once whether or
      * not a writer exists (bytes arrive when one writes), so the returned future is already complete.
      * Closing the source closes every fd it opened.
+     *
+     * @param path    the FIFO's path
+     * @param loop    the loop to serve the stream
+     * @param options how to open and serve it
+     * @return an already completed future of the source, or one failed as the class comment says
      */
     public static LoopFuture<ByteSource> openReader(Path path, EventLoop loop, FifoReaderOptions options) {
         InvalidArgumentException.requireNonNull("path", path);
@@ -169,7 +188,14 @@ public final class Fifo {
         }
     }
 
-    /** Opens the FIFO at {@code path} for writing with {@link FifoWriterOptions#defaults()}: waits for a reader without limit. */
+    /**
+     * Opens the FIFO at {@code path} for writing with {@link FifoWriterOptions#defaults()}: waits for
+     * a reader without limit.
+     *
+     * @param path the FIFO's path
+     * @param loop the loop to serve the stream
+     * @return the sink, once a reader has the FIFO open
+     */
     public static LoopFuture<ByteSink> openWriter(Path path, EventLoop loop) {
         return openWriter(path, loop, FifoWriterOptions.defaults());
     }
@@ -179,6 +205,11 @@ public final class Fifo {
      * reader has the FIFO open (at once if one has), and fails with a {@link FifoOpenTimeoutException}
      * if none appears within the options' timeout. Cancelling the future stops waiting; closing the
      * loop fails it with a {@link io.dualpipe.core.LoopClosedException}.
+     *
+     * @param path    the FIFO's path
+     * @param loop    the loop to serve the stream
+     * @param options the timeout, backoff and water marks
+     * @return the sink, once a reader has the FIFO open
      */
     public static LoopFuture<ByteSink> openWriter(Path path, EventLoop loop, FifoWriterOptions options) {
         InvalidArgumentException.requireNonNull("path", path);

@@ -13,17 +13,26 @@ public class FifoException extends DualPipeException {
     private static final long serialVersionUID = 1L;
     private final transient Path path;
 
+    /**
+     * @param path    the FIFO's path as the caller gave it
+     * @param message what failed, naming the path
+     */
     public FifoException(Path path, String message) {
         super(message);
         this.path = path;
     }
 
+    /**
+     * @param path    the FIFO's path as the caller gave it
+     * @param message what failed, naming the path
+     * @param cause   the underlying error
+     */
     public FifoException(Path path, String message, Throwable cause) {
         super(message, cause);
         this.path = path;
     }
 
-    /** The FIFO's path as the caller gave it. */
+    /** {@return the FIFO's path as the caller gave it; null after deserialisation (not serialised)} */
     public Path path() {
         return path;
     }

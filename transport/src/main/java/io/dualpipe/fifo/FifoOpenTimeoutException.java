@@ -11,9 +11,16 @@ import java.time.Duration;
  */
 public class FifoOpenTimeoutException extends FifoException {
     private static final long serialVersionUID = 1L;
+    /** The timeout that passed. */
     private final Duration timeout;
+    /** How many opens were tried. */
     private final int attempts;
 
+    /**
+     * @param path     the FIFO's path
+     * @param timeout  the timeout that passed
+     * @param attempts how many times the open was tried
+     */
     public FifoOpenTimeoutException(Path path, Duration timeout, int attempts) {
         super(path, "no reader opened fifo '" + path + "' within " + timeout.toMillis() + " ms ("
                 + attempts + " attempts, each failing with ENXIO)");
@@ -21,12 +28,12 @@ public class FifoOpenTimeoutException extends FifoException {
         this.attempts = attempts;
     }
 
-    /** The timeout that passed. */
+    /** {@return the timeout that passed} */
     public Duration timeout() {
         return timeout;
     }
 
-    /** How many times open(O_WRONLY | O_NONBLOCK) was tried. */
+    /** {@return how many times open(O_WRONLY | O_NONBLOCK) was tried} */
     public int attempts() {
         return attempts;
     }

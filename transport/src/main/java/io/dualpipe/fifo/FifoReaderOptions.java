@@ -19,7 +19,7 @@ public final class FifoReaderOptions {
         this.readBufferLimit = readBufferLimit;
     }
 
-    /** Not kept open for writers; a 64 KiB read buffer limit. */
+    /** {@return the defaults: not kept open for writers; a 64 KiB read buffer limit} */
     public static FifoReaderOptions defaults() {
         return DEFAULTS;
     }
@@ -36,11 +36,15 @@ public final class FifoReaderOptions {
      *     until the source is closed. Writers opening the FIFO never wait for a reader meanwhile.
      *     Needs write permission on the FIFO as well as read.</li>
      * </ul>
+     *
+     * @param keep true to keep the stream open for writers
+     * @return new options with that setting
      */
     public FifoReaderOptions keepOpenForWriters(boolean keep) {
         return new FifoReaderOptions(keep, readBufferLimit);
     }
 
+    /** {@return whether the reader holds a write fd so that the stream outlives its writers} */
     public boolean keepOpenForWriters() {
         return keepOpenForWriters;
     }
@@ -49,12 +53,15 @@ public final class FifoReaderOptions {
      * How many bytes the loop buffers before it stops reading the FIFO (writers then block, or get
      * EAGAIN, once the kernel's pipe buffer is full too). See {@link io.dualpipe.core.ByteSource}.
      *
+     * @param bytes the limit, {@code > 0}
+     * @return new options with that limit
      * @throws InvalidArgumentException if {@code bytes <= 0}
      */
     public FifoReaderOptions readBufferLimit(int bytes) {
         return new FifoReaderOptions(keepOpenForWriters, InvalidArgumentException.requirePositive("readBufferLimit", bytes));
     }
 
+    /** {@return how many bytes the loop buffers before it stops reading the FIFO} */
     public int readBufferLimit() {
         return readBufferLimit;
     }

@@ -29,7 +29,7 @@ public final class FifoWriterOptions {
         this.highWaterMark = highWaterMark;
     }
 
-    /** No timeout; retries 1 ms apart at first, doubling to 100 ms; water marks 32 KiB / 64 KiB. */
+    /** {@return the defaults: no timeout; retries 1 ms apart at first, doubling to 100 ms; water marks 32 KiB / 64 KiB} */
     public static FifoWriterOptions defaults() {
         return DEFAULTS;
     }
@@ -38,6 +38,8 @@ public final class FifoWriterOptions {
      * How long to wait for a reader before failing with a {@link FifoOpenTimeoutException}.
      * {@link Duration#ZERO} tries once. Default: no timeout.
      *
+     * @param timeout the wait, {@code >= 0}
+     * @return new options with that timeout
      * @throws InvalidArgumentException if {@code timeout} is null or negative
      */
     public FifoWriterOptions timeout(Duration timeout) {
@@ -48,12 +50,16 @@ public final class FifoWriterOptions {
         return new FifoWriterOptions(timeout, initialBackoff, maxBackoff, lowWaterMark, highWaterMark);
     }
 
-    /** Waits for a reader until the future is cancelled or the loop closes (the default). */
+    /**
+     * Waits for a reader until the future is cancelled or the loop closes (the default).
+     *
+     * @return new options without a timeout
+     */
     public FifoWriterOptions noTimeout() {
         return new FifoWriterOptions(null, initialBackoff, maxBackoff, lowWaterMark, highWaterMark);
     }
 
-    /** The timeout, if any. */
+    /** {@return the timeout, if any} */
     public Optional<Duration> timeout() {
         return Optional.ofNullable(timeout);
     }
@@ -63,6 +69,9 @@ public final class FifoWriterOptions {
      * failure, doubling up to {@code max}. A reader that appears is thus noticed within
      * {@code max}, at a cost of at most one open(2) per {@code max} while none does.
      *
+     * @param initial the first pause, positive
+     * @param max     the longest pause, {@code >= initial}
+     * @return new options with that backoff
      * @throws InvalidArgumentException if {@code initial <= 0} or {@code max < initial}
      */
     public FifoWriterOptions backoff(Duration initial, Duration max) {
@@ -77,10 +86,12 @@ public final class FifoWriterOptions {
         return new FifoWriterOptions(timeout, initial, max, lowWaterMark, highWaterMark);
     }
 
+    /** {@return the pause after the first failed open} */
     public Duration initialBackoff() {
         return initialBackoff;
     }
 
+    /** {@return the longest pause between open attempts} */
     public Duration maxBackoff() {
         return maxBackoff;
     }
@@ -89,6 +100,9 @@ public final class FifoWriterOptions {
      * The sink's water marks (see {@link io.dualpipe.core.ByteSink}): it reports not writable once
      * more than {@code high} bytes are queued, and writable again at {@code low}.
      *
+     * @param low  the low water mark, 0 to {@code high}
+     * @param high the high water mark, {@code > 0}
+     * @return new options with those marks
      * @throws InvalidArgumentException if {@code high <= 0} or {@code low} is outside {@code [0, high]}
      */
     public FifoWriterOptions waterMarks(int low, int high) {
@@ -99,10 +113,12 @@ public final class FifoWriterOptions {
         return new FifoWriterOptions(timeout, initialBackoff, maxBackoff, low, high);
     }
 
+    /** {@return the sink's low water mark, in bytes} */
     public int lowWaterMark() {
         return lowWaterMark;
     }
 
+    /** {@return the sink's high water mark, in bytes} */
     public int highWaterMark() {
         return highWaterMark;
     }

@@ -11,12 +11,19 @@ public class MissingParentDirectoryException extends FifoException {
     private static final long serialVersionUID = 1L;
     private final transient Path directory;
 
+    /**
+     * @param path      the FIFO's path
+     * @param directory the directory that is missing
+     */
     public MissingParentDirectoryException(Path path, Path directory) {
         super(path, "cannot create fifo '" + path + "': directory '" + directory + "' does not exist");
         this.directory = directory;
     }
 
-    /** The directory that is missing (the FIFO's parent, or an ancestor of it). */
+    /**
+     * {@return the directory that is missing (the FIFO's parent, or an ancestor of it)} Null after
+     * deserialisation (not serialised).
+     */
     public Path directory() {
         return directory;
     }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 public class NoSuchFifoException extends FifoException {
     private static final long serialVersionUID = 1L;
 
+    /** @param path the path where nothing was found */
     public NoSuchFifoException(Path path) {
         super(path, "fifo '" + path + "' does not exist (create it first with Fifo.create)");
     }

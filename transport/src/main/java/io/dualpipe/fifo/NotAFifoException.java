@@ -9,14 +9,19 @@ import java.nio.file.Path;
  */
 public class NotAFifoException extends FifoException {
     private static final long serialVersionUID = 1L;
+    /** What is at the path instead. */
     private final String actualType;
 
+    /**
+     * @param path       the path
+     * @param actualType what is there instead, e.g. {@code "regular file"}
+     */
     public NotAFifoException(Path path, String actualType) {
         super(path, "fifo '" + path + "' exists and is not a FIFO (" + actualType + ")");
         this.actualType = actualType;
     }
 
-    /** What is there instead: "regular file", "directory", "socket", "dangling symbolic link" ... */
+    /** {@return what is there instead: "regular file", "directory", "socket", "dangling symbolic link" ...} */
     public String actualType() {
         return actualType;
     }

@@ -11,10 +11,20 @@ import java.nio.file.Path;
  */
 public class UnsafeFifoException extends FifoException {
     private static final long serialVersionUID = 1L;
+    /** The uid that owns the FIFO found. */
     private final int ownerUid;
+    /** The FIFO's mode bits. */
     private final int mode;
+    /** The mode that was asked for. */
     private final int requestedMode;
 
+    /**
+     * @param path          the FIFO's path
+     * @param ownerUid      the uid that owns the FIFO found there
+     * @param ourUid        this process's effective uid, for the message
+     * @param mode          the FIFO's permission bits
+     * @param requestedMode the mode that was asked for
+     */
     public UnsafeFifoException(Path path, int ownerUid, int ourUid, int mode, int requestedMode) {
         super(path, "fifo '" + path + "' exists but is not safe to reuse: owner uid " + ownerUid
                 + (ownerUid == ourUid ? "" : " (this process runs as uid " + ourUid + ")")
@@ -26,17 +36,17 @@ public class UnsafeFifoException extends FifoException {
         this.requestedMode = requestedMode;
     }
 
-    /** The uid that owns the FIFO found at the path. */
+    /** {@return the uid that owns the FIFO found at the path} */
     public int ownerUid() {
         return ownerUid;
     }
 
-    /** Its permission bits (and set-id/sticky bits, if any). */
+    /** {@return its permission bits (and set-id/sticky bits, if any)} */
     public int mode() {
         return mode;
     }
 
-    /** The mode that was asked for. */
+    /** {@return the mode that was asked for} */
     public int requestedMode() {
         return requestedMode;
     }

@@ -9,14 +9,20 @@ import io.dualpipe.core.DualPipeException;
  */
 public class AddressInUseException extends DualPipeException {
     private static final long serialVersionUID = 1L;
+    /** The address that is taken. */
     private final String address;
 
+    /**
+     * @param address the address, as {@code unix:/path} or {@code tcp:host:port}
+     * @param message what holds it
+     * @param cause   the bind or probe error, or null
+     */
     public AddressInUseException(String address, String message, Throwable cause) {
         super(message, cause);
         this.address = address;
     }
 
-    /** The address, as {@code unix:/path} or {@code tcp:host:port}. */
+    /** {@return the address, as {@code unix:/path} or {@code tcp:host:port}} */
     public String address() {
         return address;
     }

@@ -9,6 +9,7 @@ import io.dualpipe.core.DualPipeException;
 public class ConnectTimeoutException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the address and the timeout */
     public ConnectTimeoutException(String message) {
         super(message);
     }

@@ -10,14 +10,22 @@ import io.dualpipe.core.NativeIoException;
  */
 public class ConnectionRefusedException extends NativeIoException {
     private static final long serialVersionUID = 1L;
+    /** The address nobody accepted at. */
     private final String address;
 
+    /**
+     * @param address     the address, as {@code unix:/path} or {@code tcp:host:port}
+     * @param what        the call, the address and the attempts, for the message
+     * @param errno       the raw errno of the last attempt
+     * @param errnoName   its symbolic name, {@code "ECONNREFUSED"} or {@code "ENOENT"}
+     * @param description the system's text for it, or null
+     */
     public ConnectionRefusedException(String address, String what, int errno, String errnoName, String description) {
         super(what, errno, errnoName, description);
         this.address = address;
     }
 
-    /** The address, as {@code unix:/path} or {@code tcp:host:port}. */
+    /** {@return the address, as {@code unix:/path} or {@code tcp:host:port}} */
     public String address() {
         return address;
     }

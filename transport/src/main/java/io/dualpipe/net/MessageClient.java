@@ -34,7 +34,12 @@ import java.time.Duration;
  */
 public interface MessageClient extends AutoCloseable {
 
-    /** A builder for a client using {@code codecs}. */
+    /**
+     * A builder for a client using {@code codecs}.
+     *
+     * @param codecs the codecs of both directions
+     * @return a builder with the defaults
+     */
     static MessageClientBuilder builder(CodecRegistry codecs) {
         return new MessageClientBuilder(codecs);
     }
@@ -43,38 +48,80 @@ public interface MessageClient extends AutoCloseable {
      * Connects to a Unix socket with the default settings. Cancelling the returned future stops the
      * attempts and closes a connection made anyway. If the loop closes first, the future fails
      * with a {@link io.dualpipe.core.LoopClosedException}.
+     *
+     * @param socketFile the server's socket file
+     * @param codecs     the codecs of both directions
+     * @return the connected client; fails with a {@link ConnectionRefusedException} when nobody
+     *         accepts
      */
     static LoopFuture<MessageClient> connect(Path socketFile, CodecRegistry codecs) {
         return builder(codecs).connect(socketFile);
     }
 
-    /** The server's address. */
+    /** {@return the server's address} */
     SocketAddress remoteAddress();
 
     /**
      * The current connection.
      *
+     * @return the connection's channel
      * @throws io.dualpipe.core.ChannelClosedException if the client is closed, or disconnected and
      *     not yet reconnected
      */
     MessageChannel channel();
 
-    /** True while a connection is open. */
+    /** {@return true while a connection is open} */
     boolean isConnected();
 
-    /** See {@link MessageChannel#send(Object)}. */
+    /**
+     * Sends a one-way message, as {@link MessageChannel#send(Object)}; reconnects first if so
+     * configured.
+     *
+     * @param message the message; reusable by the caller once this returns
+     * @return completes when the frame is in the kernel
+     */
     LoopFuture<Void> send(Object message);
 
-    /** See {@link MessageChannel#send(int, Object)}. */
+    /**
+     * Sends a one-way message, as {@link MessageChannel#send(int, Object)}; reconnects first if so
+     * configured.
+     *
+     * @param type    the type byte
+     * @param message the message, of that codec's class; reusable by the caller once this returns
+     * @return completes when the frame is in the kernel
+     */
     LoopFuture<Void> send(int type, Object message);
 
-    /** See {@link MessageChannel#request(Object)}. */
+    /**
+     * Sends a request, as {@link MessageChannel#request(Object)}; reconnects first if so configured.
+     *
+     * @param message the request; reusable by the caller once this returns
+     * @return the decoded reply
+     */
     LoopFuture<Object> request(Object message);
 
-    /** See {@link MessageChannel#request(Object, Class)}. */
+    /**
+     * Sends a request, as {@link MessageChannel#request(Object, Class)}; reconnects first if so
+     * configured.
+     *
+     * @param <R>        the reply's class
+     * @param message    the request; reusable by the caller once this returns
+     * @param replyClass the class the reply must be of
+     * @return the reply
+     */
     <R> LoopFuture<R> request(Object message, Class<R> replyClass);
 
-    /** See {@link MessageChannel#request(int, Object, Class, Duration)}. */
+    /**
+     * Sends a request, as {@link MessageChannel#request(int, Object, Class, Duration)}; reconnects
+     * first if so configured.
+     *
+     * @param <R>        the reply's class
+     * @param type       the request's type byte
+     * @param message    the request, of that codec's class; reusable by the caller once this returns
+     * @param replyClass the class the reply must be of
+     * @param timeout    how long to wait for the reply, or null for no limit
+     * @return the reply
+     */
     <R> LoopFuture<R> request(int type, Object message, Class<R> replyClass, Duration timeout);
 
     /**

@@ -34,37 +34,72 @@ public final class MessageClientBuilder {
         this.settings = ChannelSettings.builder(codecs);
     }
 
-    /** The loop to serve the connection. Default {@link EventLoop#shared()}. */
+    /**
+     * The loop to serve the connection. Default {@link EventLoop#shared()}.
+     *
+     * @param eventLoop the loop, not null
+     * @return this builder
+     */
     public MessageClientBuilder loop(EventLoop eventLoop) {
         this.loop = InvalidArgumentException.requireNonNull("loop", eventLoop);
         return this;
     }
 
-    /** The largest body accepted from the server, and sent to it. Default 16 MiB. */
+    /**
+     * The largest body accepted from the server, and sent to it. Default 16 MiB.
+     *
+     * @param bytes the limit, {@code > 0}
+     * @return this builder
+     */
     public MessageClientBuilder maxFrameSize(int bytes) {
         settings.maxFrameSize(bytes);
         return this;
     }
 
-    /** Backpressure marks (see {@link io.dualpipe.core.message.MessageChannel#isWritable()}). Default 32/64 KiB. */
+    /**
+     * Backpressure marks (see {@link io.dualpipe.core.message.MessageChannel#isWritable()}). Default 32/64 KiB.
+     *
+     * @param low  the low water mark, 0 to {@code high}
+     * @param high the high water mark, {@code > 0}
+     * @return this builder
+     */
     public MessageClientBuilder writeWaterMarks(int low, int high) {
         settings.writeWaterMarks(low, high);
         return this;
     }
 
-    /** Handles messages of {@code type} the server pushes. */
+    /**
+     * Handles messages of {@code type} the server pushes (see {@link io.dualpipe.core.message.MessageChannel#handle}).
+     *
+     * @param <T>          the class the handler takes
+     * @param type         the type byte, 1..255
+     * @param messageClass what the handler takes
+     * @param handler      called on the loop thread for each such message
+     * @return this builder
+     * @throws InvalidArgumentException as {@link io.dualpipe.core.message.MessageChannel#handle} does
+     */
     public <T> MessageClientBuilder handle(int type, Class<T> messageClass, MessageHandler<? super T> handler) {
         settings.handle(type, messageClass, handler);
         return this;
     }
 
-    /** Handles pushed messages whose type has no handler of its own. */
+    /**
+     * Handles pushed messages whose type has no handler of its own.
+     *
+     * @param handler called on the loop thread for each such message
+     * @return this builder
+     */
     public MessageClientBuilder handleAny(MessageHandler<Object> handler) {
         settings.handleAny(handler);
         return this;
     }
 
-    /** Hears about undeliverable pushed messages. Default: log at WARN. */
+    /**
+     * Hears about undeliverable pushed messages. Default: log at WARN.
+     *
+     * @param listener called on the loop thread, not null
+     * @return this builder
+     */
     public MessageClientBuilder onError(MessageErrorListener listener) {
         settings.onError(listener);
         return this;
@@ -74,6 +109,10 @@ public final class MessageClientBuilder {
      * Tries up to {@code attempts} times while the server refuses (not listening yet, no socket file
      * yet), waiting {@code delay} between tries. Default: 1 attempt. A delay too long to count in
      * nanoseconds (over 292 years) waits forever.
+     *
+     * @param attempts how many connects to try, {@code > 0}
+     * @param delay    the pause between them, {@code >= 0}
+     * @return this builder
      */
     public MessageClientBuilder retry(int attempts, Duration delay) {
         this.attempts = InvalidArgumentException.requirePositive("attempts", attempts);
@@ -88,6 +127,9 @@ public final class MessageClientBuilder {
     /**
      * How long one connect may take (a TCP handshake, a full Unix backlog). Default 10 s. A timeout
      * too long to count in nanoseconds (over 292 years) never expires.
+     *
+     * @param timeout the limit per connect, positive
+     * @return this builder
      */
     public MessageClientBuilder connectTimeout(Duration timeout) {
         InvalidArgumentException.requireNonNull("connectTimeout", timeout);
@@ -101,20 +143,30 @@ public final class MessageClientBuilder {
     /**
      * After the connection drops, reconnect on the next send or request (see {@link MessageClient}).
      * Default off: the client is then done once disconnected.
+     *
+     * @param on true to reconnect
+     * @return this builder
      */
     public MessageClientBuilder reconnect(boolean on) {
         this.reconnect = on;
         return this;
     }
 
-    /** Connects to the Unix socket at {@code socketFile}. */
+    /**
+     * Connects to the Unix socket at {@code socketFile}, as {@link #connect(SocketAddress)}.
+     *
+     * @param socketFile the server's socket file
+     * @return the connected client
+     */
     public LoopFuture<MessageClient> connect(Path socketFile) {
         return connect(UnixDomainSocketAddress.of(InvalidArgumentException.requireNonNull("socketFile", socketFile)));
     }
 
     /**
-     * Connects over TCP to {@code port} on the loopback interface.
+     * Connects over TCP to {@code port} on the loopback interface, as {@link #connect(SocketAddress)}.
      *
+     * @param port the server's port, 1..65535
+     * @return the connected client
      * @throws InvalidArgumentException if {@code port} is not in 1..65535
      */
     public LoopFuture<MessageClient> connectTcp(int port) {
@@ -128,32 +180,44 @@ public final class MessageClientBuilder {
      * Connects to a {@link UnixDomainSocketAddress} or an {@link InetSocketAddress}. The future fails
      * with a {@link ConnectionRefusedException} or {@link ConnectTimeoutException} once the attempts
      * are used up.
+     *
+     * @param address the server's address
+     * @return the connected client
      */
     public LoopFuture<MessageClient> connect(SocketAddress address) {
         return DefaultMessageClient.connect(this, address);
     }
 
     // ---- read by the implementation ----
+    /**
+     * {@return a snapshot of the connection's channel settings} For the implementation: the type
+     * is internal, not part of the API.
+     */
     public ChannelSettings channelSettings() {
         return settings.build();
     }
 
+    /** {@return the loop set, or {@link EventLoop#shared()}} */
     public EventLoop loop() {
         return loop != null ? loop : EventLoop.shared();
     }
 
+    /** {@return how many connects are tried} */
     public int attempts() {
         return attempts;
     }
 
+    /** {@return the pause between connects} */
     public Duration retryDelay() {
         return retryDelay;
     }
 
+    /** {@return the limit per connect} */
     public Duration connectTimeout() {
         return connectTimeout;
     }
 
+    /** {@return whether the client reconnects after the connection drops} */
     public boolean reconnect() {
         return reconnect;
     }

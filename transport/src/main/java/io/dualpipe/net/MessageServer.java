@@ -43,21 +43,29 @@ import java.util.List;
  */
 public interface MessageServer extends AutoCloseable {
 
-    /** A builder for a server using {@code codecs}. */
+    /**
+     * A builder for a server using {@code codecs}.
+     *
+     * @param codecs the codecs of every connection
+     * @return a builder with the defaults
+     */
     static MessageServerBuilder builder(CodecRegistry codecs) {
         return new MessageServerBuilder(codecs);
     }
 
-    /** The bound address: a {@link java.net.UnixDomainSocketAddress}, or an {@link java.net.InetSocketAddress} with the actual port. */
+    /**
+     * {@return the bound address: a {@link java.net.UnixDomainSocketAddress}, or an
+     * {@link java.net.InetSocketAddress} with the actual port}
+     */
     SocketAddress localAddress();
 
-    /** The loop serving the listening socket (and the connections, unless a group spreads them). */
+    /** {@return the loop serving the listening socket (and the connections, unless a group spreads them)} */
     EventLoop loop();
 
-    /** The open connections, a snapshot. */
+    /** {@return the open connections, a snapshot} */
     List<MessageChannel> connections();
 
-    /** True until {@link #stop()} or {@link #close()}. */
+    /** {@return true until {@link #stop()} or {@link #close()}} */
     boolean isOpen();
 
     /**
@@ -78,6 +86,11 @@ public interface MessageServer extends AutoCloseable {
     @Override
     void close();
 
-    /** Completes when the server and all its connections have closed. */
+    /**
+     * Completes when the server and all its connections have closed. Each call returns a new future:
+     * cancelling or completing one changes nobody else's.
+     *
+     * @return a new future
+     */
     LoopFuture<Void> closeFuture();
 }

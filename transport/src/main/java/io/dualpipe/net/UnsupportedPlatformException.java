@@ -11,6 +11,7 @@ import io.dualpipe.core.DualPipeException;
 public class UnsupportedPlatformException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the operating system and what is missing for it */
     public UnsupportedPlatformException(String message) {
         super(message);
     }

@@ -11,6 +11,10 @@ import io.dualpipe.core.DualPipeException;
 public class BreakerOpenException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message the crashes, their window, how long no child starts, and the last crash
+     * @param cause   the last crash
+     */
     public BreakerOpenException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -67,12 +67,25 @@ public final class ChildPool<Q, R> implements AutoCloseable {
         this.core = core;
     }
 
-    /** A pool whose children answer one line with one line ({@link Exchange#lines()}). */
+    /**
+     * A pool whose children answer one line with one line ({@link Exchange#lines()}).
+     *
+     * @param child how to start each child
+     * @return a builder with the defaults
+     */
     public static ChildPoolBuilder<String, String> lines(ChildProcessBuilder child) {
         return new ChildPoolBuilder<>(child, Exchange.lines());
     }
 
-    /** A pool speaking {@code exchange} with its children, e.g. {@link Exchange#messages} for frames. */
+    /**
+     * A pool speaking {@code exchange} with its children, e.g. {@link Exchange#messages} for frames.
+     *
+     * @param <Q>      what a request is
+     * @param <R>      what a reply is
+     * @param child    how to start each child
+     * @param exchange how to talk to each child
+     * @return a builder with the defaults
+     */
     public static <Q, R> ChildPoolBuilder<Q, R> builder(ChildProcessBuilder child, Exchange<Q, R> exchange) {
         return new ChildPoolBuilder<>(child, exchange);
     }
@@ -84,6 +97,8 @@ public final class ChildPool<Q, R> implements AutoCloseable {
      * {@link BreakerOpenException}, {@link io.dualpipe.worker.PoolShutdownException}, or what the
      * child answered instead of a reply ({@link FailureCause#REQUEST}).
      *
+     * @param request the request, not null
+     * @return the reply
      * @throws io.dualpipe.core.InvalidArgumentException if {@code request} is null
      */
     public LoopFuture<R> submit(Q request) {
@@ -96,22 +111,26 @@ public final class ChildPool<Q, R> implements AutoCloseable {
      * can chain {@code submitWhenRoom(q).thenCompose(reply -> reply)} and issue its next request
      * when this one is queued. Producers waiting for room are bounded too (as many as
      * {@code maxQueued}); past that it fails with a {@link io.dualpipe.worker.PoolSaturatedException}.
+     *
+     * @param request the request, not null
+     * @return completes, once the request is queued or sent, with the future of its reply
+     * @throws io.dualpipe.core.InvalidArgumentException if {@code request} is null
      */
     public LoopFuture<LoopFuture<R>> submitWhenRoom(Q request) {
         return core.submitWhenRoom(request);
     }
 
-    /** A snapshot of the pool's counters. */
+    /** {@return a snapshot of the pool's counters} */
     public PoolMetrics metrics() {
         return core.metrics();
     }
 
-    /** The pids of the children that may still answer, at this moment. */
+    /** {@return the pids of the children that may still answer, at this moment} */
     public List<Long> childPids() {
         return core.childPids();
     }
 
-    /** The loop serving the children (the builder's). */
+    /** {@return the loop serving the children (the builder's)} */
     public EventLoop loop() {
         return core.loop();
     }
@@ -122,7 +141,9 @@ public final class ChildPool<Q, R> implements AutoCloseable {
      * still unanswered at the deadline fail with a {@link io.dualpipe.worker.PoolShutdownException}.
      * Idempotent.
      *
+     * @param deadline how long the queued and in-flight requests may take, {@code >= 0}
      * @return {@link #terminationFuture()}
+     * @throws io.dualpipe.core.InvalidArgumentException if {@code deadline} is null or negative
      */
     public LoopFuture<Void> shutdown(Duration deadline) {
         return core.shutdown(deadline);
@@ -134,7 +155,12 @@ public final class ChildPool<Q, R> implements AutoCloseable {
         core.close();
     }
 
-    /** Completes once the pool has stopped and every child has been reaped; a fresh future per call, so what a caller does to it stays with that caller. */
+    /**
+     * Completes once the pool has stopped and every child has been reaped; a fresh future per call,
+     * so what a caller does to it stays with that caller.
+     *
+     * @return a new future
+     */
     public LoopFuture<Void> terminationFuture() {
         return core.terminationFuture();
     }

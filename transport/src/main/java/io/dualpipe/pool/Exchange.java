@@ -20,7 +20,12 @@ import io.dualpipe.process.ChildProcess;
 @FunctionalInterface
 public interface Exchange<Q, R> {
 
-    /** Starts talking to {@code child}; called on the loop thread. May throw: the child then counts as crashed. */
+    /**
+     * Starts talking to {@code child}; called on the loop thread. May throw: the child then counts as crashed.
+     *
+     * @param child the child that just started
+     * @return the session carrying that child's requests
+     */
     Session<Q, R> open(ChildProcess child);
 
     /** One child's side of the exchange. Called on the pool's loop thread only. */
@@ -30,6 +35,9 @@ public interface Exchange<Q, R> {
          * Sends {@code request} and completes with its reply. The pool applies its own timeout; the
          * session need not. A failure that is not a {@link io.dualpipe.core.DualPipeException} scoped
          * to this one request (see {@link ChildPool}) makes the pool kill the child.
+         *
+         * @param request the request
+         * @return the reply
          */
         LoopFuture<R> request(Q request);
 
@@ -43,6 +51,8 @@ public interface Exchange<Q, R> {
      * FIFO order. Keep {@link ChildPoolBuilder#maxInFlightPerChild} at 1 (the default) unless the
      * child answers every line: with several lines in flight, a child that skips a reply would pair
      * the next reply with the request it skipped before the pool's timeout could tell.
+     *
+     * @return the exchange
      */
     static Exchange<String, String> lines() {
         return child -> child.conversation()::request;
@@ -51,6 +61,12 @@ public interface Exchange<Q, R> {
     /**
      * Frames over stdin/stdout through a {@link MessageChannel} (replies matched by id, so several
      * requests per child are safe); {@code replyClass} is what the replies must decode to.
+     *
+     * @param <Q>        what a request is
+     * @param <R>        what a reply is
+     * @param codecs     the codecs of both directions
+     * @param replyClass the class replies must decode to
+     * @return the exchange
      */
     static <Q, R> Exchange<Q, R> messages(CodecRegistry codecs, Class<R> replyClass) {
         return child -> {

@@ -10,14 +10,19 @@ import io.dualpipe.core.message.RequestTimeoutException;
 public class PoolRequestTimeoutException extends RequestTimeoutException {
     private static final long serialVersionUID = 1L;
 
+    /** Where the request was when its time ran out. */
     private final FailureCause cause;
 
+    /**
+     * @param message the request, the timeout and the child (if any)
+     * @param cause   {@link FailureCause#TIMEOUT} or {@link FailureCause#QUEUE_TIMEOUT}
+     */
     public PoolRequestTimeoutException(String message, FailureCause cause) {
         super(message);
         this.cause = cause;
     }
 
-    /** {@link FailureCause#TIMEOUT} (the child held it) or {@link FailureCause#QUEUE_TIMEOUT}. */
+    /** {@return {@link FailureCause#TIMEOUT} (the child held it) or {@link FailureCause#QUEUE_TIMEOUT}} */
     public FailureCause failureCause() {
         return cause;
     }

@@ -14,10 +14,19 @@ import io.dualpipe.core.ChannelClosedException;
 public class ChildExitedException extends ChannelClosedException {
     private static final long serialVersionUID = 1L;
 
+    /** The child's process id. */
     private final long pid;
     private final transient ExitStatus exitStatus;
+    /** The last bytes of its stderr, or empty. */
     private final String stderrTail;
 
+    /**
+     * @param message    the child, its exit status and its stderr's last lines
+     * @param cause      the failure that revealed the end, or null
+     * @param pid        the child's process id
+     * @param exitStatus how it ended, or null when it was not reaped yet
+     * @param stderrTail the last bytes of its stderr; null is taken as empty
+     */
     public ChildExitedException(String message, Throwable cause, long pid, ExitStatus exitStatus, String stderrTail) {
         super(message, cause);
         this.pid = pid;
@@ -25,20 +34,22 @@ public class ChildExitedException extends ChannelClosedException {
         this.stderrTail = stderrTail == null ? "" : stderrTail;
     }
 
-    /** The child's process id. */
+    /** {@return the child's process id} */
     public long pid() {
         return pid;
     }
 
     /**
      * How the child ended, or null when it had not been reaped yet when the request failed (it closed
-     * stdout but lived on, or a pool was killing it).
+     * stdout but lived on, or a pool was killing it). Not serialised: null after deserialisation.
+     *
+     * @return the exit status, or null
      */
     public ExitStatus exitStatus() {
         return exitStatus;
     }
 
-    /** The last bytes of its stderr as kept by {@link StderrMode#TAIL}; empty in the other modes. */
+    /** {@return the last bytes of its stderr as kept by {@link StderrMode#TAIL}; empty in the other modes} */
     public String stderrTail() {
         return stderrTail;
     }

@@ -35,12 +35,25 @@ import java.util.List;
  */
 public interface ChildProcess extends AutoCloseable {
 
-    /** A builder for {@code command} (argv; argv[0] is searched in PATH; no shell). */
+    /**
+     * A builder for {@code command} (argv; argv[0] is searched in PATH; no shell).
+     *
+     * @param command the program and its arguments, none null
+     * @return a builder with the defaults
+     * @throws io.dualpipe.core.InvalidArgumentException if {@code command} is empty
+     */
     static ChildProcessBuilder builder(String... command) {
         return new ChildProcessBuilder(List.of(command));
     }
 
-    /** A builder for {@code command} (argv; argv[0] is searched in PATH; no shell). */
+    /**
+     * A builder for {@code command} (argv; argv[0] is searched in PATH; no shell).
+     *
+     * @param command the program and its arguments, none null
+     * @return a builder with the defaults
+     * @throws io.dualpipe.core.InvalidArgumentException if {@code command} is null or empty, or an
+     *         element is null
+     */
     static ChildProcessBuilder builder(List<String> command) {
         return new ChildProcessBuilder(command);
     }
@@ -57,6 +70,8 @@ public interface ChildProcess extends AutoCloseable {
      * killed and reaped and every descriptor is closed before the {@link SpawnException} (about
      * stage k's program) is thrown.
      *
+     * @param stages one builder per stage, first to last
+     * @return the running pipeline
      * @throws io.dualpipe.core.InvalidArgumentException when there are no stages, one is null, a
      *         stage sets a stream the pipeline wires, or the stages name different loops
      */
@@ -64,15 +79,16 @@ public interface ChildProcess extends AutoCloseable {
         return Pipeline.start(stages);
     }
 
-    /** The child's process id. */
+    /** {@return the child's process id} */
     int pid();
 
-    /** The loop serving this child's pipes. */
+    /** {@return the loop serving this child's pipes} */
     EventLoop loop();
 
     /**
      * The child's stdin. {@link ByteSink#shutdownOutput()} closes it after the queued bytes, so {@code sort}-like children finish.
      *
+     * @return the parent's end of the stdin pipe
      * @throws io.dualpipe.core.InvalidArgumentException when stdin is not a pipe (see {@link StdinMode}),
      *         naming where it reads instead; so do {@link #writeLine} and the requests
      */
@@ -81,6 +97,7 @@ public interface ChildProcess extends AutoCloseable {
     /**
      * The child's stdout (with stderr too when merged).
      *
+     * @return the parent's end of the stdout pipe
      * @throws io.dualpipe.core.InvalidArgumentException when stdout is not a pipe (see {@link StdoutMode}),
      *         naming where it goes instead; so do {@link #lines()}, {@link #readLine()} and the requests
      */
@@ -89,6 +106,7 @@ public interface ChildProcess extends AutoCloseable {
     /**
      * The child's stderr, when the builder asked for {@link StderrMode#PIPE}.
      *
+     * @return the parent's end of the stderr pipe
      * @throws io.dualpipe.core.InvalidArgumentException when stderr is not a pipe of the caller's (see
      *         {@link StderrMode}): with {@link StderrMode#TAIL}, the default, the loop reads it into
      *         {@link #stderrTail()}; so does {@link #errorLines()}
@@ -100,6 +118,8 @@ public interface ChildProcess extends AutoCloseable {
      * {@link ChildProcessBuilder#stderrTail(int)}, decoded as UTF-8; a character cut at the start is
      * replaced) when stderr is {@link StderrMode#TAIL}, the default; empty in the other modes. Grows
      * until stderr ends, which {@link #onDrained()} waits for. Thread-safe: it copies under a lock.
+     *
+     * @return the tail so far, possibly empty
      */
     String stderrTail();
 
@@ -107,34 +127,60 @@ public interface ChildProcess extends AutoCloseable {
      * The parent's end of the extra pipe on child fd {@code childFd} created with
      * {@link PipeDirection#FROM_CHILD}.
      *
+     * @param childFd the pipe's fd number in the child
+     * @return the parent's (read) end
      * @throws io.dualpipe.core.InvalidArgumentException when there is no such pipe in that direction
      */
     ByteSource pipeFromChild(int childFd);
 
-    /** The parent's end of the extra pipe on child fd {@code childFd} created with {@link PipeDirection#TO_CHILD}. */
+    /**
+     * The parent's end of the extra pipe on child fd {@code childFd} created with {@link PipeDirection#TO_CHILD}.
+     *
+     * @param childFd the pipe's fd number in the child
+     * @return the parent's (write) end
+     * @throws io.dualpipe.core.InvalidArgumentException when there is no such pipe in that direction
+     */
     ByteSink pipeToChild(int childFd);
 
     /**
      * stdout as lines (charset and length limit from the builder). The first call takes stdout over:
      * use either lines or raw {@link #stdout()} reads, not both.
+     *
+     * @return the one line reader of stdout
      */
     LineReader lines();
 
-    /** stderr as lines; the first call takes stderr over. */
+    /**
+     * stderr as lines; the first call takes stderr over.
+     *
+     * @return the one line reader of stderr
+     */
     LineReader errorLines();
 
-    /** The next stdout line; {@code null} at end of stream. As {@code lines().readLine()}, completed where {@link ChildProcessBuilder#completeOn} says. */
+    /**
+     * The next stdout line; {@code null} at end of stream. As {@code lines().readLine()}, completed
+     * where {@link ChildProcessBuilder#completeOn} says.
+     *
+     * @return the line, or null at end of stream
+     */
     default LoopFuture<String> readLine() {
         return lines().readLine();
     }
 
-    /** Writes {@code line} and a newline to stdin. */
+    /**
+     * Writes {@code line} and a newline to stdin.
+     *
+     * @param line the line, without newline
+     * @return completes when the kernel has the bytes
+     */
     LoopFuture<Void> writeLine(String line);
 
     /**
      * Request/reply over stdin and stdout lines; replies match requests in FIFO order, requests are
      * written one at a time and a timeout breaks it (see {@link Conversation}). The first call takes
      * {@link #lines()} over; for other options build one with {@code Conversation.builder(stdin(), lines())}.
+     *
+     * @return the child's one default conversation
      */
     Conversation conversation();
 
@@ -142,6 +188,9 @@ public interface ChildProcess extends AutoCloseable {
      * Writes {@code line} to stdin and completes with the next stdout line. When stdout ends before
      * the reply (the child died), the request fails with a {@link ChildExitedException} naming the
      * exit status and quoting the stderr tail; so do the other {@code request} methods.
+     *
+     * @param line the request, without newline
+     * @return the reply line
      */
     default LoopFuture<String> request(String line) {
         return conversation().request(line);
@@ -150,12 +199,23 @@ public interface ChildProcess extends AutoCloseable {
     /**
      * As {@link #request(String)}, failing with a {@link io.dualpipe.core.message.RequestTimeoutException} after
      * {@code timeout}, which breaks the conversation ({@link io.dualpipe.core.line.TimeoutPolicy#BREAK}).
+     *
+     * @param line    the request, without newline
+     * @param timeout how long to wait for the reply, positive
+     * @return the reply line
      */
     default LoopFuture<String> request(String line, Duration timeout) {
         return conversation().request(line, timeout);
     }
 
-    /** Writes {@code line} and completes with a reply of one or more lines, as {@code reader} decides. */
+    /**
+     * Writes {@code line} and completes with a reply of one or more lines, as {@code reader} decides.
+     *
+     * @param <T>    what the reply becomes
+     * @param line   the request, without newline
+     * @param reader a fresh reader for this reply
+     * @return the reply
+     */
     default <T> LoopFuture<T> request(String line, ReplyReader<T> reader) {
         return conversation().request(line, reader);
     }
@@ -168,6 +228,8 @@ public interface ChildProcess extends AutoCloseable {
      * the library ({@link #terminate}, {@link #onDrained()}, {@link #close()}) or another caller sees
      * it. Until the child exits each such future is held by the child, so keep the one you got
      * rather than calling this in a polling loop.
+     *
+     * @return a new future of the exit status
      */
     LoopFuture<ExitStatus> onExit();
 
@@ -177,16 +239,22 @@ public interface ChildProcess extends AutoCloseable {
      * stdout open, or when output is still unread. Streams that are not pipes (inherited, discarded,
      * files) are not waited for: the parent cannot see their end. Each call returns a new future,
      * as {@link #onExit()} does.
+     *
+     * @return a new future of the exit status
      */
     LoopFuture<ExitStatus> onDrained();
 
-    /** True until the child has been reaped. */
+    /** {@return true until the child has been reaped} */
     boolean isAlive();
 
     /**
      * Sends {@code signal} (e.g. 15 for SIGTERM) to the child, or to its whole process group when it
      * was started in its own. Safe against pid reuse: after the child is reaped this does nothing and
      * returns false; on Linux the signal goes through a pidfd.
+     *
+     * @param signal the signal number
+     * @return true if it was sent, false if the child was already reaped (or gone: ESRCH)
+     * @throws io.dualpipe.core.NativeIoException if the kernel refused it otherwise (EPERM, EINVAL)
      */
     boolean signal(int signal);
 
@@ -196,7 +264,9 @@ public interface ChildProcess extends AutoCloseable {
      * forward, never push it back: the child is killed at the earliest deadline any call asked for.
      * At most one kill timer is pending per child, and it is cancelled once the child is reaped.
      *
+     * @param grace how long the child has between SIGTERM and SIGKILL, {@code >= 0}
      * @return a new future, as from {@link #onExit()}
+     * @throws io.dualpipe.core.InvalidArgumentException if {@code grace} is null or negative
      */
     LoopFuture<ExitStatus> terminate(Duration grace);
 

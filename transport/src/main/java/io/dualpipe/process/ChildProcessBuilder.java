@@ -62,19 +62,34 @@ public final class ChildProcessBuilder {
         this.command = List.copyOf(command);
     }
 
-    /** The child's working directory; it must exist. Default: the parent's. */
+    /**
+     * The child's working directory; it must exist. Default: the parent's.
+     *
+     * @param dir the directory
+     * @return this builder
+     */
     public ChildProcessBuilder directory(Path dir) {
         this.directory = InvalidArgumentException.requireNonNull("directory", dir);
         return this;
     }
 
-    /** Starts the child with an empty environment (then add entries with {@link #environment(String, String)}). */
+    /**
+     * Starts the child with an empty environment (then add entries with {@link #environment(String, String)}).
+     *
+     * @return this builder
+     */
     public ChildProcessBuilder clearEnvironment() {
         environment = new HashMap<>();
         return this;
     }
 
-    /** Sets one variable (on top of the inherited environment unless cleared). */
+    /**
+     * Sets one variable (on top of the inherited environment unless cleared).
+     *
+     * @param name  the variable, non-empty, without {@code =}
+     * @param value its value
+     * @return this builder
+     */
     public ChildProcessBuilder environment(String name, String value) {
         checkName(name);
         InvalidArgumentException.requireNonNull("value of " + name, value);
@@ -82,7 +97,12 @@ public final class ChildProcessBuilder {
         return this;
     }
 
-    /** Removes one variable from what the child inherits. */
+    /**
+     * Removes one variable from what the child inherits.
+     *
+     * @param name the variable, non-empty, without {@code =}
+     * @return this builder
+     */
     public ChildProcessBuilder removeEnvironment(String name) {
         checkName(name);
         env().remove(name);
@@ -107,6 +127,9 @@ public final class ChildProcessBuilder {
      * Where stdin comes from. Default {@link StdinMode#PIPE}; any other choice makes
      * {@link ChildProcess#stdin()} and the writers fail with an InvalidArgumentException. Replaces
      * an earlier {@link #stdinFrom(Path)}.
+     *
+     * @param mode where stdin comes from
+     * @return this builder
      */
     public ChildProcessBuilder stdin(StdinMode mode) {
         this.stdin = InvalidArgumentException.requireNonNull("stdin mode", mode);
@@ -118,6 +141,9 @@ public final class ChildProcessBuilder {
      * The child reads {@code file} as its stdin ({@code prog < file}). The file is opened by
      * {@link #start()} in the parent before the child exists, so a missing or unreadable file fails
      * the start with a {@link SpawnException} naming the file and the errno, and no child runs.
+     *
+     * @param file the file to read
+     * @return this builder
      */
     public ChildProcessBuilder stdinFrom(Path file) {
         this.stdinFile = InvalidArgumentException.requireNonNull("stdin file", file);
@@ -129,6 +155,9 @@ public final class ChildProcessBuilder {
      * {@link ChildProcess#stdout()}, the line readers and requests fail with an
      * InvalidArgumentException, and {@link ChildProcess#onDrained()} waits for the exit alone.
      * Replaces an earlier {@link #stdoutTo(Path)} or {@link #stdoutAppendTo(Path)}.
+     *
+     * @param mode where stdout goes
+     * @return this builder
      */
     public ChildProcessBuilder stdout(StdoutMode mode) {
         this.stdout = InvalidArgumentException.requireNonNull("stdout mode", mode);
@@ -140,6 +169,9 @@ public final class ChildProcessBuilder {
      * The child writes its stdout to {@code file} ({@code prog > file}): created if missing,
      * truncated by {@link #start()} before the child runs. A file that cannot be opened fails the
      * start with a {@link SpawnException} naming it.
+     *
+     * @param file the file to write
+     * @return this builder
      */
     public ChildProcessBuilder stdoutTo(Path file) {
         this.stdoutFile = InvalidArgumentException.requireNonNull("stdout file", file);
@@ -147,7 +179,12 @@ public final class ChildProcessBuilder {
         return this;
     }
 
-    /** The child appends its stdout to {@code file} ({@code prog >> file}), created if missing. */
+    /**
+     * The child appends its stdout to {@code file} ({@code prog >> file}), created if missing.
+     *
+     * @param file the file to append to
+     * @return this builder
+     */
     public ChildProcessBuilder stdoutAppendTo(Path file) {
         this.stdoutFile = InvalidArgumentException.requireNonNull("stdout file", file);
         this.stdoutAppend = true;
@@ -158,6 +195,9 @@ public final class ChildProcessBuilder {
      * Where stderr goes. Default {@link StderrMode#TAIL}: read continuously into a bounded tail, so
      * it can never stall the child; {@link StderrMode#PIPE} to read it yourself. Replaces an earlier
      * {@link #stderrAppendTo(Path)}.
+     *
+     * @param mode where stderr goes
+     * @return this builder
      */
     public ChildProcessBuilder stderr(StderrMode mode) {
         this.stderr = InvalidArgumentException.requireNonNull("stderr mode", mode);
@@ -165,7 +205,12 @@ public final class ChildProcessBuilder {
         return this;
     }
 
-    /** Appends the child's stderr to {@code file} (created if missing). */
+    /**
+     * Appends the child's stderr to {@code file} (created if missing).
+     *
+     * @param file the file to append to
+     * @return this builder
+     */
     public ChildProcessBuilder stderrAppendTo(Path file) {
         this.stderrFile = InvalidArgumentException.requireNonNull("stderr file", file);
         return this;
@@ -174,6 +219,9 @@ public final class ChildProcessBuilder {
     /**
      * How many of the last stderr bytes a {@link StderrMode#TAIL} child keeps (see
      * {@link ChildProcess#stderrTail()}). Default 64 KiB; ignored by the other modes.
+     *
+     * @param bytes the tail's size, {@code > 0}
+     * @return this builder
      */
     public ChildProcessBuilder stderrTail(int bytes) {
         this.stderrTail = InvalidArgumentException.requirePositive("stderrTail", bytes);
@@ -183,13 +231,21 @@ public final class ChildProcessBuilder {
     /**
      * Adds a pipe beyond stdio: the first is the child's fd 3, the next fd 4, and so on. Reach the
      * parent's end with {@link ChildProcess#pipeFromChild(int)} or {@link ChildProcess#pipeToChild(int)}.
+     *
+     * @param direction which way the bytes flow
+     * @return this builder
      */
     public ChildProcessBuilder extraPipe(PipeDirection direction) {
         extraPipes.add(InvalidArgumentException.requireNonNull("direction", direction));
         return this;
     }
 
-    /** Starts the child as the leader of a new process group, so signals can reach its descendants. */
+    /**
+     * Starts the child as the leader of a new process group, so signals can reach its descendants.
+     *
+     * @param value true for a new process group
+     * @return this builder
+     */
     public ChildProcessBuilder newProcessGroup(boolean value) {
         this.newProcessGroup = value;
         return this;
@@ -205,6 +261,9 @@ public final class ChildProcessBuilder {
      *
      * <p>Needs POSIX_SPAWN_SETSID (glibc >= 2.26, musl, macOS >= 10.15, FreeBSD >= 13); a libc
      * without it fails {@link #start()} with a {@link SpawnException} (EINVAL) naming it.
+     *
+     * @param value true for a new session
+     * @return this builder
      */
     public ChildProcessBuilder newSession(boolean value) {
         this.newSession = value;
@@ -218,6 +277,9 @@ public final class ChildProcessBuilder {
      * same pid), what each does when hit, and cgroup v2 for limits over a whole tree of processes.
      * A limit that cannot be applied fails {@link #start()} with a {@link ResourceLimitException}
      * naming it, and no program runs.
+     *
+     * @param value the limits, or null for none
+     * @return this builder
      */
     public ChildProcessBuilder limits(ResourceLimits value) {
         this.limits = value;
@@ -236,9 +298,7 @@ public final class ChildProcessBuilder {
      * {@link #stderr(StderrMode)}: {@link StderrMode#MERGE_WITH_STDOUT} puts it on the terminal too,
      * {@link StderrMode#TAIL} (the default) and {@link StderrMode#PIPE} keep it a separate pipe. The terminal starts in
      * canonical mode with ECHO off (what the parent writes is not read back) and ONLCR off (lines
-     * end in {@code 
-}, not {@code 
-}); its window size is 0x0. Stdin and stdout must be left at
+     * end in {@code \n}, not {@code \r\n}); its window size is 0x0. Stdin and stdout must be left at
      * {@link StdinMode#PIPE}/{@link StdoutMode#PIPE}, or {@link #start()} throws an
      * InvalidArgumentException; pipelines refuse it too.
      *
@@ -262,6 +322,9 @@ public final class ChildProcessBuilder {
      *
      * <p>Linux only (glibc >= 2.26 or musl, for POSIX_SPAWN_SETSID): elsewhere {@link #start()}
      * fails with a {@link SpawnException} (ENOSYS) naming the operating system.
+     *
+     * @param value true for a pseudo-terminal
+     * @return this builder
      */
     public ChildProcessBuilder pseudoTerminal(boolean value) {
         this.pseudoTerminal = value;
@@ -272,6 +335,9 @@ public final class ChildProcessBuilder {
      * Kernel pipe buffer size (F_SETPIPE_SZ); 1 MiB roughly doubled bulk throughput on Linux. 0 = the
      * default. Linux only: macOS pipes have no such setting (they grow by themselves up to 64 KiB),
      * so there it is ignored, and a DEBUG line says so once.
+     *
+     * @param bytes the size, {@code >= 0}; 0 for the kernel's default
+     * @return this builder
      */
     public ChildProcessBuilder pipeBufferSize(int bytes) {
         if (bytes < 0) {
@@ -281,13 +347,24 @@ public final class ChildProcessBuilder {
         return this;
     }
 
-    /** Bytes read ahead of the consumer per output pipe before the loop stops reading it. Default 64 KiB. */
+    /**
+     * Bytes read ahead of the consumer per output pipe before the loop stops reading it. Default 64 KiB.
+     *
+     * @param bytes the limit, {@code > 0}
+     * @return this builder
+     */
     public ChildProcessBuilder readBufferLimit(int bytes) {
         this.readBufferLimit = InvalidArgumentException.requirePositive("readBufferLimit", bytes);
         return this;
     }
 
-    /** stdin's backpressure marks: not writable above {@code high} queued bytes, writable again at {@code low}. */
+    /**
+     * stdin's backpressure marks: not writable above {@code high} queued bytes, writable again at {@code low}.
+     *
+     * @param low  the low water mark, 0 to {@code high}
+     * @param high the high water mark, {@code > 0}
+     * @return this builder
+     */
     public ChildProcessBuilder writeWaterMarks(int low, int high) {
         InvalidArgumentException.requirePositive("highWaterMark", high);
         if (low < 0 || low > high) {
@@ -298,19 +375,34 @@ public final class ChildProcessBuilder {
         return this;
     }
 
-    /** The longest line the line readers accept before reporting a LineTooLongException. Default 64 KiB. */
+    /**
+     * The longest line the line readers accept before reporting a LineTooLongException. Default 64 KiB.
+     *
+     * @param bytes the limit, {@code > 0}
+     * @return this builder
+     */
     public ChildProcessBuilder maxLineLength(int bytes) {
         this.maxLineLength = InvalidArgumentException.requirePositive("maxLineLength", bytes);
         return this;
     }
 
-    /** Charset of lines read and written. Default UTF-8. */
+    /**
+     * Charset of lines read and written. Default UTF-8.
+     *
+     * @param cs the charset
+     * @return this builder
+     */
     public ChildProcessBuilder charset(Charset cs) {
         this.charset = InvalidArgumentException.requireNonNull("charset", cs);
         return this;
     }
 
-    /** The loop to serve the child. Default {@link EventLoop#shared()}. */
+    /**
+     * The loop to serve the child. Default {@link EventLoop#shared()}.
+     *
+     * @param eventLoop the loop, not null
+     * @return this builder
+     */
     public ChildProcessBuilder loop(EventLoop eventLoop) {
         this.loop = InvalidArgumentException.requireNonNull("loop", eventLoop);
         return this;
@@ -328,6 +420,9 @@ public final class ChildProcessBuilder {
      * ({@link ChildProcess#stdin()}, {@link ChildProcess#lines()}, {@link ChildProcess#conversation()}, ...)
      * keep completing theirs on the loop thread. An executor that rejects a completion gets it run
      * on the thread that completed the source instead. Default: none, the loop thread.
+     *
+     * @param executor the executor, not null
+     * @return this builder
      */
     public ChildProcessBuilder completeOn(Executor executor) {
         this.completeOn = InvalidArgumentException.requireNonNull("executor", executor);
@@ -337,6 +432,7 @@ public final class ChildProcessBuilder {
     /**
      * Starts the child.
      *
+     * @return the running child
      * @throws SpawnException when it cannot start: missing program, not executable, bad directory,
      *         a stdin, stdout or stderr file that cannot be opened
      */
@@ -344,7 +440,11 @@ public final class ChildProcessBuilder {
         return PosixChildProcess.start(this);
     }
 
-    /** Starts the child; a failure to start fails the returned future (with a {@link SpawnException}). */
+    /**
+     * Starts the child; a failure to start fails the returned future (with a {@link SpawnException}).
+     *
+     * @return an already completed future: the running child, or the failure to start it
+     */
     public LoopFuture<ChildProcess> spawn() {
         try {
             return LoopFuture.completed(start());
@@ -354,108 +454,128 @@ public final class ChildProcessBuilder {
     }
 
     // ---- read by the implementation ----
+    /** {@return the program and its arguments (an immutable list)} */
     public List<String> command() {
         return command;
     }
 
+    /** {@return the working directory, or null for the parent's} */
     public Path directory() {
         return directory;
     }
 
-    /** The environment to pass, or null to inherit the parent's unchanged. */
+    /**
+     * {@return the environment to pass, or null to inherit the parent's unchanged} The map is the
+     * builder's own, not a copy.
+     */
     public Map<String, String> environment() {
         return environment;
     }
 
+    /** {@return where stdin comes from, unless {@link #stdinFile()} is set} */
     public StdinMode stdinMode() {
         return stdin;
     }
 
-    /** The file stdin reads, or null; it takes precedence over {@link #stdinMode()}. */
+    /** {@return the file stdin reads, or null; it takes precedence over {@link #stdinMode()}} */
     public Path stdinFile() {
         return stdinFile;
     }
 
+    /** {@return where stdout goes, unless {@link #stdoutFile()} is set} */
     public StdoutMode stdoutMode() {
         return stdout;
     }
 
-    /** The file stdout writes, or null; it takes precedence over {@link #stdoutMode()}. */
+    /** {@return the file stdout writes, or null; it takes precedence over {@link #stdoutMode()}} */
     public Path stdoutFile() {
         return stdoutFile;
     }
 
-    /** True: {@link #stdoutFile()} is appended to rather than truncated. */
+    /** {@return true when {@link #stdoutFile()} is appended to rather than truncated} */
     public boolean stdoutAppend() {
         return stdoutAppend;
     }
 
+    /** {@return where stderr goes, unless {@link #stderrFile()} is set} */
     public StderrMode stderrMode() {
         return stderr;
     }
 
+    /** {@return the file stderr is appended to, or null} */
     public Path stderrFile() {
         return stderrFile;
     }
 
-    /** See {@link #stderrTail(int)}. */
+    /** {@return the size of the stderr tail; see {@link #stderrTail(int)}} */
     public int stderrTailBytes() {
         return stderrTail;
     }
 
+    /** {@return the extra pipes' directions, for child fds 3, 4, ... (a copy)} */
     public List<PipeDirection> extraPipes() {
         return List.copyOf(extraPipes);
     }
 
-    /** True when the child leads its own process group: asked for, or implied by {@link #newSession()}. */
+    /**
+     * {@return true when the child leads its own process group: asked for, or implied by
+     * {@link #newSession()}}
+     */
     public boolean newProcessGroup() {
         return newProcessGroup || newSession;
     }
 
-    /** See {@link #newSession(boolean)}. */
+    /** {@return whether the child leads a new session; see {@link #newSession(boolean)}} */
     public boolean newSession() {
         return newSession;
     }
 
-    /** See {@link #limits(ResourceLimits)}; null = none. */
+    /** {@return the resource limits, or null for none; see {@link #limits(ResourceLimits)}} */
     public ResourceLimits limits() {
         return limits;
     }
 
-    /** See {@link #pseudoTerminal(boolean)}. */
+    /** {@return whether the child runs on a pseudo-terminal; see {@link #pseudoTerminal(boolean)}} */
     public boolean pseudoTerminal() {
         return pseudoTerminal;
     }
 
+    /** {@return the kernel pipe buffer size, 0 for the default} */
     public int pipeBufferSize() {
         return pipeSize;
     }
 
+    /** {@return the bytes read ahead of the consumer per output pipe} */
     public int readBufferLimit() {
         return readBufferLimit;
     }
 
+    /** {@return stdin's high water mark} */
     public int highWaterMark() {
         return highWaterMark;
     }
 
+    /** {@return stdin's low water mark} */
     public int lowWaterMark() {
         return lowWaterMark;
     }
 
+    /** {@return the longest line the line readers accept} */
     public int maxLineLength() {
         return maxLineLength;
     }
 
+    /** {@return the charset of lines read and written} */
     public Charset charset() {
         return charset;
     }
 
-    /** The executor of {@link #completeOn}, or null. */
+    /** {@return the executor of {@link #completeOn}, or null} */
     public Executor completionExecutor() {
         return completeOn;
     }
 
+    /** {@return the loop set, or {@link EventLoop#shared()}} */
     public EventLoop loop() {
         return loop != null ? loop : EventLoop.shared();
     }

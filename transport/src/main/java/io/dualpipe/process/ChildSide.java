@@ -59,7 +59,7 @@ import java.util.NoSuchElementException;
  * the caller's again at once; decoded messages, {@code byte[]} bodies included, belong to the caller.
  *
  * <p><b>Errors.</b> A write the parent can no longer receive fails with {@link BrokenPipeException};
- * a failed read with {@link ChannelClosedException}. Frame errors are those of
+ * a failed read with {@link io.dualpipe.core.ChannelClosedException}. Frame errors are those of
  * {@code docs/wire-format.md}: see {@link #readFrame()}.
  */
 public final class ChildSide {
@@ -89,6 +89,8 @@ public final class ChildSide {
      * out first, in order), keeps file descriptor 1 for this object's writes, and sets
      * {@code System.out} to {@code System.err}, so that nothing printed afterwards can corrupt the
      * lines or frames this object writes.
+     *
+     * @return the process's one instance
      */
     public static synchronized ChildSide stdio() {
         if (stdio == null) {
@@ -105,13 +107,24 @@ public final class ChildSide {
         return real;
     }
 
-    /** Lines and frames over any pair of streams: a socket's, or in-memory ones in tests. */
+    /**
+     * Lines and frames over any pair of streams: a socket's, or in-memory ones in tests.
+     *
+     * @param in  the stream read; this object buffers it, so read it through this object only
+     * @param out the stream written, flushed after each message
+     * @return a new instance
+     */
     public static ChildSide over(InputStream in, OutputStream out) {
         return new ChildSide(InvalidArgumentException.requireNonNull("in", in),
                 InvalidArgumentException.requireNonNull("out", out), "output");
     }
 
-    /** The codecs frames are encoded and decoded with. Default: {@link Codecs#builtins()}. */
+    /**
+     * Sets the codecs frames are encoded and decoded with. Default: {@link Codecs#builtins()}.
+     *
+     * @param registry the codecs
+     * @return this object
+     */
     public ChildSide codecs(CodecRegistry registry) {
         this.codecs = InvalidArgumentException.requireNonNull("codecs", registry);
         return this;
@@ -131,6 +144,13 @@ public final class ChildSide {
     /** A child program's body; may throw anything. */
     @FunctionalInterface
     public interface Main {
+        /**
+         * The program.
+         *
+         * @param io the child's end of the pipes, {@link #stdio()}
+         * @throws Exception anything: {@link ChildSide#run} reports it and exits with
+         *         {@link #UNCAUGHT_EXIT_CODE}
+         */
         void run(ChildSide io) throws Exception;
     }
 
@@ -139,6 +159,8 @@ public final class ChildSide {
      * gets one line naming the exception's class and message, then the stack trace, and the process
      * exits with {@link #UNCAUGHT_EXIT_CODE}. Either way stdout is flushed first, so output written
      * before the failure is not lost. Returns normally when {@code main} does.
+     *
+     * @param main the program's body
      */
     public static void run(Main main) {
         InvalidArgumentException.requireNonNull("main", main);
@@ -171,6 +193,7 @@ public final class ChildSide {
      * The next line of input without its terminator (LF or CRLF), decoded as UTF-8; {@code null} at
      * end of input. A last line without a newline is returned as it is.
      *
+     * @return the line, or null at end of input
      * @throws LineTooLongException for a line over 64 KiB, once; the next call returns the line after it
      */
     public String readLine() {
@@ -179,7 +202,7 @@ public final class ChildSide {
         }
     }
 
-    /** The remaining lines, read lazily by {@link #readLine()}; iterate once. */
+    /** {@return the remaining lines, read lazily by {@link #readLine()}; iterate once} */
     public Iterable<String> lines() {
         return () -> new Iterator<>() {
             private String next;
@@ -206,7 +229,12 @@ public final class ChildSide {
         };
     }
 
-    /** Writes {@code line} and a newline (UTF-8) and flushes. */
+    /**
+     * Writes {@code line} and a newline (UTF-8) and flushes.
+     *
+     * @param line the line, without newline
+     * @throws BrokenPipeException when the parent can no longer receive it
+     */
     public void writeLine(String line) {
         InvalidArgumentException.requireNonNull("line", line);
         byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
@@ -228,7 +256,10 @@ public final class ChildSide {
      *                  application's type; the error text for an error reply
      */
     public record Frame(int type, int flags, int requestId, Object message) {
-        /** The sender waits for a reply with this frame's {@link #requestId()}: see {@link ChildSide#reply}. */
+        /**
+         * {@return true when the sender waits for a reply with this frame's {@link #requestId()}}
+         * See {@link ChildSide#reply}.
+         */
         public boolean isRequest() {
             return (flags & Frames.FLAG_REQUEST) != 0;
         }
@@ -237,6 +268,7 @@ public final class ChildSide {
     /**
      * The next frame; {@code null} when input ends at a frame boundary.
      *
+     * @return the frame, or null at end of input
      * @throws io.dualpipe.core.codec.ProtocolException for a corrupt header or input that ends
      *     inside a frame; there is no next frame boundary after that, so stop reading
      * @throws io.dualpipe.core.codec.UnknownTypeException for a type with no codec, and
@@ -260,25 +292,50 @@ public final class ChildSide {
         }
     }
 
-    /** Writes a one-way frame (flags 0) with the codec chosen by {@code message}'s class. */
+    /**
+     * Writes a one-way frame (flags 0) with the codec chosen by {@code message}'s class, and flushes.
+     *
+     * @param message the message, not null
+     * @throws BrokenPipeException when the parent can no longer receive it
+     */
     public void writeFrame(Object message) {
         InvalidArgumentException.requireNonNull("message", message);
         writeFrame(codecs().codecFor(message.getClass()).type(), message);
     }
 
-    /** Writes a one-way frame (flags 0) with the codec of {@code type}. */
+    /**
+     * Writes a one-way frame (flags 0) with the codec of {@code type}, and flushes.
+     *
+     * @param type    the type byte
+     * @param message the message, of that codec's class
+     * @throws BrokenPipeException when the parent can no longer receive it
+     */
     public void writeFrame(int type, Object message) {
         send(type, 0, 0, message);
     }
 
-    /** Answers {@code request} with {@code result}, encoded by the codec chosen by its class. */
+    /**
+     * Answers {@code request} with {@code result}, encoded by the codec chosen by its class.
+     *
+     * @param request the request being answered
+     * @param result  the reply, not null
+     * @throws InvalidArgumentException if {@code request} is not a request
+     * @throws BrokenPipeException when the parent can no longer receive it
+     */
     public void reply(Frame request, Object result) {
         requireRequest(request);
         InvalidArgumentException.requireNonNull("result", result);
         send(codecs().codecFor(result.getClass()).type(), Frames.FLAG_REPLY, request.requestId(), result);
     }
 
-    /** Answers {@code request} with an error reply carrying {@code error} as UTF-8 text. */
+    /**
+     * Answers {@code request} with an error reply carrying {@code error} as UTF-8 text.
+     *
+     * @param request the request being answered
+     * @param error   the error text, not null
+     * @throws InvalidArgumentException if {@code request} is not a request
+     * @throws BrokenPipeException when the parent can no longer receive it
+     */
     public void replyError(Frame request, String error) {
         requireRequest(request);
         replyError(request.requestId(), InvalidArgumentException.requireNonNull("error", error));

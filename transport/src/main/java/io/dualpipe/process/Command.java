@@ -58,12 +58,22 @@ public final class Command {
         this.builder = InvalidArgumentException.requireNonNull("builder", builder);
     }
 
-    /** A command for {@code argv} (argv[0] searched in PATH; no shell). */
+    /**
+     * A command for {@code argv} (argv[0] searched in PATH; no shell).
+     *
+     * @param argv the program and its arguments
+     * @return a command with the defaults
+     */
     public static Command of(String... argv) {
         return new Command(ChildProcess.builder(argv));
     }
 
-    /** A command for {@code argv} (argv[0] searched in PATH; no shell). */
+    /**
+     * A command for {@code argv} (argv[0] searched in PATH; no shell).
+     *
+     * @param argv the program and its arguments
+     * @return a command with the defaults
+     */
     public static Command of(List<String> argv) {
         return new Command(ChildProcess.builder(argv));
     }
@@ -71,31 +81,49 @@ public final class Command {
     /**
      * A command for a configured builder (directory, environment, limits, loop, charset ...); its
      * stream settings must fit (see the class comment). {@link #run()} sets its newProcessGroup.
+     *
+     * @param builder the child's description
+     * @return a command with the defaults
      */
     public static Command of(ChildProcessBuilder builder) {
         return new Command(builder);
     }
 
-    /** The builder the runs start from, for settings this class has no shortcut for. */
+    /** {@return the builder the runs start from, for settings this class has no shortcut for} */
     public ChildProcessBuilder builder() {
         return builder;
     }
 
-    /** Bytes written to stdin before end of file (copied). Default none. */
+    /**
+     * Bytes written to stdin before end of file (copied). Default none.
+     *
+     * @param bytes the input, copied
+     * @return this command
+     */
     public Command input(byte[] bytes) {
         this.input = InvalidArgumentException.requireNonNull("input", bytes).clone();
         this.inputText = null;
         return this;
     }
 
-    /** Text written to stdin in the builder's charset before end of file. Default none. */
+    /**
+     * Text written to stdin in the builder's charset before end of file. Default none.
+     *
+     * @param text the input
+     * @return this command
+     */
     public Command input(String text) {
         this.inputText = InvalidArgumentException.requireNonNull("input", text);
         this.input = null;
         return this;
     }
 
-    /** How long the run may take from the spawn on; then its group is killed. Default: no limit. */
+    /**
+     * How long the run may take from the spawn on; then its group is killed. Default: no limit.
+     *
+     * @param d the timeout, positive
+     * @return this command
+     */
     public Command timeout(Duration d) {
         InvalidArgumentException.requireNonNull("timeout", d);
         if (d.isNegative() || d.isZero()) {
@@ -105,7 +133,12 @@ public final class Command {
         return this;
     }
 
-    /** The most stdout bytes kept. Default 16 MiB. */
+    /**
+     * The most stdout bytes kept. Default 16 MiB.
+     *
+     * @param bytes the limit, {@code > 0}
+     * @return this command
+     */
     public Command maxOutput(int bytes) {
         this.maxOutput = InvalidArgumentException.requirePositive("maxOutput", bytes);
         return this;
@@ -115,19 +148,33 @@ public final class Command {
      * True: stdout past {@code maxOutput} is read and dropped, and the result says
      * {@link RunResult#stdoutTruncated()}; false (the default): the run fails with an
      * {@link OutputLimitException} and the child's group is killed.
+     *
+     * @param value true to truncate
+     * @return this command
      */
     public Command truncateOutput(boolean value) {
         this.truncateOutput = value;
         return this;
     }
 
-    /** How many of the last stderr bytes are kept. Default 64 KiB. */
+    /**
+     * How many of the last stderr bytes are kept. Default 64 KiB.
+     *
+     * @param bytes the tail's size, {@code > 0}
+     * @return this command
+     */
     public Command stderrTail(int bytes) {
         this.stderrTail = InvalidArgumentException.requirePositive("stderrTail", bytes);
         return this;
     }
 
-    /** True: an unsuccessful end (exit code other than 0, or a signal) fails the run with a {@link NonZeroExitException}. */
+    /**
+     * True: an unsuccessful end (exit code other than 0, or a signal) fails the run with a
+     * {@link NonZeroExitException}. Default false.
+     *
+     * @param value true to check
+     * @return this command
+     */
     public Command checkExit(boolean value) {
         this.checkExit = value;
         return this;
@@ -136,6 +183,8 @@ public final class Command {
     /**
      * Starts the child and returns at once. See the class comment for what completes the future
      * and how it fails; it never throws.
+     *
+     * @return the result, once the child has exited and both streams have ended
      */
     public LoopFuture<RunResult> run() {
         byte[] bytes = inputText != null ? inputText.getBytes(builder.charset()) : input;

@@ -13,12 +13,19 @@ public class CommandException extends DualPipeException {
     private static final long serialVersionUID = 1L;
     private final transient RunResult result;
 
+    /**
+     * @param message what went wrong; the last line of the stderr tail is appended
+     * @param result  what the child produced until then
+     */
     public CommandException(String message, RunResult result) {
         super(message + stderrHint(result));
         this.result = result;
     }
 
-    /** The (partial) output and the exit status the child got. */
+    /**
+     * {@return the (partial) output and the exit status the child got} Not serialised: null after
+     * deserialisation.
+     */
     public RunResult result() {
         return result;
     }

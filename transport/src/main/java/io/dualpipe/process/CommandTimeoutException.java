@@ -8,13 +8,20 @@ import java.time.Duration;
  */
 public class CommandTimeoutException extends CommandException {
     private static final long serialVersionUID = 1L;
+    /** The timeout that passed. */
     private final Duration timeout;
 
+    /**
+     * @param message the command and the timeout
+     * @param partial the output read until the kill
+     * @param timeout the timeout that passed
+     */
     public CommandTimeoutException(String message, RunResult partial, Duration timeout) {
         super(message, partial);
         this.timeout = timeout;
     }
 
+    /** {@return the timeout that passed} */
     public Duration timeout() {
         return timeout;
     }

@@ -29,7 +29,13 @@ public final class ExitStatus {
         this.coreDumped = coreDumped;
     }
 
-    /** A normal exit; {@code code} must be 0..255 (the kernel keeps only the low 8 bits). */
+    /**
+     * A normal exit; {@code code} must be 0..255 (the kernel keeps only the low 8 bits).
+     *
+     * @param code the exit code
+     * @return the status (a shared instance)
+     * @throws InvalidArgumentException if {@code code} is outside 0..255
+     */
     public static ExitStatus ofExitCode(int code) {
         if (code < 0 || code > 255) {
             throw new InvalidArgumentException("exit code not in 0..255: " + code);
@@ -37,7 +43,14 @@ public final class ExitStatus {
         return EXITED[code];
     }
 
-    /** Termination by signal number {@code signal} (1..127). */
+    /**
+     * Termination by signal number {@code signal} (1..127).
+     *
+     * @param signal     the signal number
+     * @param coreDumped whether the kernel wrote a core dump
+     * @return the status
+     * @throws InvalidArgumentException if {@code signal} is outside 1..127
+     */
     public static ExitStatus ofSignal(int signal, boolean coreDumped) {
         if (signal < 1 || signal > 127) {
             throw new InvalidArgumentException("signal number not in 1..127: " + signal);
@@ -50,6 +63,8 @@ public final class ExitStatus {
      * macOS and the BSDs): low 7 bits 0 = exited with code in bits 8..15; low 7 bits 0x7f =
      * stopped; otherwise the terminating signal, with bit 7 set when core was dumped.
      *
+     * @param status the raw wait status
+     * @return the status it encodes
      * @throws InvalidArgumentException for a stopped/continued status, which is not an ending
      *         (we never ask waitpid for those)
      */
@@ -65,7 +80,7 @@ public final class ExitStatus {
         return new ExitStatus(-1, low, (status & 0x80) != 0);
     }
 
-    /** True when the process called exit (or returned from main). */
+    /** {@return true when the process called exit (or returned from main)} */
     public boolean exited() {
         return signal == 0;
     }
@@ -73,6 +88,7 @@ public final class ExitStatus {
     /**
      * The exit code, 0..255.
      *
+     * @return the exit code
      * @throws DualPipeException when a signal ended the process (it has no exit code; the shell's
      *         {@code 128+n} convention is not applied, so a child's real {@code exit 137} and a
      *         SIGKILL stay distinguishable)
@@ -85,7 +101,7 @@ public final class ExitStatus {
         return exitCode;
     }
 
-    /** True when a signal terminated the process. */
+    /** {@return true when a signal terminated the process} */
     public boolean signaled() {
         return signal != 0;
     }
@@ -93,6 +109,7 @@ public final class ExitStatus {
     /**
      * The terminating signal number.
      *
+     * @return the signal number
      * @throws DualPipeException when the process exited normally
      */
     public int signal() {
@@ -103,12 +120,12 @@ public final class ExitStatus {
         return signal;
     }
 
-    /** True when a signal terminated the process and the kernel wrote a core dump. */
+    /** {@return true when a signal terminated the process and the kernel wrote a core dump} */
     public boolean coreDumped() {
         return coreDumped;
     }
 
-    /** True for {@code exit 0} only. */
+    /** {@return true for {@code exit 0} only} */
     public boolean isSuccess() {
         return signal == 0 && exitCode == 0;
     }

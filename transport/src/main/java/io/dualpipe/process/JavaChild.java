@@ -65,6 +65,8 @@ public final class JavaChild {
     /**
      * The command for {@code mainClass}, which must declare {@code static void main(String[])}.
      *
+     * @param mainClass the class to run
+     * @return the command, with the defaults
      * @throws InvalidArgumentException when it does not (checked here, not as a late exit code 1)
      */
     public static JavaChild of(Class<?> mainClass) {
@@ -76,6 +78,11 @@ public final class JavaChild {
     /**
      * A builder that runs {@code mainClass} with {@code args} with the defaults above; stderr, cwd,
      * environment and loop are then set on the returned builder.
+     *
+     * @param mainClass the class to run, with a public {@code static void main(String[])}
+     * @param args      the arguments passed to {@code main}
+     * @return a builder for the child JVM
+     * @throws InvalidArgumentException when {@code mainClass} has no such {@code main}
      */
     public static ChildProcessBuilder builder(Class<?> mainClass, String... args) {
         return of(mainClass).args(args).processBuilder();
@@ -93,26 +100,46 @@ public final class JavaChild {
         }
     }
 
-    /** Options for the child JVM ({@code -Xmx64m}, {@code -Dkey=value}), added after earlier ones. */
+    /**
+     * Options for the child JVM ({@code -Xmx64m}, {@code -Dkey=value}), added after earlier ones.
+     *
+     * @param options the options, none null
+     * @return this object
+     */
     public JavaChild jvmOptions(String... options) {
         addAll("jvmOptions", jvmOptions, options);
         return this;
     }
 
-    /** Program arguments passed to {@code main}, added after earlier ones. */
+    /**
+     * Program arguments passed to {@code main}, added after earlier ones.
+     *
+     * @param arguments the arguments, none null
+     * @return this object
+     */
     public JavaChild args(String... arguments) {
         addAll("args", args, arguments);
         return this;
     }
 
-    /** The child's class path ({@code File.pathSeparator}-separated). Default: this JVM's {@code java.class.path}. */
+    /**
+     * The child's class path ({@code File.pathSeparator}-separated). Default: this JVM's {@code java.class.path}.
+     *
+     * @param path the class path
+     * @return this object
+     */
     public JavaChild classPath(String path) {
         InvalidArgumentException.requireNonNull("classPath", path);
         this.classPath = path;
         return this;
     }
 
-    /** The child's class path as entries. */
+    /**
+     * The child's class path as entries.
+     *
+     * @param entries the entries, none null
+     * @return this object
+     */
     public JavaChild classPath(List<Path> entries) {
         InvalidArgumentException.requireNonNull("classPath", entries);
         List<String> parts = new ArrayList<>();
@@ -123,7 +150,12 @@ public final class JavaChild {
         return this;
     }
 
-    /** The java launcher to run. Default: this JVM's. */
+    /**
+     * The java launcher to run. Default: this JVM's.
+     *
+     * @param java the launcher's path
+     * @return this object
+     */
     public JavaChild javaBinary(Path java) {
         this.javaBinary = InvalidArgumentException.requireNonNull("javaBinary", java);
         return this;
@@ -132,13 +164,19 @@ public final class JavaChild {
     /**
      * Whether the command starts with {@link #VM_OUTPUT_TO_STDERR}. Default: true. Turn it off only
      * for a java that does not know those options, or for a child whose stdout carries no protocol.
+     *
+     * @param on false to leave them out
+     * @return this object
      */
     public JavaChild vmOutputToStderr(boolean on) {
         this.vmOutputToStderr = on;
         return this;
     }
 
-    /** {@code java [VM_OUTPUT_TO_STDERR] [jvmOptions] -cp <classPath> <mainClass> [args]}. */
+    /**
+     * {@return the command line, an immutable snapshot:
+     * {@code java [VM_OUTPUT_TO_STDERR] [jvmOptions] -cp <classPath> <mainClass> [args]}}
+     */
     public List<String> command() {
         List<String> cmd = new ArrayList<>();
         cmd.add((javaBinary != null ? javaBinary : currentJava()).toString());
@@ -156,7 +194,7 @@ public final class JavaChild {
         return List.copyOf(cmd);
     }
 
-    /** A builder for {@link #command()}; stderr, cwd, environment and loop are set on it. */
+    /** {@return a new builder for {@link #command()}; stderr, cwd, environment and loop are set on it} */
     public ChildProcessBuilder processBuilder() {
         return ChildProcess.builder(command());
     }

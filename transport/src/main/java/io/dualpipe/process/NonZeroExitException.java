@@ -8,11 +8,15 @@ package io.dualpipe.process;
 public class NonZeroExitException extends CommandException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message the command and its status
+     * @param result  its output, status and stderr tail
+     */
     public NonZeroExitException(String message, RunResult result) {
         super(message, result);
     }
 
-    /** The status it ended with. */
+    /** {@return the status it ended with} */
     public ExitStatus status() {
         return result().status();
     }

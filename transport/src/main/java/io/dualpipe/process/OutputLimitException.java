@@ -7,14 +7,20 @@ package io.dualpipe.process;
  */
 public class OutputLimitException extends CommandException {
     private static final long serialVersionUID = 1L;
+    /** The {@code maxOutput} that was exceeded. */
     private final long limit;
 
+    /**
+     * @param message the command and the limit
+     * @param partial the first {@code limit} bytes of stdout
+     * @param limit   the {@code maxOutput} that was exceeded
+     */
     public OutputLimitException(String message, RunResult partial, long limit) {
         super(message, partial);
         this.limit = limit;
     }
 
-    /** The {@code maxOutput} that was exceeded. */
+    /** {@return the {@code maxOutput} that was exceeded} */
     public long limit() {
         return limit;
     }

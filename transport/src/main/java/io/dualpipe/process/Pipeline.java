@@ -69,17 +69,17 @@ public final class Pipeline implements AutoCloseable {
         return new Pipeline(new ArrayList<>(PosixChildProcess.startPipeline(List.of(stages))));
     }
 
-    /** Every stage, first to last. */
+    /** {@return every stage, first to last (an immutable list)} */
     public List<ChildProcess> stages() {
         return stages;
     }
 
-    /** The stage the parent feeds (the head). */
+    /** {@return the stage the parent feeds (the head)} */
     public ChildProcess first() {
         return stages.get(0);
     }
 
-    /** The stage the parent reads (the tail). */
+    /** {@return the stage the parent reads (the tail)} */
     public ChildProcess last() {
         return stages.get(stages.size() - 1);
     }
@@ -88,6 +88,7 @@ public final class Pipeline implements AutoCloseable {
      * The first stage's stdin. {@link ByteSink#shutdownOutput()} ends the input of the whole line:
      * each stage sees end of input once the one before it exits.
      *
+     * @return the first stage's stdin
      * @throws InvalidArgumentException when the first stage's stdin is not a pipe
      */
     public ByteSink stdin() {
@@ -97,13 +98,14 @@ public final class Pipeline implements AutoCloseable {
     /**
      * The last stage's stdout.
      *
+     * @return the last stage's stdout
      * @throws InvalidArgumentException when the last stage's stdout is not a pipe
      */
     public ByteSource stdout() {
         return last().stdout();
     }
 
-    /** The last stage's stdout as lines; see {@link ChildProcess#lines()}. */
+    /** {@return the last stage's stdout as lines; see {@link ChildProcess#lines()}} */
     public LineReader lines() {
         return last().lines();
     }
@@ -116,6 +118,8 @@ public final class Pipeline implements AutoCloseable {
      *
      * <p>Each call returns a new future: cancelling or completing it (or {@code orTimeout}) affects
      * that future alone, never the pipeline's exit as other callers see it.
+     *
+     * @return a new future of the stages' statuses, in stage order
      */
     public LoopFuture<List<ExitStatus>> onExit() {
         return LoopFutures.copyOf(exits);

@@ -11,9 +11,19 @@ package io.dualpipe.process;
  */
 public class ResourceLimitException extends SpawnException {
     private static final long serialVersionUID = 1L;
+    /** The limit's name. */
     private final String limit;
+    /** The value asked for. */
     private final long value;
 
+    /**
+     * @param message   the program, the limit and why it could not be set
+     * @param program   argv[0] as given
+     * @param limit     the limit's name, as in {@link ResourceLimits#asMap()}
+     * @param value     the value asked for
+     * @param errno     the raw errno that explains it (EPERM, EINVAL or ENOSYS)
+     * @param errnoName its symbolic name
+     */
     public ResourceLimitException(String message, String program, String limit, long value, int errno,
                                   String errnoName) {
         super(message, program, errno, errnoName);
@@ -21,12 +31,12 @@ public class ResourceLimitException extends SpawnException {
         this.value = value;
     }
 
-    /** The limit's name, such as {@code "openFiles"}. */
+    /** {@return the limit's name, such as {@code "openFiles"}} */
     public String limit() {
         return limit;
     }
 
-    /** The value that was asked for. */
+    /** {@return the value that was asked for} */
     public long value() {
         return value;
     }

@@ -70,36 +70,37 @@ public final class ResourceLimits {
         this.fileSizeBytes = b.fileSizeBytes;
     }
 
+    /** {@return a new builder with no limit set} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** RLIMIT_CPU, in seconds of CPU time. */
+    /** {@return RLIMIT_CPU, in seconds of CPU time; empty when not set} */
     public OptionalLong cpuSeconds() {
         return opt(cpuSeconds);
     }
 
-    /** RLIMIT_AS, in bytes (applied in KiB, rounded down). */
+    /** {@return RLIMIT_AS, in bytes (applied in KiB, rounded down); empty when not set} */
     public OptionalLong addressSpaceBytes() {
         return opt(addressSpaceBytes);
     }
 
-    /** RLIMIT_NOFILE: one more than the highest fd number the child can open. */
+    /** {@return RLIMIT_NOFILE: one more than the highest fd number the child can open; empty when not set} */
     public OptionalLong openFiles() {
         return opt(openFiles);
     }
 
-    /** RLIMIT_NPROC: processes of the child's real user id (not enforced for root). */
+    /** {@return RLIMIT_NPROC: processes of the child's real user id (not enforced for root); empty when not set} */
     public OptionalLong processes() {
         return opt(processes);
     }
 
-    /** RLIMIT_FSIZE, in bytes (applied in 512-byte blocks, rounded down). */
+    /** {@return RLIMIT_FSIZE, in bytes (applied in 512-byte blocks, rounded down); empty when not set} */
     public OptionalLong fileSizeBytes() {
         return opt(fileSizeBytes);
     }
 
-    /** True when no limit is set. */
+    /** {@return true when no limit is set} */
     public boolean isEmpty() {
         return asMap().isEmpty();
     }
@@ -107,6 +108,8 @@ public final class ResourceLimits {
     /**
      * The limits that are set, by name ({@code cpuSeconds}, {@code addressSpaceBytes},
      * {@code openFiles}, {@code processes}, {@code fileSizeBytes}), in that order.
+     *
+     * @return a new map of the limits set
      */
     public Map<String, Long> asMap() {
         Map<String, Long> m = new LinkedHashMap<>();
@@ -154,36 +157,62 @@ public final class ResourceLimits {
         private Builder() {
         }
 
-        /** At least 1. */
+        /**
+         * Sets RLIMIT_CPU.
+         *
+         * @param seconds CPU seconds, at least 1
+         * @return this builder
+         */
         public Builder cpuSeconds(long seconds) {
             this.cpuSeconds = atLeast("cpuSeconds", seconds, 1);
             return this;
         }
 
-        /** At least 1024 (the shell's unit is 1 KiB); rounded down to a multiple of 1024. */
+        /**
+         * Sets RLIMIT_AS.
+         *
+         * @param bytes at least 1024 (the shell's unit is 1 KiB); rounded down to a multiple of 1024
+         * @return this builder
+         */
         public Builder addressSpaceBytes(long bytes) {
             this.addressSpaceBytes = atLeast("addressSpaceBytes", bytes, 1024);
             return this;
         }
 
-        /** At least 1. */
+        /**
+         * Sets RLIMIT_NOFILE.
+         *
+         * @param count at least 1
+         * @return this builder
+         */
         public Builder openFiles(long count) {
             this.openFiles = atLeast("openFiles", count, 1);
             return this;
         }
 
-        /** At least 1; see {@link ResourceLimits} for whom it counts. */
+        /**
+         * Sets RLIMIT_NPROC; see {@link ResourceLimits} for whom it counts.
+         *
+         * @param count at least 1
+         * @return this builder
+         */
         public Builder processes(long count) {
             this.processes = atLeast("processes", count, 1);
             return this;
         }
 
-        /** At least 0 (0: the child cannot grow any file); rounded down to a multiple of 512. */
+        /**
+         * Sets RLIMIT_FSIZE.
+         *
+         * @param bytes at least 0 (0: the child cannot grow any file); rounded down to a multiple of 512
+         * @return this builder
+         */
         public Builder fileSizeBytes(long bytes) {
             this.fileSizeBytes = atLeast("fileSizeBytes", bytes, 0);
             return this;
         }
 
+        /** {@return the limits set so far} */
         public ResourceLimits build() {
             return new ResourceLimits(this);
         }

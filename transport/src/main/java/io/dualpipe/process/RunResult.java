@@ -27,37 +27,40 @@ public final class RunResult {
         this.charset = charset;
     }
 
-    /** The exit status; null in a partial result whose child had not been reaped yet. */
+    /** {@return the exit status; null in a partial result whose child had not been reaped yet} */
     public ExitStatus status() {
         return status;
     }
 
-    /** stdout's bytes (a copy). */
+    /** {@return stdout's bytes (a copy)} */
     public byte[] stdout() {
         return stdout.clone();
     }
 
-    /** stdout decoded with the builder's charset. */
+    /** {@return stdout decoded with the builder's charset} */
     public String stdoutText() {
         return new String(stdout, charset);
     }
 
-    /** True when stdout was longer than {@code maxOutput} and the rest was read and dropped. */
+    /** {@return true when stdout was longer than {@code maxOutput} and the rest was read and dropped} */
     public boolean stdoutTruncated() {
         return stdoutTruncated;
     }
 
-    /** The last bytes of stderr, at most {@code stderrTail} of them (a copy); empty when stderr was not a pipe. */
+    /**
+     * {@return the last bytes of stderr, at most {@code stderrTail} of them (a copy)} Empty when
+     * stderr was not a pipe.
+     */
     public byte[] stderrTail() {
         return stderrTail.clone();
     }
 
-    /** {@link #stderrTail()} decoded with the builder's charset (the first character may be cut). */
+    /** {@return {@link #stderrTail()} decoded with the builder's charset (the first character may be cut)} */
     public String stderrText() {
         return new String(stderrTail, charset);
     }
 
-    /** How many bytes the child wrote to stderr in all, of which {@link #stderrTail()} kept the last. */
+    /** {@return how many bytes the child wrote to stderr in all, of which {@link #stderrTail()} kept the last} */
     public long stderrBytes() {
         return stderrBytes;
     }

@@ -13,10 +13,19 @@ import io.dualpipe.core.DualPipeException;
  */
 public class SpawnException extends DualPipeException {
     private static final long serialVersionUID = 1L;
+    /** argv[0] as given. */
     private final String program;
+    /** The raw errno. */
     private final int errno;
+    /** The errno's symbolic name. */
     private final String errnoName;
 
+    /**
+     * @param message   what could not be done, e.g. {@code program 'foo' not found (ENOENT)}
+     * @param program   argv[0] exactly as given
+     * @param errno     the raw errno value of this platform
+     * @param errnoName its symbolic name, e.g. {@code "ENOENT"}
+     */
     public SpawnException(String message, String program, int errno, String errnoName) {
         super(message);
         this.program = program;
@@ -24,17 +33,17 @@ public class SpawnException extends DualPipeException {
         this.errnoName = errnoName;
     }
 
-    /** argv[0] exactly as it was given (before any PATH search). */
+    /** {@return argv[0] exactly as it was given (before any PATH search)} */
     public String program() {
         return program;
     }
 
-    /** The raw errno value of this platform. */
+    /** {@return the raw errno value of this platform} */
     public int errno() {
         return errno;
     }
 
-    /** The errno's symbolic name, such as {@code "ENOENT"}. */
+    /** {@return the errno's symbolic name, such as {@code "ENOENT"}} */
     public String errnoName() {
         return errnoName;
     }

@@ -9,6 +9,11 @@ import io.dualpipe.core.InvalidArgumentException;
  * {@code ["DO", 1234, 5678, {"value": 20}]} in a frame of type {@link EnvelopeCodec#TYPE}.
  *
  * <p>Immutable, hence thread-safe; the payload is whatever the sender put there and is not copied.
+ *
+ * @param request      the operation, e.g. {@link #DO}, {@link #FINISHED}, {@link #DIE}
+ * @param senderPid    the sender's pid
+ * @param recipientPid the recipient's pid, or 0 for whoever takes it
+ * @param data         the payload, or null
  */
 public record Envelope(String request, long senderPid, long recipientPid, Object data) {
     /** Do a task: the payload is its input. */
@@ -18,6 +23,15 @@ public record Envelope(String request, long senderPid, long recipientPid, Object
     /** Stop as soon as possible: the poison pill. */
     public static final String DIE = "DIE";
 
+    /**
+     * Checks the request and the pids.
+     *
+     * @param request      the operation, not null or empty
+     * @param senderPid    the sender's pid, {@code >= 0} (0: unspecified)
+     * @param recipientPid the recipient's pid, {@code >= 0} (0: whoever takes it)
+     * @param data         the payload, or null
+     * @throws InvalidArgumentException if {@code request} is null or empty, or a pid is negative
+     */
     public Envelope {
         InvalidArgumentException.requireNonNull("request", request);
         if (request.isEmpty()) {
@@ -28,7 +42,11 @@ public record Envelope(String request, long senderPid, long recipientPid, Object
         }
     }
 
-    /** True when the request is {@code request} (case-sensitive). */
+    /**
+     * {@return true when the request is {@code request} (case-sensitive)}
+     *
+     * @param request the operation to compare with
+     */
     public boolean is(String request) {
         return this.request.equals(request);
     }

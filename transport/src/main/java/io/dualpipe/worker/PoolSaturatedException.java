@@ -6,6 +6,7 @@ import io.dualpipe.core.DualPipeException;
 public class PoolSaturatedException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the limit that was reached */
     public PoolSaturatedException(String message) {
         super(message);
     }

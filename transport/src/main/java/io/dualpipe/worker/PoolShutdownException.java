@@ -9,6 +9,7 @@ import io.dualpipe.core.DualPipeException;
 public class PoolShutdownException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the pool and the call it refused */
     public PoolShutdownException(String message) {
         super(message);
     }

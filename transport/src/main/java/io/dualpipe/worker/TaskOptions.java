@@ -26,12 +26,12 @@ public final class TaskOptions {
         this.retries = retries;
     }
 
-    /** The pool's timeout, no retry: what {@link WorkerPool#submit(Object)} uses. */
+    /** {@return the pool's timeout, no retry: what {@link WorkerPool#submit(Object)} uses} */
     public static TaskOptions defaults() {
         return DEFAULTS;
     }
 
-    /** A task safe to run again: retried once on another worker if its worker dies or times out. */
+    /** {@return a task safe to run again: retried once on another worker if its worker dies or times out} */
     public static TaskOptions idempotent() {
         return new TaskOptions(null, 1);
     }
@@ -40,6 +40,9 @@ public final class TaskOptions {
      * Fails the task with a {@link TaskTimeoutException} if its worker holds it longer than
      * {@code timeout} (from the moment it was sent), and kills that worker, which is replaced; its
      * other tasks fail with a {@link WorkerExitedException} (or are retried if idempotent).
+     *
+     * @param timeout the timeout, positive
+     * @return new options with that timeout
      */
     public TaskOptions timeout(Duration timeout) {
         InvalidArgumentException.requireNonNull("timeout", timeout);
@@ -49,7 +52,12 @@ public final class TaskOptions {
         return new TaskOptions(timeout, retries);
     }
 
-    /** Runs the task at most {@code n} more times after its worker died or timed out (0: never). */
+    /**
+     * Runs the task at most {@code n} more times after its worker died or timed out (0: never).
+     *
+     * @param n the retries, {@code >= 0}
+     * @return new options with that count
+     */
     public TaskOptions retries(int n) {
         if (n < 0) {
             throw new InvalidArgumentException("retries < 0: " + n);
@@ -57,11 +65,12 @@ public final class TaskOptions {
         return new TaskOptions(timeout, n);
     }
 
-    /** The task's own timeout, or null for the pool's. */
+    /** {@return the task's own timeout, or null for the pool's} */
     public Duration timeout() {
         return timeout;
     }
 
+    /** {@return how many more times the task may run after its worker died or timed out} */
     public int retries() {
         return retries;
     }

@@ -9,6 +9,7 @@ import io.dualpipe.core.message.RequestTimeoutException;
 public class TaskTimeoutException extends RequestTimeoutException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the worker and the timeout */
     public TaskTimeoutException(String message) {
         super(message);
     }

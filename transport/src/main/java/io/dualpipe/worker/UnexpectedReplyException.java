@@ -10,12 +10,16 @@ public class UnexpectedReplyException extends DualPipeException {
     private static final long serialVersionUID = 1L;
     private final transient Envelope reply;
 
+    /**
+     * @param message the task and the request word the worker answered with
+     * @param reply   the envelope the worker answered with
+     */
     public UnexpectedReplyException(String message, Envelope reply) {
         super(message);
         this.reply = reply;
     }
 
-    /** The envelope the worker answered with (null after deserialisation). */
+    /** {@return the envelope the worker answered with (null after deserialisation)} */
     public Envelope reply() {
         return reply;
     }

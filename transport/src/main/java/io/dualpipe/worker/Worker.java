@@ -53,7 +53,15 @@ public final class Worker {
     /** What a worker does with each task. */
     @FunctionalInterface
     public interface Task {
-        /** Runs one task on {@code data}; the result (JSON-able) goes back in the FINISHED envelope. */
+        /**
+         * Runs one task on {@code data}.
+         *
+         * @param data   the DO envelope's payload
+         * @param worker this worker, to {@link Worker#send} progress from the task
+         * @return the result (JSON-able), sent back in the FINISHED envelope
+         * @throws Exception anything: the task fails in the parent with the exception's text, and
+         *         the worker goes on
+         */
         Object run(Object data, Worker worker) throws Exception;
     }
 
@@ -67,11 +75,15 @@ public final class Worker {
          * Handles one envelope, on the thread that called {@link Worker#run(Task, Handler)}, between
          * tasks. Nobody waits for an answer: to answer, {@link Worker#send} an envelope to the parent.
          * An exception it throws is written to stderr (which a pool logs) and the worker goes on.
+         *
+         * @param envelope the envelope
+         * @param worker   this worker
+         * @throws Exception anything: written to stderr, and the worker goes on
          */
         void handle(Envelope envelope, Worker worker) throws Exception;
     }
 
-    /** The codecs pool and workers share: the built-ins and envelopes. */
+    /** {@return the codecs pool and workers share: the built-ins and envelopes} */
     public static CodecRegistry codecs() {
         return CodecRegistry.builder().registerAll(Codecs.builtins()).register(new EnvelopeCodec()).build();
     }
@@ -79,6 +91,8 @@ public final class Worker {
     /**
      * Serves tasks on stdin/stdout until DIE or the end of stdin, dropping every other envelope; an
      * uncaught error exits non-zero. The same as {@code run(task, null)}.
+     *
+     * @param task runs each DO request; must not be null
      */
     public static void run(Task task) {
         run(task, null);
@@ -98,7 +112,7 @@ public final class Worker {
         ChildSide.run(io -> new Worker(io.codecs(codecs())).serve(task, onOther));
     }
 
-    /** This worker's pid. */
+    /** {@return this worker's pid} */
     public long pid() {
         return pid;
     }
@@ -108,6 +122,8 @@ public final class Worker {
      * acknowledgement), which a pool hands to its {@link WorkerPool.Builder#onMessage} listener.
      * Call it from the thread running the task or handler (stdout is not shared between threads).
      *
+     * @param request the envelope's request word, e.g. {@code "PROGRESS"}
+     * @param data    its payload, JSON-able, or null
      * @throws InvalidArgumentException if {@code request} is null or empty
      * @throws io.dualpipe.core.codec.EncodeException if JSON cannot carry {@code data}
      */

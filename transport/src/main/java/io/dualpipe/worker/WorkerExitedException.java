@@ -12,11 +12,23 @@ import io.dualpipe.process.ExitStatus;
 public class WorkerExitedException extends ChildExitedException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message    the worker, its exit status and its stderr's last lines
+     * @param cause      the failure that revealed the end, or null
+     * @param pid        the worker's pid
+     * @param exitStatus how it ended, or null when it was not reaped yet
+     * @param stderrTail the last bytes of its stderr
+     */
     public WorkerExitedException(String message, Throwable cause, long pid, ExitStatus exitStatus, String stderrTail) {
         super(message, cause, pid, exitStatus, stderrTail);
     }
 
-    /** No single worker to name (e.g. every worker has exited): pid -1, no status, no stderr. */
+    /**
+     * No single worker to name (e.g. every worker has exited): pid -1, no status, no stderr.
+     *
+     * @param message what was lost
+     * @param cause   the failure that revealed it, or null
+     */
     public WorkerExitedException(String message, Throwable cause) {
         this(message, cause, -1, null, "");
     }

@@ -118,7 +118,13 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    /** A pool whose workers are started from {@code worker} (called once per worker). */
+    /**
+     * A pool whose workers are started from {@code worker} (called once per worker).
+     *
+     * @param worker makes the builder of each worker: called once per worker started, replacements
+     *               included (those on the loop thread)
+     * @return a builder with the defaults
+     */
     public static Builder builder(Supplier<ChildProcessBuilder> worker) {
         return new Builder(worker);
     }
@@ -126,6 +132,8 @@ public final class WorkerPool implements AutoCloseable {
     /**
      * The live workers' pids, in start order: a worker that exited leaves the list, and its
      * replacement joins at the end.
+     *
+     * @return a snapshot of the live workers' pids
      */
     public List<Long> workerPids() {
         return dispatcher.pids();
@@ -142,6 +150,9 @@ public final class WorkerPool implements AutoCloseable {
      * <p>{@code data} is serialised here, on the caller's thread: a payload that cannot be sent fails
      * the returned future before {@code submit} returns, and the caller may change the object
      * afterwards without changing the task.
+     *
+     * @param data the task's payload, JSON-able; serialised before this returns
+     * @return the payload of the worker's FINISHED reply
      */
     public LoopFuture<Object> submit(Object data) {
         return enqueue("submit", null, data, TaskOptions.defaults());
@@ -152,6 +163,10 @@ public final class WorkerPool implements AutoCloseable {
      * fails with a {@link TaskTimeoutException} and its worker is killed and replaced), and, for a
      * task marked {@link TaskOptions#idempotent()}, run again on another worker (at most
      * {@link TaskOptions#retries()} times) when its worker dies or times out, before failing.
+     *
+     * @param data    the task's payload, JSON-able; serialised before this returns
+     * @param options the task's timeout and retries, not null
+     * @return the payload of the worker's FINISHED reply
      */
     public LoopFuture<Object> submit(Object data, TaskOptions options) {
         return enqueue("submit", null, data, InvalidArgumentException.requireNonNull("options", options));
@@ -174,6 +189,10 @@ public final class WorkerPool implements AutoCloseable {
      *
      * <p>Thread-safe; the future completes on the pool's loop thread unless it failed on the
      * caller's. The task counts for {@link #whenIdle()} and {@link #shutdown()}, which waits for it.
+     *
+     * @param workerPid the worker, one of {@link #workerPids()}
+     * @param data      the task's payload, JSON-able; serialised before this returns
+     * @return the payload of the worker's FINISHED reply
      */
     public LoopFuture<Object> submitTo(long workerPid, Object data) {
         Slot target = byPid.get(workerPid);
@@ -250,6 +269,11 @@ public final class WorkerPool implements AutoCloseable {
      *
      * <p>Thread-safe; {@code data} is serialised on the caller's thread, which may change it
      * afterwards. Envelopes sent from one thread to one worker arrive in call order.
+     *
+     * @param workerPid the worker, one of {@link #workerPids()}
+     * @param request   the envelope's word, not {@link Envelope#DO}
+     * @param data      its payload, JSON-able, or null
+     * @return completes once the frame is in the kernel's pipe
      */
     public LoopFuture<Void> sendTo(long workerPid, String request, Object data) {
         LoopFuture<Void> f = new LoopFuture<>();
@@ -316,6 +340,8 @@ public final class WorkerPool implements AutoCloseable {
      * afterwards, and the envelopes are written from the loop thread. A worker whose pipes close first
      * does not get it, silently.
      *
+     * @param request the envelope's word
+     * @param data    its payload, JSON-able, or null
      * @throws InvalidArgumentException if {@code request} is null or empty
      * @throws EncodeException if JSON cannot carry {@code data}, or it is too big for a frame
      */
@@ -332,12 +358,16 @@ public final class WorkerPool implements AutoCloseable {
         });
     }
 
-    /** True when no task is waiting or running (pymulproc's {@code queue_empty}). */
+    /** {@return true when no task is waiting or running (pymulproc's {@code queue_empty})} */
     public boolean isIdle() {
         return outstanding.get() == 0;
     }
 
-    /** Completes once no task is waiting or running (pymulproc's {@code queue_join}). */
+    /**
+     * Completes once no task is waiting or running (pymulproc's {@code queue_join}).
+     *
+     * @return a new future, completed on the loop thread
+     */
     public LoopFuture<Void> whenIdle() {
         LoopFuture<Void> f = new LoopFuture<>();
         try {
@@ -352,6 +382,8 @@ public final class WorkerPool implements AutoCloseable {
      * Refuses new tasks at once, lets the tasks already submitted finish, then sends every worker the
      * poison pill; completes with their exit statuses, in start order. Idempotent: each call gets its own
      * copy of the one shutdown's outcome (a caller's cancel stays with that caller).
+     *
+     * @return the workers' exit statuses, in start order
      */
     public LoopFuture<List<ExitStatus>> shutdown() {
         LoopFuture<List<ExitStatus>> f = new LoopFuture<>();
@@ -443,31 +475,56 @@ public final class WorkerPool implements AutoCloseable {
             this.worker = InvalidArgumentException.requireNonNull("worker", worker);
         }
 
-        /** How many workers. Default: the number of available processors. */
+        /**
+         * How many workers. Default: the number of available processors.
+         *
+         * @param n how many, {@code > 0}
+         * @return this builder
+         */
         public Builder workers(int n) {
             this.workers = InvalidArgumentException.requirePositive("workers", n);
             return this;
         }
 
-        /** Tasks one worker may hold at once. Default 1. */
+        /**
+         * Tasks one worker may hold at once. Default 1.
+         *
+         * @param n how many, {@code > 0}
+         * @return this builder
+         */
         public Builder maxInFlightPerWorker(int n) {
             this.maxInFlight = InvalidArgumentException.requirePositive("maxInFlightPerWorker", n);
             return this;
         }
 
-        /** Tasks that may wait for a worker before {@code submit} fails. Default 10,000. */
+        /**
+         * Tasks that may wait for a worker before {@code submit} fails. Default 10,000.
+         *
+         * @param n how many, {@code > 0}
+         * @return this builder
+         */
         public Builder maxQueued(int n) {
             this.maxQueued = InvalidArgumentException.requirePositive("maxQueued", n);
             return this;
         }
 
-        /** Receives the envelopes workers send on their own (progress, partial results), on the loop thread. */
+        /**
+         * Receives the envelopes workers send on their own (progress, partial results), on the loop thread.
+         *
+         * @param listener the listener, or null to drop them
+         * @return this builder
+         */
         public Builder onMessage(Consumer<Envelope> listener) {
             this.onMessage = listener;
             return this;
         }
 
-        /** The loop that serves the workers. Default {@link EventLoop#shared()}. */
+        /**
+         * The loop that serves the workers. Default {@link EventLoop#shared()}.
+         *
+         * @param eventLoop the loop, not null
+         * @return this builder
+         */
         public Builder loop(EventLoop eventLoop) {
             this.loop = InvalidArgumentException.requireNonNull("loop", eventLoop);
             return this;
@@ -477,6 +534,9 @@ public final class WorkerPool implements AutoCloseable {
          * Whether a worker that exits unasked (a crash, a kill from outside, a timed-out task) is
          * replaced, after a backoff when workers keep crashing. Default true. Workers stopped with
          * {@code sendTo(pid, DIE)} or by {@link WorkerPool#shutdown()} are never replaced.
+         *
+         * @param value false to let crashed workers go
+         * @return this builder
          */
         public Builder respawn(boolean value) {
             this.respawn = value;
@@ -488,13 +548,22 @@ public final class WorkerPool implements AutoCloseable {
          * and the worker is killed and replaced (its other tasks fail with a
          * {@link WorkerExitedException}, or are retried if idempotent). A task's own
          * {@link TaskOptions#timeout(Duration)} wins. Default: none.
+         *
+         * @param timeout the timeout, positive
+         * @return this builder
          */
         public Builder taskTimeout(Duration timeout) {
             this.taskTimeout = TaskOptions.defaults().timeout(timeout).timeout();
             return this;
         }
 
-        /** Delay before replacing a crashed worker: {@code initial}, doubling per consecutive crash, up to {@code max}. Default 50 ms .. 5 s. */
+        /**
+         * Delay before replacing a crashed worker: {@code initial}, doubling per consecutive crash, up to {@code max}. Default 50 ms .. 5 s.
+         *
+         * @param initial the first delay, positive
+         * @param max     the longest delay, {@code >= initial}
+         * @return this builder
+         */
         public Builder backoff(Duration initial, Duration max) {
             new CrashBreaker(1, Duration.ofSeconds(1), Duration.ofSeconds(1), initial, max); // checks the values
             this.backoffInitial = initial;
@@ -507,6 +576,11 @@ public final class WorkerPool implements AutoCloseable {
          * workers for {@code openFor}; while no worker is alive, tasks fail at once with a
          * {@link io.dualpipe.pool.BreakerOpenException} naming the last crash. Then one worker
          * starts as a probe; its first answer closes the breaker. Default 5 in 10 s, open 5 s.
+         *
+         * @param crashes how many crashes open it, {@code > 0}
+         * @param window  the window they are counted in, positive
+         * @param openFor how long it stays open before a probe, positive
+         * @return this builder
          */
         public Builder breaker(int crashes, Duration window, Duration openFor) {
             new CrashBreaker(crashes, window, openFor, Duration.ofMillis(1), Duration.ofMillis(1)); // checks the values
@@ -516,7 +590,13 @@ public final class WorkerPool implements AutoCloseable {
             return this;
         }
 
-        /** Starts the workers; fails (and kills those already started) if one cannot start. */
+        /**
+         * Starts the workers; fails (and kills those already started) if one cannot start.
+         *
+         * @return the running pool
+         * @throws io.dualpipe.core.MissingDependencyException if Jackson is not on the class path
+         * @throws io.dualpipe.process.SpawnException if a worker cannot start
+         */
         public WorkerPool start() {
             io.dualpipe.core.internal.Jackson.require("WorkerPool"); // before any worker is spawned
             return new WorkerPool(this);

@@ -8,14 +8,20 @@ import io.dualpipe.core.DualPipeException;
  */
 public abstract class CodecException extends DualPipeException {
     private static final long serialVersionUID = 1L;
+    /** The message type byte, 0..255. */
     private final int type;
 
+    /**
+     * @param type    the type byte of the codec involved
+     * @param message the codec and the reason
+     * @param cause   what the codec threw, or null
+     */
     protected CodecException(int type, String message, Throwable cause) {
         super(message, cause);
         this.type = type;
     }
 
-    /** The message type byte, 0..255. */
+    /** {@return the message type byte, 0..255} */
     public int type() {
         return type;
     }

@@ -40,11 +40,12 @@ public final class CodecRegistry {
         this.codecs = List.copyOf(builder.codecs);
     }
 
+    /** {@return a new, empty builder} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** The registered codecs, in registration order. */
+    /** {@return the registered codecs, in registration order (an immutable list)} */
     public List<MessageCodec<?>> codecs() {
         return codecs;
     }
@@ -52,6 +53,8 @@ public final class CodecRegistry {
     /**
      * The codec for a type byte.
      *
+     * @param type the type byte, 0..255
+     * @return the codec registered for it
      * @throws UnknownTypeException if none is registered
      * @throws InvalidArgumentException if {@code type} is not in 0..255
      */
@@ -71,6 +74,8 @@ public final class CodecRegistry {
      * whose {@link MessageCodec#javaType()} {@code cls} is assignable to, the one with the most
      * specific javaType. So with the built-ins a {@code String} goes to utf8, and a {@code Map} to json.
      *
+     * @param cls the class of a message
+     * @return the codec for it
      * @throws InvalidArgumentException if no codec takes {@code cls}, or two are equally specific
      */
     public MessageCodec<?> codecFor(Class<?> cls) {
@@ -86,6 +91,8 @@ public final class CodecRegistry {
      * Encodes with the codec {@link #codecFor(Class) chosen by the message's class}; that codec's
      * {@code type()} is the byte to put in the frame header.
      *
+     * @param message the message, not null
+     * @return the body, a buffer the caller owns
      * @throws InvalidArgumentException if {@code message} is null or its class has no single codec
      * @throws EncodeException if the codec fails
      */
@@ -97,6 +104,9 @@ public final class CodecRegistry {
     /**
      * Encodes with the codec registered for {@code type}.
      *
+     * @param type    the type byte, 0..255
+     * @param message the message, an instance of the codec's javaType (or null, if the codec takes it)
+     * @return the body, a buffer the caller owns
      * @throws UnknownTypeException if none is registered
      * @throws EncodeException if the message is not of the codec's javaType, or the codec fails
      */
@@ -112,6 +122,9 @@ public final class CodecRegistry {
     /**
      * Decodes a body with the codec registered for {@code type}. The body is borrowed for the call.
      *
+     * @param type the type byte from the frame header, 0..255
+     * @param body the frame's body, borrowed for this call
+     * @return the message
      * @throws UnknownTypeException if none is registered
      * @throws DecodeException if the codec rejects the body or fails
      */
@@ -189,6 +202,10 @@ public final class CodecRegistry {
         }
 
         /**
+         * Adds a codec under its {@link MessageCodec#type() type byte}.
+         *
+         * @param codec the codec
+         * @return this builder
          * @throws InvalidArgumentException if the codec's type is outside 1..255 (0x00 is reserved),
          *     it has no javaType, or another codec already has its type byte
          */
@@ -212,6 +229,14 @@ public final class CodecRegistry {
             return this;
         }
 
+        /**
+         * {@link #register Registers} each codec in turn; on a failure, the ones before it stay
+         * registered.
+         *
+         * @param codecs the codecs, e.g. {@link Codecs#builtins()}
+         * @return this builder
+         * @throws InvalidArgumentException as {@link #register} does, or if {@code codecs} is null
+         */
         public Builder registerAll(Iterable<? extends MessageCodec<?>> codecs) {
             InvalidArgumentException.requireNonNull("codecs", codecs);
             for (MessageCodec<?> codec : codecs) {
@@ -220,6 +245,7 @@ public final class CodecRegistry {
             return this;
         }
 
+        /** {@return an immutable registry of the codecs registered so far} */
         public CodecRegistry build() {
             return new CodecRegistry(this);
         }

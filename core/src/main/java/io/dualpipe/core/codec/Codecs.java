@@ -31,9 +31,13 @@ import java.util.List;
  * an {@link EncodeException} or {@link DecodeException} caused by one.
  */
 public final class Codecs {
+    /** 0x00: reserved, never registered. */
     public static final int RESERVED = 0x00;
+    /** 0x01: {@link #bytes()}. */
     public static final int BYTES = 0x01;
+    /** 0x02: {@link #utf8()}. */
     public static final int UTF8 = 0x02;
+    /** 0x03: {@link #json()}. */
     public static final int JSON = 0x03;
     /**
      * 0x04: the worker pools' envelopes. Not a built-in here, but registered beside the built-ins by
@@ -46,7 +50,7 @@ public final class Codecs {
     private Codecs() {
     }
 
-    /** Type 0x01, {@code byte[]}: the body is the bytes. Encoding copies the array. */
+    /** {@return type 0x01, {@code byte[]}: the body is the bytes; encoding copies the array} */
     public static MessageCodec<byte[]> bytes() {
         return BytesCodec.INSTANCE;
     }
@@ -54,6 +58,8 @@ public final class Codecs {
     /**
      * Type 0x02, {@code String}: the body is UTF-8. Malformed input is a {@link DecodeException} and
      * an unpaired surrogate an {@link EncodeException}, never a silent replacement.
+     *
+     * @return the codec
      */
     public static MessageCodec<String> utf8() {
         return Utf8Codec.INSTANCE;
@@ -64,6 +70,8 @@ public final class Codecs {
      * {@code ArrayList}, and scalars to {@code String}, {@code Integer}/{@code Long}/{@code BigInteger},
      * {@code Double}, {@code Boolean} or {@code null}; encodes whatever a default Jackson
      * {@link ObjectMapper} can serialise.
+     *
+     * @return the codec
      */
     public static MessageCodec<Object> json() {
         return JsonCodec.ANY;
@@ -72,6 +80,11 @@ public final class Codecs {
     /**
      * A JSON codec for the application's own class, with a default {@link ObjectMapper}.
      *
+     * @param <T>      the message class
+     * @param type     the type byte, {@link #FIRST_USER_TYPE} (0x10) to 0xFF for the application's
+     * @param javaType the message class
+     * @return the codec
+     * @throws InvalidArgumentException if {@code type} is outside 0..255 or {@code javaType} is null
      * @throws MissingDependencyException if Jackson is not on the class path
      */
     public static <T> MessageCodec<T> json(int type, Class<T> javaType) {
@@ -84,6 +97,13 @@ public final class Codecs {
     /**
      * A JSON codec for the application's own class with the application's mapper, which must not be
      * reconfigured afterwards (Jackson's own rule for sharing one between threads).
+     *
+     * @param <T>      the message class
+     * @param type     the type byte, {@link #FIRST_USER_TYPE} (0x10) to 0xFF for the application's
+     * @param javaType the message class
+     * @param mapper   the mapper to read and write with
+     * @return the codec
+     * @throws InvalidArgumentException if {@code type} is outside 0..255, or an argument is null
      */
     public static <T> MessageCodec<T> json(int type, Class<T> javaType, ObjectMapper mapper) {
         checkType(type);
@@ -98,7 +118,10 @@ public final class Codecs {
         }
     }
 
-    /** {@link #bytes()}, {@link #utf8()} and {@link #json()}, for {@link CodecRegistry.Builder#registerAll}. */
+    /**
+     * {@return {@link #bytes()}, {@link #utf8()} and {@link #json()}, for
+     * {@link CodecRegistry.Builder#registerAll}}
+     */
     public static List<MessageCodec<?>> builtins() {
         return List.of(bytes(), utf8(), json());
     }

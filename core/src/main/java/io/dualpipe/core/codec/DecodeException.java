@@ -9,10 +9,19 @@ package io.dualpipe.core.codec;
 public class DecodeException extends CodecException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param type    the type byte of the frame's codec
+     * @param message the codec and why the body is invalid
+     */
     public DecodeException(int type, String message) {
         super(type, message, null);
     }
 
+    /**
+     * @param type    the type byte of the frame's codec
+     * @param message the codec and why the body is invalid
+     * @param cause   what the codec or its parser threw
+     */
     public DecodeException(int type, String message, Throwable cause) {
         super(type, message, cause);
     }

@@ -8,10 +8,19 @@ package io.dualpipe.core.codec;
 public class EncodeException extends CodecException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param type    the type byte of the codec
+     * @param message the codec and why the message does not fit it
+     */
     public EncodeException(int type, String message) {
         super(type, message, null);
     }
 
+    /**
+     * @param type    the type byte of the codec
+     * @param message the codec and why the message does not fit it
+     * @param cause   what the codec or its serialiser threw
+     */
     public EncodeException(int type, String message, Throwable cause) {
         super(type, message, cause);
     }

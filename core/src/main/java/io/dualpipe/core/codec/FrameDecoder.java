@@ -59,11 +59,17 @@ public final class FrameDecoder {
         this(Frames.DEFAULT_MAX_FRAME_SIZE);
     }
 
-    /** A decoder accepting bodies of up to {@code maxFrameSize} bytes (> 0). */
+    /**
+     * A decoder accepting bodies of up to {@code maxFrameSize} bytes.
+     *
+     * @param maxFrameSize the largest body accepted, in bytes
+     * @throws InvalidArgumentException if {@code maxFrameSize <= 0}
+     */
     public FrameDecoder(int maxFrameSize) {
         this.maxFrameSize = InvalidArgumentException.requirePositive("maxFrameSize", maxFrameSize);
     }
 
+    /** {@return the largest body accepted, in bytes; a longer frame is a {@link ProtocolException}} */
     public int maxFrameSize() {
         return maxFrameSize;
     }
@@ -72,6 +78,8 @@ public final class FrameDecoder {
      * Consumes every remaining byte of {@code chunk} and reports each frame completed by them to
      * {@code out}. Bytes of an incomplete frame are kept for the next call.
      *
+     * @param chunk the next bytes of the stream; read entirely, and not kept past this call
+     * @param out   told of each complete frame, on this thread, during this call
      * @throws ProtocolException for a corrupt header, or if an earlier call threw one
      */
     public void decode(ByteBuffer chunk, FrameListener out) {

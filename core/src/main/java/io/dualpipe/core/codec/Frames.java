@@ -19,6 +19,7 @@ import java.nio.ByteBuffer;
  * Stateless; safe from any thread.
  */
 public final class Frames {
+    /** The header's size in bytes: every frame is this many bytes plus its body. */
     public static final int HEADER_SIZE = 10;
     /** The sender expects a reply carrying the same requestId. */
     public static final int FLAG_REQUEST = 0x01;
@@ -38,7 +39,11 @@ public final class Frames {
      * Writes a 10-byte header at {@code dst}'s position and advances it, big-endian whatever
      * {@code dst.order()} says. Checks everything first, so a failure writes nothing.
      *
+     * @param dst       the buffer to write into, at its position
+     * @param type      the message type byte, 0..255
+     * @param flags     a mix of {@link #FLAG_REQUEST}, {@link #FLAG_REPLY}, {@link #FLAG_ERROR}
      * @param requestId an unsigned 32-bit id carried in an {@code int}
+     * @param length    the body's length in bytes, {@code >= 0}
      * @throws InvalidArgumentException for a type outside 0..255, unknown flag bits, a negative
      *     length, or fewer than {@link #HEADER_SIZE} bytes remaining in {@code dst}
      */

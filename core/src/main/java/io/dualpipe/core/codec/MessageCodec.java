@@ -20,15 +20,19 @@ import java.nio.ByteBuffer;
  */
 public interface MessageCodec<T> {
 
-    /** The message type byte this codec handles, 1..255. */
+    /** {@return the message type byte this codec handles, 1..255} */
     int type();
 
-    /** The class of the messages; {@link CodecRegistry#encode(Object)} picks codecs by it. */
+    /** {@return the class of the messages; {@link CodecRegistry#encode(Object)} picks codecs by it} */
     Class<T> javaType();
 
     /**
      * Encodes {@code message}. The returned buffer's remaining bytes are the body; the caller owns
      * the buffer afterwards, so it must not be shared with anything that could change it later.
+     *
+     * @param message the message to encode
+     * @return the body, in the buffer's remaining bytes
+     * @throws EncodeException when {@code message} does not fit the codec's format
      */
     ByteBuffer encode(T message);
 
@@ -36,6 +40,10 @@ public interface MessageCodec<T> {
      * Decodes a body: the {@code body.remaining()} bytes from {@code body.position()}, which need
      * not be 0. The buffer is borrowed, valid only during this call and reused afterwards; copy
      * whatever the result keeps. Moving its position is fine.
+     *
+     * @param body the frame's body, borrowed for this call
+     * @return the message
+     * @throws DecodeException when the body is not valid for this codec
      */
     T decode(ByteBuffer body);
 }

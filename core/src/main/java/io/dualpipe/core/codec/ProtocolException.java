@@ -10,6 +10,7 @@ import io.dualpipe.core.DualPipeException;
 public class ProtocolException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message what was wrong with the frame, and the values found */
     public ProtocolException(String message) {
         super(message);
     }

@@ -4,6 +4,7 @@ package io.dualpipe.core.codec;
 public class UnknownTypeException extends CodecException {
     private static final long serialVersionUID = 1L;
 
+    /** @param type the type byte no codec is registered for */
     public UnknownTypeException(int type) {
         super(type, String.format("no codec for type 0x%02x", type), null);
     }

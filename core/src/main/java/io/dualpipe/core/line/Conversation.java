@@ -106,49 +106,100 @@ public final class Conversation {
     /**
      * A conversation writing requests to {@code out} and reading replies from {@code in}, which it
      * takes over; FIFO order, {@link TimeoutPolicy#BREAK}.
+     *
+     * @param out     where requests are written
+     * @param in      where replies are read; the conversation becomes its listener
+     * @param charset the charset requests are encoded in
+     * @return the conversation
      */
     public static Conversation over(ByteSink out, LineReader in, Charset charset) {
         return builder(out, in).charset(charset).build();
     }
 
-    /** As {@link #over(ByteSink, LineReader, Charset)}, with at most {@code maxOutstanding} requests awaiting replies. */
+    /**
+     * As {@link #over(ByteSink, LineReader, Charset)}, with at most {@code maxOutstanding} requests
+     * awaiting replies.
+     *
+     * @param out            where requests are written
+     * @param in             where replies are read; the conversation becomes its listener
+     * @param charset        the charset requests are encoded in
+     * @param maxOutstanding the bound on requests awaiting replies, {@code > 0}
+     * @return the conversation
+     */
     public static Conversation over(ByteSink out, LineReader in, Charset charset, int maxOutstanding) {
         return builder(out, in).charset(charset).maxOutstanding(maxOutstanding).build();
     }
 
-    /** Options: timeout policy, correlation by id, charset, bound on outstanding requests. */
+    /**
+     * Options: timeout policy, correlation by id, charset, bound on outstanding requests.
+     *
+     * @param out where requests will be written
+     * @param in  where replies will be read; {@link ConversationBuilder#build()} takes it over
+     * @return a builder with the defaults of {@link #over(ByteSink, LineReader, Charset)} and UTF-8
+     */
     public static ConversationBuilder builder(ByteSink out, LineReader in) {
         return new ConversationBuilder(out, in);
     }
 
-    /** Lines that arrive while no request waits for them. Default: dropped and logged at WARN, once per burst. */
+    /**
+     * Sets where lines go that arrive while no request waits for them. Default: dropped and logged at
+     * WARN, once per burst.
+     *
+     * @param handler called on the loop thread, or null for the default
+     */
     public void onUnsolicitedLine(LineReader.Listener handler) {
         unsolicited.handler = handler;
     }
 
-    /** The policy a timed-out request follows in FIFO order. */
+    /** {@return the policy a timed-out request follows in FIFO order} */
     public TimeoutPolicy timeoutPolicy() {
         return timeoutPolicy;
     }
 
-    /** True once the conversation broke (see {@link ConversationBrokenException}); restart the child. Any thread. */
+    /**
+     * {@return true once the conversation broke (see {@link ConversationBrokenException}); restart
+     * the child} Any thread.
+     */
     public boolean isBroken() {
         synchronized (lock) {
             return ended instanceof ConversationBrokenException;
         }
     }
 
-    /** Writes {@code line} (a newline is added) and completes with the next line. */
+    /**
+     * Writes {@code line} (a newline is added) and completes with the next line; no timeout.
+     *
+     * @param line the request, without terminator
+     * @return the reply line
+     * @throws InvalidArgumentException if {@code line} holds LF, CR or the reply delimiter
+     */
     public LoopFuture<String> request(String line) {
         return request(line, null, null);
     }
 
-    /** As {@link #request(String)}, failing with a {@link RequestTimeoutException} after {@code timeout}. */
+    /**
+     * As {@link #request(String)}, failing with a {@link RequestTimeoutException} after {@code timeout}.
+     *
+     * @param line    the request, without terminator
+     * @param timeout how long to wait for the reply, positive, or null for no limit
+     * @return the reply line
+     * @throws InvalidArgumentException if {@code line} holds LF, CR or the reply delimiter, or the
+     *         timeout is not positive
+     */
     public LoopFuture<String> request(String line, Duration timeout) {
         return request(line, null, timeout);
     }
 
-    /** Writes {@code line} and completes with the reply {@code reader} collects. */
+    /**
+     * Writes {@code line} and completes with the reply {@code reader} collects; no timeout.
+     *
+     * @param <T>    what the reply becomes
+     * @param line   the request, without terminator
+     * @param reader a fresh reader for this request's reply, not null
+     * @return the reply
+     * @throws InvalidArgumentException if {@code line} holds LF, CR or the reply delimiter, or
+     *         {@code reader} is null
+     */
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader) {
         return request(line, InvalidArgumentException.requireNonNull("reader", reader), null);
     }
@@ -159,6 +210,11 @@ public final class Conversation {
      * conversation under {@link TimeoutPolicy#BREAK}. A null reader means a reply of one line, the
      * common case, which then costs no reader object.
      *
+     * @param <T>     what the reply becomes
+     * @param line    the request, without terminator
+     * @param reader  a fresh reader for this request's reply, or null for one line
+     * @param timeout how long to wait for the reply, positive, or null for no limit
+     * @return the reply
      * @throws InvalidArgumentException if {@code line} holds LF, CR or the reply delimiter, or the timeout is not positive
      */
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader, Duration timeout) {
@@ -222,6 +278,8 @@ public final class Conversation {
     /**
      * Number of requests whose replies have not been read yet: written ones (timed-out ones included
      * under KEEP_PLACE) and, one at a time, those waiting to be written.
+     *
+     * @return the count, at most {@code maxOutstanding}
      */
     public int outstanding() {
         synchronized (lock) {

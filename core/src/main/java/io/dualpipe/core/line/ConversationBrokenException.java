@@ -11,6 +11,10 @@ import io.dualpipe.core.DualPipeException;
 public class ConversationBrokenException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message the request and the reason
+     * @param cause   the failure that broke the conversation, or null
+     */
     public ConversationBrokenException(String message, Throwable cause) {
         super(message, cause);
     }

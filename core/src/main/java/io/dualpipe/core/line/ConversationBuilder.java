@@ -24,7 +24,12 @@ public final class ConversationBuilder {
         this.in = InvalidArgumentException.requireNonNull("in", in);
     }
 
-    /** The charset requests are encoded in (replies are decoded by {@code in}'s). Default UTF-8. */
+    /**
+     * The charset requests are encoded in (replies are decoded by {@code in}'s). Default UTF-8.
+     *
+     * @param charset the charset
+     * @return this builder
+     */
     public ConversationBuilder charset(Charset charset) {
         this.charset = InvalidArgumentException.requireNonNull("charset", charset);
         return this;
@@ -34,13 +39,21 @@ public final class ConversationBuilder {
      * Requests that may await replies at once (timed-out ones included under
      * {@link TimeoutPolicy#KEEP_PLACE}); past that a request fails at once with a
      * {@link TooManyRequestsException}. Default {@link Conversation#DEFAULT_MAX_OUTSTANDING}.
+     *
+     * @param maxOutstanding the limit, {@code > 0}
+     * @return this builder
      */
     public ConversationBuilder maxOutstanding(int maxOutstanding) {
         this.maxOutstanding = InvalidArgumentException.requirePositive("maxOutstanding", maxOutstanding);
         return this;
     }
 
-    /** What a timed-out request does to a FIFO conversation. Default {@link TimeoutPolicy#BREAK}. */
+    /**
+     * What a timed-out request does to a FIFO conversation. Default {@link TimeoutPolicy#BREAK}.
+     *
+     * @param policy the policy
+     * @return this builder
+     */
     public ConversationBuilder timeoutPolicy(TimeoutPolicy policy) {
         this.timeoutPolicy = InvalidArgumentException.requireNonNull("policy", policy);
         return this;
@@ -53,6 +66,9 @@ public final class ConversationBuilder {
      * per-conversation prefix and a counter, e.g. {@code 3f9a2c1d0e7b-12}): the child echoes the
      * first word of the request as it got it. A reply line whose id matches no outstanding request
      * is never paired with one. See {@link Conversation} for the format. Default false.
+     *
+     * @param byId true to pair by id
+     * @return this builder
      */
     public ConversationBuilder correlateById(boolean byId) {
         this.byId = byId;
@@ -66,13 +82,16 @@ public final class ConversationBuilder {
      * hands the next reply to the request before it at once, long before any timeout can tell; so
      * pipeline only a child that answers every line (e.g. a filter such as {@code cat} or
      * {@code tr}), or correlate by id. Requests correlated by id are always written at once. Default false.
+     *
+     * @param pipelined true to write each request at once
+     * @return this builder
      */
     public ConversationBuilder pipelined(boolean pipelined) {
         this.pipelined = pipelined;
         return this;
     }
 
-    /** The conversation; it takes {@code in} over. */
+    /** {@return the conversation; it takes {@code in} over} */
     public Conversation build() {
         return new Conversation(out, in, charset, maxOutstanding, timeoutPolicy, byId, pipelined);
     }

@@ -65,7 +65,11 @@ public final class LineDecoder {
         this(DEFAULT_MAX_LINE_LENGTH, StandardCharsets.UTF_8);
     }
 
-    /** A decoder for UTF-8 lines of at most {@code maxLineLength} bytes. */
+    /**
+     * A decoder for UTF-8 lines of at most {@code maxLineLength} bytes.
+     *
+     * @param maxLineLength bytes a line may have before its terminator; 1 to {@link #MAX_MAX_LINE_LENGTH}
+     */
     public LineDecoder(int maxLineLength) {
         this(maxLineLength, StandardCharsets.UTF_8);
     }
@@ -118,15 +122,17 @@ public final class LineDecoder {
         return String.format("0x%02x", b & 0xff);
     }
 
+    /** {@return the bytes a line may have before its terminator} */
     public int maxLineLength() {
         return maxLineLength;
     }
 
+    /** {@return the charset lines are decoded with} */
     public Charset charset() {
         return charset;
     }
 
-    /** The byte that ends a line: {@link #LF} unless another was given. */
+    /** {@return the byte that ends a line: {@link #LF} unless another was given} */
     public byte delimiter() {
         return delimiter;
     }
@@ -135,6 +141,9 @@ public final class LineDecoder {
      * Consumes every remaining byte of {@code chunk} (its position ends at its limit) and reports
      * each line completed by them to {@code out}. Bytes after the last delimiter are kept for the next
      * call.
+     *
+     * @param chunk the next bytes of the stream, borrowed for this call
+     * @param out   told of each line, on this thread, during this call
      */
     public void decode(ByteBuffer chunk, LineListener out) {
         int pos = chunk.position();
@@ -166,6 +175,8 @@ public final class LineDecoder {
     /**
      * The stream has ended: reports the bytes pending since the last delimiter, if any, as a final line
      * (or as too long), and resets the decoder so that it could start on a new stream.
+     *
+     * @param out told of the final line, if any, on this thread, during this call
      */
     public void endOfInput(LineListener out) {
         int length = pendingLength;

@@ -12,13 +12,19 @@ package io.dualpipe.core.line;
 @FunctionalInterface
 public interface LineListener {
 
-    /** One line, terminator stripped. The string is the listener's to keep. */
+    /**
+     * One line, terminator stripped. The string is the listener's to keep.
+     *
+     * @param line the line
+     */
     void onLine(String line);
 
     /**
      * A line broke the length limit; it is reported here once and its bytes never reach
      * {@link #onLine}. Rethrows by default so that no input is lost silently: override to log and
      * carry on with the next line.
+     *
+     * @param e names the limit; its stack trace is where the decoder found the line
      */
     default void lineTooLong(LineTooLongException e) {
         throw e;

@@ -111,9 +111,12 @@ public final class LineReader {
     /**
      * Reads lines of {@code source}, taking it over.
      *
+     * @param source the bytes; the reader becomes its listener
      * @param maxLineLength longest line in bytes (without its terminator)
      * @param maxQueuedBytes how much of unread lines may be queued before the source is paused (each line
      *     costs its length plus {@link #LINE_OVERHEAD})
+     * @param charset the lines' charset (see {@link LineDecoder#LineDecoder(int, Charset)})
+     * @return the reader
      */
     public static LineReader of(ByteSource source, int maxLineLength, Charset charset, int maxQueuedBytes) {
         return new LineReader(source, maxLineLength, charset, maxQueuedBytes, LineDecoder.LF);
@@ -125,15 +128,24 @@ public final class LineReader {
      * a record and is stripped; CR and LF are content. See {@link LineDecoder#LineDecoder(int, Charset, byte)}
      * for the delimiters allowed. {@link LineDecoder#LF} gives the usual LF/CRLF lines.
      *
+     * @param source the bytes; the reader becomes its listener
      * @param maxLineLength longest record in bytes (without its delimiter)
      * @param maxQueuedBytes how much of unread records may be queued before the source is paused (as above)
+     * @param charset the records' charset, which must encode {@code delimiter} as itself
      * @param delimiter an ASCII byte, 0x00 to 0x7F
+     * @return the reader
      */
     public static LineReader of(ByteSource source, int maxLineLength, Charset charset, int maxQueuedBytes, byte delimiter) {
         return new LineReader(source, maxLineLength, charset, maxQueuedBytes, delimiter);
     }
 
-    /** UTF-8 lines of at most 64 KiB, with up to 64 KiB of lines queued. */
+    /**
+     * Reads UTF-8 lines of at most 64 KiB from {@code source}, taking it over, with up to 64 KiB of
+     * lines queued.
+     *
+     * @param source the bytes; the reader becomes its listener
+     * @return the reader
+     */
     public static LineReader of(ByteSource source) {
         return of(source, LineDecoder.DEFAULT_MAX_LINE_LENGTH, java.nio.charset.StandardCharsets.UTF_8, 64 * 1024);
     }
@@ -143,7 +155,7 @@ public final class LineReader {
         return decoder.delimiter();
     }
 
-    /** The loop whose thread completes this reader's futures. */
+    /** {@return the loop whose thread completes this reader's futures} */
     public EventLoop loop() {
         return loop;
     }
@@ -152,6 +164,8 @@ public final class LineReader {
      * The next line, without its terminator (LF, CRLF, or the delimiter given to {@code of}); {@code null} once the stream has ended. Fails with a
      * {@link LineTooLongException} once per over-long line, and with the stream's error if reading
      * failed.
+     *
+     * @return the next line, or null at the end of the stream
      */
     public LoopFuture<String> readLine() {
         LoopFuture<String> f = new LoopFuture<>();
@@ -170,7 +184,13 @@ public final class LineReader {
         return f;
     }
 
-    /** Switches to push mode: {@code l} gets every line (queued ones first) on the loop thread. Null switches back. */
+    /**
+     * Switches to push mode: {@code l} gets every line (queued ones first) on the loop thread. Null
+     * switches back. {@code readLine()} calls still pending fail with a
+     * {@link io.dualpipe.core.ConsumerConflictException}.
+     *
+     * @param l the listener, or null for pull mode
+     */
     public void listen(Listener l) {
         loop.runOnLoop(() -> {
             if (l != null && !waiting.isEmpty()) {
@@ -339,35 +359,56 @@ public final class LineReader {
         }
     }
 
-    /** Lines and over-long-line errors queued for readers not yet there. Loop thread only (tests and diagnostics hop there). */
+    /**
+     * {@return the lines and over-long-line errors queued for readers not yet there} Loop thread only
+     * (tests and diagnostics hop there).
+     */
     public int queuedLines() {
         int n = queue.size();
         Object last = queue.peekLast();
         return last == END || (last instanceof Throwable && !(last instanceof LineTooLongException)) ? n - 1 : n;
     }
 
-    /** True once the end of stream (or a read error) has been delivered. Any thread. */
+    /** {@return true once the end of stream (or a read error) has been delivered} Any thread. */
     public boolean isEnded() {
         return ended;
     }
 
-    /** The error that ended the stream, if any. Any thread. */
+    /** {@return the error that ended the stream, or null} Any thread. */
     public Throwable failure() {
         return failure;
     }
 
-    /** Receives pushed lines on the loop thread; must not block. */
+    /**
+     * Receives pushed lines on the loop thread; must not block. What a method throws is logged
+     * (WARN) and reading goes on.
+     */
     public interface Listener {
+        /**
+         * One line, terminator stripped.
+         *
+         * @param line the line, the listener's to keep
+         */
         void onLine(String line);
 
-        /** An over-long line was skipped; the next line follows. */
+        /**
+         * An over-long line was skipped; the next line follows. By default logged at WARN.
+         *
+         * @param e names the limit
+         */
         default void onLineTooLong(LineTooLongException e) {
             LOG.warn("skipped an over-long line: {}", e.getMessage());
         }
 
+        /** The stream ended (after its last line); no more calls follow. */
         default void onEnd() {
         }
 
+        /**
+         * Reading failed; no more calls follow.
+         *
+         * @param error the stream's error
+         */
         default void onError(Throwable error) {
         }
     }

@@ -9,21 +9,28 @@ import io.dualpipe.core.DualPipeException;
  */
 public class LineTooLongException extends DualPipeException {
     private static final long serialVersionUID = 1L;
+    /** The limit the line broke. */
     private final int maxLineLength;
 
+    /** @param maxLineLength the limit the line broke, in bytes */
     public LineTooLongException(int maxLineLength) {
         super("line length > maxLineLength " + maxLineLength + ": discarding it through the next newline");
         this.maxLineLength = maxLineLength;
     }
 
-    /** For a decoder whose lines end at {@code delimiter} rather than LF: the message names that byte. */
+    /**
+     * For a decoder whose lines end at {@code delimiter} rather than LF: the message names that byte.
+     *
+     * @param maxLineLength the limit the line broke, in bytes
+     * @param delimiter     the byte that ends the decoder's lines
+     */
     public LineTooLongException(int maxLineLength, byte delimiter) {
         super("line length > maxLineLength " + maxLineLength + ": discarding it through the next delimiter "
                 + String.format("0x%02x", delimiter & 0xff));
         this.maxLineLength = maxLineLength;
     }
 
-    /** The limit the line broke, in bytes, terminator excluded. */
+    /** {@return the limit the line broke, in bytes, terminator excluded} */
     public int maxLineLength() {
         return maxLineLength;
     }

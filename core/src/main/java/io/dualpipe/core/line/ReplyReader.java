@@ -13,13 +13,22 @@ import java.util.List;
  */
 public interface ReplyReader<T> {
 
-    /** Takes the next line of the reply; returns true when the reply is complete. */
+    /**
+     * Takes the next line of the reply.
+     *
+     * @param line the line, terminator stripped
+     * @return true when the reply is complete
+     */
     boolean onLine(String line);
 
-    /** The reply, called once after {@link #onLine} returned true. */
+    /**
+     * Called once after {@link #onLine} returned true.
+     *
+     * @return the reply
+     */
     T result();
 
-    /** A reply of exactly one line. */
+    /** {@return a reader for a reply of exactly one line} */
     static ReplyReader<String> oneLine() {
         return new ReplyReader<>() {
             private String line;
@@ -42,7 +51,10 @@ public interface ReplyReader<T> {
 
     /**
      * Lines up to (not including) the first line equal to {@code terminator}, at most
-     * {@link #DEFAULT_MAX_REPLY_CHARS} of them.
+     * {@link #DEFAULT_MAX_REPLY_CHARS} characters, as {@link #untilLine(String, int)}.
+     *
+     * @param terminator the line that ends the reply, not part of it
+     * @return a fresh reader
      */
     static ReplyReader<List<String>> untilLine(String terminator) {
         return untilLine(terminator, DEFAULT_MAX_REPLY_CHARS);
@@ -52,6 +64,10 @@ public interface ReplyReader<T> {
      * Lines up to (not including) the first line equal to {@code terminator}. A reply that grows past
      * {@code maxChars} (each line counting its length plus one) before the terminator fails with a
      * {@link ReplyTooLongException}: a child that never sends the terminator cannot fill the heap.
+     *
+     * @param terminator the line that ends the reply, not part of it
+     * @param maxChars   the most characters the reply may hold, {@code > 0}
+     * @return a fresh reader
      */
     static ReplyReader<List<String>> untilLine(String terminator, int maxChars) {
         io.dualpipe.core.InvalidArgumentException.requireNonNull("terminator", terminator);
@@ -81,7 +97,11 @@ public interface ReplyReader<T> {
         };
     }
 
-    /** Exactly {@code count} lines. */
+    /**
+     * {@return a reader of exactly {@code count} lines}
+     *
+     * @param count how many lines, {@code > 0}
+     */
     static ReplyReader<List<String>> lines(int count) {
         io.dualpipe.core.InvalidArgumentException.requirePositive("count", count);
         return new ReplyReader<>() {

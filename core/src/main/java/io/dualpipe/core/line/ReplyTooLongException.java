@@ -9,6 +9,7 @@ import io.dualpipe.core.DualPipeException;
 public class ReplyTooLongException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the limit and the terminator line awaited */
     public ReplyTooLongException(String message) {
         super(message);
     }

@@ -10,6 +10,7 @@ import io.dualpipe.core.DualPipeException;
 public class TooManyRequestsException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the limit and the request refused */
     public TooManyRequestsException(String message) {
         super(message);
     }

@@ -13,15 +13,32 @@ import io.dualpipe.core.LoopFuture;
  */
 public interface DeferredReply {
 
-    /** The request id as an unsigned 32-bit value. */
+    /** {@return the request id as an unsigned 32-bit value} */
     long requestId();
 
-    /** Answers with {@code message}, encoded by the codec its class selects. */
+    /**
+     * Answers with {@code message}, encoded by the codec its class selects.
+     *
+     * @param message the reply
+     * @return completes when the reply frame is in the kernel
+     */
     LoopFuture<Void> reply(Object message);
 
-    /** Answers with {@code message}, encoded by the codec registered for {@code type}. */
+    /**
+     * Answers with {@code message}, encoded by the codec registered for {@code type}.
+     *
+     * @param type    the reply's type byte
+     * @param message the reply
+     * @return completes when the reply frame is in the kernel
+     */
     LoopFuture<Void> reply(int type, Object message);
 
-    /** Answers with an error reply carrying {@code text}. */
+    /**
+     * Answers with an error reply carrying {@code text}; the peer's request fails with a
+     * {@link RemoteException} holding it.
+     *
+     * @param text the error text
+     * @return completes when the reply frame is in the kernel
+     */
     LoopFuture<Void> replyError(String text);
 }

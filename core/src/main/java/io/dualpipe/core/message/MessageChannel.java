@@ -74,79 +74,150 @@ import java.time.Duration;
  */
 public interface MessageChannel extends AutoCloseable {
 
-    /** A channel over {@code in} and {@code out} with the default settings and no handlers yet. */
+    /**
+     * A channel over {@code in} and {@code out} with the default settings and no handlers yet.
+     *
+     * @param in     where frames are read from; the channel takes it over
+     * @param out    where frames are written; the channel owns it (the same object as {@code in} for
+     *               a socket)
+     * @param codecs the codecs of both directions
+     * @return the open channel
+     * @throws io.dualpipe.core.InvalidArgumentException if {@code in} and {@code out} are served by
+     *         different loops
+     */
     static MessageChannel over(ByteSource in, ByteSink out, CodecRegistry codecs) {
         return builder(codecs).open(in, out);
     }
 
-    /** A builder, for handlers that must be in place before the first frame is read, and limits. */
+    /**
+     * A builder, for handlers that must be in place before the first frame is read, and limits.
+     *
+     * @param codecs the codecs of both directions
+     * @return a builder with the default settings
+     */
     static MessageChannelBuilder builder(CodecRegistry codecs) {
         return new MessageChannelBuilder(codecs);
     }
 
-    /** A name for logs and error messages, e.g. {@code unix:/run/app.sock#3}. */
+    /** {@return a name for logs and error messages, e.g. {@code unix:/run/app.sock#3}} */
     String name();
 
-    /** The loop serving both directions. */
+    /** {@return the loop serving both directions} */
     EventLoop loop();
 
-    /** The codecs frames are encoded and decoded with. */
+    /** {@return the codecs frames are encoded and decoded with} */
     CodecRegistry codecs();
 
-    /** Who is at the other end, as far as the transport knows. */
+    /** {@return who is at the other end, as far as the transport knows} */
     Peer peer();
 
     /**
      * Routes messages of {@code type} to {@code handler}, replacing an earlier handler for it. Takes
      * effect for frames read after this call.
      *
+     * @param <T>          the class the handler takes
+     * @param type         the type byte, 1..255
      * @param messageClass what the handler takes; a decoded message of another class is reported to
      *                     the error listener instead (useful with json's {@code Object})
+     * @param handler      called on the loop thread for each such message
+     * @return this channel
      * @throws io.dualpipe.core.InvalidArgumentException if the registry has no codec for {@code type},
      *     or its class and {@code messageClass} are unrelated
      */
     <T> MessageChannel handle(int type, Class<T> messageClass, MessageHandler<? super T> handler);
 
-    /** Takes every message whose type has no handler of its own ({@link MessageContext#type()} tells which). */
+    /**
+     * Takes every message whose type has no handler of its own ({@link MessageContext#type()} tells which).
+     *
+     * @param handler called on the loop thread for each such message
+     * @return this channel
+     */
     MessageChannel handleAny(MessageHandler<Object> handler);
 
-    /** Replaces the error listener (default: log at WARN). */
+    /**
+     * Replaces the error listener (default: log at WARN).
+     *
+     * @param listener called on the loop thread, not null
+     * @return this channel
+     */
     MessageChannel onError(MessageErrorListener listener);
 
-    /** Sends a one-way message, encoded by the codec its class selects in the registry. */
+    /**
+     * Sends a one-way message, encoded by the codec its class selects in the registry.
+     *
+     * @param message the message; reusable by the caller once this returns
+     * @return completes when the frame is in the kernel
+     */
     LoopFuture<Void> send(Object message);
 
-    /** Sends a one-way message, encoded by the codec registered for {@code type}. */
+    /**
+     * Sends a one-way message, encoded by the codec registered for {@code type}.
+     *
+     * @param type    the type byte
+     * @param message the message, of that codec's class; reusable by the caller once this returns
+     * @return completes when the frame is in the kernel
+     */
     LoopFuture<Void> send(int type, Object message);
 
-    /** Sends a request; completes with the decoded reply. */
+    /**
+     * Sends a request, encoded by the codec its class selects; no timeout.
+     *
+     * @param message the request; reusable by the caller once this returns
+     * @return the decoded reply
+     */
     LoopFuture<Object> request(Object message);
 
-    /** Sends a request; completes with the reply, which must be a {@code replyClass} ({@link ReplyTypeException} otherwise). */
+    /**
+     * Sends a request; completes with the reply, which must be a {@code replyClass}
+     * ({@link ReplyTypeException} otherwise); no timeout.
+     *
+     * @param <R>        the reply's class
+     * @param message    the request; reusable by the caller once this returns
+     * @param replyClass the class the reply must be of
+     * @return the reply
+     */
     <R> LoopFuture<R> request(Object message, Class<R> replyClass);
 
     /**
      * As {@link #request(Object, Class)}; with a non-null {@code timeout}, fails with a
      * {@link RequestTimeoutException} if no reply came in time, and the late reply is dropped.
+     *
+     * @param <R>        the reply's class
+     * @param message    the request; reusable by the caller once this returns
+     * @param replyClass the class the reply must be of
+     * @param timeout    how long to wait for the reply, or null for no limit
+     * @return the reply
      */
     <R> LoopFuture<R> request(Object message, Class<R> replyClass, Duration timeout);
 
-    /** The general form: the message encoded by the codec for {@code type}; {@code timeout} may be null. */
+    /**
+     * The general form: the message encoded by the codec for {@code type}.
+     *
+     * @param <R>        the reply's class
+     * @param type       the request's type byte
+     * @param message    the request, of that codec's class; reusable by the caller once this returns
+     * @param replyClass the class the reply must be of
+     * @param timeout    how long to wait for the reply, or null for no limit
+     * @return the reply
+     */
     <R> LoopFuture<R> request(int type, Object message, Class<R> replyClass, Duration timeout);
 
-    /** True while no more than the high water mark of frames is queued, and the channel is open. */
+    /** {@return true while no more than the high water mark of frames is queued, and the channel is open} */
     boolean isWritable();
 
-    /** Completes when queued frames are at or below the low water mark; fails if the channel closes first. */
+    /**
+     * {@return a future that completes when queued frames are at or below the low water mark, and
+     * fails if the channel closes first}
+     */
     LoopFuture<Void> whenWritable();
 
-    /** Bytes of frames accepted and not yet taken by the kernel. */
+    /** {@return the bytes of frames accepted and not yet taken by the kernel} */
     long queuedBytes();
 
-    /** Requests sent and not yet answered. */
+    /** {@return the number of requests sent and not yet answered} */
     int pendingRequests();
 
-    /** True until a close begins. */
+    /** {@return true until a close begins} */
     boolean isOpen();
 
     /**
@@ -157,6 +228,8 @@ public interface MessageChannel extends AutoCloseable {
      *
      * <p>Each call returns a new future that follows the channel's own: cancelling or completing it,
      * or {@code orTimeout} on it, changes only that copy, never what the channel or other callers see.
+     *
+     * @return a new future, completed with null when the channel has closed normally
      */
     LoopFuture<Void> closeFuture();
 

@@ -13,16 +13,16 @@ package io.dualpipe.core.message;
  */
 public interface MessageContext {
 
-    /** The channel the message arrived on. */
+    /** {@return the channel the message arrived on} */
     MessageChannel channel();
 
-    /** The frame's type byte, 0..255. */
+    /** {@return the frame's type byte, 0..255} */
     int type();
 
-    /** True when the peer sent a request and waits for a reply. */
+    /** {@return true when the peer sent a request and waits for a reply} */
     boolean isRequest();
 
-    /** The request id as an unsigned 32-bit value; 0 for a one-way message. */
+    /** {@return the request id as an unsigned 32-bit value; 0 for a one-way message} */
     long requestId();
 
     /**
@@ -30,6 +30,7 @@ public interface MessageContext {
      * channel's registry (the reply's type byte is that codec's). Frames sent from a handler are
      * written together when the handler's batch of input is done.
      *
+     * @param message the reply
      * @throws ReplyStateException if this is not a request, it was already answered or deferred, or
      *     the handler has returned
      * @throws io.dualpipe.core.codec.EncodeException if the codec cannot encode {@code message}; the
@@ -38,13 +39,22 @@ public interface MessageContext {
      */
     void reply(Object message);
 
-    /** As {@link #reply(Object)}, with the codec registered for {@code type}. */
+    /**
+     * As {@link #reply(Object)}, with the codec registered for {@code type}.
+     *
+     * @param type    the reply's type byte
+     * @param message the reply, of that codec's class
+     * @throws ReplyStateException as {@link #reply(Object)} does
+     * @throws io.dualpipe.core.codec.UnknownTypeException if no codec is registered for {@code type}
+     * @throws io.dualpipe.core.codec.EncodeException if the codec cannot encode {@code message}
+     */
     void reply(int type, Object message);
 
     /**
      * Answers the request with an error reply carrying {@code text}; the peer's request fails with
      * a {@link RemoteException} holding it.
      *
+     * @param text the error text
      * @throws ReplyStateException as {@link #reply(Object)} does
      */
     void replyError(String text);
@@ -53,6 +63,7 @@ public interface MessageContext {
      * Takes the duty to answer this request later: returns a handle that any thread may use once to
      * reply. After this the channel no longer answers for the handler when it returns.
      *
+     * @return the handle, usable once, from any thread
      * @throws ReplyStateException if this is not a request, or it was already answered or deferred
      */
     DeferredReply defer();

@@ -20,5 +20,12 @@ import io.dualpipe.core.DualPipeException;
 @FunctionalInterface
 public interface MessageErrorListener {
 
+    /**
+     * A message could not be delivered.
+     *
+     * @param channel the channel it arrived on
+     * @param error   why: a {@code DecodeException}, {@code UnknownTypeException},
+     *                {@link NoHandlerException} or {@link HandlerException}
+     */
     void onError(MessageChannel channel, DualPipeException error);
 }

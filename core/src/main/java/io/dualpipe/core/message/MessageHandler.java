@@ -25,6 +25,10 @@ public interface MessageHandler<T> {
      * One message. Anything thrown is reported to the channel's {@link MessageErrorListener} as a
      * {@link HandlerException} (and answered with an error reply if this was an unanswered request);
      * the channel stays open.
+     *
+     * @param ctx     the message's context, borrowed until this method returns
+     * @param message the decoded message, the handler's to keep
+     * @throws Exception anything; reported as a {@link HandlerException}
      */
     void onMessage(MessageContext ctx, T message) throws Exception;
 }

@@ -19,16 +19,29 @@ public record Peer(int pid, int uid, int gid, String address) {
     /** The value of an id the transport cannot know. */
     public static final int UNKNOWN_ID = -1;
 
+    /**
+     * Checks the address.
+     *
+     * @param pid     the peer's process id, or -1
+     * @param uid     the peer's user id, or -1
+     * @param gid     the peer's group id, or -1
+     * @param address a human-readable address for logs
+     * @throws InvalidArgumentException if {@code address} is null
+     */
     public Peer {
         InvalidArgumentException.requireNonNull("address", address);
     }
 
-    /** A peer whose ids are unknown, e.g. a TCP peer or the other end of a pipe pair. */
+    /**
+     * {@return a peer whose ids are unknown, e.g. a TCP peer or the other end of a pipe pair}
+     *
+     * @param address a human-readable address for logs
+     */
     public static Peer unknown(String address) {
         return new Peer(UNKNOWN_ID, UNKNOWN_ID, UNKNOWN_ID, address);
     }
 
-    /** True when the transport reported credentials (a Unix socket). */
+    /** {@return true when the transport reported credentials (a Unix socket)} */
     public boolean hasCredentials() {
         return uid != UNKNOWN_ID;
     }

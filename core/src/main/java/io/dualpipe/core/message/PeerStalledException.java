@@ -12,6 +12,7 @@ import io.dualpipe.core.ChannelClosedException;
 public class PeerStalledException extends ChannelClosedException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the channel, the stall timeout and the backlog */
     public PeerStalledException(String message) {
         super(message);
     }

@@ -9,6 +9,7 @@ import io.dualpipe.core.DualPipeException;
 public class ReplyStateException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the request and the state it is in */
     public ReplyStateException(String message) {
         super(message);
     }

@@ -10,6 +10,7 @@ import io.dualpipe.core.DualPipeException;
 public class ReplyTypeException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the request, the class and type byte of the reply, and the class expected */
     public ReplyTypeException(String message) {
         super(message);
     }

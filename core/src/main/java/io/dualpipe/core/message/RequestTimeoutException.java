@@ -9,6 +9,7 @@ import io.dualpipe.core.DualPipeException;
 public class RequestTimeoutException extends DualPipeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the request and the timeout */
     public RequestTimeoutException(String message) {
         super(message);
     }

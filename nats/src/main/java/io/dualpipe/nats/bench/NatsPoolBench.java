@@ -58,6 +58,12 @@ public final class NatsPoolBench {
     private NatsPoolBench() {
     }
 
+    /**
+     * Runs the three measurements and prints one line each.
+     *
+     * @param args {@code [TASKS [CONCURRENCY]]}, default 3000 and 16
+     * @throws Exception when a pool, an agent or nats-server fails or times out
+     */
     public static void main(String[] args) throws Exception {
         int tasks = args.length > 0 ? Integer.parseInt(args[0]) : 3_000;
         int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 16;
