@@ -40,10 +40,12 @@ public interface ChildProcess extends AutoCloseable {
      *
      * @param command the program and its arguments, none null
      * @return a builder with the defaults
-     * @throws io.dualpipe.core.InvalidArgumentException if {@code command} is empty
+     * @throws io.dualpipe.core.InvalidArgumentException if {@code command} is null or empty, or an
+     *         element is null
      */
     static ChildProcessBuilder builder(String... command) {
-        return new ChildProcessBuilder(List.of(command));
+        // not List.of: it throws a bare NullPointerException for a null element, before our check names it
+        return new ChildProcessBuilder(java.util.Arrays.asList(io.dualpipe.core.InvalidArgumentException.requireNonNull("command", command)));
     }
 
     /**
