@@ -1,23 +1,25 @@
 package io.dualpipe.core.internal;
 
+import com.kenai.jffi.LastError;
+import com.kenai.jffi.Library;
 import com.kenai.jffi.MemoryIO;
 import io.dualpipe.core.NativeIoException;
 import jnr.constants.platform.Errno;
 import jnr.constants.platform.Fcntl;
 import jnr.constants.platform.OpenFlags;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Platform;
-import jnr.ffi.Runtime;
 
 import java.nio.ByteBuffer;
 
 /**
  * The one place that loads libc for the core, and the errno plumbing around it.
- * Thread-safe: jnr-ffi saves errno per thread right after each call.
+ * Thread-safe: jffi saves errno per thread right after each call.
  */
 public final class Native {
-    public static final LibC LIBC = LibraryLoader.create(LibC.class).load(Platform.getNativePlatform().getStandardCLibraryName());
-    private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+    /** libc, opened as jnr-ffi opened it (by its standard name, lazy binding, global symbols). */
+    public static final Library LIBC_LIBRARY = openLibc();
+    public static final LibC LIBC = new LibC(LIBC_LIBRARY);
+    private static final LastError LAST_ERROR = LastError.getInstance();
     private static final MemoryIO MEMORY = MemoryIO.getInstance();
 
     public static final int EAGAIN = Errno.EAGAIN.intValue();
@@ -38,9 +40,18 @@ public final class Native {
     private Native() {
     }
 
+    private static Library openLibc() {
+        String name = Platform.getNativePlatform().getStandardCLibraryName();
+        Library libc = Library.getCachedInstance(name, Library.LAZY | Library.GLOBAL);
+        if (libc == null) {
+            throw new UnsatisfiedLinkError("cannot open libc '" + name + "': " + Library.getLastError());
+        }
+        return libc;
+    }
+
     /** The errno saved by the calling thread's last libc call. */
     public static int errno() {
-        return RUNTIME.getLastError();
+        return LAST_ERROR.get();
     }
 
     /** "EPIPE", or "errno 1234" for a number this platform has no name for. */
