@@ -5,7 +5,6 @@ import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.Native;
 import jnr.constants.platform.OpenFlags;
 import jnr.constants.platform.Signal;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Platform;
 
 /**
@@ -28,10 +27,10 @@ final class Posix {
     static final boolean DARWIN = OS == Platform.OS.DARWIN;
     static final boolean FREEBSD = OS == Platform.OS.FREEBSD;
 
-    static final PosixLib LIB = LibraryLoader.create(PosixLib.class)
-            .load(Platform.getNativePlatform().getStandardCLibraryName());
-    static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIB);
+    static final PosixLib LIB = new PosixLib(Native.LIBC_LIBRARY);
     static final MemoryIO MEM = MemoryIO.getInstance();
+    /** Bytes in a pointer. */
+    static final int ADDRESS_SIZE = com.kenai.jffi.Platform.getPlatform().addressSize() / 8;
     private static final com.kenai.jffi.Library LIBC_HANDLE = com.kenai.jffi.Library.getDefault();
 
     static final boolean HAS_ADDCLOSEFROM = hasSymbol("posix_spawn_file_actions_addclosefrom_np");

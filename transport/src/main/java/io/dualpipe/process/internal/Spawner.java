@@ -4,7 +4,6 @@ import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.process.SpawnException;
-import jnr.ffi.Pointer;
 
 import java.io.File;
 import java.util.Arrays;
@@ -57,7 +56,7 @@ public final class Spawner {
 
     private static final int ENOSYS = SpawnFailures.ENOSYS;
 
-    private static final int PTR = Posix.RUNTIME.addressSize();
+    private static final int PTR = Posix.ADDRESS_SIZE;
     private static final byte[] DEV_NULL = {'/', 'd', 'e', 'v', '/', 'n', 'u', 'l', 'l', 0};
 
     // Layout of the per-spawn native block. glibc needs 336 bytes for posix_spawnattr_t, 80 for
@@ -337,8 +336,7 @@ public final class Spawner {
                     program);
 
             long file = block + strings; // argv[0]
-            int rc = LIB.posix_spawnp(block + OFF_PID, file, fileActions, attr, block + argvPtrs,
-                    Pointer.wrap(Posix.RUNTIME, envp));
+            int rc = LIB.posix_spawnp(block + OFF_PID, file, fileActions, attr, block + argvPtrs, envp);
             if (rc != 0) {
                 throw SpawnFailures.spawnFailure(rc, spec, program);
             }
