@@ -7,7 +7,6 @@ import io.dualpipe.core.NativeIoException;
 import jnr.constants.platform.Errno;
 import jnr.constants.platform.Fcntl;
 import jnr.constants.platform.OpenFlags;
-import jnr.ffi.Platform;
 
 import java.nio.ByteBuffer;
 
@@ -16,6 +15,9 @@ import java.nio.ByteBuffer;
  * Thread-safe: jffi saves errno per thread right after each call.
  */
 public final class Native {
+    /** The OS as jffi, JNR's native layer, sees it: jnr-ffi's own Platform is not loaded on the way to a child. */
+    public static final com.kenai.jffi.Platform.OS OS = com.kenai.jffi.Platform.getPlatform().getOS();
+    public static final boolean LINUX = OS == com.kenai.jffi.Platform.OS.LINUX;
     /** libc, opened as jnr-ffi opened it (by its standard name, lazy binding, global symbols). */
     public static final Library LIBC_LIBRARY = openLibc();
     public static final LibC LIBC = new LibC(LIBC_LIBRARY);
@@ -35,18 +37,22 @@ public final class Native {
     public static final int FD_CLOEXEC = 1;
     public static final int O_NONBLOCK = OpenFlags.O_NONBLOCK.intValue();
     public static final int O_CLOEXEC = OpenFlags.O_CLOEXEC.intValue();
-    public static final boolean LINUX = Platform.getNativePlatform().getOS() == Platform.OS.LINUX;
 
     private Native() {
     }
 
+    /**
+     * jnr-ffi's standard C library name (libc.so.6 on Linux, known without loading jnr-ffi's Platform
+     * and its jar); where that name is a bare "c" it maps it to a file name as jnr-ffi would. libc
+     * is mapped into every JVM, so the default namespace, which holds its symbols, is the last resort.
+     */
     private static Library openLibc() {
-        String name = Platform.getNativePlatform().getStandardCLibraryName();
+        String name = LINUX ? "libc.so.6" : jnr.ffi.Platform.getNativePlatform().getStandardCLibraryName();
         Library libc = Library.getCachedInstance(name, Library.LAZY | Library.GLOBAL);
         if (libc == null) {
-            throw new UnsatisfiedLinkError("cannot open libc '" + name + "': " + Library.getLastError());
+            libc = Library.getCachedInstance(com.kenai.jffi.Platform.getPlatform().mapLibraryName(name), Library.LAZY | Library.GLOBAL);
         }
-        return libc;
+        return libc != null ? libc : Library.getDefault();
     }
 
     /** The errno saved by the calling thread's last libc call. */

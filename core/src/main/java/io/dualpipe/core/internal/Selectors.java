@@ -36,11 +36,10 @@ public final class Selectors {
     }
 
     static SelectorProvider choose(String wanted) {
-        Platform platform = Platform.getNativePlatform();
         switch (wanted) {
             case "epoll":
                 if (!Native.LINUX) {
-                    throw new InvalidArgumentException("dualpipe.selector=epoll needs Linux, this is " + platform.getOS());
+                    throw new InvalidArgumentException("dualpipe.selector=epoll needs Linux, this is " + Native.OS);
                 }
                 return EpollSelectorProvider.INSTANCE;
             case "jnr":
@@ -49,6 +48,7 @@ public final class Selectors {
                 if (Native.LINUX) {
                     return EpollSelectorProvider.INSTANCE;
                 }
+                Platform platform = Platform.getNativePlatform();
                 if (!platform.isBSD()) {
                     LOG.get().warn("no epoll or kqueue on {}: falling back to jnr-enxio's poll selector, whose cost grows with every registered fd",
                             platform.getOS());

@@ -1,11 +1,11 @@
 package io.dualpipe.process.internal;
 
 import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.Platform;
 import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.Native;
 import jnr.constants.platform.OpenFlags;
 import jnr.constants.platform.Signal;
-import jnr.ffi.Platform;
 
 /**
  * Loads {@link PosixLib} once, probes which optional symbols this libc has, and holds the
@@ -22,7 +22,8 @@ import jnr.ffi.Platform;
 final class Posix {
     private static final LazyLogger LOG = new LazyLogger(Posix.class);
 
-    static final Platform.OS OS = Platform.getNativePlatform().getOS();
+    // jffi's view of the platform (jnr-ffi's Platform and jar stay unloaded on the way to a child)
+    static final Platform.OS OS = Native.OS;
     static final boolean LINUX = OS == Platform.OS.LINUX;
     static final boolean DARWIN = OS == Platform.OS.DARWIN;
     static final boolean FREEBSD = OS == Platform.OS.FREEBSD;
@@ -30,7 +31,7 @@ final class Posix {
     static final PosixLib LIB = new PosixLib(Native.LIBC_LIBRARY);
     static final MemoryIO MEM = MemoryIO.getInstance();
     /** Bytes in a pointer. */
-    static final int ADDRESS_SIZE = com.kenai.jffi.Platform.getPlatform().addressSize() / 8;
+    static final int ADDRESS_SIZE = Platform.getPlatform().addressSize() / 8;
     private static final com.kenai.jffi.Library LIBC_HANDLE = com.kenai.jffi.Library.getDefault();
 
     static final boolean HAS_ADDCLOSEFROM = hasSymbol("posix_spawn_file_actions_addclosefrom_np");
@@ -78,8 +79,8 @@ final class Posix {
 
     // pidfd syscalls were numbered uniformly across architectures from Linux 5.1 on (alpha aside);
     // restricting to the two we can test keeps a wrong guess from calling an unrelated syscall.
-    static final boolean PIDFD_SYSCALLS = LINUX && (Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64
-            || Platform.getNativePlatform().getCPU() == Platform.CPU.AARCH64);
+    static final boolean PIDFD_SYSCALLS = LINUX && (Platform.getPlatform().getCPU() == Platform.CPU.X86_64
+            || Platform.getPlatform().getCPU() == Platform.CPU.AARCH64);
     static final long SYS_PIDFD_OPEN = 434;
     static final long SYS_PIDFD_SEND_SIGNAL = 424;
 
