@@ -18,8 +18,9 @@ module io.dualpipe.core {
     requires org.jnrproject.enxio;
     requires org.jnrproject.constants;
     requires jffi;
-    // jnr-ffi generates its stubs with ASM; as an automatic module it declares no requires, so ASM's
-    // (explicit) modules would not be resolved on the module path without these.
+    // jnr-ffi (which transport's socket, FIFO and limit bindings and jnr-unixsocket use) generates its
+    // stubs with ASM; as an automatic module it declares no requires, so ASM's (explicit) modules
+    // would not be resolved on the module path without these.
     requires org.objectweb.asm.commons;
     requires org.objectweb.asm.util;
     requires static com.fasterxml.jackson.databind;
@@ -29,10 +30,8 @@ module io.dualpipe.core {
     exports io.dualpipe.core.line;
     exports io.dualpipe.core.message;
 
+    // LibC is bound through jffi directly (no jnr-ffi interface for jnr-ffi to implement), so the
+    // package needs no `opens`.
     exports io.dualpipe.core.internal to io.dualpipe.transport;
-    // jnr-ffi defines the class that implements LibC in a class loader of its own (an unnamed module),
-    // and the JVM lets it implement LibC only if the package is exported to it at run time; `opens`
-    // does that without exporting the package to anyone's compiler.
-    opens io.dualpipe.core.internal;
     exports io.dualpipe.core.message.internal to io.dualpipe.transport;
 }

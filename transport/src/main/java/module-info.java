@@ -22,7 +22,7 @@ module io.dualpipe.transport {
     exports io.dualpipe.process;
     exports io.dualpipe.worker;
 
-    // jnr-ffi implements the native binding interfaces (PosixLib, SocketLib, FifoLib) in a class
+    // jnr-ffi implements the native binding interfaces (LimitLib, SocketLib, FifoLib) in a class
     // loader of its own (an unnamed module), which needs their packages at run time; `opens` grants
     // that without exporting them to anyone's compiler.
     opens io.dualpipe.process.internal;

@@ -1,7 +1,6 @@
 package io.dualpipe.core.internal;
 
 import jnr.enxio.channels.NativeSelectableChannel;
-import jnr.ffi.Platform;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -47,7 +46,7 @@ final class EpollSelector extends AbstractSelector {
     private static final int EFD_CLOEXEC = 0x80000;
     private static final int EFD_NONBLOCK = 0x800;
     // struct epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16 bytes).
-    private static final boolean PACKED = Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64;
+    private static final boolean PACKED = com.kenai.jffi.Platform.getPlatform().getCPU() == com.kenai.jffi.Platform.CPU.X86_64;
     private static final int EVENT_SIZE = PACKED ? 12 : 16;
     private static final int DATA_OFFSET = PACKED ? 4 : 8;
     private static final int MAX_EVENTS = 1024;

@@ -9,8 +9,6 @@ import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.IoHandler;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -28,7 +26,7 @@ import java.nio.charset.StandardCharsets;
  * queue that the loop drains on OP_WRITE. OP_WRITE is asked for only while bytes are queued.
  */
 public final class FdStream implements ByteSource, ByteSink, IoHandler {
-    private static final Logger LOG = LoggerFactory.getLogger(FdStream.class);
+    private static final LazyLogger LOG = new LazyLogger(FdStream.class);
     public static final int DEFAULT_READ_LIMIT = 64 * 1024;
     public static final int DEFAULT_HIGH_WATER = 64 * 1024;
     public static final int DEFAULT_LOW_WATER = 32 * 1024;
@@ -350,7 +348,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         try {
             channel.close();
         } catch (java.io.IOException e) {
-            LOG.debug("{}: close failed", name, e);
+            LOG.get().debug("{}: close failed", name, e);
         }
     }
 

@@ -1,23 +1,27 @@
 package io.dualpipe.core.internal;
 
+import com.kenai.jffi.LastError;
+import com.kenai.jffi.Library;
 import com.kenai.jffi.MemoryIO;
 import io.dualpipe.core.NativeIoException;
 import jnr.constants.platform.Errno;
 import jnr.constants.platform.Fcntl;
 import jnr.constants.platform.OpenFlags;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Platform;
-import jnr.ffi.Runtime;
 
 import java.nio.ByteBuffer;
 
 /**
  * The one place that loads libc for the core, and the errno plumbing around it.
- * Thread-safe: jnr-ffi saves errno per thread right after each call.
+ * Thread-safe: jffi saves errno per thread right after each call.
  */
 public final class Native {
-    public static final LibC LIBC = LibraryLoader.create(LibC.class).load(Platform.getNativePlatform().getStandardCLibraryName());
-    private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+    /** The OS as jffi, JNR's native layer, sees it: jnr-ffi's own Platform is not loaded on the way to a child. */
+    public static final com.kenai.jffi.Platform.OS OS = com.kenai.jffi.Platform.getPlatform().getOS();
+    public static final boolean LINUX = OS == com.kenai.jffi.Platform.OS.LINUX;
+    /** libc, opened as jnr-ffi opened it (by its standard name, lazy binding, global symbols). */
+    public static final Library LIBC_LIBRARY = openLibc();
+    public static final LibC LIBC = new LibC(LIBC_LIBRARY);
+    private static final LastError LAST_ERROR = LastError.getInstance();
     private static final MemoryIO MEMORY = MemoryIO.getInstance();
 
     public static final int EAGAIN = Errno.EAGAIN.intValue();
@@ -33,14 +37,27 @@ public final class Native {
     public static final int FD_CLOEXEC = 1;
     public static final int O_NONBLOCK = OpenFlags.O_NONBLOCK.intValue();
     public static final int O_CLOEXEC = OpenFlags.O_CLOEXEC.intValue();
-    public static final boolean LINUX = Platform.getNativePlatform().getOS() == Platform.OS.LINUX;
 
     private Native() {
     }
 
+    /**
+     * jnr-ffi's standard C library name (libc.so.6 on Linux, known without loading jnr-ffi's Platform
+     * and its jar); where that name is a bare "c" it maps it to a file name as jnr-ffi would. libc
+     * is mapped into every JVM, so the default namespace, which holds its symbols, is the last resort.
+     */
+    private static Library openLibc() {
+        String name = LINUX ? "libc.so.6" : jnr.ffi.Platform.getNativePlatform().getStandardCLibraryName();
+        Library libc = Library.getCachedInstance(name, Library.LAZY | Library.GLOBAL);
+        if (libc == null) {
+            libc = Library.getCachedInstance(com.kenai.jffi.Platform.getPlatform().mapLibraryName(name), Library.LAZY | Library.GLOBAL);
+        }
+        return libc != null ? libc : Library.getDefault();
+    }
+
     /** The errno saved by the calling thread's last libc call. */
     public static int errno() {
-        return RUNTIME.getLastError();
+        return LAST_ERROR.get();
     }
 
     /** "EPIPE", or "errno 1234" for a number this platform has no name for. */

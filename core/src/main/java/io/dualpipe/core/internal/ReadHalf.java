@@ -8,8 +8,6 @@ import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.NativeIoException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -24,7 +22,7 @@ import java.util.ArrayDeque;
  * when a source ends and to update the key's interest after a consumer changed.
  */
 final class ReadHalf {
-    private static final Logger LOG = LoggerFactory.getLogger(FdStream.class);
+    private static final LazyLogger LOG = new LazyLogger(FdStream.class);
     private static final byte[] EMPTY = new byte[0];
     private static final int MAX_READS_PER_READY = 4;
 
@@ -114,7 +112,7 @@ final class ReadHalf {
                 l.onError(readFailure);
             }
         } catch (Throwable t) {
-            LOG.warn("{}: listener {} threw on end", name, l, t);
+            LOG.get().warn("{}: listener {} threw on end", name, l, t);
         }
     }
 
@@ -227,7 +225,7 @@ final class ReadHalf {
                 try {
                     l.onData(buf);
                 } catch (Throwable t) {
-                    LOG.warn("{}: listener {} threw", name, l, t);
+                    LOG.get().warn("{}: listener {} threw", name, l, t);
                 }
                 buf.position(buf.limit());
             }
@@ -320,7 +318,7 @@ final class ReadHalf {
             try {
                 l.onEnd();
             } catch (Throwable t) {
-                LOG.warn("{}: listener {} threw on end", name, l, t);
+                LOG.get().warn("{}: listener {} threw on end", name, l, t);
             }
         }
     }
@@ -358,7 +356,7 @@ final class ReadHalf {
             try {
                 l.onError(error);
             } catch (Throwable t) {
-                LOG.warn("{}: listener {} threw on error", name, l, t);
+                LOG.get().warn("{}: listener {} threw on error", name, l, t);
             }
         }
     }

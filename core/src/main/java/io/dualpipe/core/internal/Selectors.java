@@ -3,8 +3,6 @@ package io.dualpipe.core.internal;
 import io.dualpipe.core.InvalidArgumentException;
 import jnr.enxio.channels.NativeSelectorProvider;
 import jnr.ffi.Platform;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.channels.Selector;
@@ -17,7 +15,7 @@ import java.nio.channels.spi.SelectorProvider;
  * for benchmarks and for ruling the selector out when chasing a bug.
  */
 public final class Selectors {
-    private static final Logger LOG = LoggerFactory.getLogger(Selectors.class);
+    private static final LazyLogger LOG = new LazyLogger(Selectors.class);
     private static final SelectorProvider PROVIDER = choose(System.getProperty("dualpipe.selector", "auto"));
 
     private Selectors() {
@@ -38,11 +36,10 @@ public final class Selectors {
     }
 
     static SelectorProvider choose(String wanted) {
-        Platform platform = Platform.getNativePlatform();
         switch (wanted) {
             case "epoll":
                 if (!Native.LINUX) {
-                    throw new InvalidArgumentException("dualpipe.selector=epoll needs Linux, this is " + platform.getOS());
+                    throw new InvalidArgumentException("dualpipe.selector=epoll needs Linux, this is " + Native.OS);
                 }
                 return EpollSelectorProvider.INSTANCE;
             case "jnr":
@@ -51,8 +48,9 @@ public final class Selectors {
                 if (Native.LINUX) {
                     return EpollSelectorProvider.INSTANCE;
                 }
+                Platform platform = Platform.getNativePlatform();
                 if (!platform.isBSD()) {
-                    LOG.warn("no epoll or kqueue on {}: falling back to jnr-enxio's poll selector, whose cost grows with every registered fd",
+                    LOG.get().warn("no epoll or kqueue on {}: falling back to jnr-enxio's poll selector, whose cost grows with every registered fd",
                             platform.getOS());
                 }
                 return jnrProvider();

@@ -8,8 +8,6 @@ import io.dualpipe.core.IoHandler;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -32,7 +30,7 @@ import java.util.function.Consumer;
  * See {@link EventLoop} for the threading contract.
  */
 public final class SingleThreadEventLoop implements EventLoop {
-    private static final Logger LOG = LoggerFactory.getLogger(SingleThreadEventLoop.class);
+    private static final LazyLogger LOG = new LazyLogger(SingleThreadEventLoop.class);
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
     private static final int TERMINATED = 2;
@@ -346,7 +344,7 @@ public final class SingleThreadEventLoop implements EventLoop {
                 if (Thread.interrupted()) {
                     // Nothing stops a loop but close(). Left set, the status would make every select
                     // return at once (AbstractSelector.begin wakes it) and the loop would spin.
-                    LOG.debug("event loop '{}': cleared an interrupt of the loop thread", name);
+                    LOG.get().debug("event loop '{}': cleared an interrupt of the loop thread", name);
                 }
                 tasksRanThisBatch = false;
                 try {
@@ -356,12 +354,12 @@ public final class SingleThreadEventLoop implements EventLoop {
                         selector.select(dispatch, timeoutMs < 0 ? 0 : timeoutMs);
                     }
                 } catch (IOException e) {
-                    LOG.error("event loop '{}': select failed", name, e);
+                    LOG.get().error("event loop '{}': select failed", name, e);
                 }
                 awake.lazySet(true);
             }
         } catch (Throwable t) {
-            LOG.error("event loop '{}' stopped by an unexpected error", name, t);
+            LOG.get().error("event loop '{}' stopped by an unexpected error", name, t);
         } finally {
             shutdown();
         }
@@ -385,7 +383,7 @@ public final class SingleThreadEventLoop implements EventLoop {
         try {
             handler.ready(key.readyOps());
         } catch (Throwable t) {
-            LOG.warn("event loop '{}': handler {} threw", name, handler, t);
+            LOG.get().warn("event loop '{}': handler {} threw", name, handler, t);
         }
     }
 
@@ -403,7 +401,7 @@ public final class SingleThreadEventLoop implements EventLoop {
         try {
             task.run();
         } catch (Throwable t) {
-            LOG.warn("event loop '{}': task {} threw", name, task, t);
+            LOG.get().warn("event loop '{}': task {} threw", name, task, t);
         }
     }
 
@@ -450,21 +448,21 @@ public final class SingleThreadEventLoop implements EventLoop {
                 try {
                     ((IoHandler) handler).loopClosed(cause);
                 } catch (Throwable t) {
-                    LOG.warn("event loop '{}': handler {} threw on close", name, handler, t);
+                    LOG.get().warn("event loop '{}': handler {} threw on close", name, handler, t);
                 }
             }
             key.cancel();
             try {
                 key.channel().close();
             } catch (IOException | RuntimeException e) {
-                LOG.debug("event loop '{}': closing {} failed", name, key.channel(), e);
+                LOG.get().debug("event loop '{}': closing {} failed", name, key.channel(), e);
             }
         }
         for (Consumer<LoopClosedException> hook : new ArrayList<>(closeHooks)) {
             try {
                 hook.accept(cause);
             } catch (Throwable e) {
-                LOG.warn("event loop '{}': close hook {} threw", name, hook, e);
+                LOG.get().warn("event loop '{}': close hook {} threw", name, hook, e);
             }
         }
         closeHooks.clear();
@@ -479,7 +477,7 @@ public final class SingleThreadEventLoop implements EventLoop {
         try {
             selector.close();
         } catch (IOException e) {
-            LOG.warn("event loop '{}': closing the selector failed", name, e);
+            LOG.get().warn("event loop '{}': closing the selector failed", name, e);
         }
         termination.complete(null);
     }

@@ -7,9 +7,8 @@ import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.Durations;
+import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.message.RequestTimeoutException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.charset.Charset;
 import java.time.Duration;
@@ -66,7 +65,7 @@ import java.util.concurrent.TimeUnit;
  * the loop thread, so {@code request(a).thenCompose(r -> request(b))} chains without blocking.
  */
 public final class Conversation {
-    private static final Logger LOG = LoggerFactory.getLogger(Conversation.class);
+    private static final LazyLogger LOG = new LazyLogger(Conversation.class);
 
     /** Default bound on requests awaiting replies. */
     public static final int DEFAULT_MAX_OUTSTANDING = 65_536;
@@ -380,7 +379,7 @@ public final class Conversation {
             ended = broken;
             failed = takeAll();
         }
-        LOG.warn("{}", broken.getMessage());
+        LOG.get().warn("{}", broken.getMessage());
         for (PendingReply<?> p : failed) {
             p.fail(broken);
         }

@@ -5,9 +5,8 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
+import io.dualpipe.core.internal.LazyLogger;
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.util.ArrayDeque;
@@ -34,7 +33,7 @@ import java.util.ArrayDeque;
  * the source's loop thread.
  */
 public final class LineReader {
-    private static final Logger LOG = LoggerFactory.getLogger(LineReader.class);
+    private static final LazyLogger LOG = new LazyLogger(LineReader.class);
     private static final Object END = new Object();
     /** What a queued line costs besides its characters: the String, its array, the queue's slot. */
     public static final int LINE_OVERHEAD = 64;
@@ -277,7 +276,7 @@ public final class LineReader {
                     l.onError((Throwable) item);
                 }
             } catch (Throwable t) {
-                LOG.warn("line listener {} threw", l, t);
+                LOG.get().warn("line listener {} threw", l, t);
             }
             return true;
         }
@@ -397,7 +396,7 @@ public final class LineReader {
          * @param e names the limit
          */
         default void onLineTooLong(LineTooLongException e) {
-            LOG.warn("skipped an over-long line: {}", e.getMessage());
+            LOG.get().warn("skipped an over-long line: {}", e.getMessage());
         }
 
         /** The stream ended (after its last line); no more calls follow. */

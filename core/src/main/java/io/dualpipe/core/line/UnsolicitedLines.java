@@ -1,7 +1,6 @@
 package io.dualpipe.core.line;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import io.dualpipe.core.internal.LazyLogger;
 
 /**
  * Where a {@link Conversation}'s lines go that no request waits for: to the user's handler, or
@@ -10,7 +9,7 @@ import org.slf4j.LoggerFactory;
  * except {@link #handler}.
  */
 final class UnsolicitedLines {
-    private static final Logger LOG = LoggerFactory.getLogger(Conversation.class);
+    private static final LazyLogger LOG = new LazyLogger(Conversation.class);
 
     volatile LineReader.Listener handler;
     private int burst; // lines dropped since a reply last went to its request
@@ -23,25 +22,25 @@ final class UnsolicitedLines {
             return;
         }
         if (burst++ == 0) {
-            LOG.warn("dropped a line no request waits for{}: '{}' (more in this burst are logged at DEBUG)", why, RequestLine.shorten(line));
+            LOG.get().warn("dropped a line no request waits for{}: '{}' (more in this burst are logged at DEBUG)", why, RequestLine.shorten(line));
         } else {
-            LOG.debug("dropped a line no request waits for{}: '{}'", why, RequestLine.shorten(line));
+            LOG.get().debug("dropped a line no request waits for{}: '{}'", why, RequestLine.shorten(line));
         }
     }
 
     /** Something no request waits for was skipped that the handler cannot be given (an over-long line). */
     void skipped(String what) {
         if (burst++ == 0) {
-            LOG.warn("dropped {} (more in this burst are logged at DEBUG)", what);
+            LOG.get().warn("dropped {} (more in this burst are logged at DEBUG)", what);
         } else {
-            LOG.debug("dropped {}", what);
+            LOG.get().debug("dropped {}", what);
         }
     }
 
     /** A reply went to its request: the burst, if any, is over. */
     void matched() {
         if (burst != 0) {
-            LOG.debug("{} lines no request waited for were dropped in that burst", burst);
+            LOG.get().debug("{} lines no request waited for were dropped in that burst", burst);
             burst = 0;
         }
     }

@@ -18,7 +18,9 @@ import java.util.concurrent.TimeUnit;
  * Cold start: a fresh JVM per run, from the first line of {@code main} to the first reply of a
  * {@code cat} child, through DualPipe ({@code EventLoop.create} + {@code ChildProcess.request}) and
  * through {@code ProcessBuilder} (write a line, read it back), alternating, median of {@code runs}.
- * Prints one {@code RESULT} line per implementation and the ratio.
+ * Prints one {@code RESULT} line per implementation and the ratio, and the medians of the phases
+ * ({@code loop}: {@code EventLoop.create}; {@code spawn}: {@code start()} returned; {@code reply}:
+ * the request's reply), so a regression shows where it went.
  *
  * <pre>
  * java -cp "examples/target/classes:examples/target/lib/*" io.dualpipe.examples.bench.ColdStart [runs=10] [java=/path/to/bin/java]
@@ -52,14 +54,14 @@ public final class ColdStart {
         if (Runtime.version().feature() >= 22 && flags.stream().noneMatch(f -> f.startsWith("--enable-native-access"))) {
             flags.add("--enable-native-access=ALL-UNNAMED"); // a jar's manifest grants it to `java -jar` alone
         }
-        double[][] dp = new double[3][runs];
-        double[][] jdk = new double[3][runs];
+        double[][] dp = new double[PHASES][runs];
+        double[][] jdk = new double[PHASES][runs];
         run(java, flags, "dualpipe"); // warm the page cache for the jars; not counted
         run(java, flags, "jdk");
         for (int i = 0; i < runs; i++) {
             double[] d = run(java, flags, "dualpipe");
             double[] j = run(java, flags, "jdk");
-            for (int k = 0; k < 3; k++) {
+            for (int k = 0; k < PHASES; k++) {
                 dp[k][i] = d[k];
                 jdk[k][i] = j[k];
             }
@@ -74,9 +76,17 @@ public final class ColdStart {
         System.out.printf(Locale.ROOT, "RESULT impl=jdk workload=coldstart main_to_reply_ms=%.1f wall_ms=%.1f cpu_to_reply_ms=%.0f runs=%d jvm=\"%s\"%n",
                 jdkMedian, median(jdk[1]), median(jdk[2]), runs, jvm);
         System.out.printf(Locale.ROOT, "ratio dualpipe/jdk: %.2f (main to first reply, medians)%n", dpMedian / jdkMedian);
+        System.out.printf(Locale.ROOT, "phases (medians, ms): dualpipe loop %.1f, spawn %.1f, reply %.1f;   jdk spawn %.1f, reply %.1f%n",
+                median(dp[3]), median(dp[4]) , median(dp[5]), median(jdk[4]), median(jdk[5]));
     }
 
-    /** {main-to-reply ms as the child measured it, wall ms as this JVM saw the child, the child's CPU ms until the reply}. */
+    /** main to reply, wall, CPU to reply, then the three phases (loop, spawn, reply). */
+    private static final int PHASES = 6;
+
+    /**
+     * {main-to-reply ms as the child measured it, wall ms as this JVM saw the child, the child's CPU ms
+     * until the reply, ms in EventLoop.create (0 for jdk), ms to start() returning, ms to the reply}.
+     */
     private static double[] run(String java, List<String> flags, String impl) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
@@ -92,11 +102,15 @@ public final class ColdStart {
         double wall = (System.nanoTime() - t0) / 1e6;
         double mainToReply = Double.NaN;
         double cpu = Double.NaN;
+        double[] phases = new double[3];
         for (String line : out.split("\n")) {
             if (line.startsWith("COLD ")) {
                 String[] f = line.substring(5).trim().split(" ");
                 mainToReply = Double.parseDouble(f[0]);
                 cpu = Double.parseDouble(f[1]);
+                for (int k = 0; k < 3; k++) {
+                    phases[k] = Double.parseDouble(f[2 + k]);
+                }
             } else if (!line.isBlank()) {
                 System.out.println("  [" + impl + "] " + line); // anything else (a warning) is shown, never hidden
             }
@@ -104,7 +118,7 @@ public final class ColdStart {
         if (p.exitValue() != 0 || Double.isNaN(mainToReply)) {
             throw new IllegalStateException(impl + " child failed (exit " + p.exitValue() + "): " + out);
         }
-        return new double[] {mainToReply, wall, cpu};
+        return new double[] {mainToReply, wall, cpu, phases[0], phases[1], phases[2]};
     }
 
     private static void child(String impl) throws Exception {
@@ -112,15 +126,18 @@ public final class ColdStart {
         String reply;
         if (impl.equals("dualpipe")) {
             try (EventLoop loop = EventLoop.create("cold")) {
+                long tLoop = System.nanoTime();
                 ChildProcess cat = ChildProcess.builder("cat").loop(loop).start();
+                long tSpawn = System.nanoTime();
                 reply = cat.request("hello").get(10, TimeUnit.SECONDS);
                 long t1 = System.nanoTime();
                 cat.stdin().shutdownOutput();
                 cat.onExit().get(10, TimeUnit.SECONDS);
-                report(reply, t1 - t0);
+                report(reply, t1 - t0, tLoop - t0, tSpawn - tLoop, t1 - tSpawn);
             }
         } else {
             Process cat = new ProcessBuilder("cat").start();
+            long tSpawn = System.nanoTime();
             OutputStream in = cat.getOutputStream();
             BufferedReader out = new BufferedReader(new InputStreamReader(cat.getInputStream(), StandardCharsets.UTF_8));
             in.write("hello\n".getBytes(StandardCharsets.UTF_8));
@@ -129,17 +146,17 @@ public final class ColdStart {
             long t1 = System.nanoTime();
             in.close();
             cat.waitFor(10, TimeUnit.SECONDS);
-            report(reply, t1 - t0);
+            report(reply, t1 - t0, 0, tSpawn - t0, t1 - tSpawn);
         }
     }
 
-    private static void report(String reply, long nanos) {
+    private static void report(String reply, long nanos, long loopNanos, long spawnNanos, long replyNanos) {
         // CPU of all this JVM's threads so far (JIT and GC included): less swayed by a busy machine than wall time.
         long cpu = ProcessHandle.current().info().totalCpuDuration().map(d -> d.toMillis()).orElse(-1L);
         if (!"hello".equals(reply)) {
             throw new IllegalStateException("cat replied " + reply);
         }
-        System.out.printf(Locale.ROOT, "COLD %.2f %d%n", nanos / 1e6, cpu);
+        System.out.printf(Locale.ROOT, "COLD %.2f %d %.2f %.2f %.2f%n", nanos / 1e6, cpu, loopNanos / 1e6, spawnNanos / 1e6, replyNanos / 1e6);
     }
 
     private static double median(double[] values) {

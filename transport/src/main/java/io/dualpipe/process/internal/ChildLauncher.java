@@ -3,14 +3,13 @@ package io.dualpipe.process.internal;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
+import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.PipeDirection;
 import io.dualpipe.process.StderrMode;
 import io.dualpipe.process.StdinMode;
 import io.dualpipe.process.StdoutMode;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +22,7 @@ import java.util.List;
  * runs on the caller's thread.
  */
 final class ChildLauncher {
-    private static final Logger LOG = LoggerFactory.getLogger(PosixChildProcess.class);
+    private static final LazyLogger LOG = new LazyLogger(PosixChildProcess.class);
 
     private ChildLauncher() {
     }
@@ -67,7 +66,7 @@ final class ChildLauncher {
                 ProcessControl.signal(pid, -1, ProcessControl.SIGKILL);
             }
         } catch (RuntimeException e) {
-            LOG.warn("pid {}: could not kill it: {}", pid, e.getMessage());
+            LOG.get().warn("pid {}: could not kill it: {}", pid, e.getMessage());
         }
         ExitWatcher.reapBlocking(pid);
     }

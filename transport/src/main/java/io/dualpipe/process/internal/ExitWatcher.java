@@ -5,10 +5,9 @@ import io.dualpipe.core.IoHandler;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
 import io.dualpipe.process.ExitStatus;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.channels.SelectionKey;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +23,7 @@ import java.util.concurrent.locks.LockSupport;
  * future is the library's own: hand out {@link io.dualpipe.core.internal.LoopFutures#copyOf copies}.
  */
 final class ExitWatcher implements IoHandler {
-    private static final Logger LOG = LoggerFactory.getLogger(PosixChildProcess.class);
+    private static final LazyLogger LOG = new LazyLogger(PosixChildProcess.class);
     private static final long MIN_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long MAX_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** How long closing a loop waits for a SIGKILLed child to be reapable. */
@@ -117,7 +116,7 @@ final class ExitWatcher implements IoHandler {
                 }
             }
         } catch (RuntimeException e) {
-            LOG.error("{}: waitpid failed; its exit status is lost", label, e);
+            LOG.get().error("{}: waitpid failed; its exit status is lost", label, e);
             markReaped();
             exit.completeExceptionally(e);
             return;
@@ -146,7 +145,7 @@ final class ExitWatcher implements IoHandler {
             try {
                 fd.close();
             } catch (java.io.IOException e) {
-                LOG.debug("{}: closing pidfd failed", label, e);
+                LOG.get().debug("{}: closing pidfd failed", label, e);
             }
         }
         if (t != null) {
@@ -208,7 +207,7 @@ final class ExitWatcher implements IoHandler {
     /** The loop is going away: nothing will watch this child any more, so kill it and reap it now. */
     private void killAndReap(LoopClosedException cause) {
         if (signal(ProcessControl.SIGKILL)) {
-            LOG.debug("{}: killed because {}", label, cause.getMessage());
+            LOG.get().debug("{}: killed because {}", label, cause.getMessage());
         }
         if (!isReaped()) {
             reapBlocking(pid);
@@ -222,7 +221,7 @@ final class ExitWatcher implements IoHandler {
         long deadline = System.nanoTime() + KILL_REAP_NANOS;
         while (ProcessControl.waitNoHang(pid) == null) {
             if (System.nanoTime() - deadline > 0) {
-                LOG.error("pid {} did not die within 10 s of SIGKILL; it will be left to init", pid);
+                LOG.get().error("pid {} did not die within 10 s of SIGKILL; it will be left to init", pid);
                 return;
             }
             LockSupport.parkNanos(200_000);

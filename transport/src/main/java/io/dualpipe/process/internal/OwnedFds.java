@@ -3,9 +3,8 @@ package io.dualpipe.process.internal;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.FdChannel;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.Native;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.channels.SelectionKey;
 import java.util.ArrayList;
@@ -19,7 +18,7 @@ import java.util.List;
  * ours (never registered, so closing them here races nothing); once queued, they are the loop's.
  */
 final class OwnedFds {
-    private static final Logger LOG = LoggerFactory.getLogger(PosixChildProcess.class);
+    private static final LazyLogger LOG = new LazyLogger(PosixChildProcess.class);
 
     private final List<FdChannel> channels = new ArrayList<>();
     private final List<Integer> taken = new ArrayList<>();
@@ -55,7 +54,7 @@ final class OwnedFds {
             try {
                 c.close(); // never registered: closed at once, and no registration can race it
             } catch (java.io.IOException | RuntimeException e) {
-                LOG.debug("closing {} failed", c, e);
+                LOG.get().debug("closing {} failed", c, e);
             }
         }
         // A set: a pty master is both stdinFd and stdoutFd, and must be closed once.

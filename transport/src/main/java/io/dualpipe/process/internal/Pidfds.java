@@ -1,8 +1,7 @@
 package io.dualpipe.process.internal;
 
+import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.Native;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import static io.dualpipe.process.internal.Posix.LIB;
 import static io.dualpipe.process.internal.SpawnFailures.EINVAL;
@@ -11,7 +10,7 @@ import static io.dualpipe.process.internal.SpawnFailures.EPERM;
 
 /** pidfds for freshly spawned children (Linux >= 5.3), learning once what the kernel offers. */
 final class Pidfds {
-    private static final Logger LOG = LoggerFactory.getLogger(Pidfds.class);
+    private static final LazyLogger LOG = new LazyLogger(Pidfds.class);
 
     // pidfd_open support, learned from the first attempts: 0 = pass PIDFD_NONBLOCK (Linux >= 5.10),
     // 1 = no flags then fcntl (5.3..5.9 reject the flag with EINVAL), 2 = unavailable (ENOSYS,
@@ -36,7 +35,7 @@ final class Pidfds {
             long fd = LIB.syscall(Posix.SYS_PIDFD_OPEN, pid, mode == 0 ? Posix.O_NONBLOCK : 0, 0, 0);
             if (fd >= 0) {
                 if (mode == 1 && LIB.fcntl((int) fd, Posix.F_SETFL, Posix.O_NONBLOCK) < 0) {
-                    LOG.debug("fcntl(pidfd, O_NONBLOCK) failed: {}", Native.errnoName(Native.errno()));
+                    LOG.get().debug("fcntl(pidfd, O_NONBLOCK) failed: {}", Native.errnoName(Native.errno()));
                 }
                 return (int) fd;
             }
@@ -47,9 +46,9 @@ final class Pidfds {
             }
             if (errno == ENOSYS || errno == EPERM) {
                 pidfdMode = 2;
-                LOG.debug("pidfd_open unavailable ({}); children are signalled by pid", Native.errnoName(errno));
+                LOG.get().debug("pidfd_open unavailable ({}); children are signalled by pid", Native.errnoName(errno));
             } else {
-                LOG.debug("pidfd_open({}) failed: {}", pid, Native.errnoName(errno));
+                LOG.get().debug("pidfd_open({}) failed: {}", pid, Native.errnoName(errno));
             }
             return -1;
         }

@@ -1,13 +1,11 @@
 package io.dualpipe.process.internal;
 
 import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.Platform;
+import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.Native;
 import jnr.constants.platform.OpenFlags;
 import jnr.constants.platform.Signal;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Platform;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Loads {@link PosixLib} once, probes which optional symbols this libc has, and holds the
@@ -22,17 +20,18 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: everything is final after class initialisation.
  */
 final class Posix {
-    private static final Logger LOG = LoggerFactory.getLogger(Posix.class);
+    private static final LazyLogger LOG = new LazyLogger(Posix.class);
 
-    static final Platform.OS OS = Platform.getNativePlatform().getOS();
+    // jffi's view of the platform (jnr-ffi's Platform and jar stay unloaded on the way to a child)
+    static final Platform.OS OS = Native.OS;
     static final boolean LINUX = OS == Platform.OS.LINUX;
     static final boolean DARWIN = OS == Platform.OS.DARWIN;
     static final boolean FREEBSD = OS == Platform.OS.FREEBSD;
 
-    static final PosixLib LIB = LibraryLoader.create(PosixLib.class)
-            .load(Platform.getNativePlatform().getStandardCLibraryName());
-    static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIB);
+    static final PosixLib LIB = new PosixLib(Native.LIBC_LIBRARY);
     static final MemoryIO MEM = MemoryIO.getInstance();
+    /** Bytes in a pointer. */
+    static final int ADDRESS_SIZE = Platform.getPlatform().addressSize() / 8;
     private static final com.kenai.jffi.Library LIBC_HANDLE = com.kenai.jffi.Library.getDefault();
 
     static final boolean HAS_ADDCLOSEFROM = hasSymbol("posix_spawn_file_actions_addclosefrom_np");
@@ -80,8 +79,8 @@ final class Posix {
 
     // pidfd syscalls were numbered uniformly across architectures from Linux 5.1 on (alpha aside);
     // restricting to the two we can test keeps a wrong guess from calling an unrelated syscall.
-    static final boolean PIDFD_SYSCALLS = LINUX && (Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64
-            || Platform.getNativePlatform().getCPU() == Platform.CPU.AARCH64);
+    static final boolean PIDFD_SYSCALLS = LINUX && (Platform.getPlatform().getCPU() == Platform.CPU.X86_64
+            || Platform.getPlatform().getCPU() == Platform.CPU.AARCH64);
     static final long SYS_PIDFD_OPEN = 434;
     static final long SYS_PIDFD_SEND_SIGNAL = 424;
 
@@ -89,9 +88,9 @@ final class Posix {
     private static final long ENVIRON_SYMBOL = DARWIN ? 0 : LIBC_HANDLE.getSymbolAddress("environ");
 
     static {
+        // Nothing is logged here unless something is wrong: a first log call starts the SLF4J
+        // provider, which a cold start must not pay for (issue 11).
         resetIgnoredSigchld();
-        LOG.debug("posix_spawn support: addclosefrom_np={}, addchdir_np={}, addinherit_np={}, pidfd={}",
-                HAS_ADDCLOSEFROM, HAS_ADDCHDIR, HAS_ADDINHERIT, PIDFD_SYSCALLS);
     }
 
     private Posix() {
@@ -124,13 +123,13 @@ final class Posix {
         long buf = MEM.allocateMemory(1024, true); // struct sigaction is 152 bytes on glibc
         try {
             if (LIB.sigaction(sigchld, 0, buf) != 0) {
-                LOG.warn("sigaction(SIGCHLD) query failed: errno {}", Native.errnoName(Native.errno()));
+                LOG.get().warn("sigaction(SIGCHLD) query failed: errno {}", Native.errnoName(Native.errno()));
                 return;
             }
             long handler = MEM.getAddress(buf);
             if (handler == 1 /* SIG_IGN */) {
                 LIB.signal(sigchld, 0 /* SIG_DFL */);
-                LOG.debug("SIGCHLD was ignored (exit statuses would be lost); reset to SIG_DFL");
+                LOG.get().debug("SIGCHLD was ignored (exit statuses would be lost); reset to SIG_DFL");
             }
         } finally {
             MEM.freeMemory(buf);

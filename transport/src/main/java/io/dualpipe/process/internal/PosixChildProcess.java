@@ -9,6 +9,7 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
 import io.dualpipe.core.line.Conversation;
@@ -20,8 +21,6 @@ import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
 import io.dualpipe.process.PipeDirection;
 import io.dualpipe.process.StderrMode;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.channels.SelectionKey;
 import java.time.Duration;
@@ -39,7 +38,7 @@ import java.util.concurrent.CompletableFuture;
  * child nobody closes leaks nothing. Futures handed out are the caller's own copies.
  */
 public final class PosixChildProcess implements ChildProcess {
-    private static final Logger LOG = LoggerFactory.getLogger(PosixChildProcess.class);
+    private static final LazyLogger LOG = new LazyLogger(PosixChildProcess.class);
 
     private final SingleThreadEventLoop loop;
     private final int pid;
@@ -361,7 +360,7 @@ public final class PosixChildProcess implements ChildProcess {
             signal(ProcessControl.SIGKILL);
         } catch (RuntimeException e) {
             // e.g. EPERM from killpg when a member of its group changed uid: the pipes still close
-            LOG.warn("{}: could not kill it on close: {}", label, e.getMessage());
+            LOG.get().warn("{}: could not kill it on close: {}", label, e.getMessage());
         } finally {
             for (FdStream s : streams()) {
                 s.close();

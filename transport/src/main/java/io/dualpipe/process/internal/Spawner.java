@@ -1,11 +1,9 @@
 package io.dualpipe.process.internal;
 
 import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.process.SpawnException;
-import jnr.ffi.Pointer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.util.Arrays;
@@ -33,7 +31,7 @@ import static io.dualpipe.process.internal.Posix.MEM;
  * strings) and shares only immutable state, so spawns may run concurrently from any threads.
  */
 public final class Spawner {
-    private static final Logger LOG = LoggerFactory.getLogger(Spawner.class);
+    private static final LazyLogger LOG = new LazyLogger(Spawner.class);
 
     /** How the child gets rid of descriptors it must not inherit. */
     enum CloseStrategy {
@@ -58,7 +56,7 @@ public final class Spawner {
 
     private static final int ENOSYS = SpawnFailures.ENOSYS;
 
-    private static final int PTR = Posix.RUNTIME.addressSize();
+    private static final int PTR = Posix.ADDRESS_SIZE;
     private static final byte[] DEV_NULL = {'/', 'd', 'e', 'v', '/', 'n', 'u', 'l', 'l', 0};
 
     // Layout of the per-spawn native block. glibc needs 336 bytes for posix_spawnattr_t, 80 for
@@ -74,7 +72,7 @@ public final class Spawner {
 
     static {
         if (DEFAULT_CLOSE_STRATEGY == CloseStrategy.PROC_SCAN || DEFAULT_CLOSE_STRATEGY == CloseStrategy.NONE) {
-            LOG.warn("libc lacks posix_spawn_file_actions_addclosefrom_np; children are kept from inheriting "
+            LOG.get().warn("libc lacks posix_spawn_file_actions_addclosefrom_np; children are kept from inheriting "
                     + "descriptors by {}", DEFAULT_CLOSE_STRATEGY == CloseStrategy.PROC_SCAN
                     ? "scanning /proc/self/fd at each spawn (slower)" : "FD_CLOEXEC only (others' fds may leak)");
         }
@@ -100,7 +98,7 @@ public final class Spawner {
     /** A pipe size asked for where the kernel has no F_SETPIPE_SZ: said once, not on every spawn. */
     private static void notePipeSizeIgnored(int pipeSize) {
         if (pipeSize > 0 && !Posix.LINUX && PIPE_SIZE_IGNORED_LOGGED.compareAndSet(false, true)) {
-            LOG.debug("pipeBufferSize {} ignored: {} has no F_SETPIPE_SZ", pipeSize, Posix.OS);
+            LOG.get().debug("pipeBufferSize {} ignored: {} has no F_SETPIPE_SZ", pipeSize, Posix.OS);
         }
     }
 
@@ -338,8 +336,7 @@ public final class Spawner {
                     program);
 
             long file = block + strings; // argv[0]
-            int rc = LIB.posix_spawnp(block + OFF_PID, file, fileActions, attr, block + argvPtrs,
-                    Pointer.wrap(Posix.RUNTIME, envp));
+            int rc = LIB.posix_spawnp(block + OFF_PID, file, fileActions, attr, block + argvPtrs, envp);
             if (rc != 0) {
                 throw SpawnFailures.spawnFailure(rc, spec, program);
             }

@@ -1,6 +1,6 @@
 package io.dualpipe.process.internal;
 
-import io.dualpipe.core.internal.LibC;
+import io.dualpipe.core.internal.CFunction;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.fifo.internal.FifoLib;
 import io.dualpipe.net.internal.SocketLib;
@@ -19,11 +19,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Every variadic libc function we bind through jnr-ffi is declared {@link Variadic} with its count
- * of fixed parameters, as jnr-posix does: arm64 macOS passes variadic arguments on the stack, so a
- * binding that declares them as fixed parameters hands the callee garbage there. x86_64 passes both
- * kinds alike, so this cannot be seen by calling them here; the test reads the declarations, and
- * then calls each binding once to show the variadic call path works.
+ * Every variadic libc function we bind is declared variadic with its count of fixed parameters, as
+ * jnr-posix does: {@link Variadic} on a jnr-ffi interface, {@link CFunction#bindVariadic} for the
+ * jffi bindings (LibC, PosixLib). arm64 macOS passes variadic arguments on the stack, so a binding
+ * that declares them as fixed parameters hands the callee garbage there. x86_64 passes both kinds
+ * alike, so this cannot be seen by calling them here; the test reads the declarations, and then
+ * calls each binding once to show the variadic call path works.
  */
 class VariadicBindingsTest {
     /** The variadic functions of libc a binding might declare, with their fixed-parameter counts. */
@@ -32,7 +33,7 @@ class VariadicBindingsTest {
             "printf", 1, "mq_open", 2, "sem_open", 2);
 
     private static final List<Class<?>> BINDINGS = List.of(
-            LibC.class, PosixLib.class, SocketLib.class, SocketLib.Linux.class, SocketLib.Darwin.class, FifoLib.class);
+            SocketLib.class, SocketLib.Linux.class, SocketLib.Darwin.class, FifoLib.class, LimitLib.class);
 
     @Test
     void everyVariadicFunctionIsDeclaredVariadicWithItsFixedCount() {
@@ -50,6 +51,18 @@ class VariadicBindingsTest {
                     wrong.add(binding.getSimpleName() + "." + m.getName() + " (" + m.getParameterCount()
                             + " parameters, " + fixed + " fixed): " + (v == null ? "no @Variadic" : "@Variadic(fixedCount = " + v.fixedCount() + ")"));
                 }
+            }
+        }
+        List<CFunction> bound = new ArrayList<>(List.of(Native.LIBC.functions()));
+        bound.addAll(List.of(Posix.LIB.functions()));
+        for (CFunction f : bound) {
+            Integer fixed = VARIADIC.get(f.name());
+            if (fixed == null) {
+                continue;
+            }
+            checked++;
+            if (f.parameterCount() > fixed && f.fixedCount() != fixed) {
+                wrong.add(f.name() + " (" + f.parameterCount() + " parameters, " + fixed + " fixed): bound with fixedCount " + f.fixedCount());
             }
         }
         assertTrue(checked >= 5, "found only " + checked + " variadic bindings: has the list of interfaces gone stale?");
