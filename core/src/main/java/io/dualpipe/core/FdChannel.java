@@ -83,13 +83,18 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
         return validOps;
     }
 
-    /** {@inheritDoc} Returns 0 on EAGAIN, -1 at end of stream. */
+    /** {@inheritDoc} Returns 0 on EAGAIN, -1 at end of stream; a read-only {@code dst} is an {@link InvalidArgumentException}. */
     @Override
     public int read(ByteBuffer dst) throws ClosedChannelException {
         if (!beginIo()) {
             throw new ClosedChannelException();
         }
         try {
+            if (dst.isReadOnly()) {
+                // A read-only direct buffer still has an address the kernel would write through, and a
+                // heap one would throw only after the bytes were taken from the fd: refuse before reading.
+                throw new InvalidArgumentException("read into a read-only buffer: " + dst);
+            }
             int wanted = dst.remaining();
             if (wanted == 0) {
                 return 0;
