@@ -34,12 +34,14 @@ public final class CFunction {
     private final long address;
     private final CallContext context;
     private final int fixedCount;
+    private final int parameterCount;
 
     private CFunction(String name, long address, CallContext context, int fixedCount) {
         this.name = name;
         this.address = address;
         this.context = context;
         this.fixedCount = fixedCount;
+        this.parameterCount = context.getParameterCount();
     }
 
     /** Binds name with the given result and parameter types; saveErrno as jnr-ffi's default (no {@code @IgnoreError}). */
@@ -72,38 +74,45 @@ public final class CFunction {
     }
 
     public int parameterCount() {
-        return context.getParameterCount();
+        return parameterCount;
     }
 
     public long call() {
-        return INVOKER.invokeN0(context, check());
+        return INVOKER.invokeN0(context, check(0));
     }
 
     public long call(long a1) {
-        return INVOKER.invokeN1(context, check(), a1);
+        return INVOKER.invokeN1(context, check(1), a1);
     }
 
     public long call(long a1, long a2) {
-        return INVOKER.invokeN2(context, check(), a1, a2);
+        return INVOKER.invokeN2(context, check(2), a1, a2);
     }
 
     public long call(long a1, long a2, long a3) {
-        return INVOKER.invokeN3(context, check(), a1, a2, a3);
+        return INVOKER.invokeN3(context, check(3), a1, a2, a3);
     }
 
     public long call(long a1, long a2, long a3, long a4) {
-        return INVOKER.invokeN4(context, check(), a1, a2, a3, a4);
+        return INVOKER.invokeN4(context, check(4), a1, a2, a3, a4);
     }
 
     public long call(long a1, long a2, long a3, long a4, long a5) {
-        return INVOKER.invokeN5(context, check(), a1, a2, a3, a4, a5);
+        return INVOKER.invokeN5(context, check(5), a1, a2, a3, a4, a5);
     }
 
     public long call(long a1, long a2, long a3, long a4, long a5, long a6) {
-        return INVOKER.invokeN6(context, check(), a1, a2, a3, a4, a5, a6);
+        return INVOKER.invokeN6(context, check(6), a1, a2, a3, a4, a5, a6);
     }
 
-    private long check() {
+    /**
+     * jffi's invokeN takes the count on trust: the callee would read stray argument registers (x86_64)
+     * or libffi would read past the argument array, so a call of another arity fails here by name.
+     */
+    private long check(int arguments) {
+        if (arguments != parameterCount) {
+            throw new IllegalArgumentException(name + " takes " + parameterCount + " arguments, called with " + arguments);
+        }
         if (address == 0) {
             throw new UnsatisfiedLinkError("native symbol '" + name + "' not found in libc");
         }
