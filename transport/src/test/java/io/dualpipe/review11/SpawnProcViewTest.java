@@ -37,11 +37,11 @@ class SpawnProcViewTest {
                      .clearEnvironment().environment("EMPTY", "").environment("WIDE", WIDE).environment("BIG", big)
                      .extraPipe(PipeDirection.TO_CHILD).loop(loop).start()) {
             int pid = p.pid();
-            List<String> argv = nulSeparated(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")));
+            List<String> argv = nulSeparated(procFile(pid, "cmdline"));
             assertEquals(List.of("sh", "-c", "read x", "sh0", "", WIDE), argv);
             Map<String, String> env = envOf(pid);
             assertEquals(Map.of("EMPTY", "", "WIDE", WIDE, "BIG", big), env);
-            assertEquals(Set.of("0", "1", "2", "3"), fdsOf(pid));
+            assertEquals(Set.of("0", "1", "2", "3"), settledFds(pid, Set.of("0", "1", "2", "3")));
             p.writeLine("done").get(10, TimeUnit.SECONDS);
             assertEquals(ExitStatus.ofExitCode(0), p.onExit().get(10, TimeUnit.SECONDS));
         }
@@ -52,7 +52,7 @@ class SpawnProcViewTest {
         try (EventLoop loop = EventLoop.create("review11-env");
              ChildProcess p = ChildProcess.builder("sh", "-c", "read x").loop(loop).start()) {
             assertEquals(System.getenv(), envOf(p.pid()));
-            assertEquals(Set.of("0", "1", "2"), fdsOf(p.pid()));
+            assertEquals(Set.of("0", "1", "2"), settledFds(p.pid(), Set.of("0", "1", "2")));
             p.writeLine("done").get(10, TimeUnit.SECONDS);
             assertEquals(ExitStatus.ofExitCode(0), p.onExit().get(10, TimeUnit.SECONDS));
         }
@@ -60,11 +60,43 @@ class SpawnProcViewTest {
 
     private static Map<String, String> envOf(int pid) throws Exception {
         Map<String, String> env = new HashMap<>();
-        for (String kv : nulSeparated(Files.readAllBytes(Path.of("/proc/" + pid + "/environ")))) {
+        for (String kv : nulSeparated(procFile(pid, "environ"))) {
             int eq = kv.indexOf('=');
             env.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
         return env;
+    }
+
+    /**
+     * /proc/PID/cmdline or environ, once the kernel has set them: glibc's posix_spawn parent resumes
+     * when exec releases the old mm (vfork), a moment before the new image's argument area is
+     * recorded, so a read right after the spawn can see both empty. Bounded wait on that condition.
+     */
+    private static byte[] procFile(int pid, String name) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            byte[] b = Files.readAllBytes(Path.of("/proc/" + pid + "/" + name));
+            if (b.length > 0 || System.nanoTime() > deadline) {
+                return b;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * The child's fds once they equal {@code expected}, or what they are after 10 s: the dynamic
+     * loader of the new image briefly opens its libraries on the next free fd, so a listing taken
+     * during start-up can hold one more; an inherited fd would stay and fail the test.
+     */
+    private static Set<String> settledFds(int pid, Set<String> expected) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            Set<String> fds = fdsOf(pid);
+            if (fds.equals(expected) || System.nanoTime() > deadline) {
+                return fds;
+            }
+            Thread.onSpinWait();
+        }
     }
 
     private static Set<String> fdsOf(int pid) {
