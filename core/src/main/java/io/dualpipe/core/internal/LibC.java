@@ -80,6 +80,9 @@ public final class LibC {
             throw new IllegalArgumentException("pipe2 needs an int[2], got int[" + fds.length + "]");
         }
         long mem = MEMORY.allocateMemory(8, false);
+        if (mem == 0) { // writing through it would crash the JVM
+            throw new OutOfMemoryError("malloc(8) for pipe2");
+        }
         try {
             MEMORY.putInt(mem, fds[0]);
             MEMORY.putInt(mem + 4, fds[1]);

@@ -121,6 +121,9 @@ final class Posix {
     private static void resetIgnoredSigchld() {
         int sigchld = Signal.SIGCHLD.intValue();
         long buf = MEM.allocateMemory(1024, true); // struct sigaction is 152 bytes on glibc
+        if (buf == 0) {
+            throw new OutOfMemoryError("malloc(1024) for sigaction");
+        }
         try {
             if (LIB.sigaction(sigchld, 0, buf) != 0) {
                 LOG.get().warn("sigaction(SIGCHLD) query failed: errno {}", Native.errnoName(Native.errno()));

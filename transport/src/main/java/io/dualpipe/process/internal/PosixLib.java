@@ -243,6 +243,9 @@ public final class PosixLib {
     /** status receives the wait status (status[0]) when the call returns a pid; it is not read. */
     int waitpid(int pid, int[] status, int options) {
         long mem = MEM.allocateMemory(4, true);
+        if (mem == 0) { // waitpid would write the status to address 0
+            throw new OutOfMemoryError("malloc(4) for waitpid");
+        }
         try {
             int rc = (int) waitpid.call(pid, mem, options);
             status[0] = MEM.getInt(mem);
