@@ -79,15 +79,15 @@ public final class StderrTail implements ByteSource.Listener {
         if (total + n > ring.length && ring.length < capacity) {
             grow(total + n);
         }
-        if (n >= ring.length) {
-            data.position(data.position() + n - ring.length);
-            n = ring.length;
-        }
-        int at = (int) (total % ring.length);
-        int first = Math.min(n, ring.length - at);
+        // Byte number k of the stream lives at ring[k % ring.length]; of a chunk longer than the
+        // ring only its last ring.length bytes are kept, but every byte counts in total.
+        int keep = Math.min(n, ring.length);
+        data.position(data.position() + n - keep);
+        int at = (int) ((total + n - keep) % ring.length);
+        int first = Math.min(keep, ring.length - at);
         data.get(ring, at, first);
-        data.get(ring, 0, n - first);
-        total += n; // bytes skipped above never reach the ring, so they need not move its position
+        data.get(ring, 0, keep - first);
+        total += n;
     }
 
     /**

@@ -35,6 +35,7 @@ class StderrTailRingTest {
         assertTrue(t.ringSize() >= 1005 && t.ringSize() <= 2 * 1005, "ring " + t.ringSize());
         t.onData(ByteBuffer.wrap(new byte[1 << 20]));
         assertEquals(64 * 1024, t.ringSize());
+        assertEquals(1005 + (1 << 20), t.total());
     }
 
     /** Random chunk sizes against a model that keeps every byte: the tail is always the model's last bytes. */
@@ -60,6 +61,8 @@ class StderrTailRingTest {
                     assertEquals(0, buf.remaining(), "the tail consumes what it is given");
                     all.writeBytes(chunk);
                     byte[] model = all.toByteArray();
+                    assertEquals(model.length, t.total(), "every byte written counts, kept or not");
+                    assertEquals(model.length, view.total());
                     assertTrue(t.ringSize() <= capacity);
                     for (int max : new int[] {1, capacity / 2 + 1, capacity, capacity + 5}) {
                         int k = Math.min(Math.min(max, capacity), model.length);
