@@ -6,7 +6,9 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.ConversationRequests;
 import io.dualpipe.core.internal.Durations;
+import io.dualpipe.core.internal.RequestFailures;
 import io.dualpipe.core.message.RequestTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +72,16 @@ public final class Conversation {
 
     /** Default bound on requests awaiting replies. */
     public static final int DEFAULT_MAX_OUTSTANDING = 65_536;
+
+    static {
+        ConversationRequests.register(new ConversationRequests.Requester() {
+            @Override
+            public <T> LoopFuture<T> request(Conversation c, String line, ReplyReader<T> reader, Duration timeout,
+                                             RequestFailures failures) {
+                return c.request(line, reader, timeout, failures);
+            }
+        });
+    }
 
     private final ByteSink out;
     private final LineReader in;
@@ -162,12 +174,17 @@ public final class Conversation {
      * @throws InvalidArgumentException if {@code line} holds LF, CR or the reply delimiter, or the timeout is not positive
      */
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader, Duration timeout) {
+        return request(line, reader, timeout, null);
+    }
+
+    /** As above; a failure of the request goes through {@code failures} when not null (see {@link ConversationRequests}). */
+    private <T> LoopFuture<T> request(String line, ReplyReader<T> reader, Duration timeout, RequestFailures failures) {
         RequestLine.check(line, delimiter);
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
-        PendingReply<T> p = new PendingReply<>(line, reader);
-        byte[] bytes = line.getBytes(charset);
+        PendingReply<T> p = new PendingReply<>(line, reader, failures);
+        byte[] bytes = RequestLine.bytes(line, charset);
         Throwable refused = null;
         LoopFuture<Void> written = null;
         synchronized (lock) {
@@ -190,7 +207,7 @@ public final class Conversation {
         }
         // Callers' stages run from here on, never under the lock.
         if (refused != null) {
-            p.future.completeExceptionally(refused);
+            p.failNow(refused);
             return p.future;
         }
         watchWrite(p, written);
@@ -290,7 +307,7 @@ public final class Conversation {
             p.fail(new RequestTimeoutException(e.getMessage() + " (never written: the request before it had no reply yet)"));
             return;
         }
-        p.future.completeExceptionally(e);
+        p.failNow(e);
         if (timeoutPolicy == TimeoutPolicy.BREAK) {
             breakWith("request '" + RequestLine.shorten(p.request) + "' got no reply within " + timeout, e);
         }

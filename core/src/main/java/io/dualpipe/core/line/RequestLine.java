@@ -3,10 +3,16 @@ package io.dualpipe.core.line;
 import io.dualpipe.core.InvalidArgumentException;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.Set;
 
 /** A {@link Conversation}'s request lines: what may be in one, how it is written, how messages show it. */
 final class RequestLine {
     private static final int SHOWN = 200;
+    /** Charsets that encode every char below 0x80 as that one byte. */
+    private static final Set<Charset> ASCII_SUPERSETS = Set.of(StandardCharsets.UTF_8, StandardCharsets.US_ASCII,
+            StandardCharsets.ISO_8859_1);
 
     private RequestLine() {
     }
@@ -53,13 +59,43 @@ final class RequestLine {
         return i < line.length() ? b + "..." : b.toString();
     }
 
-    /** {@code prefix} (ASCII), {@code line}, LF. */
+    /**
+     * {@code line} in {@code charset}, plus one byte of room at the end, which {@link #encode} fills
+     * with the LF when there is no prefix: an ASCII line in an ASCII-compatible charset (the common
+     * case) is written straight into the array that goes to the child, with no second copy.
+     */
+    static byte[] bytes(String line, Charset charset) {
+        if (ASCII_SUPERSETS.contains(charset)) {
+            int n = line.length();
+            byte[] b = new byte[n + 1];
+            for (int i = 0; i < n; i++) {
+                char c = line.charAt(i);
+                if (c >= 0x80) {
+                    return withRoom(line.getBytes(charset));
+                }
+                b[i] = (byte) c;
+            }
+            return b;
+        }
+        return withRoom(line.getBytes(charset));
+    }
+
+    private static byte[] withRoom(byte[] encoded) {
+        return java.util.Arrays.copyOf(encoded, encoded.length + 1);
+    }
+
+    /** {@code prefix} (ASCII), the line, LF; {@code line} comes from {@link #bytes}, its last byte the room for the LF. */
     static ByteBuffer encode(String prefix, byte[] line) {
-        byte[] b = new byte[prefix.length() + line.length + 1];
+        int n = line.length - 1;
+        if (prefix.isEmpty()) {
+            line[n] = '\n';
+            return ByteBuffer.wrap(line);
+        }
+        byte[] b = new byte[prefix.length() + n + 1];
         for (int i = 0; i < prefix.length(); i++) {
             b[i] = (byte) prefix.charAt(i); // digits and a space: the same byte in every charset allowed
         }
-        System.arraycopy(line, 0, b, prefix.length(), line.length);
+        System.arraycopy(line, 0, b, prefix.length(), n);
         b[b.length - 1] = '\n';
         return ByteBuffer.wrap(b);
     }

@@ -1,0 +1,43 @@
+package io.dualpipe.core.line;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+/** A request line goes to the child as {@code prefix + line.getBytes(charset) + LF}, whichever path encodes it. */
+class RequestLineEncodingTest {
+    private static final String[] LINES = {"", "x", "6 * 7", "abcdefghijklmnopqrstuvwxyz0123456789", "\u007f", "wörld",
+        "héllo ✓", "\u0080", "a\ud83d\ude00b", "\ud800", "tab\there"};
+    private static final Charset[] CHARSETS = {StandardCharsets.UTF_8, StandardCharsets.US_ASCII,
+        StandardCharsets.ISO_8859_1, StandardCharsets.UTF_16LE, Charset.forName("windows-1252")};
+
+    @Test
+    void encodesAsGetBytesPlusLf() {
+        for (Charset cs : CHARSETS) {
+            for (String line : LINES) {
+                for (String prefix : new String[] {"", "3f9a2c1d0e7b-12 "}) {
+                    byte[] want = concat(prefix.getBytes(StandardCharsets.US_ASCII), line.getBytes(cs), new byte[] {'\n'});
+                    ByteBuffer got = RequestLine.encode(prefix, RequestLine.bytes(line, cs));
+                    byte[] g = new byte[got.remaining()];
+                    got.get(g);
+                    assertArrayEquals(want, g, cs + " '" + line + "' prefix '" + prefix + "'");
+                }
+            }
+        }
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        byte[] out = new byte[0];
+        for (byte[] p : parts) {
+            int at = out.length;
+            out = Arrays.copyOf(out, at + p.length);
+            System.arraycopy(p, 0, out, at, p.length);
+        }
+        return out;
+    }
+}
