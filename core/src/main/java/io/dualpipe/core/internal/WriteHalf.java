@@ -39,7 +39,7 @@ final class WriteHalf {
 
     private final Object writeLock = new Object();
     private int lastWrittenByte = '\n'; // TERMINAL_EOF only; the last byte accepted for writing
-    private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>();
+    private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>(1); // mostly empty: small until used (a stream per fd)
     private long queued;
     private boolean writeInterest;
     private boolean writableFlag = true;

@@ -94,8 +94,10 @@ public final class Conversation {
     final boolean byId;
     final Object lock = new Object();
     private final boolean pipelined;
-    final ArrayDeque<PendingReply<?>> fifo = new ArrayDeque<>();   // guarded by lock: written, awaiting replies
-    private final ArrayDeque<PendingReply<?>> unsent = new ArrayDeque<>(); // guarded by lock: one at a time, not yet written
+    // Sized for the usual one request at a time; they grow as needed (the default 16 slots cost 88 B
+    // apiece, and a fan-out holds a conversation per child).
+    final ArrayDeque<PendingReply<?>> fifo = new ArrayDeque<>(1);   // guarded by lock: written, awaiting replies
+    private final ArrayDeque<PendingReply<?>> unsent = new ArrayDeque<>(1); // guarded by lock: one at a time, not yet written
     final ReplyIds ids;      // guarded by lock; null in FIFO order
     private Throwable ended; // guarded by lock: why every request fails from now on
     final UnsolicitedLines unsolicited = new UnsolicitedLines();

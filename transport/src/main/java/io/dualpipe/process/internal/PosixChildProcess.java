@@ -91,7 +91,7 @@ public final class PosixChildProcess implements ChildProcess {
                     ? owned.source(loop, fd, label + " fd " + childFd, b.readBufferLimit())
                     : owned.sink(loop, fd, label + " fd " + childFd, b.highWaterMark(), b.lowWaterMark()));
         }
-        this.extras = ex;
+        this.extras = ex.isEmpty() ? Map.of() : ex; // most children have none: no TreeMap kept per child
         FdChannel pidfd = s.pidfd() >= 0 ? owned.channel(s.pidfd(), SelectionKey.OP_READ) : null;
         this.watcher = new ExitWatcher(loop, pid, b.newProcessGroup(), label, pidfd, this::releaseInputs);
         this.handoff = new Handoff(b.completionExecutor());
