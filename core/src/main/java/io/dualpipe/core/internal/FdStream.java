@@ -249,6 +249,16 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         return writer.enqueue(data, true);
     }
 
+    /**
+     * {@link #writeOrQueue(ByteBuffer)} for a whole array, handed over until written: written straight
+     * from it, so a line the kernel takes at once costs no buffer object (a request per call, in a
+     * fan-out of thousands). Null when every byte was written at once.
+     */
+    public LoopFuture<Void> writeOrQueue(byte[] data) {
+        InvalidArgumentException.requireNonNull("data", data);
+        return writer.enqueue(data);
+    }
+
     @Override
     public boolean isWritable() {
         return writer.isWritable();

@@ -24,8 +24,6 @@ import java.util.List;
  * duplicate, {@link FdStream#writeOrQueue(ByteBuffer)} the caller's buffer itself.
  */
 final class WriteHalf {
-    private static final int SHUT_WR = 1;
-
     private final FdStream stream;
     private final FdChannel channel;
     private final String name;
@@ -66,6 +64,20 @@ final class WriteHalf {
 
     /** @param nullIfDone return null, allocating nothing, when the kernel took every byte at once */
     LoopFuture<Void> enqueue(ByteBuffer src, boolean nullIfDone) {
+        return enqueue(src, null, nullIfDone);
+    }
+
+    /**
+     * All of {@code array}, written straight from it when nothing is queued and wrapped in a buffer
+     * only for what the kernel does not take at once; null when it took everything.
+     */
+    LoopFuture<Void> enqueue(byte[] array) {
+        return enqueue(null, array, true);
+    }
+
+    /** One of {@code buffer} and {@code array} is given. */
+    private LoopFuture<Void> enqueue(ByteBuffer buffer, byte[] array, boolean nullIfDone) {
+        ByteBuffer src = buffer;
         LoopFuture<Void> f = null;
         RuntimeException failure = null;
         boolean done = false;
@@ -79,14 +91,24 @@ final class WriteHalf {
             } else if (closed || shutdownFuture != null) {
                 failure = new ChannelClosedException(name + ": write after " + (closed ? "close" : "shutdownOutput"));
             } else {
-                if (halfClose == HalfClose.TERMINAL_EOF && src.hasRemaining()) {
-                    lastWrittenByte = src.get(src.limit() - 1);
+                if (halfClose == HalfClose.TERMINAL_EOF && (src != null ? src.hasRemaining() : array.length > 0)) {
+                    lastWrittenByte = src != null ? src.get(src.limit() - 1) : array[array.length - 1];
                 }
+                int n = 0;
                 if (writes.isEmpty()) {
-                    failure = writeNow(src);
-                    done = failure == null && !src.hasRemaining();
+                    try {
+                        // One write(2) for an array (a request line): one longer than the thread's
+                        // scratch has its rest queued, and written on OP_WRITE.
+                        n = src != null ? writeSome(src) : channel.write(array, 0, array.length);
+                    } catch (RuntimeException e) {
+                        failure = writeFailed(e);
+                    }
+                    done = failure == null && (src != null ? !src.hasRemaining() : n == array.length);
                 }
                 if (failure == null && !done) {
+                    if (src == null) {
+                        src = ByteBuffer.wrap(array, n, array.length - n);
+                    }
                     f = new LoopFuture<>();
                     needInterest = queue(src, f);
                     if (queued > highWater) {
@@ -308,18 +330,10 @@ final class WriteHalf {
             return;
         }
         if (halfClose == HalfClose.SHUTDOWN_WRITE && readable) {
-            // Guarded like read/write: a concurrent close must not let this hit a reused fd number.
-            if (!channel.beginIo()) {
-                f.completeExceptionally(new ChannelClosedException(name + ": closed before shutdown(SHUT_WR)"));
+            RuntimeException failure = HalfClose.shutdownWrite(channel, name);
+            if (failure != null) {
+                f.completeExceptionally(failure);
                 return;
-            }
-            try {
-                if (Native.LIBC.shutdown(channel.getFD(), SHUT_WR) < 0) {
-                    f.completeExceptionally(Native.lastError(name + ": shutdown(SHUT_WR)"));
-                    return;
-                }
-            } finally {
-                channel.endIo();
             }
         } else {
             stream.closeNowFromAnyThread();

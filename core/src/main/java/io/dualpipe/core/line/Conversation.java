@@ -8,6 +8,7 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.ConversationRequests;
 import io.dualpipe.core.internal.Durations;
+import io.dualpipe.core.internal.FdStream;
 import io.dualpipe.core.internal.RequestFailures;
 import io.dualpipe.core.message.RequestTimeoutException;
 import org.slf4j.Logger;
@@ -198,10 +199,10 @@ public final class Conversation {
                         + " requests already await replies (maxOutstanding " + maxOutstanding + "); is the peer answering?");
             } else if (byId) {
                 // Registered before writing, under one lock: the reply can never overtake its entry.
-                written = out.writeOrQueue(RequestLine.encode(ids.register(p), bytes));
+                written = send(RequestLine.encode(ids.register(p), bytes));
             } else if (pipelined || (fifo.isEmpty() && unsent.isEmpty())) {
                 fifo.add(p);
-                written = out.writeOrQueue(RequestLine.encode("", bytes));
+                written = send(RequestLine.encode("", bytes));
             } else {
                 p.unsent = RequestLine.encode("", bytes); // written once the replies before it came
                 unsent.add(p);
@@ -225,6 +226,14 @@ public final class Conversation {
             }
         }
         return p.future;
+    }
+
+    /**
+     * Writes or queues {@code line} (handed over), null when the kernel took it at once. A stream of the
+     * library's writes it straight from the array, so such a request makes no buffer object.
+     */
+    private LoopFuture<Void> send(byte[] line) {
+        return out instanceof FdStream s ? s.writeOrQueue(line) : out.writeOrQueue(java.nio.ByteBuffer.wrap(line));
     }
 
     private void watchWrite(PendingReply<?> p, LoopFuture<Void> written) {
@@ -270,9 +279,9 @@ public final class Conversation {
                 return;
             }
             fifo.add(next);
-            java.nio.ByteBuffer bytes = next.unsent;
+            byte[] bytes = next.unsent;
             next.unsent = null;
-            written = out.writeOrQueue(bytes);
+            written = send(bytes);
         }
         watchWrite(next, written);
     }

@@ -13,7 +13,7 @@ final class PendingReply<T> {
     private final RequestFailures failures;
     long id;                      // id correlation only; set under the conversation's lock
     boolean removed;              // guarded by the conversation's lock: taken off its FIFO queue
-    java.nio.ByteBuffer unsent;   // guarded by the conversation's lock: the line, until it is written
+    byte[] unsent;                // guarded by the conversation's lock: the line, until it is written
     volatile Timeout timer;
     private String single;
     private boolean started;      // loop thread: a line of the reply was taken

@@ -2,7 +2,6 @@ package io.dualpipe.core.line;
 
 import io.dualpipe.core.InvalidArgumentException;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
@@ -85,11 +84,11 @@ final class RequestLine {
     }
 
     /** {@code prefix} (ASCII), the line, LF; {@code line} comes from {@link #bytes}, its last byte the room for the LF. */
-    static ByteBuffer encode(String prefix, byte[] line) {
+    static byte[] encode(String prefix, byte[] line) {
         int n = line.length - 1;
         if (prefix.isEmpty()) {
             line[n] = '\n';
-            return ByteBuffer.wrap(line);
+            return line;
         }
         byte[] b = new byte[prefix.length() + n + 1];
         for (int i = 0; i < prefix.length(); i++) {
@@ -97,7 +96,7 @@ final class RequestLine {
         }
         System.arraycopy(line, 0, b, prefix.length(), n);
         b[b.length - 1] = '\n';
-        return ByteBuffer.wrap(b);
+        return b;
     }
 
     /** {@code s}, cut for a message or a log line. */
