@@ -310,7 +310,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
     @Override
     public void close() {
         closed = true;
-        writer.failWrites(new ChannelClosedException(name + ": closed"));
+        writer.failWrites(() -> new ChannelClosedException(name + ": closed"));
         if (!channel.isOpen() && (!readable || reader.endOfStream().isDone())) {
             // Already finished on the loop (a pipe at end of stream, a sink shut down): nothing is
             // left for it to do, and not hopping there saves a loop wakeup per exited child.

@@ -32,16 +32,13 @@ final class WriteHalf {
     private final boolean readable;
     private final HalfClose halfClose;
     private final byte eofChar;     // TERMINAL_EOF only
-    private final int highWater;
-    private final int lowWater;
 
     private final Object writeLock = new Object();
     private int lastWrittenByte = '\n'; // TERMINAL_EOF only; the last byte accepted for writing
     private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>(1); // mostly empty: small until used (a stream per fd)
     private long queued;
     private boolean writeInterest;
-    private boolean writableFlag = true;
-    private List<LoopFuture<Void>> writabilityWaiters;
+    private final WaterMarks marks; // guarded by writeLock
     private LoopFuture<Void> shutdownFuture;
     private boolean outputShut;
     private RuntimeException writeFailure;
@@ -55,11 +52,7 @@ final class WriteHalf {
         this.readable = readable;
         this.halfClose = halfClose;
         this.eofChar = eofChar;
-        this.highWater = InvalidArgumentException.requirePositive("highWaterMark", highWater);
-        if (lowWater < 0 || lowWater > highWater) {
-            throw new InvalidArgumentException("lowWaterMark must be in [0, highWaterMark=" + highWater + "]: " + lowWater);
-        }
-        this.lowWater = lowWater;
+        this.marks = new WaterMarks(highWater, lowWater);
     }
 
     /** @param nullIfDone return null, allocating nothing, when the kernel took every byte at once */
@@ -111,9 +104,7 @@ final class WriteHalf {
                     }
                     f = new LoopFuture<>();
                     needInterest = queue(src, f);
-                    if (queued > highWater) {
-                        writableFlag = false;
-                    }
+                    marks.grew(queued);
                 }
             }
         }
@@ -198,7 +189,7 @@ final class WriteHalf {
     /** Loop thread, on OP_WRITE: writes what the kernel takes, then wakes writers and a pending shutdown. */
     void onWritable() {
         List<LoopFuture<Void>> done = null;
-        List<LoopFuture<Void>> waiters = null;
+        List<LoopFuture<Void>> waiters;
         RuntimeException failure = null;
         boolean shutNow = false;
         synchronized (writeLock) {
@@ -222,11 +213,7 @@ final class WriteHalf {
                 writeInterest = false;
                 shutNow = shutdownFuture != null && !outputShut && failure == null;
             }
-            if (!writableFlag && queued <= lowWater) {
-                writableFlag = true;
-                waiters = writabilityWaiters;
-                writabilityWaiters = null;
-            }
+            waiters = marks.drained(queued);
         }
         completeAll(done, null);
         if (failure != null) {
@@ -240,7 +227,7 @@ final class WriteHalf {
 
     boolean isWritable() {
         synchronized (writeLock) {
-            return writableFlag && writeFailure == null && !stream.isClosing();
+            return marks.writable() && writeFailure == null && !stream.isClosing();
         }
     }
 
@@ -257,11 +244,8 @@ final class WriteHalf {
                 f.completeExceptionally(writeFailure);
             } else if (stream.isClosing()) {
                 f.completeExceptionally(new ChannelClosedException(name + ": closed"));
-            } else if (!writableFlag) {
-                if (writabilityWaiters == null) {
-                    writabilityWaiters = new ArrayList<>();
-                }
-                writabilityWaiters.add(f);
+            } else if (!marks.writable()) {
+                marks.await(f);
                 return f;
             }
         }
@@ -358,27 +342,40 @@ final class WriteHalf {
 
     /** Fails every queued write, writability waiter and a pending shutdown with {@code cause}; a sink closes its fd. */
     void failWrites(RuntimeException cause) {
-        List<LoopFuture<Void>> failed = new ArrayList<>();
+        failWrites(() -> cause);
+    }
+
+    /**
+     * As above, with the failure made only if something waits for it: a stream closed with nothing
+     * queued (every exited child's) costs no exception, no stack trace and no list.
+     */
+    void failWrites(java.util.function.Supplier<RuntimeException> why) {
+        List<LoopFuture<Void>> failed = null;
         List<LoopFuture<Void>> waiters;
         LoopFuture<Void> shut = null;
         synchronized (writeLock) {
-            for (PendingWrite w : writes) {
-                failed.add(w.future);
+            if (!writes.isEmpty()) {
+                failed = new ArrayList<>(writes.size());
+                for (PendingWrite w : writes) {
+                    failed.add(w.future);
+                }
             }
             writes.clear();
             queued = 0;
             writeInterest = false;
-            waiters = writabilityWaiters;
-            writabilityWaiters = null;
+            waiters = marks.takeWaiters();
             if (shutdownFuture != null && !outputShut) {
                 shut = shutdownFuture;
                 outputShut = true;
             }
         }
-        completeAll(failed, cause);
-        completeAll(waiters, cause);
-        if (shut != null) {
-            shut.completeExceptionally(cause);
+        if (failed != null || waiters != null || shut != null) {
+            RuntimeException cause = why.get();
+            completeAll(failed, cause);
+            completeAll(waiters, cause);
+            if (shut != null) {
+                shut.completeExceptionally(cause);
+            }
         }
         if (!readable) {
             stream.closeNowFromAnyThread();

@@ -101,6 +101,10 @@ public final class Conversation {
     private final ArrayDeque<PendingReply<?>> unsent = new ArrayDeque<>(1); // guarded by lock: one at a time, not yet written
     final ReplyIds ids;      // guarded by lock; null in FIFO order
     private Throwable ended; // guarded by lock: why every request fails from now on
+    /** What requests fail with once the reply stream has ended. */
+    private static final String STREAM_ENDED = "the reply stream ended before the reply came";
+    /** {@link #ended} while the stream ended with no request waiting, until one needs the exception: an idle end costs none. */
+    private static final Throwable ENDED_QUIETLY = new Throwable(STREAM_ENDED);
     final UnsolicitedLines unsolicited = new UnsolicitedLines();
 
     Conversation(ByteSink out, LineReader in, Charset charset, int maxOutstanding, TimeoutPolicy timeoutPolicy,
@@ -193,6 +197,9 @@ public final class Conversation {
         synchronized (lock) {
             int outstanding = outstandingLocked();
             if (ended != null) {
+                if (ended == ENDED_QUIETLY) {
+                    ended = new ChannelClosedException(STREAM_ENDED);
+                }
                 refused = ended;
             } else if (outstanding >= maxOutstanding) {
                 refused = new TooManyRequestsException("request '" + RequestLine.shorten(line) + "': " + outstanding
@@ -228,10 +235,7 @@ public final class Conversation {
         return p.future;
     }
 
-    /**
-     * Writes or queues {@code line} (handed over), null when the kernel took it at once. A stream of the
-     * library's writes it straight from the array, so such a request makes no buffer object.
-     */
+    /** Writes or queues {@code line} (handed over), null when the kernel took it at once; FdStream needs no ByteBuffer. */
     private LoopFuture<Void> send(byte[] line) {
         return out instanceof FdStream s ? s.writeOrQueue(line) : out.writeOrQueue(java.nio.ByteBuffer.wrap(line));
     }
@@ -358,6 +362,9 @@ public final class Conversation {
 
     /** Guarded by lock. */
     private List<PendingReply<?>> takeAll() {
+        if (fifo.isEmpty() && unsent.isEmpty() && (ids == null || ids.size() == 0)) {
+            return List.of(); // the usual end of an idle conversation
+        }
         List<PendingReply<?>> all = new ArrayList<>(fifo);
         all.addAll(unsent);
         if (ids != null) {
@@ -371,14 +378,20 @@ public final class Conversation {
         return all;
     }
 
-    /** The reply stream ended or failed: every outstanding and later request fails with {@code cause}. */
+    /**
+     * The reply stream ended ({@code cause} null: with a {@link ChannelClosedException}, made only if a
+     * request needs it) or failed: every outstanding and later request fails with it.
+     */
     void end(Throwable cause) {
         List<PendingReply<?>> failed;
         synchronized (lock) {
-            if (ended == null) {
-                ended = cause;
-            }
             failed = takeAll();
+            if (cause == null && !failed.isEmpty()) {
+                cause = new ChannelClosedException(STREAM_ENDED);
+            }
+            if (ended == null) {
+                ended = cause != null ? cause : ENDED_QUIETLY;
+            }
         }
         for (PendingReply<?> p : failed) {
             p.fail(cause);
