@@ -256,7 +256,19 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
      */
     public LoopFuture<Void> writeOrQueue(byte[] data) {
         InvalidArgumentException.requireNonNull("data", data);
-        return writer.enqueue(data);
+        return writer.enqueue(data, data.length, false);
+    }
+
+    /**
+     * As {@link #writeOrQueue(byte[])} for {@code data[0, length)}, but {@code data} is only borrowed for
+     * this call (a thread's scratch, reused at once): what the kernel does not take is queued as a copy.
+     */
+    public LoopFuture<Void> writeOrQueueCopy(byte[] data, int length) {
+        InvalidArgumentException.requireNonNull("data", data);
+        if (length < 0 || length > data.length) {
+            throw new InvalidArgumentException("length must be in [0, " + data.length + "]: " + length);
+        }
+        return writer.enqueue(data, length, true);
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.dualpipe.core.NativeIoException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -57,19 +58,20 @@ final class WriteHalf {
 
     /** @param nullIfDone return null, allocating nothing, when the kernel took every byte at once */
     LoopFuture<Void> enqueue(ByteBuffer src, boolean nullIfDone) {
-        return enqueue(src, null, nullIfDone);
+        return enqueue(src, null, 0, false, nullIfDone);
     }
 
     /**
-     * All of {@code array}, written straight from it when nothing is queued and wrapped in a buffer
-     * only for what the kernel does not take at once; null when it took everything.
+     * {@code array[0, length)}, written straight from it when nothing is queued; only what the kernel
+     * does not take at once is queued: wrapped, or copied if the array is only {@code borrowed} for
+     * this call (a thread's scratch). Null when the kernel took everything.
      */
-    LoopFuture<Void> enqueue(byte[] array) {
-        return enqueue(null, array, true);
+    LoopFuture<Void> enqueue(byte[] array, int length, boolean borrowed) {
+        return enqueue(null, array, length, borrowed, true);
     }
 
     /** One of {@code buffer} and {@code array} is given. */
-    private LoopFuture<Void> enqueue(ByteBuffer buffer, byte[] array, boolean nullIfDone) {
+    private LoopFuture<Void> enqueue(ByteBuffer buffer, byte[] array, int length, boolean borrowed, boolean nullIfDone) {
         ByteBuffer src = buffer;
         LoopFuture<Void> f = null;
         RuntimeException failure = null;
@@ -84,23 +86,23 @@ final class WriteHalf {
             } else if (closed || shutdownFuture != null) {
                 failure = new ChannelClosedException(name + ": write after " + (closed ? "close" : "shutdownOutput"));
             } else {
-                if (halfClose == HalfClose.TERMINAL_EOF && (src != null ? src.hasRemaining() : array.length > 0)) {
-                    lastWrittenByte = src != null ? src.get(src.limit() - 1) : array[array.length - 1];
+                if (halfClose == HalfClose.TERMINAL_EOF && (src != null ? src.hasRemaining() : length > 0)) {
+                    lastWrittenByte = src != null ? src.get(src.limit() - 1) : array[length - 1];
                 }
                 int n = 0;
                 if (writes.isEmpty()) {
                     try {
                         // One write(2) for an array (a request line): one longer than the thread's
                         // scratch has its rest queued, and written on OP_WRITE.
-                        n = src != null ? writeSome(src) : channel.write(array, 0, array.length);
+                        n = src != null ? writeSome(src) : channel.write(array, 0, length);
                     } catch (RuntimeException e) {
                         failure = writeFailed(e);
                     }
-                    done = failure == null && (src != null ? !src.hasRemaining() : n == array.length);
+                    done = failure == null && (src != null ? !src.hasRemaining() : n == length);
                 }
                 if (failure == null && !done) {
                     if (src == null) {
-                        src = ByteBuffer.wrap(array, n, array.length - n);
+                        src = borrowed ? ByteBuffer.wrap(Arrays.copyOfRange(array, n, length)) : ByteBuffer.wrap(array, n, length - n);
                     }
                     f = new LoopFuture<>();
                     needInterest = queue(src, f);

@@ -8,7 +8,6 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.ConversationRequests;
 import io.dualpipe.core.internal.Durations;
-import io.dualpipe.core.internal.FdStream;
 import io.dualpipe.core.internal.RequestFailures;
 import io.dualpipe.core.message.RequestTimeoutException;
 import org.slf4j.Logger;
@@ -191,7 +190,6 @@ public final class Conversation {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
         PendingReply<T> p = new PendingReply<>(line, reader, failures);
-        byte[] bytes = RequestLine.bytes(line, charset);
         Throwable refused = null;
         LoopFuture<Void> written = null;
         synchronized (lock) {
@@ -206,12 +204,12 @@ public final class Conversation {
                         + " requests already await replies (maxOutstanding " + maxOutstanding + "); is the peer answering?");
             } else if (byId) {
                 // Registered before writing, under one lock: the reply can never overtake its entry.
-                written = send(RequestLine.encode(ids.register(p), bytes));
+                written = RequestLine.write(out, ids.register(p), line, charset);
             } else if (pipelined || (fifo.isEmpty() && unsent.isEmpty())) {
                 fifo.add(p);
-                written = send(RequestLine.encode("", bytes));
+                written = RequestLine.write(out, "", line, charset);
             } else {
-                p.unsent = RequestLine.encode("", bytes); // written once the replies before it came
+                p.unsent = RequestLine.encode("", RequestLine.bytes(line, charset)); // written once the replies before it came
                 unsent.add(p);
             }
         }
@@ -233,11 +231,6 @@ public final class Conversation {
             }
         }
         return p.future;
-    }
-
-    /** Writes or queues {@code line} (handed over), null when the kernel took it at once; FdStream needs no ByteBuffer. */
-    private LoopFuture<Void> send(byte[] line) {
-        return out instanceof FdStream s ? s.writeOrQueue(line) : out.writeOrQueue(java.nio.ByteBuffer.wrap(line));
     }
 
     private void watchWrite(PendingReply<?> p, LoopFuture<Void> written) {
@@ -285,7 +278,7 @@ public final class Conversation {
             fifo.add(next);
             byte[] bytes = next.unsent;
             next.unsent = null;
-            written = send(bytes);
+            written = RequestLine.write(out, bytes);
         }
         watchWrite(next, written);
     }

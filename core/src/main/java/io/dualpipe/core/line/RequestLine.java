@@ -1,7 +1,11 @@
 package io.dualpipe.core.line;
 
+import io.dualpipe.core.ByteSink;
 import io.dualpipe.core.InvalidArgumentException;
+import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.FdStream;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
@@ -10,6 +14,9 @@ import java.util.Set;
 final class RequestLine {
     private static final int SHOWN = 200;
     /** Charsets that encode every char below 0x80 as that one byte. */
+    /** Request lines up to this many bytes (id prefix and LF included) are encoded in the thread's scratch. */
+    static final int SCRATCH_BYTES = 4096;
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[SCRATCH_BYTES]);
     private static final Set<Charset> ASCII_SUPERSETS = Set.of(StandardCharsets.UTF_8, StandardCharsets.US_ASCII,
             StandardCharsets.ISO_8859_1);
 
@@ -97,6 +104,49 @@ final class RequestLine {
         System.arraycopy(line, 0, b, prefix.length(), n);
         b[b.length - 1] = '\n';
         return b;
+    }
+
+    /**
+     * Writes or queues {@code prefix + line + LF} to {@code out}; null when the kernel took it at once.
+     * An ASCII line in an ASCII-compatible charset, to one of the library's streams, is encoded into the
+     * thread's scratch and written from there: a request costs no array (only what the kernel does not
+     * take is copied, to be queued). Otherwise the line is encoded into an array of its own.
+     */
+    static LoopFuture<Void> write(ByteSink out, String prefix, String line, Charset charset) {
+        if (out instanceof FdStream && ASCII_SUPERSETS.contains(charset)) {
+            byte[] scratch = SCRATCH.get();
+            int n = encodeAscii(prefix, line, scratch);
+            if (n >= 0) {
+                return ((FdStream) out).writeOrQueueCopy(scratch, n); // nothing runs on this thread meanwhile
+            }
+        }
+        return write(out, encode(prefix, bytes(line, charset)));
+    }
+
+    /** Writes or queues an encoded line, handed over; null when the kernel took it at once. */
+    static LoopFuture<Void> write(ByteSink out, byte[] encoded) {
+        return out instanceof FdStream ? ((FdStream) out).writeOrQueue(encoded) : out.writeOrQueue(ByteBuffer.wrap(encoded));
+    }
+
+    /** {@code prefix + line + LF} into {@code into}: its length, or -1 when a char is not ASCII or it does not fit. */
+    static int encodeAscii(String prefix, String line, byte[] into) {
+        int p = prefix.length();
+        int n = line.length();
+        if (p + n + 1 > into.length) {
+            return -1;
+        }
+        for (int i = 0; i < p; i++) {
+            into[i] = (byte) prefix.charAt(i); // digits, a dash, hex and a space
+        }
+        for (int i = 0; i < n; i++) {
+            char c = line.charAt(i);
+            if (c >= 0x80) {
+                return -1;
+            }
+            into[p + i] = (byte) c;
+        }
+        into[p + n] = '\n';
+        return p + n + 1;
     }
 
     /** {@code s}, cut for a message or a log line. */

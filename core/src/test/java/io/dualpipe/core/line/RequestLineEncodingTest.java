@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** A request line goes to the child as {@code prefix + line.getBytes(charset) + LF}, whichever path encodes it. */
 class RequestLineEncodingTest {
@@ -26,6 +27,25 @@ class RequestLineEncodingTest {
                 }
             }
         }
+    }
+
+    @Test
+    void theScratchPathEncodesAsciiLinesAlikeAndDeclinesTheRest() {
+        byte[] scratch = new byte[RequestLine.SCRATCH_BYTES];
+        for (String line : LINES) {
+            for (String prefix : new String[] {"", "3f9a2c1d0e7b-12 "}) {
+                int n = RequestLine.encodeAscii(prefix, line, scratch);
+                boolean ascii = line.chars().allMatch(c -> c < 0x80);
+                assertEquals(ascii ? prefix.length() + line.length() + 1 : -1, n, "'" + line + "'");
+                if (ascii) {
+                    byte[] want = RequestLine.encode(prefix, RequestLine.bytes(line, StandardCharsets.UTF_8));
+                    assertArrayEquals(want, Arrays.copyOf(scratch, n));
+                }
+            }
+        }
+        String fits = "x".repeat(RequestLine.SCRATCH_BYTES - 1);
+        assertEquals(RequestLine.SCRATCH_BYTES, RequestLine.encodeAscii("", fits, scratch));
+        assertEquals(-1, RequestLine.encodeAscii("", fits + "x", scratch), "one byte too long: the array path");
     }
 
     private static byte[] concat(byte[]... parts) {
