@@ -358,31 +358,6 @@ class EpollSelectorTest {
         selector.close(); // idempotent
     }
 
-    /** A channel registered with several selectors keeps its fd until the last has deregistered it, in any order. */
-    @Test
-    @Timeout(10)
-    void aClosedChannelKeepsItsFdUntilEverySelectorDeregisteredIt() throws IOException {
-        for (int order = 0; order < 3; order++) {
-            Selector s2 = EpollSelectorProvider.INSTANCE.openSelector();
-            Selector s3 = EpollSelectorProvider.INSTANCE.openSelector();
-            FdChannel[] a = pipe();
-            a[0].register(selector, OP_READ);
-            a[0].register(s2, OP_READ);
-            a[0].register(s3, OP_READ);
-            int fd = a[0].getFD();
-            a[0].close();
-            List<Selector> all = new ArrayList<>(List.of(selector, s2, s3));
-            java.util.Collections.rotate(all, order);
-            for (int i = 0; i < all.size(); i++) {
-                assertTrue(TestSupport.isOpen(fd), "still registered with " + (all.size() - i) + " selectors");
-                all.get(i).selectNow(); // takes the cancelled key out of epoll
-            }
-            assertFalse(TestSupport.isOpen(fd), "released once the last selector let go");
-            s2.close();
-            s3.close();
-        }
-    }
-
     @Test
     @Timeout(10)
     void closeEndsABlockedSelect() throws Exception {
