@@ -191,6 +191,37 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
     }
 
     /**
+     * Writes {@code length} bytes of {@code src} from {@code offset}, as {@link #write(ByteBuffer)} does
+     * with {@code ByteBuffer.wrap(src, offset, length)}, without making that wrapper: a writer of many
+     * small messages (a request line per call) allocates nothing here. At most {@link #HEAP_CHUNK} bytes
+     * per call; returns how many were written, 0 when the kernel buffer is full (EAGAIN).
+     *
+     * @throws InvalidArgumentException when {@code offset} and {@code length} do not lie within {@code src}
+     * @throws ChannelClosedException when the channel is closed
+     */
+    public int write(byte[] src, int offset, int length) {
+        InvalidArgumentException.requireNonNull("src", src);
+        if (offset < 0 || length < 0 || length > src.length - offset) {
+            throw new InvalidArgumentException("offset " + offset + " and length " + length
+                    + " do not lie within an array of " + src.length + " bytes");
+        }
+        if (!beginIo()) {
+            throw closed();
+        }
+        try {
+            if (length == 0) {
+                return 0;
+            }
+            Scratch sc = SCRATCH.get();
+            int chunk = Math.min(length, HEAP_CHUNK);
+            sc.buffer.clear().put(0, src, offset, chunk); // a read may have left the scratch's limit short
+            return writeAt(sc.address, chunk);
+        } finally {
+            endIo();
+        }
+    }
+
+    /**
      * Writes from native memory the caller owns; same results as {@link #write(ByteBuffer)}.
      *
      * @param address where the bytes start

@@ -153,6 +153,33 @@ class FdChannelTest {
         assertEquals(n, big.position());
     }
 
+    /** write(byte[], offset, length): as a wrapped heap buffer, a chunk at most, 0 on a full pipe, typed errors. */
+    @Test
+    @Timeout(10)
+    void arrayWritesMatchWrappedBuffers() throws IOException {
+        FdChannel[] p = pipe();
+        byte[] data = new byte[1000];
+        new Random(8).nextBytes(data);
+        assertEquals(300, p[1].write(data, 100, 300));
+        assertEquals(0, p[1].write(data, 1000, 0));
+        ByteBuffer got = ByteBuffer.allocate(1000);
+        assertEquals(300, p[0].read(got));
+        assertArrayEquals(Arrays.copyOfRange(data, 100, 400), Arrays.copyOf(got.array(), 300));
+        int n = p[1].write(new byte[FdChannel.HEAP_CHUNK * 3], 0, FdChannel.HEAP_CHUNK * 3);
+        assertTrue(n > 0 && n <= FdChannel.HEAP_CHUNK, "one call moves at most one chunk: " + n);
+        while (p[1].write(new byte[4096], 0, 4096) > 0) {
+            // fill the pipe
+        }
+        assertEquals(0, p[1].write(data, 0, 10), "full pipe");
+        for (int[] bad : new int[][] {{-1, 1}, {0, -1}, {999, 2}, {1001, 0}}) {
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> p[1].write(data, bad[0], bad[1]));
+            assertTrue(e.getMessage().contains("offset " + bad[0] + " and length " + bad[1]), e.getMessage());
+        }
+        assertThrows(InvalidArgumentException.class, () -> p[1].write((byte[]) null, 0, 0));
+        p[1].close();
+        assertThrows(ChannelClosedException.class, () -> p[1].write(data, 0, 1));
+    }
+
     @Test
     @Timeout(10)
     void readAndWriteAfterCloseThrow() throws IOException {

@@ -42,6 +42,46 @@ class FdStreamTest {
         }
     }
 
+    /**
+     * writeOrQueue(byte[]) writes straight from the array while the kernel takes it, queues the rest
+     * behind it (and behind earlier buffers) when it does not, and keeps every byte in order.
+     */
+    @Test
+    @Timeout(30)
+    void arraysAreWrittenOrQueuedInOrder() throws Exception {
+        try (EventLoop loop = EventLoop.create("fdstream")) {
+            FdChannel[] p = FdChannel.pipe();
+            FdStream in = FdStream.source(loop, p[0], "in", 64 * 1024);
+            FdStream out = FdStream.sink(loop, p[1], "out", 64 * 1024, 32 * 1024);
+            in.pause();
+            assertEquals(null, out.writeOrQueue(new byte[] {'a', 'b'}), "taken at once: no future");
+            Random r = new Random(3);
+            ByteArrayOutputStream sent = new ByteArrayOutputStream();
+            sent.write(new byte[] {'a', 'b'});
+            LoopFuture<Void> last = null;
+            for (int i = 0; i < 200; i++) { // ~1.6 MB: far more than the pipe holds, so most is queued
+                byte[] a = new byte[1 + r.nextInt(16_000)];
+                r.nextBytes(a);
+                sent.write(a);
+                LoopFuture<Void> f = i % 3 == 0 ? out.writeOrQueue(ByteBuffer.wrap(a)) : out.writeOrQueue(a);
+                last = f != null ? f : last;
+            }
+            assertTrue(last != null && !last.isDone(), "the pipe filled up and writes were queued");
+            out.shutdownOutput();
+            in.resume();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            while (true) {
+                byte[] chunk = in.read(100_000).get(10, TimeUnit.SECONDS);
+                if (chunk.length == 0) {
+                    break;
+                }
+                got.write(chunk);
+            }
+            last.get(5, TimeUnit.SECONDS);
+            assertArrayEquals(sent.toByteArray(), got.toByteArray());
+        }
+    }
+
     /** The end came before anyone listened: a listener set afterwards still hears it (and a failure as one). */
     @Test
     @Timeout(30)

@@ -37,10 +37,11 @@ final class CommandRun {
     // guarded by this
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
     private boolean truncated;
-    private final byte[] ring;
-    private int ringNext;
+    /** The stderr bytes kept, read by us in StderrMode.PIPE; its ring is sized on demand, so unused it costs nothing. */
+    private final StderrTail pipeTail;
+    private final int tailBytes;
     private long stderrBytes;
-    private StderrTail childTail; // the child's own in StderrMode.TAIL, else null (and the ring is used)
+    private StderrTail childTail; // the child's own in StderrMode.TAIL, else null (and pipeTail is used)
     private boolean stdoutEnded;
     private boolean stderrEnded;
     private ExitStatus status;
@@ -57,7 +58,8 @@ final class CommandRun {
         this.truncate = truncate;
         this.checkExit = checkExit;
         this.charset = b.charset();
-        this.ring = new byte[stderrTail];
+        this.pipeTail = new StderrTail(stderrTail);
+        this.tailBytes = stderrTail;
     }
 
     static LoopFuture<RunResult> start(ChildProcessBuilder b, byte[] input, Duration timeout, int maxOutput,
@@ -174,24 +176,11 @@ final class CommandRun {
 
     private synchronized void stderrData(ByteBuffer data) {
         stderrBytes += data.remaining();
-        while (data.hasRemaining()) {
-            int n = Math.min(data.remaining(), ring.length - ringNext);
-            data.get(ring, ringNext, n);
-            ringNext = (ringNext + n) % ring.length;
-        }
+        pipeTail.onData(data);
     }
 
     private synchronized byte[] tail() {
-        if (childTail != null) {
-            return childTail.bytes(ring.length);
-        }
-        int size = (int) Math.min(stderrBytes, ring.length);
-        byte[] t = new byte[size];
-        int start = (ringNext - size + ring.length) % ring.length;
-        int first = Math.min(size, ring.length - start);
-        System.arraycopy(ring, start, t, 0, first);
-        System.arraycopy(ring, 0, t, first, size - first);
-        return t;
+        return (childTail != null ? childTail : pipeTail).bytes(tailBytes);
     }
 
     private synchronized RunResult snapshot(ExitStatus s) {

@@ -2,12 +2,13 @@ package io.dualpipe.core.internal;
 
 import jnr.enxio.channels.NativeSelectableChannel;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.spi.AbstractSelectableChannel;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A selectable channel over an fd it owns, whose fd is closed only once every {@link EpollSelector}
@@ -27,11 +28,24 @@ public abstract class DeferredCloseChannel extends AbstractSelectableChannel imp
     /** One in-flight I/O call in {@link #ioState}. */
     private static final int ONE_CALL = 2;
 
+    private static final VarHandle IO_STATE;
+
+    static {
+        try {
+            IO_STATE = MethodHandles.lookup().findVarHandle(DeferredCloseChannel.class, "ioState", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final int fd;
     private final Object fdLock = new Object();
-    private final List<EpollSelector> registrations = new ArrayList<>(1);
-    /** (in-flight calls * ONE_CALL) | CLOSING. */
-    private final AtomicInteger ioState = new AtomicInteger();
+    // The selectors this channel is registered with (guarded by fdLock): one, as a rule, so it is a
+    // field and the list exists only for more; a channel per fd, thousands in a fan-out.
+    private EpollSelector registration;
+    private List<EpollSelector> moreRegistrations;
+    /** (in-flight calls * ONE_CALL) | CLOSING; through {@link #IO_STATE}. */
+    private volatile int ioState;
     private boolean closePending;
     private boolean fdClosed;
 
@@ -52,11 +66,11 @@ public abstract class DeferredCloseChannel extends AbstractSelectableChannel imp
      */
     protected final boolean beginIo() {
         while (true) {
-            int s = ioState.get();
+            int s = ioState;
             if ((s & CLOSING) != 0) {
                 return false;
             }
-            if (ioState.compareAndSet(s, s + ONE_CALL)) {
+            if (IO_STATE.compareAndSet(this, s, s + ONE_CALL)) {
                 return true;
             }
         }
@@ -64,7 +78,7 @@ public abstract class DeferredCloseChannel extends AbstractSelectableChannel imp
 
     /** Ends a call begun by {@link #beginIo()}; the last one after a close releases the fd. */
     protected final void endIo() {
-        if (ioState.addAndGet(-ONE_CALL) == CLOSING) {
+        if ((int) IO_STATE.getAndAdd(this, -ONE_CALL) - ONE_CALL == CLOSING) {
             releaseIfIdle();
         }
     }
@@ -72,21 +86,37 @@ public abstract class DeferredCloseChannel extends AbstractSelectableChannel imp
     /** Called by the selector under its key lock, before the fd enters epoll. */
     void keyAdded(EpollSelector selector) {
         synchronized (fdLock) {
-            registrations.add(selector);
+            if (registration == null) {
+                registration = selector;
+            } else {
+                if (moreRegistrations == null) {
+                    moreRegistrations = new ArrayList<>(1);
+                }
+                moreRegistrations.add(selector);
+            }
+        }
+    }
+
+    /** Guarded by fdLock: one registration with {@code selector} is over. */
+    private void unregister(EpollSelector selector) {
+        if (registration == selector) {
+            registration = moreRegistrations == null || moreRegistrations.isEmpty() ? null : moreRegistrations.remove(0);
+        } else if (moreRegistrations != null) {
+            moreRegistrations.remove(selector);
         }
     }
 
     /** The selector failed to add the key it announced with {@link #keyAdded}. */
     void keyAddFailed(EpollSelector selector) {
         synchronized (fdLock) {
-            registrations.remove(selector);
+            unregister(selector);
         }
     }
 
     /** Called by the selector once epoll has forgotten the fd, outside the selector's locks. */
     void keyRemoved(EpollSelector selector) {
         synchronized (fdLock) {
-            registrations.remove(selector);
+            unregister(selector);
         }
         releaseIfIdle();
     }
@@ -94,7 +124,7 @@ public abstract class DeferredCloseChannel extends AbstractSelectableChannel imp
     private void releaseIfIdle() {
         boolean close;
         synchronized (fdLock) {
-            close = closePending && !fdClosed && registrations.isEmpty() && ioState.get() == CLOSING;
+            close = closePending && !fdClosed && registration == null && ioState == CLOSING;
             if (close) {
                 fdClosed = true;
             }
@@ -112,10 +142,17 @@ public abstract class DeferredCloseChannel extends AbstractSelectableChannel imp
         synchronized (blockingLock()) {
             synchronized (fdLock) {
                 closePending = true;
-                pending = new ArrayList<>(registrations);
+                if (registration == null) {
+                    pending = List.of();
+                } else if (moreRegistrations == null || moreRegistrations.isEmpty()) {
+                    pending = List.of(registration);
+                } else {
+                    pending = new ArrayList<>(moreRegistrations);
+                    pending.add(0, registration);
+                }
             }
         }
-        ioState.accumulateAndGet(CLOSING, (s, bit) -> s | bit);
+        IO_STATE.getAndBitwiseOr(this, CLOSING);
         releaseIfIdle();
         for (EpollSelector selector : pending) {
             SelectionKey key = keyFor(selector);

@@ -247,6 +247,28 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
         return writer.enqueue(data, true);
     }
 
+    /**
+     * {@link #writeOrQueue(ByteBuffer)} for a whole array, handed over until written: written straight
+     * from it, so a line the kernel takes at once costs no buffer object (a request per call, in a
+     * fan-out of thousands). Null when every byte was written at once.
+     */
+    public LoopFuture<Void> writeOrQueue(byte[] data) {
+        InvalidArgumentException.requireNonNull("data", data);
+        return writer.enqueue(data, data.length, false);
+    }
+
+    /**
+     * As {@link #writeOrQueue(byte[])} for {@code data[0, length)}, but {@code data} is only borrowed for
+     * this call (a thread's scratch, reused at once): what the kernel does not take is queued as a copy.
+     */
+    public LoopFuture<Void> writeOrQueueCopy(byte[] data, int length) {
+        InvalidArgumentException.requireNonNull("data", data);
+        if (length < 0 || length > data.length) {
+            throw new InvalidArgumentException("length must be in [0, " + data.length + "]: " + length);
+        }
+        return writer.enqueue(data, length, true);
+    }
+
     @Override
     public boolean isWritable() {
         return writer.isWritable();
@@ -298,7 +320,7 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
     @Override
     public void close() {
         closed = true;
-        writer.failWrites(new ChannelClosedException(name + ": closed"));
+        writer.failWrites(() -> new ChannelClosedException(name + ": closed"));
         if (!channel.isOpen() && (!readable || reader.endOfStream().isDone())) {
             // Already finished on the loop (a pipe at end of stream, a sink shut down): nothing is
             // left for it to do, and not hopping there saves a loop wakeup per exited child.

@@ -14,5 +14,22 @@ enum HalfClose {
      * whose slave every process has closed; at that point writing ends too. The fd is closed
      * only once {@link FdStream#closeAtEndOfInput()} was called as well (see there).
      */
-    TERMINAL_EOF
+    TERMINAL_EOF;
+
+    private static final int SHUT_WR = 1;
+
+    /**
+     * shutdown(SHUT_WR) on a socket that is still read: the failure, or null. Guarded like read and
+     * write, so a concurrent close cannot make it hit a reused fd number.
+     */
+    static RuntimeException shutdownWrite(io.dualpipe.core.FdChannel channel, String name) {
+        if (!channel.beginIo()) {
+            return new io.dualpipe.core.ChannelClosedException(name + ": closed before shutdown(SHUT_WR)");
+        }
+        try {
+            return Native.LIBC.shutdown(channel.getFD(), SHUT_WR) < 0 ? Native.lastError(name + ": shutdown(SHUT_WR)") : null;
+        } finally {
+            channel.endIo();
+        }
+    }
 }

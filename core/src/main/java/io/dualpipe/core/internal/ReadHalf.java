@@ -36,7 +36,7 @@ final class ReadHalf {
     private final int readLimit;
 
     private ByteBuffer pending;
-    private final ArrayDeque<PendingRead> reads = new ArrayDeque<>();
+    private final ArrayDeque<PendingRead> reads = new ArrayDeque<>(1); // mostly empty: small until used (a stream per fd)
     private Listener listener;
     private boolean paused;
     private boolean eofSeen;

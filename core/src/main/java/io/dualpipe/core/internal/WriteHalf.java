@@ -11,6 +11,7 @@ import io.dualpipe.core.NativeIoException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -24,8 +25,6 @@ import java.util.List;
  * duplicate, {@link FdStream#writeOrQueue(ByteBuffer)} the caller's buffer itself.
  */
 final class WriteHalf {
-    private static final int SHUT_WR = 1;
-
     private final FdStream stream;
     private final FdChannel channel;
     private final String name;
@@ -34,16 +33,13 @@ final class WriteHalf {
     private final boolean readable;
     private final HalfClose halfClose;
     private final byte eofChar;     // TERMINAL_EOF only
-    private final int highWater;
-    private final int lowWater;
 
     private final Object writeLock = new Object();
     private int lastWrittenByte = '\n'; // TERMINAL_EOF only; the last byte accepted for writing
-    private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>();
+    private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>(1); // mostly empty: small until used (a stream per fd)
     private long queued;
     private boolean writeInterest;
-    private boolean writableFlag = true;
-    private List<LoopFuture<Void>> writabilityWaiters;
+    private final WaterMarks marks; // guarded by writeLock
     private LoopFuture<Void> shutdownFuture;
     private boolean outputShut;
     private RuntimeException writeFailure;
@@ -57,15 +53,26 @@ final class WriteHalf {
         this.readable = readable;
         this.halfClose = halfClose;
         this.eofChar = eofChar;
-        this.highWater = InvalidArgumentException.requirePositive("highWaterMark", highWater);
-        if (lowWater < 0 || lowWater > highWater) {
-            throw new InvalidArgumentException("lowWaterMark must be in [0, highWaterMark=" + highWater + "]: " + lowWater);
-        }
-        this.lowWater = lowWater;
+        this.marks = new WaterMarks(highWater, lowWater);
     }
 
     /** @param nullIfDone return null, allocating nothing, when the kernel took every byte at once */
     LoopFuture<Void> enqueue(ByteBuffer src, boolean nullIfDone) {
+        return enqueue(src, null, 0, false, nullIfDone);
+    }
+
+    /**
+     * {@code array[0, length)}, written straight from it when nothing is queued; only what the kernel
+     * does not take at once is queued: wrapped, or copied if the array is only {@code borrowed} for
+     * this call (a thread's scratch). Null when the kernel took everything.
+     */
+    LoopFuture<Void> enqueue(byte[] array, int length, boolean borrowed) {
+        return enqueue(null, array, length, borrowed, true);
+    }
+
+    /** One of {@code buffer} and {@code array} is given. */
+    private LoopFuture<Void> enqueue(ByteBuffer buffer, byte[] array, int length, boolean borrowed, boolean nullIfDone) {
+        ByteBuffer src = buffer;
         LoopFuture<Void> f = null;
         RuntimeException failure = null;
         boolean done = false;
@@ -79,19 +86,27 @@ final class WriteHalf {
             } else if (closed || shutdownFuture != null) {
                 failure = new ChannelClosedException(name + ": write after " + (closed ? "close" : "shutdownOutput"));
             } else {
-                if (halfClose == HalfClose.TERMINAL_EOF && src.hasRemaining()) {
-                    lastWrittenByte = src.get(src.limit() - 1);
+                if (halfClose == HalfClose.TERMINAL_EOF && (src != null ? src.hasRemaining() : length > 0)) {
+                    lastWrittenByte = src != null ? src.get(src.limit() - 1) : array[length - 1];
                 }
+                int n = 0;
                 if (writes.isEmpty()) {
-                    failure = writeNow(src);
-                    done = failure == null && !src.hasRemaining();
+                    try {
+                        // One write(2) for an array (a request line): one longer than the thread's
+                        // scratch has its rest queued, and written on OP_WRITE.
+                        n = src != null ? writeSome(src) : channel.write(array, 0, length);
+                    } catch (RuntimeException e) {
+                        failure = writeFailed(e);
+                    }
+                    done = failure == null && (src != null ? !src.hasRemaining() : n == length);
                 }
                 if (failure == null && !done) {
+                    if (src == null) {
+                        src = borrowed ? ByteBuffer.wrap(Arrays.copyOfRange(array, n, length)) : ByteBuffer.wrap(array, n, length - n);
+                    }
                     f = new LoopFuture<>();
                     needInterest = queue(src, f);
-                    if (queued > highWater) {
-                        writableFlag = false;
-                    }
+                    marks.grew(queued);
                 }
             }
         }
@@ -176,7 +191,7 @@ final class WriteHalf {
     /** Loop thread, on OP_WRITE: writes what the kernel takes, then wakes writers and a pending shutdown. */
     void onWritable() {
         List<LoopFuture<Void>> done = null;
-        List<LoopFuture<Void>> waiters = null;
+        List<LoopFuture<Void>> waiters;
         RuntimeException failure = null;
         boolean shutNow = false;
         synchronized (writeLock) {
@@ -200,11 +215,7 @@ final class WriteHalf {
                 writeInterest = false;
                 shutNow = shutdownFuture != null && !outputShut && failure == null;
             }
-            if (!writableFlag && queued <= lowWater) {
-                writableFlag = true;
-                waiters = writabilityWaiters;
-                writabilityWaiters = null;
-            }
+            waiters = marks.drained(queued);
         }
         completeAll(done, null);
         if (failure != null) {
@@ -218,7 +229,7 @@ final class WriteHalf {
 
     boolean isWritable() {
         synchronized (writeLock) {
-            return writableFlag && writeFailure == null && !stream.isClosing();
+            return marks.writable() && writeFailure == null && !stream.isClosing();
         }
     }
 
@@ -235,11 +246,8 @@ final class WriteHalf {
                 f.completeExceptionally(writeFailure);
             } else if (stream.isClosing()) {
                 f.completeExceptionally(new ChannelClosedException(name + ": closed"));
-            } else if (!writableFlag) {
-                if (writabilityWaiters == null) {
-                    writabilityWaiters = new ArrayList<>();
-                }
-                writabilityWaiters.add(f);
+            } else if (!marks.writable()) {
+                marks.await(f);
                 return f;
             }
         }
@@ -308,18 +316,10 @@ final class WriteHalf {
             return;
         }
         if (halfClose == HalfClose.SHUTDOWN_WRITE && readable) {
-            // Guarded like read/write: a concurrent close must not let this hit a reused fd number.
-            if (!channel.beginIo()) {
-                f.completeExceptionally(new ChannelClosedException(name + ": closed before shutdown(SHUT_WR)"));
+            RuntimeException failure = HalfClose.shutdownWrite(channel, name);
+            if (failure != null) {
+                f.completeExceptionally(failure);
                 return;
-            }
-            try {
-                if (Native.LIBC.shutdown(channel.getFD(), SHUT_WR) < 0) {
-                    f.completeExceptionally(Native.lastError(name + ": shutdown(SHUT_WR)"));
-                    return;
-                }
-            } finally {
-                channel.endIo();
             }
         } else {
             stream.closeNowFromAnyThread();
@@ -344,27 +344,40 @@ final class WriteHalf {
 
     /** Fails every queued write, writability waiter and a pending shutdown with {@code cause}; a sink closes its fd. */
     void failWrites(RuntimeException cause) {
-        List<LoopFuture<Void>> failed = new ArrayList<>();
+        failWrites(() -> cause);
+    }
+
+    /**
+     * As above, with the failure made only if something waits for it: a stream closed with nothing
+     * queued (every exited child's) costs no exception, no stack trace and no list.
+     */
+    void failWrites(java.util.function.Supplier<RuntimeException> why) {
+        List<LoopFuture<Void>> failed = null;
         List<LoopFuture<Void>> waiters;
         LoopFuture<Void> shut = null;
         synchronized (writeLock) {
-            for (PendingWrite w : writes) {
-                failed.add(w.future);
+            if (!writes.isEmpty()) {
+                failed = new ArrayList<>(writes.size());
+                for (PendingWrite w : writes) {
+                    failed.add(w.future);
+                }
             }
             writes.clear();
             queued = 0;
             writeInterest = false;
-            waiters = writabilityWaiters;
-            writabilityWaiters = null;
+            waiters = marks.takeWaiters();
             if (shutdownFuture != null && !outputShut) {
                 shut = shutdownFuture;
                 outputShut = true;
             }
         }
-        completeAll(failed, cause);
-        completeAll(waiters, cause);
-        if (shut != null) {
-            shut.completeExceptionally(cause);
+        if (failed != null || waiters != null || shut != null) {
+            RuntimeException cause = why.get();
+            completeAll(failed, cause);
+            completeAll(waiters, cause);
+            if (shut != null) {
+                shut.completeExceptionally(cause);
+            }
         }
         if (!readable) {
             stream.closeNowFromAnyThread();

@@ -6,8 +6,10 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.ConversationRequests;
 import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.LazyLogger;
+import io.dualpipe.core.internal.RequestFailures;
 import io.dualpipe.core.message.RequestTimeoutException;
 
 import java.nio.charset.Charset;
@@ -70,6 +72,16 @@ public final class Conversation {
     /** Default bound on requests awaiting replies. */
     public static final int DEFAULT_MAX_OUTSTANDING = 65_536;
 
+    static {
+        ConversationRequests.register(new ConversationRequests.Requester() {
+            @Override
+            public <T> LoopFuture<T> request(Conversation c, String line, ReplyReader<T> reader, Duration timeout,
+                                             RequestFailures failures) {
+                return c.request(line, reader, timeout, failures);
+            }
+        });
+    }
+
     private final ByteSink out;
     private final LineReader in;
     private final EventLoop loop;
@@ -81,10 +93,16 @@ public final class Conversation {
     final boolean byId;
     final Object lock = new Object();
     private final boolean pipelined;
-    final ArrayDeque<PendingReply<?>> fifo = new ArrayDeque<>();   // guarded by lock: written, awaiting replies
-    private final ArrayDeque<PendingReply<?>> unsent = new ArrayDeque<>(); // guarded by lock: one at a time, not yet written
+    // Sized for the usual one request at a time; they grow as needed (the default 16 slots cost 88 B
+    // apiece, and a fan-out holds a conversation per child).
+    final ArrayDeque<PendingReply<?>> fifo = new ArrayDeque<>(1);   // guarded by lock: written, awaiting replies
+    private final ArrayDeque<PendingReply<?>> unsent = new ArrayDeque<>(1); // guarded by lock: one at a time, not yet written
     final ReplyIds ids;      // guarded by lock; null in FIFO order
     private Throwable ended; // guarded by lock: why every request fails from now on
+    /** What requests fail with once the reply stream has ended. */
+    private static final String STREAM_ENDED = "the reply stream ended before the reply came";
+    /** {@link #ended} while the stream ended with no request waiting, until one needs the exception: an idle end costs none. */
+    private static final Throwable ENDED_QUIETLY = new Throwable(STREAM_ENDED);
     final UnsolicitedLines unsolicited = new UnsolicitedLines();
 
     Conversation(ByteSink out, LineReader in, Charset charset, int maxOutstanding, TimeoutPolicy timeoutPolicy,
@@ -217,35 +235,42 @@ public final class Conversation {
      * @throws InvalidArgumentException if {@code line} holds LF, CR or the reply delimiter, or the timeout is not positive
      */
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader, Duration timeout) {
+        return request(line, reader, timeout, null);
+    }
+
+    /** As above; a failure of the request goes through {@code failures} when not null (see {@link ConversationRequests}). */
+    private <T> LoopFuture<T> request(String line, ReplyReader<T> reader, Duration timeout, RequestFailures failures) {
         RequestLine.check(line, delimiter);
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
-        PendingReply<T> p = new PendingReply<>(line, reader);
-        byte[] bytes = line.getBytes(charset);
+        PendingReply<T> p = new PendingReply<>(line, reader, failures);
         Throwable refused = null;
         LoopFuture<Void> written = null;
         synchronized (lock) {
             int outstanding = outstandingLocked();
             if (ended != null) {
+                if (ended == ENDED_QUIETLY) {
+                    ended = new ChannelClosedException(STREAM_ENDED);
+                }
                 refused = ended;
             } else if (outstanding >= maxOutstanding) {
                 refused = new TooManyRequestsException("request '" + RequestLine.shorten(line) + "': " + outstanding
                         + " requests already await replies (maxOutstanding " + maxOutstanding + "); is the peer answering?");
             } else if (byId) {
                 // Registered before writing, under one lock: the reply can never overtake its entry.
-                written = out.writeOrQueue(RequestLine.encode(ids.register(p), bytes));
+                written = RequestLine.write(out, ids.register(p), line, charset);
             } else if (pipelined || (fifo.isEmpty() && unsent.isEmpty())) {
                 fifo.add(p);
-                written = out.writeOrQueue(RequestLine.encode("", bytes));
+                written = RequestLine.write(out, "", line, charset);
             } else {
-                p.unsent = RequestLine.encode("", bytes); // written once the replies before it came
+                p.unsent = RequestLine.encode("", RequestLine.bytes(line, charset)); // written once the replies before it came
                 unsent.add(p);
             }
         }
         // Callers' stages run from here on, never under the lock.
         if (refused != null) {
-            p.future.completeExceptionally(refused);
+            p.failNow(refused);
             return p.future;
         }
         watchWrite(p, written);
@@ -308,9 +333,9 @@ public final class Conversation {
                 return;
             }
             fifo.add(next);
-            java.nio.ByteBuffer bytes = next.unsent;
+            byte[] bytes = next.unsent;
             next.unsent = null;
-            written = out.writeOrQueue(bytes);
+            written = RequestLine.write(out, bytes);
         }
         watchWrite(next, written);
     }
@@ -347,7 +372,7 @@ public final class Conversation {
             p.fail(new RequestTimeoutException(e.getMessage() + " (never written: the request before it had no reply yet)"));
             return;
         }
-        p.future.completeExceptionally(e);
+        p.failNow(e);
         if (timeoutPolicy == TimeoutPolicy.BREAK) {
             breakWith("request '" + RequestLine.shorten(p.request) + "' got no reply within " + timeout, e);
         }
@@ -387,6 +412,9 @@ public final class Conversation {
 
     /** Guarded by lock. */
     private List<PendingReply<?>> takeAll() {
+        if (fifo.isEmpty() && unsent.isEmpty() && (ids == null || ids.size() == 0)) {
+            return List.of(); // the usual end of an idle conversation
+        }
         List<PendingReply<?>> all = new ArrayList<>(fifo);
         all.addAll(unsent);
         if (ids != null) {
@@ -400,14 +428,20 @@ public final class Conversation {
         return all;
     }
 
-    /** The reply stream ended or failed: every outstanding and later request fails with {@code cause}. */
+    /**
+     * The reply stream ended ({@code cause} null: with a {@link ChannelClosedException}, made only if a
+     * request needs it) or failed: every outstanding and later request fails with it.
+     */
     void end(Throwable cause) {
         List<PendingReply<?>> failed;
         synchronized (lock) {
-            if (ended == null) {
-                ended = cause;
-            }
             failed = takeAll();
+            if (cause == null && !failed.isEmpty()) {
+                cause = new ChannelClosedException(STREAM_ENDED);
+            }
+            if (ended == null) {
+                ended = cause != null ? cause : ENDED_QUIETLY;
+            }
         }
         for (PendingReply<?> p : failed) {
             p.fail(cause);

@@ -31,8 +31,11 @@ import java.util.Arrays;
  * <p><b>Buffers.</b> {@link #decode} borrows {@code chunk} for the duration of the call only: it
  * consumes all of its remaining bytes and keeps no reference to it. A line that lies entirely in one
  * heap chunk is decoded straight from the chunk's array. Only a line that spans chunks is copied, into
- * one internal array which also serves as scratch space for lines in direct (or read-only) chunks.
- * In steady state nothing but the line {@code String}s is allocated.
+ * one internal array, made when first needed. A line in a direct (or read-only) chunk is copied to a
+ * scratch array that the decoders of a thread share ({@value #SHARED_SCRATCH} bytes), or, if longer,
+ * to the internal array: a decoder that only ever sees whole short lines (a child answering a
+ * request per line) holds no array at all. In steady state nothing but the line {@code String}s is
+ * allocated.
  *
  * <p><b>Threading.</b> Not thread-safe. Use one decoder per stream, from one thread at a time (an
  * event loop); handing it to another thread needs the usual happens-before edge.
@@ -47,6 +50,10 @@ public final class LineDecoder {
     public static final byte LF = '\n';
     private static final byte CR = '\r';
     private static final int INITIAL_CAPACITY = 256;
+    /** Lines in direct chunks up to this long are copied to the thread's scratch, not the decoder's own array. */
+    static final int SHARED_SCRATCH = 4096;
+    private static final byte[] NONE = new byte[0];
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[SHARED_SCRATCH]);
 
     private final int maxLineLength;
     private final Charset charset;
@@ -55,7 +62,7 @@ public final class LineDecoder {
     private final boolean crlf;
 
     // The partial line carried over from earlier chunks; scratch for direct chunks while empty.
-    private byte[] pending = new byte[0];
+    private byte[] pending = NONE;
     private int pendingLength;
     // An over-long line has been reported and we are dropping bytes through its LF.
     private boolean discarding;
@@ -214,9 +221,15 @@ public final class LineDecoder {
         } else if (chunk.hasArray()) {
             out.onLine(new String(chunk.array(), chunk.arrayOffset() + start, length, charset));
         } else {
-            ensureCapacity(length);
-            chunk.get(start, pending, 0, length);
-            out.onLine(new String(pending, 0, length, charset));
+            byte[] scratch;
+            if (length <= SHARED_SCRATCH) {
+                scratch = SCRATCH.get(); // free again before onLine runs: a listener may decode on this thread too
+            } else {
+                ensureCapacity(length);
+                scratch = pending;
+            }
+            chunk.get(start, scratch, 0, length);
+            out.onLine(new String(scratch, 0, length, charset));
         }
     }
 

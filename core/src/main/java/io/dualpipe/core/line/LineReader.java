@@ -45,8 +45,9 @@ public final class LineReader {
     private final LineDecoder decoder;
     private final int maxQueuedBytes;
     // loop thread only
-    private final ArrayDeque<Object> queue = new ArrayDeque<>(); // String | LineTooLongException | END | Throwable
-    private final ArrayDeque<LoopFuture<String>> waiting = new ArrayDeque<>();
+    // Small at first, grown as needed: mostly empty, and a fan-out holds a reader per child.
+    private final ArrayDeque<Object> queue = new ArrayDeque<>(1); // String | LineTooLongException | END | Throwable
+    private final ArrayDeque<LoopFuture<String>> waiting = new ArrayDeque<>(1);
     private long queuedBytes; // the summed cost of the queue's items
     private boolean paused;
     // Bytes of a chunk left undecoded because the queue filled at one of its lines, and the end (END

@@ -2,22 +2,26 @@ package io.dualpipe.core.line;
 
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.RequestFailures;
 
 /** One request of a {@link Conversation} awaiting its reply. */
 final class PendingReply<T> {
     final String request;         // for messages
     final ReplyReader<T> reader;  // null: a reply of one line
     final LoopFuture<T> future = new LoopFuture<>();
+    /** How a failure ends {@link #future}; null: with the failure as it is. */
+    private final RequestFailures failures;
     long id;                      // id correlation only; set under the conversation's lock
     boolean removed;              // guarded by the conversation's lock: taken off its FIFO queue
-    java.nio.ByteBuffer unsent;   // guarded by the conversation's lock: the line, until it is written
+    byte[] unsent;                // guarded by the conversation's lock: the line, until it is written
     volatile Timeout timer;
     private String single;
     private boolean started;      // loop thread: a line of the reply was taken
 
-    PendingReply(String request, ReplyReader<T> reader) {
+    PendingReply(String request, ReplyReader<T> reader, RequestFailures failures) {
         this.request = request;
         this.reader = reader;
+        this.failures = failures;
     }
 
     /** Feeds one reply line; true when the reply is complete. A reader's exception propagates. Loop thread. */
@@ -43,7 +47,7 @@ final class PendingReply<T> {
             T one = (T) single;
             result = reader == null ? one : reader.result();
         } catch (RuntimeException e) {
-            future.completeExceptionally(e);
+            failNow(e);
             return;
         }
         future.complete(result);
@@ -51,7 +55,16 @@ final class PendingReply<T> {
 
     void fail(Throwable cause) {
         cancelTimer();
-        future.completeExceptionally(cause);
+        failNow(cause);
+    }
+
+    /** Fails the future (through {@link #failures} if any), leaving the timer alone: it has fired, or never was. */
+    void failNow(Throwable cause) {
+        if (failures == null) {
+            future.completeExceptionally(cause);
+        } else {
+            failures.fail(request, cause, future);
+        }
     }
 
     private void cancelTimer() {

@@ -1,7 +1,5 @@
 package io.dualpipe.core.line;
 
-import io.dualpipe.core.ChannelClosedException;
-
 /**
  * The reading side of a {@link Conversation}: takes each reply line the loop reads and hands it to
  * the request it answers (the head of the FIFO queue, or the request whose id it carries), or to
@@ -32,7 +30,7 @@ final class ReplyRouter implements LineReader.Listener {
 
     @Override
     public void onEnd() {
-        c.end(new ChannelClosedException("the reply stream ended before the reply came"));
+        c.end(null); // the usual ChannelClosedException, made only if a request is there to get it
     }
 
     @Override

@@ -138,6 +138,22 @@ class LineDecoderTest {
         assertEquals(0, decoder.bufferCapacity());
     }
 
+    /** A decoder per child: one that sees whole short lines in the loop's direct buffer keeps no array of its own. */
+    @Test
+    void shortLinesInDirectChunksHoldNoArray() {
+        LineDecoder decoder = new LineDecoder();
+        Recorder out = new Recorder();
+        ByteBuffer chunk = ByteBuffer.allocateDirect(64).put(ascii("one\ntwo\r\n")).flip();
+        decoder.decode(chunk, out);
+        assertEquals(List.of("one", "two"), out.events);
+        assertEquals(0, decoder.bufferCapacity());
+        byte[] longLine = new byte[LineDecoder.SHARED_SCRATCH + 1];
+        java.util.Arrays.fill(longLine, (byte) 'x');
+        ByteBuffer big = ByteBuffer.allocateDirect(longLine.length + 1).put(longLine).put((byte) '\n').flip();
+        decoder.decode(big, out);
+        assertEquals(new String(longLine, UTF_8), out.events.get(2));
+    }
+
     @Test
     void consumesTheWholeChunk() {
         LineDecoder decoder = new LineDecoder();

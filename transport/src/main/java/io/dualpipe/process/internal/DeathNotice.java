@@ -4,6 +4,7 @@ import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.RequestFailures;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
 import io.dualpipe.process.ChildExitedException;
 import io.dualpipe.process.ExitStatus;
@@ -20,7 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * exit status and quoting the stderr tail, once both are known or {@link #DEATH_WAIT_NANOS} has
  * passed. Thread-safe; its futures complete on the loop thread.
  */
-final class DeathNotice {
+final class DeathNotice implements RequestFailures {
     /**
      * How long a request whose reply stream ended waits for the exit status and the last stderr
      * bytes before it fails with what it has: a child that closed stdout may live on.
@@ -42,30 +43,19 @@ final class DeathNotice {
     }
 
     /**
-     * {@code reply}, except that a failure because the reply stream closed (the child died, as a
-     * rule) becomes a {@link ChildExitedException} with the exit status and the stderr tail, once
-     * both are known or {@link #DEATH_WAIT_NANOS} has passed. Cancelling the result cancels {@code reply}.
+     * A request that failed because the reply stream closed (the child died, as a rule) fails with
+     * a {@link ChildExitedException} with the exit status and the stderr tail, once both are known or
+     * {@link #DEATH_WAIT_NANOS} has passed; any other failure fails it as it is. The conversation
+     * calls this for the requests {@link ChildLines} makes, so a request that succeeds costs nothing here.
      */
-    <T> LoopFuture<T> explained(String line, LoopFuture<T> reply) {
-        LoopFuture<T> out = loop.newFuture();
-        reply.whenComplete((v, e) -> {
-            if (e == null) {
-                out.complete(v);
-                return;
-            }
-            Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (!(c instanceof ChannelClosedException) || c instanceof ChildExitedException) {
-                out.completeExceptionally(c);
-                return;
-            }
-            afterDeath(() -> out.completeExceptionally(diedBefore(line, c)));
-        });
-        out.whenComplete((v, e) -> {
-            if (out.isCancelled()) {
-                reply.cancel(false);
-            }
-        });
-        return out;
+    @Override
+    public void fail(String request, Throwable cause, CompletableFuture<?> future) {
+        Throwable c = cause instanceof CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+        if (!(c instanceof ChannelClosedException) || c instanceof ChildExitedException) {
+            future.completeExceptionally(c);
+            return;
+        }
+        afterDeath(() -> future.completeExceptionally(diedBefore(request, c)));
     }
 
     /** Runs {@code then} once, on the loop, when the child is reaped and its stderr tail ended, or after a bound. */

@@ -24,6 +24,11 @@ final class Handoff {
         this.executor = executor;
     }
 
+    /** True when futures are completed on an executor, false when they complete where their source does. */
+    boolean hops() {
+        return executor != null;
+    }
+
     /** The future {@code call} makes, completed on the executor; cancelling it cancels the source. */
     <T> LoopFuture<T> of(Supplier<? extends CompletableFuture<T>> call) {
         CompletableFuture<T> source;

@@ -54,16 +54,10 @@ public final class PosixChildProcess implements ChildProcess {
     private final Map<Integer, FdStream> extras;
     private final ExitWatcher watcher;
     private volatile LoopFuture<ExitStatus> drained;
-    private final int maxLineLength;
-    private final java.nio.charset.Charset charset;
-    private final int readBufferLimit;
-    private LineReader lines;        // guarded by this
-    private LineReader errorLines;   // guarded by this
-    private Conversation conversation; // guarded by this
     /** Completes the futures this child hands out on the builder's {@link ChildProcessBuilder#completeOn} executor. */
     private final Handoff handoff;
-    /** Turns a request failed by the end of stdout into a {@link ChildExitedException}. */
-    private final DeathNotice deaths;
+    /** Lines, requests and their futures; a request failed by the end of stdout becomes a {@link ChildExitedException}. */
+    private final ChildLines lines;
 
     /** {@code owned} records each fd of {@code s} as it is taken over, for {@link ChildLauncher}'s cleanup. */
     PosixChildProcess(ChildProcessBuilder b, Spawned s, OwnedFds owned, String stdinWhere, String stdoutWhere) {
@@ -72,9 +66,6 @@ public final class PosixChildProcess implements ChildProcess {
         this.stdoutWhere = stdoutWhere;
         this.pid = s.pid();
         this.label = "pid " + pid + " (" + b.command().get(0) + ")";
-        this.maxLineLength = b.maxLineLength();
-        this.charset = b.charset();
-        this.readBufferLimit = b.readBufferLimit();
         if (s.isTerminal()) {
             // One master fd, written as stdin and read as stdout: one stream, registered once.
             this.stdin = owned.terminal(loop, s.stdinFd(), label + " terminal", b.readBufferLimit(),
@@ -99,11 +90,12 @@ public final class PosixChildProcess implements ChildProcess {
                     ? owned.source(loop, fd, label + " fd " + childFd, b.readBufferLimit())
                     : owned.sink(loop, fd, label + " fd " + childFd, b.highWaterMark(), b.lowWaterMark()));
         }
-        this.extras = ex;
+        this.extras = ex.isEmpty() ? Map.of() : ex; // most children have none: no TreeMap kept per child
         FdChannel pidfd = s.pidfd() >= 0 ? owned.channel(s.pidfd(), SelectionKey.OP_READ) : null;
         this.watcher = new ExitWatcher(loop, pid, b.newProcessGroup(), label, pidfd, this::releaseInputs);
         this.handoff = new Handoff(b.completionExecutor());
-        this.deaths = new DeathNotice(loop, pid, label, watcher, tail);
+        this.lines = new ChildLines(this, b.maxLineLength(), b.charset(), b.readBufferLimit(), handoff,
+                new DeathNotice(loop, pid, label, watcher, tail));
         // Every registration in one task: one hop and at most one wakeup per spawn, not one per pipe.
         List<FdStream> all = streams();
         try {
@@ -210,57 +202,46 @@ public final class PosixChildProcess implements ChildProcess {
         return out.isEmpty() ? "none" : String.join(", ", out);
     }
 
-    // ---- lines ----
+    // ---- lines: see ChildLines ----
 
     @Override
-    public synchronized LineReader lines() {
-        if (lines == null) {
-            lines = LineReader.of(stdout(), maxLineLength, charset, Math.max(readBufferLimit, maxLineLength));
-        }
-        return lines;
+    public LineReader lines() {
+        return lines.lines();
     }
 
     @Override
-    public synchronized LineReader errorLines() {
-        if (errorLines == null) {
-            errorLines = LineReader.of(stderr(), maxLineLength, charset, Math.max(readBufferLimit, maxLineLength));
-        }
-        return errorLines;
+    public LineReader errorLines() {
+        return lines.errorLines();
     }
 
     @Override
     public LoopFuture<Void> writeLine(String line) {
-        InvalidArgumentException.requireNonNull("line", line);
-        ByteSink in = stdin(); // not a pipe: a wrong call, thrown here
-        return handoff.of(() -> in.write((line + "\n").getBytes(charset)));
+        return lines.writeLine(line);
     }
 
     @Override
-    public synchronized Conversation conversation() {
-        if (conversation == null) {
-            conversation = Conversation.over(stdin(), lines(), charset);
-        }
-        return conversation;
+    public Conversation conversation() {
+        return lines.conversation();
     }
 
     @Override
     public LoopFuture<String> readLine() {
-        return handoff.of(() -> lines().readLine());
+        return lines.readLine();
     }
 
     @Override
     public LoopFuture<String> request(String line) {
-        return handoff.of(() -> deaths.explained(line, conversation().request(line)));
+        return lines.request(line, null, null);
     }
 
     @Override
     public LoopFuture<String> request(String line, Duration timeout) {
-        return handoff.of(() -> deaths.explained(line, conversation().request(line, timeout)));
+        return lines.request(line, null, timeout);
     }
 
     @Override
     public <T> LoopFuture<T> request(String line, ReplyReader<T> reader) {
-        return handoff.of(() -> deaths.explained(line, conversation().request(line, reader)));
+        return lines.request(line, InvalidArgumentException.requireNonNull("reader", reader), null);
     }
 
     // ---- exit ----
