@@ -196,6 +196,10 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
      * small messages (a request line per call) allocates nothing here. At most {@link #HEAP_CHUNK} bytes
      * per call; returns how many were written, 0 when the kernel buffer is full (EAGAIN).
      *
+     * @param src the bytes; read during the call only, never kept
+     * @param offset where in {@code src} the bytes start
+     * @param length how many bytes to write at most
+     * @return the bytes written, 0 when the kernel buffer is full
      * @throws InvalidArgumentException when {@code offset} and {@code length} do not lie within {@code src}
      * @throws ChannelClosedException when the channel is closed
      */
