@@ -51,14 +51,7 @@ final class ReplyRouter implements LineReader.Listener {
         // The head is fed outside the lock (a ReplyReader is user code); only this loop thread
         // removes entries but breakWith, which takes them all, so it is still the head unless broken.
         if (feed(head, line)) {
-            synchronized (c.lock) {
-                if (c.fifo.peek() == head) {
-                    c.fifo.poll();
-                    head.removed = true;
-                }
-            }
-            c.unsolicited.matched();
-            c.sendNext();
+            retire(head);
             head.finish();
         }
     }
@@ -128,6 +121,12 @@ final class ReplyRouter implements LineReader.Listener {
             c.breakWith("an over-long line in the reply to request '" + RequestLine.shorten(head.request) + "'", e);
             return;
         }
+        retire(head);
+        head.fail(e);
+    }
+
+    /** Takes the answered head out of the FIFO (unless broken meanwhile) and lets the next request out. */
+    private void retire(PendingReply<?> head) {
         synchronized (c.lock) {
             if (c.fifo.peek() == head) {
                 c.fifo.poll();
@@ -136,6 +135,5 @@ final class ReplyRouter implements LineReader.Listener {
         }
         c.unsolicited.matched();
         c.sendNext();
-        head.fail(e);
     }
 }
