@@ -185,18 +185,10 @@ public final class MessageClientBuilder {
      * @return the connected client
      */
     public LoopFuture<MessageClient> connect(SocketAddress address) {
-        return DefaultMessageClient.connect(this, address);
+        return DefaultMessageClient.connect(this, settings.build(), address);
     }
 
     // ---- read by the implementation ----
-    /**
-     * {@return a snapshot of the connection's channel settings} For the implementation: the type
-     * is internal, not part of the API.
-     */
-    public ChannelSettings channelSettings() {
-        return settings.build();
-    }
-
     /** {@return the loop set, or {@link EventLoop#shared()}} */
     public EventLoop loop() {
         return loop != null ? loop : EventLoop.shared();

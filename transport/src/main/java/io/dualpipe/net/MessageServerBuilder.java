@@ -275,18 +275,10 @@ public final class MessageServerBuilder {
         if (allowedUids != null && !(address instanceof UnixDomainSocketAddress)) {
             throw new InvalidArgumentException("allowUids needs a Unix socket: TCP peers have no uid (" + address + ")");
         }
-        return DefaultMessageServer.bind(this, address);
+        return DefaultMessageServer.bind(this, settings.build(), address);
     }
 
     // ---- read by the implementation ----
-    /**
-     * {@return a snapshot of the connections' channel settings} For the implementation: the type is
-     * internal, not part of the API.
-     */
-    public ChannelSettings channelSettings() {
-        return settings.build();
-    }
-
     /**
      * {@return the listening socket's loop} With a group and no loop, each call takes the group's
      * {@code next()}.

@@ -274,15 +274,15 @@ public final class Conversation {
             return p.future;
         }
         watchWrite(p, written);
-        if (timeout != null && !p.future.isDone()) {
+        if (timeout != null && !p.settled) {
             try {
                 p.timer = loop.schedule(() -> timedOut(p, timeout), Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
             } catch (LoopClosedException e) {
                 p.fail(e);
                 return p.future;
             }
-            if (p.future.isDone()) {
-                p.timer.cancel(); // the reply beat the assignment above
+            if (p.settled) {
+                p.timer.cancel(); // the reply or a failure beat the assignment above
             }
         }
         return p.future;

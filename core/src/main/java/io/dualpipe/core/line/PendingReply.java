@@ -15,6 +15,12 @@ final class PendingReply<T> {
     boolean removed;              // guarded by the conversation's lock: taken off its FIFO queue
     byte[] unsent;                // guarded by the conversation's lock: the line, until it is written
     volatile Timeout timer;
+    /**
+     * Set before the timer is cancelled, so a requester that assigns the timer afterwards sees it and
+     * cancels the timer itself. The future is no such signal: a {@link RequestFailures} may complete
+     * it later (a dead child's request waits for the exit status).
+     */
+    volatile boolean settled;
     private String single;
     private boolean started;      // loop thread: a line of the reply was taken
 
@@ -40,6 +46,7 @@ final class PendingReply<T> {
     }
 
     void finish() {
+        settled = true;
         cancelTimer();
         T result;
         try {
@@ -54,12 +61,14 @@ final class PendingReply<T> {
     }
 
     void fail(Throwable cause) {
+        settled = true;
         cancelTimer();
         failNow(cause);
     }
 
     /** Fails the future (through {@link #failures} if any), leaving the timer alone: it has fired, or never was. */
     void failNow(Throwable cause) {
+        settled = true;
         if (failures == null) {
             future.completeExceptionally(cause);
         } else {

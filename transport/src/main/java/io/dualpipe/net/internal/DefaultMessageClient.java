@@ -52,9 +52,9 @@ public final class DefaultMessageClient implements MessageClient {
     private boolean closed;
     private int connections;
 
-    private DefaultMessageClient(MessageClientBuilder b, SocketAddress address) {
+    private DefaultMessageClient(MessageClientBuilder b, ChannelSettings settings, SocketAddress address) {
         this.loop = b.loop();
-        this.settings = b.channelSettings();
+        this.settings = settings;
         this.address = address;
         this.text = Sockets.describe(address);
         this.attempts = b.attempts();
@@ -63,9 +63,9 @@ public final class DefaultMessageClient implements MessageClient {
         this.reconnect = b.reconnect();
     }
 
-    public static LoopFuture<MessageClient> connect(MessageClientBuilder b, SocketAddress requested) {
+    public static LoopFuture<MessageClient> connect(MessageClientBuilder b, ChannelSettings settings, SocketAddress requested) {
         Sockets.requireSupported();
-        DefaultMessageClient client = new DefaultMessageClient(b, Sockets.validate(requested));
+        DefaultMessageClient client = new DefaultMessageClient(b, settings, Sockets.validate(requested));
         LoopFuture<MessageClient> f = new LoopFuture<>();
         client.withChannel(ch -> LoopFuture.completed((Void) null)).whenComplete((v, e) -> {
             if (e != null) {

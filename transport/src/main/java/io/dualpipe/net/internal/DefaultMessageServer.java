@@ -1,5 +1,6 @@
 package io.dualpipe.net.internal;
 
+import io.dualpipe.core.message.internal.ChannelSettings;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.FdChannel;
 import io.dualpipe.core.IoHandler;
@@ -68,7 +69,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
     private long failedAccepts; // in the current back-off episode
     private volatile long acceptBackoffs; // ever; read by tests
 
-    private DefaultMessageServer(MessageServerBuilder b, EventLoop loop, SocketAddress address, Path socketFile, Object identity,
+    private DefaultMessageServer(MessageServerBuilder b, ChannelSettings settings, EventLoop loop, SocketAddress address, Path socketFile, Object identity,
                                  FdChannel listener) {
         this.loop = loop;
         this.address = address;
@@ -79,12 +80,12 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         this.onReject = b.onReject();
         this.allowedUids = b.allowedUids();
         this.backoffNanos = Durations.saturatedNanos(b.acceptBackoff());
-        this.connections = new ServerConnections(loop, b.group(), b.channelSettings(), b.onOpen(), b.onClose(),
+        this.connections = new ServerConnections(loop, b.group(), settings, b.onOpen(), b.onClose(),
                 () -> open, () -> closeFuture.complete(null));
     }
 
     /** Binds, listens and registers with the loop; see {@link MessageServerBuilder#bind(SocketAddress)}. */
-    public static MessageServer bind(MessageServerBuilder b, SocketAddress requested) {
+    public static MessageServer bind(MessageServerBuilder b, ChannelSettings settings, SocketAddress requested) {
         Sockets.requireSupported();
         SocketAddress address = Sockets.validate(requested);
         EventLoop loop = b.loop(); // once: with a group, each call places anew; a closed group fails here, before any fd
@@ -117,7 +118,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
             }
             Sockets.listen(fd, b.backlog(), address);
             SocketAddress actual = file == null ? Sockets.localInet(fd) : address;
-            DefaultMessageServer server = new DefaultMessageServer(b, loop, actual, file, identity, channel);
+            DefaultMessageServer server = new DefaultMessageServer(b, settings, loop, actual, file, identity, channel);
             server.register();
             LOG.debug("{}: listening", server.addressText);
             return server;
