@@ -45,7 +45,8 @@ import static io.dualpipe.examples.bench.ProcessBench.rethrow;
  * what comes back. {@code rounds=N} alternates the implementations N times (JDK, DualPipe per pipe
  * size, again) so that a shared machine's load falls on both, and prints the median of each. Each
  * RESULT line also gives the CPU the JVM and cat used over the timed part, in percent of one CPU
- * ({@code jvm_cpu}, {@code cat_cpu}; cat's read from /proc just before stdin is closed).
+ * ({@code jvm_cpu}, {@code cat_cpu}; cat's read from /proc just before stdin is closed), and the JVM's
+ * CPU microseconds per MB moved ({@code jvm_us_per_mb}), which the machine's load distorts far less.
  */
 public final class BulkBench {
     /** Pattern period: a prime, so consecutive chunks differ and a dropped or repeated chunk shows. */
@@ -81,9 +82,9 @@ public final class BulkBench {
             System.exit(3);
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-10s %-16s %12s %12s %14s%n", "workload", "metric", "dualpipe", "jdk", "dualpipe/jdk");
+        System.out.printf(Locale.ROOT, "%-10s %-22s %12s %12s %14s%n", "workload", "metric", "dualpipe", "jdk", "dualpipe/jdk");
         for (String[] r : table) {
-            System.out.printf(Locale.ROOT, "%-10s %-16s %12s %12s %14s%n", (Object[]) r);
+            System.out.printf(Locale.ROOT, "%-10s %-22s %12s %12s %14s%n", (Object[]) r);
         }
         System.out.flush();
         System.exit(0);
@@ -97,7 +98,9 @@ public final class BulkBench {
     /** One timed transfer: throughput and the CPU spent on it. */
     private record Run(double mbps, double jvmCpu, double catCpu) {
         String kv() {
-            return String.format(Locale.ROOT, "mbps=%.0f jvm_cpu=%.0f%% cat_cpu=%.0f%%", mbps, jvmCpu, catCpu);
+            // CPU per MB: what the JVM spends per byte, which a loaded machine's share of CPU distorts far less than MB/s.
+            return String.format(Locale.ROOT, "mbps=%.0f jvm_cpu=%.0f%% cat_cpu=%.0f%% jvm_us_per_mb=%.0f", mbps, jvmCpu, catCpu,
+                    jvmCpu * 1e4 / mbps);
         }
     }
 

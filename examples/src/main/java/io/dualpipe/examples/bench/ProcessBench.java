@@ -142,9 +142,9 @@ public final class ProcessBench {
             return;
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-10s %-16s %12s %12s %14s%n", "workload", "metric", "dualpipe", "jdk", "dualpipe/jdk");
+        System.out.printf(Locale.ROOT, "%-10s %-22s %12s %12s %14s%n", "workload", "metric", "dualpipe", "jdk", "dualpipe/jdk");
         for (String[] r : table) {
-            System.out.printf(Locale.ROOT, "%-10s %-16s %12s %12s %14s%n", (Object[]) r);
+            System.out.printf(Locale.ROOT, "%-10s %-22s %12s %12s %14s%n", (Object[]) r);
         }
     }
 
