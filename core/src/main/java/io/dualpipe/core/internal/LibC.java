@@ -130,6 +130,6 @@ public final class LibC {
 
     /** The bindings, for tests that check their declarations (variadic functions and their fixed counts). */
     public CFunction[] functions() {
-        return new CFunction[] {read, write, close, shutdown, fcntl, pipe2, epollCreate1, epollCtl, epollWait, eventfd, strerror};
+        return new CFunction[] {read, write, writePinned, close, shutdown, fcntl, pipe2, epollCreate1, epollCtl, epollWait, eventfd, strerror};
     }
 }
