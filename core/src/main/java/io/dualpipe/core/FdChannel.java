@@ -24,12 +24,18 @@ import java.nio.channels.SelectionKey;
  * <p>Thread-safety: one reader and one writer may use the channel at the same time (a pipe end is
  * read by the loop while other threads write to another); two concurrent readers, or two concurrent
  * writers, must be serialised by the caller. Buffers are the caller's: the channel reads from or
- * writes into them only during the call. Direct buffers go straight to the kernel; heap buffers pass
- * through a per-thread direct buffer of {@value #HEAP_CHUNK} bytes.
+ * writes into them only during the call. Direct buffers go straight to the kernel; heap buffers are
+ * read through a per-thread direct buffer of {@value #HEAP_CHUNK} bytes, and written through it when
+ * shorter than {@value #PIN_MIN} bytes, from their array in place (pinned for the call) otherwise.
  */
 public final class FdChannel extends DeferredCloseChannel implements ByteChannel {
     /** How much of a heap buffer one call moves. */
     public static final int HEAP_CHUNK = 128 * 1024;
+    /**
+     * From this many bytes on, a heap array is written in place (pinned for the call) instead of
+     * copied through the scratch: below, a request line's copy costs less than pinning's extra JNI work.
+     */
+    public static final int PIN_MIN = 16 * 1024;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** A thread's direct buffer for heap transfers, with its address looked up once (a JNI call). */
@@ -177,6 +183,11 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
                 src.position(src.position() + n);
                 return n;
             }
+            if (length >= PIN_MIN && src.hasArray()) {
+                int n = writePinned(src);
+                src.position(src.position() + n);
+                return n;
+            }
             Scratch sc = SCRATCH.get();
             ByteBuffer scratch = sc.buffer;
             int chunk = Math.min(length, HEAP_CHUNK);
@@ -194,7 +205,7 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
      * Writes {@code length} bytes of {@code src} from {@code offset}, as {@link #write(ByteBuffer)} does
      * with {@code ByteBuffer.wrap(src, offset, length)}, without making that wrapper: a writer of many
      * small messages (a request line per call) allocates nothing here. At most {@link #HEAP_CHUNK} bytes
-     * per call; returns how many were written, 0 when the kernel buffer is full (EAGAIN).
+     * per call below {@link #PIN_MIN}, as much as the kernel takes from there on; returns how many were written, 0 when the kernel buffer is full (EAGAIN).
      *
      * @param src the bytes; read during the call only, never kept
      * @param offset where in {@code src} the bytes start
@@ -215,6 +226,9 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
         try {
             if (length == 0) {
                 return 0;
+            }
+            if (length >= PIN_MIN) {
+                return writePinned(ByteBuffer.wrap(src, offset, length));
             }
             Scratch sc = SCRATCH.get();
             int chunk = Math.min(length, HEAP_CHUNK);
@@ -241,6 +255,28 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
             return writeAt(address, length);
         } finally {
             endIo();
+        }
+    }
+
+    /**
+     * write(2) straight from a heap buffer's array, pinned for the call rather than copied into the
+     * thread's scratch: a bulk writer's copy per call is gone, and so is the copy a write that finds
+     * the pipe full (EAGAIN) used to waste. The fd is non-blocking, so the collector waits no longer
+     * than one write(2) of what the kernel takes at once. Between beginIo and endIo only.
+     */
+    private int writePinned(ByteBuffer src) {
+        while (true) {
+            long n = Native.LIBC.writePinned(getFD(), src);
+            if (n >= 0) {
+                return (int) n;
+            }
+            int errno = Native.errno();
+            if (Native.isWouldBlock(errno)) {
+                return 0;
+            }
+            if (errno != Native.EINTR) {
+                throw Native.lastError("write(fd " + getFD() + ")");
+            }
         }
     }
 

@@ -4,7 +4,11 @@ import com.kenai.jffi.CallContext;
 import com.kenai.jffi.CallingConvention;
 import com.kenai.jffi.Invoker;
 import com.kenai.jffi.Library;
+import com.kenai.jffi.ObjectParameterInfo;
+import com.kenai.jffi.ObjectParameterStrategy;
 import com.kenai.jffi.Type;
+
+import java.nio.ByteBuffer;
 
 /**
  * One C function bound through jffi, JNR's native layer: its address and libffi call context.
@@ -103,6 +107,47 @@ public final class CFunction {
 
     public long call(long a1, long a2, long a3, long a4, long a5, long a6) {
         return INVOKER.invokeN6(context, check(6), a1, a2, a3, a4, a5, a6);
+    }
+
+    /**
+     * A three-argument call whose second argument is the bytes of a heap buffer, from its position to
+     * its limit, passed pinned ({@code GetPrimitiveArrayCritical}): the callee reads the Java array in
+     * place, with no copy. The collector waits while the call runs, so only for calls that return at
+     * once (a non-blocking write).
+     */
+    public long callPinned(long a1, ByteBuffer heap, long a3) {
+        return INVOKER.invokeN3O1(context, check(3), a1, 0, a3, heap, HeapBytes.STRATEGY, HeapBytes.SECOND_ARG_IN);
+    }
+
+    /** How jffi finds a heap buffer's array, offset and length. */
+    private static final class HeapBytes extends ObjectParameterStrategy<ByteBuffer> {
+        static final HeapBytes STRATEGY = new HeapBytes();
+        static final ObjectParameterInfo SECOND_ARG_IN = ObjectParameterInfo.create(1, ObjectParameterInfo.ARRAY,
+                ObjectParameterInfo.BYTE, ObjectParameterInfo.IN | ObjectParameterInfo.PINNED);
+
+        private HeapBytes() {
+            super(HEAP);
+        }
+
+        @Override
+        public long address(ByteBuffer b) {
+            return 0;
+        }
+
+        @Override
+        public Object object(ByteBuffer b) {
+            return b.array();
+        }
+
+        @Override
+        public int offset(ByteBuffer b) {
+            return b.arrayOffset() + b.position();
+        }
+
+        @Override
+        public int length(ByteBuffer b) {
+            return b.remaining();
+        }
     }
 
     /**

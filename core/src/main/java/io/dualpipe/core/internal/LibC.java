@@ -4,6 +4,7 @@ import com.kenai.jffi.Library;
 import com.kenai.jffi.MemoryIO;
 import com.kenai.jffi.Type;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 
 /**
@@ -26,6 +27,7 @@ public final class LibC {
 
     private final CFunction read;
     private final CFunction write;
+    private final CFunction writePinned;
     private final CFunction close;
     private final CFunction shutdown;
     private final CFunction fcntl;
@@ -43,6 +45,7 @@ public final class LibC {
         Type ptr = Type.POINTER;
         read = CFunction.bind(libc, "read", true, ssize, i, size, size);
         write = CFunction.bind(libc, "write", true, ssize, i, size, size);
+        writePinned = CFunction.bind(libc, "write", true, ssize, i, ptr, size);
         close = CFunction.bind(libc, "close", true, i, i);
         shutdown = CFunction.bind(libc, "shutdown", true, i, i, i);
         fcntl = CFunction.bindVariadic(libc, "fcntl", 2, true, i, i, i, i);
@@ -60,6 +63,14 @@ public final class LibC {
 
     public long write(int fd, long address, long count) {
         return write.call(fd, address, count);
+    }
+
+    /**
+     * write(2) straight from a heap buffer's array, pinned for the call: {@code src}'s bytes from its
+     * position to its limit. For a non-blocking fd only (the collector waits while the array is pinned).
+     */
+    public long writePinned(int fd, ByteBuffer src) {
+        return writePinned.callPinned(fd, src, src.remaining());
     }
 
     public int close(int fd) {
@@ -119,6 +130,6 @@ public final class LibC {
 
     /** The bindings, for tests that check their declarations (variadic functions and their fixed counts). */
     public CFunction[] functions() {
-        return new CFunction[] {read, write, close, shutdown, fcntl, pipe2, epollCreate1, epollCtl, epollWait, eventfd, strerror};
+        return new CFunction[] {read, write, writePinned, close, shutdown, fcntl, pipe2, epollCreate1, epollCtl, epollWait, eventfd, strerror};
     }
 }

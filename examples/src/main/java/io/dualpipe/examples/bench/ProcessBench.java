@@ -1,7 +1,6 @@
 package io.dualpipe.examples.bench;
 
 import io.dualpipe.core.ByteSink;
-import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.EventLoopGroup;
 import io.dualpipe.core.line.LineReader;
@@ -17,7 +16,6 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -45,7 +42,7 @@ import java.util.function.Consumer;
  * ProcessBench W1R [same]                                                     request() chained on the loop, one at a time
  * ProcessBench W1P [same] [inflight=32]                                       request() pipelined, 32 in flight
  * ProcessBench W1F [same]                                                     caller thread blocks on request().get()
- * ProcessBench W2  [bytes=1073741824] [chunk=65536] [pipe=0|1048576|both] [src=heap|direct] [verify=sample|full|count] [warmup_bytes=268435456]
+ * ProcessBench W2  [...]  bulk echo through cat: see {@link BulkBench}
  * ProcessBench W3  [n=1000] [rounds=100] [linelen=64] [impl=dualpipe|jdk|both] (both: a fresh JVM per impl)
  *                  [loops=1|N|1,2,...]  DualPipe's children spread over an EventLoopGroup of N loops;
  *                                       a list runs DualPipe once per count, each in a fresh JVM, ratio to the first
@@ -59,9 +56,9 @@ import java.util.function.Consumer;
  * distribution (latencies) or one run's total (throughput, wall time).
  */
 public final class ProcessBench {
-    private static final long TIMEOUT_S = 600;
+    static final long TIMEOUT_S = 600;
 
-    private final Map<String, String> args;
+    final Map<String, String> args;
     private final List<String[]> table = new ArrayList<>();
 
     private ProcessBench(Map<String, String> args) {
@@ -86,7 +83,7 @@ public final class ProcessBench {
         try {
             switch (w) {
                 case "W1", "W1R", "W1P", "W1F" -> b.w1(w);
-                case "W2" -> b.w2();
+                case "W2" -> BulkBench.w2(b.args, b::row); // in its own file: BulkBench
                 case "W3" -> b.w3();
                 case "W4", "W4F" -> b.w4(w);
                 default -> {
@@ -122,13 +119,13 @@ public final class ProcessBench {
         return want.equals("both") || want.equals(impl);
     }
 
-    private static void result(String impl, String workload, String kv) {
+    static void result(String impl, String workload, String kv) {
         System.out.println("RESULT impl=" + impl + " workload=" + workload + " " + kv);
         System.out.flush();
     }
 
     /** One table row: lower-is-better metrics print the ratio as dualpipe/jdk as well. */
-    private void row(String workload, String metric, double dp, double jdk) {
+    void row(String workload, String metric, double dp, double jdk) {
         table.add(new String[] {workload, metric, fmt(dp), fmt(jdk),
                 Double.isNaN(dp) || Double.isNaN(jdk) || jdk == 0 ? "-" : String.format(Locale.ROOT, "%.2f", dp / jdk)});
     }
@@ -145,13 +142,13 @@ public final class ProcessBench {
             return;
         }
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-10s %-16s %12s %12s %14s%n", "workload", "metric", "dualpipe", "jdk", "dualpipe/jdk");
+        System.out.printf(Locale.ROOT, "%-10s %-22s %12s %12s %14s%n", "workload", "metric", "dualpipe", "jdk", "dualpipe/jdk");
         for (String[] r : table) {
-            System.out.printf(Locale.ROOT, "%-10s %-16s %12s %12s %14s%n", (Object[]) r);
+            System.out.printf(Locale.ROOT, "%-10s %-22s %12s %12s %14s%n", (Object[]) r);
         }
     }
 
-    private static void quietLogging() {
+    static void quietLogging() {
         // The library logs DEBUG details at start-up (posix_spawn probing); keep the output to RESULT lines.
         org.slf4j.Logger root = org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         if (root instanceof ch.qos.logback.classic.Logger) {
@@ -165,7 +162,7 @@ public final class ProcessBench {
         }
     }
 
-    private static void check(boolean ok, String what) {
+    static void check(boolean ok, String what) {
         if (!ok) {
             throw new VerificationError(what);
         }
@@ -414,7 +411,7 @@ public final class ProcessBench {
         }
     }
 
-    private static Thread drain(InputStream in, String name) {
+    static Thread drain(InputStream in, String name) {
         Thread t = new Thread(() -> {
             byte[] b = new byte[8192];
             try {
@@ -582,7 +579,7 @@ public final class ProcessBench {
         }
     }
 
-    private static void await(CompletableFuture<?> f) throws Exception {
+    static void await(CompletableFuture<?> f) throws Exception {
         try {
             f.get(TIMEOUT_S, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
@@ -590,7 +587,7 @@ public final class ProcessBench {
         }
     }
 
-    private static void rethrow(Throwable t) throws Exception {
+    static void rethrow(Throwable t) throws Exception {
         if (t == null) {
             return;
         }
@@ -601,213 +598,6 @@ public final class ProcessBench {
             throw (Error) t;
         }
         throw new RuntimeException(t);
-    }
-
-    // ---------------------------------------------------------------------------------------------
-    // W2: bulk echo through cat
-    // ---------------------------------------------------------------------------------------------
-
-    /** Pattern period: a prime, so consecutive chunks differ and a dropped or repeated chunk shows. */
-    private static final int PERIOD = 1_048_573;
-    private static final int MAX_READ = 1 << 20;
-    /**
-     * verify=sample (default): byte count plus 48 sampled bytes per read, which costs both
-     * implementations the same few ns; verify=full: every byte (a memcmp, which is far slower on
-     * DualPipe's direct buffers than on the JDK's heap arrays and so skews the comparison);
-     * verify=count: byte count only.
-     */
-    private static int VERIFY = 1;
-
-    /** The stream is pattern[i % PERIOD]; the array holds PERIOD + MAX_READ bytes so any window fits. */
-    private static byte[] pattern() {
-        byte[] p = new byte[PERIOD + MAX_READ];
-        new Random(42).nextBytes(p);
-        for (int i = PERIOD; i < p.length; i++) {
-            p[i] = p[i - PERIOD];
-        }
-        return p;
-    }
-
-    /** Checks received bytes against the stream at {@code offset}; a vectorised memcmp, same cost for both impls. */
-    private static void verify(ByteBuffer got, byte[] src, long offset) {
-        if (VERIFY == 0) {
-            return;
-        }
-        int off = (int) (offset % PERIOD);
-        int n = got.remaining();
-        check(n <= MAX_READ, "read larger than the verification window: " + n);
-        if (VERIFY == 2) {
-            if (got.mismatch(ByteBuffer.wrap(src, off, n)) >= 0) {
-                throw new VerificationError("byte mismatch near stream offset " + offset);
-            }
-            return;
-        }
-        // Sampled: 16 bytes at the start, middle and end of every read. The period is prime, so a
-        // dropped, repeated or reordered piece of the stream lands on different pattern bytes.
-        int p = got.position();
-        for (int at : new int[] {0, n / 2, n - 16}) {
-            int from = Math.max(0, at);
-            int len = Math.min(16, n - from);
-            for (int i = 0; i < len; i++) {
-                if (got.get(p + from + i) != src[off + from + i]) {
-                    throw new VerificationError("byte mismatch at stream offset " + (offset + from + i));
-                }
-            }
-        }
-    }
-
-    private void w2() throws Exception {
-        long bytes = num("bytes", 1L << 30);
-        int chunk = (int) num("chunk", 64 * 1024);
-        check(chunk > 0 && chunk <= MAX_READ, "chunk must be in (0, 1 MiB]");
-        String pipe = str("pipe", "both");
-        boolean direct = str("src", "heap").equals("direct");
-        String v = str("verify", "sample");
-        VERIFY = v.equals("count") ? 0 : v.equals("full") ? 2 : 1;
-        byte[] src = pattern();
-        List<Integer> pipes = new ArrayList<>();
-        if (pipe.equals("both")) {
-            pipes.add(0);
-            pipes.add(1 << 20);
-        } else {
-            pipes.add((int) num("pipe", 0));
-        }
-        // Warm-up (untimed): JIT-compiles each implementation's path before its timed run; without it
-        // a pinned run pays C2 compile time (hundreds of ms) on the same CPU inside the measurement.
-        long warm = num("warmup_bytes", 256L << 20);
-        double jdk = Double.NaN;
-        if (runs("jdk")) {
-            if (warm > 0) {
-                jdkBulk(warm, chunk, src);
-            }
-            jdk = jdkBulk(bytes, chunk, src);
-            result("jdk", "W2", String.format(Locale.ROOT, "mbps=%.0f bytes=%d chunk=%d pipe=default", jdk, bytes, chunk));
-        }
-        for (int ps : pipes) {
-            if (runs("dualpipe")) {
-                if (warm > 0) {
-                    dpBulk(warm, chunk, ps, src, direct);
-                }
-                double dp = dpBulk(bytes, chunk, ps, src, direct);
-                result("dualpipe", "W2", String.format(Locale.ROOT, "mbps=%.0f bytes=%d chunk=%d pipe=%s src=%s", dp, bytes, chunk,
-                        ps == 0 ? "default" : Integer.toString(ps), direct ? "direct" : "heap"));
-                row("W2", "mbps pipe=" + (ps == 0 ? "dflt" : (ps >> 10) + "K"), dp, jdk);
-            }
-        }
-    }
-
-    /** MB/s (10^6 bytes) through cat: the loop pumps stdin on writability and a listener checks stdout. */
-    private static double dpBulk(long bytes, int chunk, int pipeSize, byte[] src, boolean direct) throws Exception {
-        ByteBuffer directSrc = null;
-        if (direct) {
-            directSrc = ByteBuffer.allocateDirect(src.length);
-            directSrc.put(src).clear();
-        }
-        ByteBuffer ds = directSrc;
-        try (EventLoop loop = EventLoop.create("bench-loop")) {
-            ChildProcessBuilder b = ChildProcess.builder("cat").loop(loop);
-            if (pipeSize > 0) {
-                b.pipeBufferSize(pipeSize);
-            }
-            ChildProcess child = b.start();
-            ByteSink in = child.stdin();
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            long[] received = {0};
-            child.stdout().listen(new ByteSource.Listener() {
-                @Override
-                public void onData(ByteBuffer data) {
-                    try {
-                        long r = received[0];
-                        verify(data, src, r);
-                        received[0] = r + data.remaining();
-                    } catch (VerificationError e) {
-                        done.completeExceptionally(e);
-                    }
-                }
-
-                @Override
-                public void onEnd() {
-                    if (received[0] == bytes) {
-                        done.complete(null);
-                    } else {
-                        done.completeExceptionally(new VerificationError("received " + received[0] + " of " + bytes + " bytes"));
-                    }
-                }
-
-                @Override
-                public void onError(Throwable error) {
-                    done.completeExceptionally(error);
-                }
-            });
-            long t0 = System.nanoTime();
-            Runnable pump = new Runnable() {
-                long sent;
-
-                @Override
-                public void run() {
-                    while (sent < bytes) {
-                        if (!in.isWritable()) {
-                            in.whenWritable().thenRun(this);
-                            return;
-                        }
-                        int len = (int) Math.min(chunk, bytes - sent);
-                        int off = (int) (sent % PERIOD);
-                        // Never-modified windows of one array: safe to share across queued writes.
-                        if (ds != null) {
-                            in.write(ds.duplicate().position(off).limit(off + len));
-                        } else {
-                            in.write(ByteBuffer.wrap(src, off, len));
-                        }
-                        sent += len;
-                    }
-                    in.shutdownOutput();
-                }
-            };
-            loop.execute(pump);
-            await(done);
-            long t1 = System.nanoTime();
-            ExitStatus st = child.onExit().get(TIMEOUT_S, TimeUnit.SECONDS);
-            check(st.isSuccess(), "cat exited with " + st);
-            child.close();
-            return bytes * 1e3 / (t1 - t0);
-        }
-    }
-
-    /** JDK: the caller writes, a reader thread reads and checks, a third thread drains stderr. */
-    private static double jdkBulk(long bytes, int chunk, byte[] src) throws Exception {
-        Process p = new ProcessBuilder("cat").start();
-        Thread err = drain(p.getErrorStream(), "stderr-drain");
-        long[] received = {0};
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread reader = new Thread(() -> {
-            byte[] buf = new byte[chunk];
-            try (InputStream in = p.getInputStream()) {
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    verify(ByteBuffer.wrap(buf, 0, n), src, received[0]);
-                    received[0] += n;
-                }
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        }, "stdout-reader");
-        long t0 = System.nanoTime();
-        reader.start();
-        try (OutputStream out = p.getOutputStream()) {
-            long sent = 0;
-            while (sent < bytes) {
-                int len = (int) Math.min(chunk, bytes - sent);
-                out.write(src, (int) (sent % PERIOD), len);
-                sent += len;
-            }
-        }
-        reader.join();
-        long t1 = System.nanoTime();
-        rethrow(failure.get());
-        check(received[0] == bytes, "received " + received[0] + " of " + bytes + " bytes");
-        check(p.waitFor() == 0, "cat failed");
-        err.join();
-        return bytes * 1e3 / (t1 - t0);
     }
 
     // ---------------------------------------------------------------------------------------------
