@@ -387,7 +387,19 @@ public final class Conversation {
             p.fail(e);
             return;
         }
-        p.fail(e);
+        // Out of the queue before the break, or the break would fail it too and could win: its own
+        // failure may complete later (a dead child's request waits for the exit status).
+        boolean mine;
+        synchronized (lock) {
+            mine = !p.removed;
+            if (mine) {
+                p.removed = true;
+                fifo.remove(p);
+            }
+        }
+        if (mine) {
+            p.fail(e);
+        }
         breakWith("writing request '" + RequestLine.shorten(p.request) + "' failed", e);
     }
 
