@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -39,8 +40,11 @@ class FrameDecoderTest {
         }
     }
 
-    /** How a test hands bytes to the decoder; each reuses one buffer for every chunk, as a loop does. */
-    enum Kind { HEAP, HEAP_OFFSET, DIRECT }
+    /**
+     * How a test hands bytes to the decoder; each reuses one buffer for every chunk, as a loop does.
+     * The little-endian ones: the wire is big-endian whatever order the caller's buffer is set to.
+     */
+    enum Kind { HEAP, HEAP_OFFSET, DIRECT, DIRECT_LITTLE_ENDIAN, HEAP_LITTLE_ENDIAN }
 
     // --- splitting ----------------------------------------------------------------------------
 
@@ -344,6 +348,8 @@ class FrameDecoderTest {
                 case DIRECT -> direct.clear().put(stream, at, size).flip();
                 case HEAP -> ByteBuffer.wrap(copy(backing, stream, at, size, 0), 0, size);
                 case HEAP_OFFSET -> ByteBuffer.wrap(copy(backing, stream, at, size, 5), 2, size + 3).slice().position(3);
+                case DIRECT_LITTLE_ENDIAN -> direct.order(ByteOrder.LITTLE_ENDIAN).clear().put(stream, at, size).flip();
+                case HEAP_LITTLE_ENDIAN -> ByteBuffer.wrap(copy(backing, stream, at, size, 0), 0, size).order(ByteOrder.LITTLE_ENDIAN);
             };
             decoder.decode(chunk, out);
             assertEquals(0, chunk.remaining(), "chunk consumed");

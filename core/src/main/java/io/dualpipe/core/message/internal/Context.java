@@ -64,14 +64,14 @@ final class Context implements MessageContext {
     @Override
     public void reply(Object message) {
         check("reply");
-        reply(channel.typeFor(message), message);
+        reply(channel.sends().typeFor(message), message);
     }
 
     @Override
     public void reply(int type, Object message) {
         check("reply");
         // Encoding throws before the state changes: a rejected message leaves the request open for replyError.
-        channel.replyOnLoop(type, requestId, message);
+        channel.sends().replyOnLoop(type, requestId, message);
         state = ANSWERED;
     }
 
@@ -79,7 +79,7 @@ final class Context implements MessageContext {
     public void replyError(String text) {
         check("replyError");
         state = ANSWERED;
-        channel.sendErrorReply(requestId, text);
+        channel.sends().sendErrorReply(requestId, text);
     }
 
     @Override

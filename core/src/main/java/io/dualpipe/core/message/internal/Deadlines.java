@@ -50,7 +50,7 @@ final class Deadlines {
      *
      * @throws io.dualpipe.core.LoopClosedException when the loop is closing; nothing was kept
      */
-    void start(PendingRequest<?> p, Duration timeout) {
+    void start(TimedRequest<?> p, Duration timeout) {
         long nanos = Durations.saturatedNanos(timeout);
         Lane lane = null;
         for (int i = 0; i < laneCount; i++) {

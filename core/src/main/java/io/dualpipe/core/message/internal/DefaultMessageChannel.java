@@ -8,9 +8,6 @@ import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.codec.CodecRegistry;
-import io.dualpipe.core.codec.Codecs;
-import io.dualpipe.core.codec.EncodeException;
-import io.dualpipe.core.codec.MessageCodec;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.MessageErrorListener;
 import io.dualpipe.core.message.MessageHandler;
@@ -20,20 +17,15 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
-
-import static io.dualpipe.core.codec.Frames.FLAG_ERROR;
-import static io.dualpipe.core.codec.Frames.FLAG_REPLY;
-import static io.dualpipe.core.codec.Frames.FLAG_REQUEST;
-import static io.dualpipe.core.codec.Frames.HEADER_SIZE;
 
 /**
  * The {@link MessageChannel}: the public face and the lifecycle. Its roles live beside it:
  * {@link ReadSide} (frames in, replies routed, the peer's requests dispatched or held in a
- * {@link Backlog}), {@link Dispatcher} (handlers), {@link FrameWriter} and {@link Outbound} (frames
- * out), {@link Requests} (our requests awaiting replies).
+ * {@link Backlog}), {@link Dispatcher} (handlers), {@link SendSide} (our messages, requests and
+ * replies made into frames), {@link FrameWriter} and {@link Outbound} (frames out), {@link Requests}
+ * (our requests awaiting replies).
  *
  * <p><b>Loop confinement.</b> Everything that changes per message (the request table and id
  * counter, the outbound queue, the decoder, the backlog, the reusable context, flush scheduling)
@@ -50,7 +42,6 @@ import static io.dualpipe.core.codec.Frames.HEADER_SIZE;
 final class DefaultMessageChannel implements MessageChannel {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
     private static final MessageErrorListener LOGGING = (ch, e) -> LOG.warn("{}", e.getMessage(), e.getCause());
-    private static final MessageCodec<byte[]> BYTES_CODEC = Codecs.bytes();
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
     private static final int CLOSED = 2;
@@ -70,7 +61,6 @@ final class DefaultMessageChannel implements MessageChannel {
     private final ByteSink out;
     private final CodecRegistry codecs;
     private final Peer peer;
-    private final int maxFrameSize;
     private final int highWater;
     private final LoopFuture<Void> closed = new LoopFuture<>(); // ours alone: callers get copies
 
@@ -84,6 +74,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private final Outbound outbound;
     private final FrameWriter writer;
     private final Requests requests;
+    private final SendSide sends;
     private final ReadSide readSide;
     private boolean terminated;
 
@@ -97,13 +88,13 @@ final class DefaultMessageChannel implements MessageChannel {
         this.name = name != null ? name : "MessageChannel[" + in + (in == out ? "" : " / " + out) + "]";
         this.peer = peer != null ? peer : Peer.unknown(this.name);
         this.codecs = s.codecs;
-        this.maxFrameSize = s.maxFrameSize;
         this.highWater = s.highWater;
         this.handlers = s.handlers;
         this.errorListener = s.errorListener != null ? s.errorListener : LOGGING;
         this.outbound = new Outbound(out, loop, s.lowWater, s.highWater, this::terminate);
         this.writer = new FrameWriter(this, outbound, s.maxFrameSize);
         this.requests = new Requests(this.name, codecs, loop);
+        this.sends = new SendSide(this, codecs, s.maxFrameSize, writer, requests);
         this.readSide = new ReadSide(this, in, s.maxFrameSize, requests, new Dispatcher(this, codecs), writer,
                 s.backlogLimit, s.stallTimeout);
     }
@@ -171,40 +162,20 @@ final class DefaultMessageChannel implements MessageChannel {
     // =========================================================================================
     // Sending (any thread; the queue itself on the loop)
     // =========================================================================================
-
     @Override
     public LoopFuture<Void> send(Object message) {
         int type;
         try {
-            type = typeFor(message);
+            type = sends.typeFor(message);
         } catch (RuntimeException e) {
             return LoopFuture.failed(e);
         }
-        return send(type, message);
+        return sends.send(type, message);
     }
 
     @Override
     public LoopFuture<Void> send(int type, Object message) {
-        LoopFuture<Void> f = new LoopFuture<>();
-        boolean onLoop = loop.inEventLoop();
-        byte[] borrowed = onLoop ? borrowable(type, message) : null;
-        ByteBuffer body = null;
-        if (borrowed == null) {
-            try {
-                body = encode(type, message);
-            } catch (RuntimeException e) {
-                f.completeExceptionally(e);
-                return f;
-            }
-        }
-        if (state != OPEN) {
-            f.completeExceptionally(refusal()); // replies may still go out while closing; new messages not
-        } else if (borrowed != null) {
-            writer.queueFrame(type, 0, 0, null, borrowed, f);
-        } else {
-            writer.sendFrame(type, 0, 0, body, f, onLoop);
-        }
-        return f;
+        return sends.send(type, message);
     }
 
     @Override
@@ -221,150 +192,30 @@ final class DefaultMessageChannel implements MessageChannel {
     public <R> LoopFuture<R> request(Object message, Class<R> replyClass, Duration timeout) {
         int type;
         try {
-            type = typeFor(message);
+            type = sends.typeFor(message);
         } catch (RuntimeException e) {
             return LoopFuture.failed(e);
         }
-        return request(type, message, replyClass, timeout);
+        return sends.request(type, message, replyClass, timeout);
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public <R> LoopFuture<R> request(int type, Object message, Class<R> replyClass, Duration timeout) {
-        InvalidArgumentException.requireNonNull("replyClass", replyClass);
-        if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
-            throw new InvalidArgumentException("timeout <= 0: " + timeout);
-        }
-        PendingRequest<R> p = new PendingRequest<>(this, replyClass == Object.class ? null : (Class<R>) boxed(replyClass));
-        boolean onLoop = loop.inEventLoop();
-        byte[] borrowed = onLoop ? borrowable(type, message) : null;
-        ByteBuffer body = null;
-        if (borrowed == null) {
-            try {
-                body = encode(type, message);
-            } catch (RuntimeException e) {
-                p.completeExceptionally(e);
-                return p;
-            }
-        }
-        if (state != OPEN) {
-            p.completeExceptionally(refusal());
-        } else if (onLoop) {
-            startRequest(p, type, body, borrowed, timeout);
-        } else {
-            ByteBuffer owned = body;
-            writer.handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout), p);
-        }
-        return p;
+        return sends.request(type, message, replyClass, timeout);
     }
 
-    /**
-     * Loop: gives the request its id, starts its timer, queues its frame (body, or a borrowed small
-     * array), tracks it. The timer comes first because it can fail (the loop is closing) and is
-     * undone with the request; a frame once queued cannot be, so nothing that can throw follows it.
-     */
-    private <R> void startRequest(PendingRequest<R> p, int type, ByteBuffer body, byte[] borrowed, Duration timeout) {
-        if (terminated) {
-            p.completeExceptionally(refusal());
-            return;
-        }
-        if (p.isDone()) {
-            return; // cancelled on its way to the loop
-        }
-        if (readSide.peerEnded()) {
-            // Its held frames keep the channel open, but no reply can come any more.
-            p.completeExceptionally(new ChannelClosedException(name + ": the peer closed its end, no reply can come"));
-            return;
-        }
-        int id = requests.nextId();
-        p.id = id;
-        if (timeout != null) {
-            try {
-                requests.startTimeout(p, timeout);
-            } catch (RuntimeException e) {
-                p.fail(e);
-                return;
-            }
-        }
-        Throwable refused = borrowed != null ? outbound.appendArray(type, FLAG_REQUEST, id, borrowed, null)
-                : outbound.append(type, FLAG_REQUEST, id, body, null);
-        if (refused != null) {
-            p.fail(refused); // also stops its timer
-            return;
-        }
-        requests.put(id, p);
-        writer.afterAppend();
-    }
-
-    /** Queues a frame; a refusal (closed channel) goes to {@code f} when there is one. Any thread. */
-    void sendFrame(int type, int flags, int requestId, ByteBuffer body, LoopFuture<Void> f, boolean onLoop) {
-        writer.sendFrame(type, flags, requestId, body, f, onLoop);
-    }
-
-    /**
-     * Loop (the context): encodes and queues a reply. An encode failure is thrown before anything is
-     * queued, so the request is still open for an error reply.
-     */
-    void replyOnLoop(int type, int requestId, Object message) {
-        byte[] borrowed = borrowable(type, message);
-        ByteBuffer body = borrowed == null ? encode(type, message) : null;
-        if (state == CLOSED) {
-            writer.refuse(null, type, refusal());
-        } else {
-            writer.queueFrame(type, FLAG_REPLY, requestId, body, borrowed, null);
-        }
-    }
-
-    void sendErrorReply(int requestId, String text) {
-        writer.sendFrame(Codecs.UTF8, FLAG_REPLY | FLAG_ERROR, requestId, errorBody(text), null, loop.inEventLoop());
-    }
-
-    /** The body of an error reply, cut to fit maxFrameSize (see {@link FrameWriter#errorBody}). */
-    ByteBuffer errorBody(String text) {
-        return writer.errorBody(text);
+    /** The send side, for the context, deferred replies and the dispatcher. */
+    SendSide sends() {
+        return sends;
     }
 
     ChannelClosedException refusal() {
         return new ChannelClosedException(name + ": " + (state == CLOSING ? "closing" : "closed") + ", no more frames are sent");
     }
 
-    int typeFor(Object message) {
-        if (message == null) {
-            throw new InvalidArgumentException(name + ": message is null; to send null, name a type whose codec takes it, e.g. send(Codecs.JSON, null)");
-        }
-        return codecs.codecFor(message.getClass()).type();
-    }
-
-    /**
-     * Loop only: the caller's array itself when it can be the body as it is. The built-in bytes codec
-     * copies the array so that a frame written later cannot see the caller's changes; a body this
-     * small, queued on the loop, is copied into the frame buffer before the send returns, so that copy
-     * (and a wrapper) would be wasted. An array over maxFrameSize is not borrowed, so that
-     * {@link #encode} refuses it as it would from any other thread: the peer would drop the
-     * connection on such a frame.
-     */
-    private byte[] borrowable(int type, Object message) {
-        return type == Codecs.BYTES && message instanceof byte[] bytes && bytes.length <= Outbound.COPY_LIMIT
-                && bytes.length <= maxFrameSize && codecs.codec(Codecs.BYTES) == BYTES_CODEC ? bytes : null;
-    }
-
-    /** The body for {@code message}, owned by the channel from now on. */
-    ByteBuffer encode(int type, Object message) {
-        ByteBuffer body = codecs.encode(type, message);
-        if (body.remaining() > maxFrameSize) {
-            throw new EncodeException(type, String.format("%s: encoded body of %d bytes > maxFrameSize %d (type 0x%02x)",
-                    name, body.remaining(), maxFrameSize, type));
-        }
-        return body;
-    }
-
-    private static Class<?> boxed(Class<?> c) {
-        if (!c.isPrimitive()) {
-            return c;
-        }
-        return c == int.class ? Integer.class : c == long.class ? Long.class : c == boolean.class ? Boolean.class
-                : c == double.class ? Double.class : c == float.class ? Float.class : c == short.class ? Short.class
-                : c == byte.class ? Byte.class : c == char.class ? Character.class : Void.class;
+    /** Loop: true once the peer's end has been read while its held frames still wait for dispatch. */
+    boolean peerEnded() {
+        return readSide.peerEnded();
     }
 
     // =========================================================================================

@@ -31,7 +31,7 @@ final class Deferred implements DeferredReply {
     public LoopFuture<Void> reply(Object message) {
         int type;
         try {
-            type = channel.typeFor(message);
+            type = channel.sends().typeFor(message);
         } catch (RuntimeException e) {
             return LoopFuture.failed(e);
         }
@@ -45,7 +45,7 @@ final class Deferred implements DeferredReply {
         }
         ByteBuffer body;
         try {
-            body = channel.encode(type, message);
+            body = channel.sends().encode(type, message);
         } catch (RuntimeException e) {
             return LoopFuture.failed(e); // still unanswered: replyError remains possible
         }
@@ -54,7 +54,7 @@ final class Deferred implements DeferredReply {
 
     @Override
     public LoopFuture<Void> replyError(String text) {
-        return send(Codecs.UTF8, FLAG_REPLY | FLAG_ERROR, channel.errorBody(text));
+        return send(Codecs.UTF8, FLAG_REPLY | FLAG_ERROR, channel.sends().errorBody(text));
     }
 
     private LoopFuture<Void> send(int type, int flags, ByteBuffer body) {
@@ -62,7 +62,7 @@ final class Deferred implements DeferredReply {
             return alreadyAnswered();
         }
         LoopFuture<Void> f = new LoopFuture<>();
-        channel.sendFrame(type, flags, requestId, body, f, channel.loop().inEventLoop());
+        channel.sends().sendFrame(type, flags, requestId, body, f, channel.loop().inEventLoop());
         return f;
     }
 

@@ -55,14 +55,14 @@ final class Dispatcher {
         try {
             entry.handler().onMessage(ctx, message);
             if (ctx.unanswered()) {
-                channel.sendErrorReply(requestId, String.format("handler for type 0x%02x returned without replying", type));
+                channel.sends().sendErrorReply(requestId, String.format("handler for type 0x%02x returned without replying", type));
                 LOG.debug("{}: handler for type 0x{} returned without answering request {}; sent an error reply",
                         channel.name(), Integer.toHexString(type), Integer.toUnsignedLong(requestId));
             }
         } catch (Throwable t) {
             HandlerException e = new HandlerException(channel.name(), type, request ? Integer.toUnsignedLong(requestId) : 0, t);
             if (ctx.unanswered()) {
-                channel.sendErrorReply(requestId, t.toString());
+                channel.sends().sendErrorReply(requestId, t.toString());
             }
             report(e);
         } finally {
@@ -82,7 +82,7 @@ final class Dispatcher {
     /** A message that cannot reach a handler: answer a request with the reason, tell the error listener. */
     private void undeliverable(DualPipeException e, boolean request, int requestId) {
         if (request) {
-            channel.sendErrorReply(requestId, e.getMessage());
+            channel.sends().sendErrorReply(requestId, e.getMessage());
         }
         report(e);
     }

@@ -141,13 +141,13 @@ final class Outbound {
         return sealed != null && !sealed.isEmpty();
     }
 
-    // Direct buffers are big-endian unless told otherwise: putInt writes network order.
+    // Our chunks are direct and big-endian (the default, never changed): one long and one short
+    // write the 10 bytes in network order, two bounds-checked stores per frame instead of four.
     private static void putHeader(ByteBuffer b, int type, int flags, int requestId, int length) {
         int at = b.position();
-        b.put(at, (byte) type);
-        b.put(at + 1, (byte) flags);
-        b.putInt(at + 2, requestId);
-        b.putInt(at + 6, length);
+        b.putLong(at, (long) (type & 0xff) << 56 | (long) (flags & 0xff) << 48
+                | (requestId & 0xffffffffL) << 16 | (length >>> 16));
+        b.putShort(at + 8, (short) length);
         b.position(at + HEADER_SIZE);
     }
 
@@ -397,51 +397,5 @@ final class Outbound {
 
     /** A sealed piece of the queue: a full chunk, or one large body. */
     private record Segment(ByteBuffer data, List<LoopFuture<Void>> futures, boolean chunk) {
-    }
-
-    /** A reusable list of send futures: the per-batch bookkeeping allocates nothing once grown. */
-    static final class FutureList {
-        @SuppressWarnings({"unchecked", "rawtypes"})
-        private LoopFuture<Void>[] items = new LoopFuture[8];
-        private int count;
-
-        boolean isEmpty() {
-            return count == 0;
-        }
-
-        void add(LoopFuture<Void> f) {
-            if (count == items.length) {
-                items = java.util.Arrays.copyOf(items, count * 2);
-            }
-            items[count++] = f;
-        }
-
-        /** Moves the futures into a new list (for a write that completes later) and empties this one. */
-        List<LoopFuture<Void>> drain() {
-            List<LoopFuture<Void>> out = new ArrayList<>(count);
-            drainInto(out);
-            return out;
-        }
-
-        void drainInto(List<LoopFuture<Void>> out) {
-            for (int i = 0; i < count; i++) {
-                out.add(items[i]);
-                items[i] = null;
-            }
-            count = 0;
-        }
-
-        void completeAll(Throwable error) {
-            for (int i = 0; i < count; i++) {
-                LoopFuture<Void> f = items[i];
-                items[i] = null;
-                if (error == null) {
-                    f.complete(null);
-                } else {
-                    f.completeExceptionally(error);
-                }
-            }
-            count = 0;
-        }
     }
 }

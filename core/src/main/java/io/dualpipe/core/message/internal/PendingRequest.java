@@ -1,24 +1,20 @@
 package io.dualpipe.core.message.internal;
 
-import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
-import io.dualpipe.core.Timeout;
-import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.message.ReplyTypeException;
-import io.dualpipe.core.message.RequestTimeoutException;
-
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
- * A request waiting for its reply, and the future its caller holds: one object per request.
- * Cancelling it (or its timeout) forgets the request, so a late reply is dropped.
+ * A request waiting for its reply, and the future its caller holds: one object per request, made
+ * for that call, so a caller's cancel or complete touches only its own request. Cancelling it (or
+ * its timeout) forgets the request, so a late reply is dropped.
+ *
+ * <p>Kept to four fields (32 bytes with compressed oops): it is allocated for every request. A
+ * request with a timeout is a {@link TimedRequest}, which can also hold a loop timer of its own.
  */
-final class PendingRequest<R> extends LoopFuture<R> {
-    private final DefaultMessageChannel channel;
+class PendingRequest<R> extends LoopFuture<R> {
+    final DefaultMessageChannel channel;
     private final Class<R> replyClass; // null: any
     int id; // set on the loop before the frame is queued
-    private volatile Timeout timer;
 
     PendingRequest(DefaultMessageChannel channel, Class<R> replyClass) {
         this.channel = channel;
@@ -26,7 +22,7 @@ final class PendingRequest<R> extends LoopFuture<R> {
     }
 
     @SuppressWarnings("unchecked")
-    void deliver(Object value, int type) {
+    final void deliver(Object value, int type) {
         if (replyClass == null || replyClass.isInstance(value)) {
             complete((R) value);
         } else {
@@ -37,31 +33,13 @@ final class PendingRequest<R> extends LoopFuture<R> {
         cancelTimer();
     }
 
-    void fail(Throwable cause) {
+    final void fail(Throwable cause) {
         completeExceptionally(cause);
         cancelTimer();
     }
 
-    /** A timeout too long for nanoseconds waits ~146 years, i.e. has no practical limit. */
-    void startTimer(EventLoop loop, Duration timeout) {
-        Timeout t = loop.schedule(() -> {
-            if (!isDone()) {
-                channel.forget(this);
-                completeExceptionally(new RequestTimeoutException(channel.name() + ": no reply to request "
-                        + Integer.toUnsignedLong(id) + " within " + timeout));
-            }
-        }, Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
-        timer = t;
-        if (isDone()) {
-            t.cancel(); // the reply beat the assignment
-        }
-    }
-
-    private void cancelTimer() {
-        Timeout t = timer;
-        if (t != null) {
-            t.cancel();
-        }
+    /** Stops the request's own loop timer, if it has one ({@link TimedRequest}). */
+    void cancelTimer() {
     }
 
     @Override

@@ -54,7 +54,7 @@ final class Requests {
      *
      * @throws io.dualpipe.core.LoopClosedException when the loop is closing
      */
-    void startTimeout(PendingRequest<?> p, Duration timeout) {
+    void startTimeout(TimedRequest<?> p, Duration timeout) {
         deadlines.start(p, timeout);
     }
 
