@@ -26,7 +26,8 @@ import java.nio.channels.SelectionKey;
  * writers, must be serialised by the caller. Buffers are the caller's: the channel reads from or
  * writes into them only during the call. Direct buffers go straight to the kernel; heap buffers are
  * read through a per-thread direct buffer of {@value #HEAP_CHUNK} bytes, and written through it when
- * shorter than {@value #PIN_MIN} bytes, from their array in place (pinned for the call) otherwise.
+ * shorter than {@value #PIN_MIN} bytes or when the channel was made blocking, from their array in
+ * place (pinned for the call) otherwise.
  */
 public final class FdChannel extends DeferredCloseChannel implements ByteChannel {
     /** How much of a heap buffer one call moves. */
@@ -183,7 +184,7 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
                 src.position(src.position() + n);
                 return n;
             }
-            if (length >= PIN_MIN && src.hasArray()) {
+            if (length >= PIN_MIN && src.hasArray() && !isBlocking()) {
                 int n = writePinned(src);
                 src.position(src.position() + n);
                 return n;
@@ -227,7 +228,7 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
             if (length == 0) {
                 return 0;
             }
-            if (length >= PIN_MIN) {
+            if (length >= PIN_MIN && !isBlocking()) {
                 return writePinned(ByteBuffer.wrap(src, offset, length));
             }
             Scratch sc = SCRATCH.get();
@@ -262,7 +263,10 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
      * write(2) straight from a heap buffer's array, pinned for the call rather than copied into the
      * thread's scratch: a bulk writer's copy per call is gone, and so is the copy a write that finds
      * the pipe full (EAGAIN) used to waste. The fd is non-blocking, so the collector waits no longer
-     * than one write(2) of what the kernel takes at once. Between beginIo and endIo only.
+     * than one write(2) of what the kernel takes at once. A channel the user made blocking
+     * ({@code configureBlocking(true)}) never comes here: its write(2) would wait for the reader with the
+     * array pinned, and on JDK 17's G1 that holds the GC locker, so a reader in this JVM that needs a
+     * collection to allocate would never read (a deadlock). Between beginIo and endIo only.
      */
     private int writePinned(ByteBuffer src) {
         while (true) {
