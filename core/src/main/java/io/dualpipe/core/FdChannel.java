@@ -37,6 +37,13 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
      * copied through the scratch: below, a request line's copy costs less than pinning's extra JNI work.
      */
     public static final int PIN_MIN = 16 * 1024;
+    /**
+     * At most this many bytes per pinned write(2): a pipe or socket takes no more than its buffer at
+     * once, but a regular file (stdout redirected to one) takes everything, and on JDK 17's G1 every
+     * thread that needs a collection waits for the whole copy (a 256 MiB write to tmpfs stalled another
+     * thread's allocation for 2 s).
+     */
+    private static final int PIN_MAX = 1024 * 1024;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** A thread's direct buffer for heap transfers, with its address looked up once (a JNI call). */
@@ -206,7 +213,7 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
      * Writes {@code length} bytes of {@code src} from {@code offset}, as {@link #write(ByteBuffer)} does
      * with {@code ByteBuffer.wrap(src, offset, length)}, without making that wrapper: a writer of many
      * small messages (a request line per call) allocates nothing here. At most {@link #HEAP_CHUNK} bytes
-     * per call below {@link #PIN_MIN}, as much as the kernel takes from there on; returns how many were written, 0 when the kernel buffer is full (EAGAIN).
+     * per call below {@link #PIN_MIN}, at most 1 MiB from there on; returns how many were written, 0 when the kernel buffer is full (EAGAIN).
      *
      * @param src the bytes; read during the call only, never kept
      * @param offset where in {@code src} the bytes start
@@ -270,7 +277,7 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
      */
     private int writePinned(ByteBuffer src) {
         while (true) {
-            long n = Native.LIBC.writePinned(getFD(), src);
+            long n = Native.LIBC.writePinned(getFD(), src, PIN_MAX);
             if (n >= 0) {
                 return (int) n;
             }
