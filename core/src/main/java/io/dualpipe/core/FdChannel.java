@@ -26,7 +26,8 @@ import java.nio.channels.SelectionKey;
  * writers, must be serialised by the caller. Buffers are the caller's: the channel reads from or
  * writes into them only during the call. Direct buffers go straight to the kernel; heap buffers are
  * read through a per-thread direct buffer of {@value #HEAP_CHUNK} bytes, and written through it when
- * shorter than {@value #PIN_MIN} bytes, from their array in place (pinned for the call) otherwise.
+ * shorter than {@value #PIN_MIN} bytes or when the channel was made blocking, from their array in
+ * place (pinned for the call) otherwise.
  */
 public final class FdChannel extends DeferredCloseChannel implements ByteChannel {
     /** How much of a heap buffer one call moves. */
@@ -36,6 +37,13 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
      * copied through the scratch: below, a request line's copy costs less than pinning's extra JNI work.
      */
     public static final int PIN_MIN = 16 * 1024;
+    /**
+     * At most this many bytes per pinned write(2): a pipe or socket takes no more than its buffer at
+     * once, but a regular file (stdout redirected to one) takes everything, and on JDK 17's G1 every
+     * thread that needs a collection waits for the whole copy (a 256 MiB write to tmpfs stalled another
+     * thread's allocation for 2 s).
+     */
+    private static final int PIN_MAX = 1024 * 1024;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** A thread's direct buffer for heap transfers, with its address looked up once (a JNI call). */
@@ -183,7 +191,7 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
                 src.position(src.position() + n);
                 return n;
             }
-            if (length >= PIN_MIN && src.hasArray()) {
+            if (length >= PIN_MIN && src.hasArray() && !isBlocking()) {
                 int n = writePinned(src);
                 src.position(src.position() + n);
                 return n;
@@ -205,7 +213,7 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
      * Writes {@code length} bytes of {@code src} from {@code offset}, as {@link #write(ByteBuffer)} does
      * with {@code ByteBuffer.wrap(src, offset, length)}, without making that wrapper: a writer of many
      * small messages (a request line per call) allocates nothing here. At most {@link #HEAP_CHUNK} bytes
-     * per call below {@link #PIN_MIN}, as much as the kernel takes from there on; returns how many were written, 0 when the kernel buffer is full (EAGAIN).
+     * per call below {@link #PIN_MIN}, at most 1 MiB from there on; returns how many were written, 0 when the kernel buffer is full (EAGAIN).
      *
      * @param src the bytes; read during the call only, never kept
      * @param offset where in {@code src} the bytes start
@@ -227,7 +235,7 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
             if (length == 0) {
                 return 0;
             }
-            if (length >= PIN_MIN) {
+            if (length >= PIN_MIN && !isBlocking()) {
                 return writePinned(ByteBuffer.wrap(src, offset, length));
             }
             Scratch sc = SCRATCH.get();
@@ -262,11 +270,14 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
      * write(2) straight from a heap buffer's array, pinned for the call rather than copied into the
      * thread's scratch: a bulk writer's copy per call is gone, and so is the copy a write that finds
      * the pipe full (EAGAIN) used to waste. The fd is non-blocking, so the collector waits no longer
-     * than one write(2) of what the kernel takes at once. Between beginIo and endIo only.
+     * than one write(2) of what the kernel takes at once. A channel the user made blocking
+     * ({@code configureBlocking(true)}) never comes here: its write(2) would wait for the reader with the
+     * array pinned, and on JDK 17's G1 that holds the GC locker, so a reader in this JVM that needs a
+     * collection to allocate would never read (a deadlock). Between beginIo and endIo only.
      */
     private int writePinned(ByteBuffer src) {
         while (true) {
-            long n = Native.LIBC.writePinned(getFD(), src);
+            long n = Native.LIBC.writePinned(getFD(), src, PIN_MAX);
             if (n >= 0) {
                 return (int) n;
             }

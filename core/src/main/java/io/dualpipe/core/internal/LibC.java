@@ -66,11 +66,12 @@ public final class LibC {
     }
 
     /**
-     * write(2) straight from a heap buffer's array, pinned for the call: {@code src}'s bytes from its
-     * position to its limit. For a non-blocking fd only (the collector waits while the array is pinned).
+     * write(2) straight from a heap buffer's array, pinned for the call: at most {@code count} of
+     * {@code src}'s bytes from its position. For a non-blocking fd only (the collector waits while the
+     * array is pinned), and a bounded count: a regular file takes all it is given in one call.
      */
-    public long writePinned(int fd, ByteBuffer src) {
-        return writePinned.callPinned(fd, src, src.remaining());
+    public long writePinned(int fd, ByteBuffer src, int count) {
+        return writePinned.callPinned(fd, src, Math.min(count, src.remaining()));
     }
 
     public int close(int fd) {
