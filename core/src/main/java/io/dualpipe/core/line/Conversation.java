@@ -388,33 +388,55 @@ public final class Conversation {
             return;
         }
         // Out of the queue before the break, or the break would fail it too and could win: its own
-        // failure may complete later (a dead child's request waits for the exit status).
+        // failure may complete later (a dead child's request waits for the exit status). And both
+        // under one lock, before any failure runs callers' stages: with it out and the rest still
+        // queued, a line (its reply to what the child got of it) would go to the request behind it.
+        ConversationBrokenException broken = broken("writing request '" + RequestLine.shorten(p.request) + "' failed", e);
         boolean mine;
+        List<PendingReply<?>> failed;
         synchronized (lock) {
             mine = !p.removed;
             if (mine) {
                 p.removed = true;
                 fifo.remove(p);
             }
+            failed = breakLocked(broken);
         }
         if (mine) {
             p.fail(e);
         }
-        breakWith("writing request '" + RequestLine.shorten(p.request) + "' failed", e);
+        failBroken(broken, failed);
     }
 
     /** Fails every outstanding and later request with a {@link ConversationBrokenException}. */
     void breakWith(String why, Throwable cause) {
-        ConversationBrokenException broken = new ConversationBrokenException("conversation broken: " + why
-                + "; later replies could not be paired with their requests, so every outstanding and later request fails"
-                + " (restart the child)", cause);
+        ConversationBrokenException broken = broken(why, cause);
         List<PendingReply<?>> failed;
         synchronized (lock) {
-            if (ended != null) {
-                return;
-            }
-            ended = broken;
-            failed = takeAll();
+            failed = breakLocked(broken);
+        }
+        failBroken(broken, failed);
+    }
+
+    private static ConversationBrokenException broken(String why, Throwable cause) {
+        return new ConversationBrokenException("conversation broken: " + why
+                + "; later replies could not be paired with their requests, so every outstanding and later request fails"
+                + " (restart the child)", cause);
+    }
+
+    /** Guarded by lock: breaks, taking every request out; null if it had ended already. */
+    private List<PendingReply<?>> breakLocked(ConversationBrokenException broken) {
+        if (ended != null) {
+            return null;
+        }
+        ended = broken;
+        return takeAll();
+    }
+
+    /** Outside the lock: fails what {@link #breakLocked} took (nothing if it had ended already). */
+    private static void failBroken(ConversationBrokenException broken, List<PendingReply<?>> failed) {
+        if (failed == null) {
+            return;
         }
         LOG.get().warn("{}", broken.getMessage());
         for (PendingReply<?> p : failed) {
