@@ -292,13 +292,15 @@ class MessageServerTest {
         assertEquals("unix:" + missing, e.address());
         assertTrue(e.getMessage().contains(missing.toString()) && e.getMessage().contains("3 attempts"), e.getMessage());
 
-        // TCP: a port nobody listens on (bind one, note it, close it)
-        MessageServer tmp = calculator().bindTcp(0);
-        int port = ((InetSocketAddress) tmp.localAddress()).getPort();
-        tmp.close();
-        ConnectionRefusedException tcp = (ConnectionRefusedException) failure(client().connectTcp(port));
-        assertEquals("ECONNREFUSED", tcp.errnoName());
-        assertTrue(tcp.getMessage().contains("127.0.0.1:" + port), tcp.getMessage());
+        // TCP: a port bound but not listening refuses connections, and no other process can take it
+        // meanwhile (a port closed before the connect could be reused by anyone on the machine)
+        try (java.net.Socket holder = new java.net.Socket()) {
+            holder.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = holder.getLocalPort();
+            ConnectionRefusedException tcp = (ConnectionRefusedException) failure(client().connectTcp(port));
+            assertEquals("ECONNREFUSED", tcp.errnoName());
+            assertTrue(tcp.getMessage().contains("127.0.0.1:" + port), tcp.getMessage());
+        }
     }
 
     @Test
