@@ -276,35 +276,34 @@ public final class FdChannel extends DeferredCloseChannel implements ByteChannel
      * collection to allocate would never read (a deadlock). Between beginIo and endIo only.
      */
     private int writePinned(ByteBuffer src) {
-        while (true) {
-            long n = Native.LIBC.writePinned(getFD(), src, PIN_MAX);
-            if (n >= 0) {
-                return (int) n;
-            }
-            int errno = Native.errno();
-            if (Native.isWouldBlock(errno)) {
-                return 0;
-            }
-            if (errno != Native.EINTR) {
-                throw Native.lastError("write(fd " + getFD() + ")");
-            }
-        }
+        int n;
+        do {
+            n = written(Native.LIBC.writePinned(getFD(), src, PIN_MAX));
+        } while (n < 0);
+        return n;
     }
 
     private int writeAt(long address, int length) {
-        while (true) {
-            long n = Native.LIBC.write(getFD(), address, length);
-            if (n >= 0) {
-                return (int) n;
-            }
-            int errno = Native.errno();
-            if (Native.isWouldBlock(errno)) {
-                return 0;
-            }
-            if (errno != Native.EINTR) {
-                throw Native.lastError("write(fd " + getFD() + ")");
-            }
+        int n;
+        do {
+            n = written(Native.LIBC.write(getFD(), address, length));
+        } while (n < 0);
+        return n;
+    }
+
+    /** write(2)'s result as the callers return it: the count, 0 when the kernel is full (EAGAIN), -1 to retry (EINTR). */
+    private int written(long n) {
+        if (n >= 0) {
+            return (int) n;
         }
+        int errno = Native.errno();
+        if (Native.isWouldBlock(errno)) {
+            return 0;
+        }
+        if (errno != Native.EINTR) {
+            throw Native.lastError("write(fd " + getFD() + ")");
+        }
+        return -1;
     }
 
     private ChannelClosedException closed() {

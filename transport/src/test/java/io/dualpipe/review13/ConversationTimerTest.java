@@ -1,5 +1,7 @@
 package io.dualpipe.review13;
 
+import static io.dualpipe.TestLoops.onLoop;
+
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
@@ -13,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -25,18 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * its future waits for the child's fate).
  */
 class ConversationTimerTest {
-
-    private static <T> T onLoop(EventLoop loop, Supplier<T> s) throws Exception {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                f.complete(s.get());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        return f.get(10, TimeUnit.SECONDS);
-    }
 
     private static int timers(EventLoop loop) throws Exception {
         return onLoop(loop, () -> SingleThreadEventLoop.of(loop).pendingTimers());
