@@ -18,7 +18,9 @@ import java.util.concurrent.TimeUnit;
  * Cold start: a fresh JVM per run, from the first line of {@code main} to the first reply of a
  * {@code cat} child, through DualPipe ({@code EventLoop.create} + {@code ChildProcess.request}) and
  * through {@code ProcessBuilder} (write a line, read it back), alternating, median of {@code runs}.
- * Prints one {@code RESULT} line per implementation and the ratio, and the medians of the phases
+ * A third implementation, {@code jnr}, is the floor of any JNR-based library: jffi's start-up and one
+ * native call, then the {@code ProcessBuilder} conversation; DualPipe's own cost is what it takes
+ * beyond {@code jnr}. Prints one {@code RESULT} line per implementation and the ratios, and the medians of the phases
  * ({@code loop}: {@code EventLoop.create}; {@code spawn}: {@code start()} returned; {@code reply}:
  * the request's reply), so a regression shows where it went.
  *
@@ -55,29 +57,38 @@ public final class ColdStart {
             flags.add("--enable-native-access=ALL-UNNAMED"); // a jar's manifest grants it to `java -jar` alone
         }
         double[][] dp = new double[PHASES][runs];
+        double[][] jnr = new double[PHASES][runs];
         double[][] jdk = new double[PHASES][runs];
         run(java, flags, "dualpipe"); // warm the page cache for the jars; not counted
+        run(java, flags, "jnr");
         run(java, flags, "jdk");
         for (int i = 0; i < runs; i++) {
             double[] d = run(java, flags, "dualpipe");
+            double[] n = run(java, flags, "jnr");
             double[] j = run(java, flags, "jdk");
             for (int k = 0; k < PHASES; k++) {
                 dp[k][i] = d[k];
+                jnr[k][i] = n[k];
                 jdk[k][i] = j[k];
             }
-            System.out.printf(Locale.ROOT, "run %2d: dualpipe %6.1f ms (wall %6.1f, cpu %5.0f)   jdk %6.1f ms (wall %6.1f, cpu %5.0f)%n",
-                    i + 1, d[0], d[1], d[2], j[0], j[1], j[2]);
+            System.out.printf(Locale.ROOT, "run %2d: dualpipe %6.1f ms (wall %6.1f, cpu %5.0f)   jnr %6.1f ms (wall %6.1f, cpu %5.0f)"
+                    + "   jdk %6.1f ms (wall %6.1f, cpu %5.0f)%n", i + 1, d[0], d[1], d[2], n[0], n[1], n[2], j[0], j[1], j[2]);
         }
         double dpMedian = median(dp[0]);
+        double jnrMedian = median(jnr[0]);
         double jdkMedian = median(jdk[0]);
         String jvm = System.getProperty("java.version") + " " + String.join(" ", flags);
-        System.out.printf(Locale.ROOT, "RESULT impl=dualpipe workload=coldstart main_to_reply_ms=%.1f wall_ms=%.1f cpu_to_reply_ms=%.0f runs=%d jvm=\"%s\"%n",
-                dpMedian, median(dp[1]), median(dp[2]), runs, jvm);
-        System.out.printf(Locale.ROOT, "RESULT impl=jdk workload=coldstart main_to_reply_ms=%.1f wall_ms=%.1f cpu_to_reply_ms=%.0f runs=%d jvm=\"%s\"%n",
-                jdkMedian, median(jdk[1]), median(jdk[2]), runs, jvm);
-        System.out.printf(Locale.ROOT, "ratio dualpipe/jdk: %.2f (main to first reply, medians)%n", dpMedian / jdkMedian);
-        System.out.printf(Locale.ROOT, "phases (medians, ms): dualpipe loop %.1f, spawn %.1f, reply %.1f;   jdk spawn %.1f, reply %.1f%n",
-                median(dp[3]), median(dp[4]) , median(dp[5]), median(jdk[4]), median(jdk[5]));
+        String[] names = {"dualpipe", "jnr", "jdk"};
+        double[][][] all = {dp, jnr, jdk};
+        for (int k = 0; k < names.length; k++) {
+            System.out.printf(Locale.ROOT, "RESULT impl=%s workload=coldstart main_to_reply_ms=%.1f wall_ms=%.1f cpu_to_reply_ms=%.0f runs=%d jvm=\"%s\"%n",
+                    names[k], median(all[k][0]), median(all[k][1]), median(all[k][2]), runs, jvm);
+        }
+        System.out.printf(Locale.ROOT, "ratio dualpipe/jdk: %.2f, jnr/jdk: %.2f, dualpipe/jnr: %.2f (main to first reply, medians)%n",
+                dpMedian / jdkMedian, jnrMedian / jdkMedian, dpMedian / jnrMedian);
+        System.out.printf(Locale.ROOT, "phases (medians, ms): dualpipe loop %.1f, spawn %.1f, reply %.1f;   jnr floor %.1f, spawn %.1f, reply %.1f;"
+                + "   jdk spawn %.1f, reply %.1f%n", median(dp[3]), median(dp[4]), median(dp[5]), median(jnr[3]), median(jnr[4]),
+                median(jnr[5]), median(jdk[4]), median(jdk[5]));
     }
 
     /** main to reply, wall, CPU to reply, then the three phases (loop, spawn, reply). */
@@ -85,7 +96,8 @@ public final class ColdStart {
 
     /**
      * {main-to-reply ms as the child measured it, wall ms as this JVM saw the child, the child's CPU ms
-     * until the reply, ms in EventLoop.create (0 for jdk), ms to start() returning, ms to the reply}.
+     * until the reply, ms in EventLoop.create (jnr: in jffi's start-up; 0 for jdk), ms to start()
+     * returning, ms to the reply}.
      */
     private static double[] run(String java, List<String> flags, String impl) throws Exception {
         List<String> cmd = new ArrayList<>();
@@ -136,6 +148,11 @@ public final class ColdStart {
                 report(reply, t1 - t0, tLoop - t0, tSpawn - tLoop, t1 - tSpawn);
             }
         } else {
+            long tJnr = t0;
+            if (impl.equals("jnr")) {
+                jnrFloor();
+                tJnr = System.nanoTime();
+            }
             Process cat = new ProcessBuilder("cat").start();
             long tSpawn = System.nanoTime();
             OutputStream in = cat.getOutputStream();
@@ -146,7 +163,23 @@ public final class ColdStart {
             long t1 = System.nanoTime();
             in.close();
             cat.waitFor(10, TimeUnit.SECONDS);
-            report(reply, t1 - t0, 0, tSpawn - t0, t1 - tSpawn);
+            report(reply, t1 - t0, tJnr - t0, tSpawn - tJnr, t1 - tSpawn);
+        }
+    }
+
+    /**
+     * The least any JNR-based library pays before its first native call: jffi loads its stub (and
+     * starts {@code java.util.logging} on the way), finds libc's {@code getpid} and calls it once.
+     * DualPipe's own start-up is what {@code dualpipe} costs beyond {@code jnr}.
+     */
+    private static void jnrFloor() {
+        com.kenai.jffi.Library libc = com.kenai.jffi.Library.getDefault();
+        long getpid = libc.getSymbolAddress("getpid");
+        com.kenai.jffi.CallContext ctx = com.kenai.jffi.CallContext.getCallContext(com.kenai.jffi.Type.SINT,
+                new com.kenai.jffi.Type[0], com.kenai.jffi.CallingConvention.DEFAULT, false);
+        int pid = com.kenai.jffi.Invoker.getInstance().invokeI0(ctx, getpid);
+        if (pid != ProcessHandle.current().pid()) {
+            throw new IllegalStateException("getpid through jffi returned " + pid);
         }
     }
 
