@@ -248,6 +248,20 @@ public final class FdStream implements ByteSource, ByteSink, IoHandler {
     }
 
     /**
+     * {@link #writeOrQueue(ByteBuffer)} for a direct buffer the caller keeps reachable, whose index 0
+     * is at native {@code address} (looked up once, when the caller allocated it): the write skips
+     * the JVM's address lookup. What the kernel does not take is queued as {@code data} itself.
+     */
+    public LoopFuture<Void> writeOrQueue(ByteBuffer data, long address) {
+        InvalidArgumentException.requireNonNull("data", data);
+        if (!data.isDirect() || address == 0) {
+            throw new InvalidArgumentException("writeOrQueue(data, address) takes a direct buffer and its address: "
+                    + data + ", " + address);
+        }
+        return writer.enqueueDirect(data, address);
+    }
+
+    /**
      * {@link #writeOrQueue(ByteBuffer)} for a whole array, handed over until written: written straight
      * from it, so a line the kernel takes at once costs no buffer object (a request per call, in a
      * fan-out of thousands). Null when every byte was written at once.

@@ -58,7 +58,16 @@ final class WriteHalf {
 
     /** @param nullIfDone return null, allocating nothing, when the kernel took every byte at once */
     LoopFuture<Void> enqueue(ByteBuffer src, boolean nullIfDone) {
-        return enqueue(src, null, 0, false, nullIfDone);
+        return enqueue(src, null, 0, false, nullIfDone, 0);
+    }
+
+    /**
+     * As {@link #enqueue(ByteBuffer, boolean) enqueue(src, true)} for a direct buffer whose index 0 is
+     * at native {@code address}: the first write(2) goes from that address, without asking the JVM
+     * for it (a JNI call per write on a message channel's hot path).
+     */
+    LoopFuture<Void> enqueueDirect(ByteBuffer src, long address) {
+        return enqueue(src, null, 0, false, true, address);
     }
 
     /**
@@ -67,11 +76,12 @@ final class WriteHalf {
      * this call (a thread's scratch). Null when the kernel took everything.
      */
     LoopFuture<Void> enqueue(byte[] array, int length, boolean borrowed) {
-        return enqueue(null, array, length, borrowed, true);
+        return enqueue(null, array, length, borrowed, true, 0);
     }
 
-    /** One of {@code buffer} and {@code array} is given. */
-    private LoopFuture<Void> enqueue(ByteBuffer buffer, byte[] array, int length, boolean borrowed, boolean nullIfDone) {
+    /** One of {@code buffer} and {@code array} is given; {@code address}, when not 0, is {@code buffer}'s. */
+    private LoopFuture<Void> enqueue(ByteBuffer buffer, byte[] array, int length, boolean borrowed, boolean nullIfDone,
+                                     long address) {
         ByteBuffer src = buffer;
         LoopFuture<Void> f = null;
         RuntimeException failure = null;
@@ -94,7 +104,7 @@ final class WriteHalf {
                     try {
                         // One write(2) for an array (a request line): one longer than the thread's
                         // scratch has its rest queued, and written on OP_WRITE.
-                        n = src != null ? writeSome(src) : channel.write(array, 0, length);
+                        n = src == null ? channel.write(array, 0, length) : address != 0 ? writeSomeAt(src, address) : writeSome(src);
                     } catch (RuntimeException e) {
                         failure = writeFailed(e);
                     }
@@ -155,6 +165,25 @@ final class WriteHalf {
                 total += n;
             }
         } catch (java.nio.channels.ClosedChannelException e) {
+            throw new ChannelClosedException(name + ": closed", e);
+        }
+        return total;
+    }
+
+    /** {@link #writeSome} from native memory: {@code src}'s index 0 is at {@code address}. Caller holds writeLock. */
+    private int writeSomeAt(ByteBuffer src, long address) {
+        int total = 0;
+        try {
+            while (src.hasRemaining()) {
+                int at = src.position();
+                int n = channel.write(address + at, src.limit() - at);
+                if (n == 0) {
+                    break;
+                }
+                src.position(at + n);
+                total += n;
+            }
+        } catch (ChannelClosedException e) {
             throw new ChannelClosedException(name + ": closed", e);
         }
         return total;

@@ -4,6 +4,8 @@ import io.dualpipe.core.ByteSink;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.Native;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -52,6 +54,8 @@ final class Outbound {
     }
 
     private final ByteSink sink;
+    /** The sink when it is an fd's own stream: our chunks then go to write(2) from their known address. */
+    private final FdStream fdSink;
     private final EventLoop loop;
     private final int lowWater;
     private final int highWater;
@@ -59,6 +63,8 @@ final class Outbound {
 
     private ByteBuffer chunk;                   // being filled; null until needed
     private ByteBuffer spare;                   // a recycled chunk
+    private long chunkAddress;                  // chunk's native address when fdSink is set, else 0
+    private long spareAddress;                  // spare's, likewise
     private FutureList chunkFutures = new FutureList();
     private FutureList flushFutures = new FutureList(); // the futures of the chunk being written; swapped with chunkFutures
     private ArrayDeque<Segment> sealed;         // full chunks and large bodies, in order, before `chunk`
@@ -73,6 +79,7 @@ final class Outbound {
 
     Outbound(ByteSink sink, EventLoop loop, int lowWater, int highWater, Consumer<Throwable> onWriteFailure) {
         this.sink = sink;
+        this.fdSink = sink instanceof FdStream ? (FdStream) sink : null;
         this.loop = loop;
         this.lowWater = lowWater;
         this.highWater = highWater;
@@ -100,7 +107,7 @@ final class Outbound {
         }
         putHeader(room(HEADER_SIZE), type, flags, requestId, length);
         seal();
-        sealed().add(new Segment(body, future == null ? null : List.of(future), false));
+        sealed().add(new Segment(body, future == null ? null : List.of(future), false, 0));
         account(HEADER_SIZE + length);
         return null;
     }
@@ -158,9 +165,13 @@ final class Outbound {
         seal();
         if (spare != null) {
             chunk = spare;
+            chunkAddress = spareAddress;
             spare = null;
+            spareAddress = 0;
         } else {
             chunk = ByteBuffer.allocateDirect(CHUNK_SIZE);
+            // Looked up once per chunk: the JVM's lookup is a JNI call, too dear for every write.
+            chunkAddress = fdSink != null ? Native.address(chunk) : 0;
         }
         return chunk;
     }
@@ -170,8 +181,9 @@ final class Outbound {
             return;
         }
         chunk.flip();
-        sealed().add(new Segment(chunk, chunkFutures.isEmpty() ? null : chunkFutures.drain(), true));
+        sealed().add(new Segment(chunk, chunkFutures.isEmpty() ? null : chunkFutures.drain(), true, chunkAddress));
         chunk = null;
+        chunkAddress = 0;
     }
 
     private ArrayDeque<Segment> sealed() {
@@ -195,6 +207,7 @@ final class Outbound {
             while (failure == null) {
                 ByteBuffer data;
                 boolean isChunk;
+                long address;
                 List<LoopFuture<Void>> futures = null;
                 FutureList batch = null;
                 Segment s = sealed == null ? null : sealed.pollFirst();
@@ -202,11 +215,15 @@ final class Outbound {
                     data = s.data;
                     isChunk = s.chunk;
                     futures = s.futures;
+                    address = s.address;
                 } else if (chunk != null && chunk.position() > 0) {
                     data = chunk.flip();
                     isChunk = true;
+                    address = chunkAddress;
                     chunk = spare;
+                    chunkAddress = spareAddress;
                     spare = null;
+                    spareAddress = 0;
                     if (!chunkFutures.isEmpty()) {
                         // Frames sent by the completion callbacks below go to the other list.
                         batch = chunkFutures;
@@ -221,7 +238,7 @@ final class Outbound {
                 LoopFuture<Void> w;
                 try {
                     // Our buffer itself, not a copy of its bounds: we touch it only once the write is done.
-                    w = sink.writeOrQueue(data);
+                    w = address != 0 ? fdSink.writeOrQueue(data, address) : sink.writeOrQueue(data);
                 } catch (RuntimeException e) {
                     w = LoopFuture.failed(e);
                 }
@@ -231,12 +248,13 @@ final class Outbound {
                     if (batch != null) {
                         batch.completeAll(error);
                     }
-                    written(data, size, isChunk, futures, error);
+                    written(data, address, size, isChunk, futures, error);
                 } else {
                     List<LoopFuture<Void>> pending = batch != null ? batch.drain() : futures;
                     ByteBuffer d = data;
+                    long a = address;
                     boolean c = isChunk;
-                    w.whenComplete((v, e) -> onLoop(() -> written(d, size, c, pending, e == null ? null : unwrap(e))));
+                    w.whenComplete((v, e) -> onLoop(() -> written(d, a, size, c, pending, e == null ? null : unwrap(e))));
                 }
             }
         } finally {
@@ -252,7 +270,7 @@ final class Outbound {
         }
     }
 
-    private void written(ByteBuffer data, int size, boolean isChunk, List<LoopFuture<Void>> futures, Throwable error) {
+    private void written(ByteBuffer data, long address, int size, boolean isChunk, List<LoopFuture<Void>> futures, Throwable error) {
         completeAll(futures, error);
         if (error != null) {
             onWriteFailure.accept(error);
@@ -267,8 +285,10 @@ final class Outbound {
             data.clear();
             if (chunk == null) {
                 chunk = data;
+                chunkAddress = address;
             } else if (spare == null) {
                 spare = data;
+                spareAddress = address;
             }
         }
         if (!writable && q <= lowWater) {
@@ -310,6 +330,8 @@ final class Outbound {
         }
         chunk = null;
         spare = null;
+        chunkAddress = 0;
+        spareAddress = 0;
         QUEUED.setRelease(this, 0L);
         completeAll(failed, cause);
     }
@@ -395,7 +417,7 @@ final class Outbound {
         }
     }
 
-    /** A sealed piece of the queue: a full chunk, or one large body. */
-    private record Segment(ByteBuffer data, List<LoopFuture<Void>> futures, boolean chunk) {
+    /** A sealed piece of the queue: a full chunk (with its address when known, else 0), or one large body. */
+    private record Segment(ByteBuffer data, List<LoopFuture<Void>> futures, boolean chunk, long address) {
     }
 }
