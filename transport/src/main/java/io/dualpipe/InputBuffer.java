@@ -1,5 +1,6 @@
 package io.dualpipe;
 
+import io.dualpipe.core.BlockingOnLoopException;
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.ReadLimitExceededException;
@@ -18,7 +19,8 @@ import java.util.function.Supplier;
  * mechanism behind both {@code read(size)} and {@code readline()}, so the two can be mixed freely.
  *
  * <p>Bytes come from {@link ByteSource#read(int)} futures; at most one is outstanding. A wait that
- * times out leaves that future in place, so whatever it brings later is kept, never lost. When the
+ * ends before its read does (timed out, interrupted, refused on a loop thread) leaves that future in
+ * place, so whatever it brings later is kept, never lost. When the
  * buffer runs low one read is issued ahead, so that data the child writes between two calls is at
  * hand for the next one (even with a zero timeout). Memory stays bounded: the buffer takes a
  * new chunk only while it holds less than {@link #CHUNK} bytes or cannot answer without more, so it
@@ -206,9 +208,9 @@ final class InputBuffer {
         byte[] chunk;
         try {
             chunk = Waits.await(inflight, deadline, timeout, message);
-        } catch (WaitTimeoutException | WaitInterruptedException e) {
+        } catch (WaitTimeoutException | WaitInterruptedException | BlockingOnLoopException e) {
             throw e; // the read stays outstanding: its bytes are taken on the next call
-        } catch (RuntimeException e) {
+        } catch (RuntimeException e) { // the read itself failed
             inflight = null;
             throw e;
         }
