@@ -92,7 +92,7 @@ public final class DualPipe {
     private volatile LoopFuture<Void> lastWrite = LoopFuture.completed(null);
     private final Object closeLock = new Object();
     private volatile boolean closing;
-    private Result result; // guarded by closeLock
+    private volatile Result result; // written under closeLock
 
     private DualPipe(ChildProcess child, Charset charset, int maxLineLength, String program) {
         this.child = child;
@@ -422,9 +422,18 @@ public final class DualPipe {
      * @return the pid and the exit status, e.g. {@code exit 0}, or {@code signal 15 (SIGTERM)} for a
      *     child that had to be stopped
      * @throws WaitInterruptedException when interrupted; the child is killed before this is thrown
+     * @throws io.dualpipe.core.BlockingOnLoopException on an event-loop thread while the child runs,
+     *     before anything is closed
      */
     public Result close(Duration timeout) {
         Waits.check(timeout);
+        Result done = result;
+        if (done != null) {
+            return done;
+        }
+        if (!child.onExit().isDone()) { // a loop-thread callback of onExit() may still close
+            Waits.requireNotOnLoop("close() of " + label);
+        }
         synchronized (closeLock) {
             if (result != null) {
                 return result;

@@ -1,8 +1,10 @@
 package io.dualpipe;
 
+import io.dualpipe.core.BlockingOnLoopException;
 import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.internal.Durations;
+import io.dualpipe.core.internal.LoopThread;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +25,18 @@ final class Waits {
             throw new InvalidArgumentException("timeout < 0: " + timeout);
         }
         return timeout;
+    }
+
+    /**
+     * Fails fast on an event-loop thread, before a call that would wait for that loop has changed
+     * anything: the guard of {@link io.dualpipe.core.LoopFuture#get} comes too late for a call with
+     * side effects (close() had already killed the child when its wait was refused).
+     */
+    static void requireNotOnLoop(String call) {
+        if (Thread.currentThread() instanceof LoopThread) {
+            throw new BlockingOnLoopException(call + " on event-loop thread '" + Thread.currentThread().getName()
+                    + "' would deadlock: the loop is what completes the wait. Call it from another thread.");
+        }
     }
 
     /** The {@link System#nanoTime()} at which {@code timeout} from now has passed, saturating. */

@@ -117,6 +117,19 @@ class Review15DualPipeTest {
 
     @Test
     @Timeout(30)
+    void closeInAnOnExitCallbackOnTheLoopThreadStillWorks() throws Exception {
+        DualPipe sh = spawn("sh", "-c", "exit 6");
+        CompletableFuture<DualPipe.Result> closed = sh.process().onExit().thenApply(status -> sh.close());
+        assertEquals(6, closed.get(20, TimeUnit.SECONDS).status().exitCode());
+        assertSame(closed.get(), onLoopResult(sh));
+    }
+
+    private static DualPipe.Result onLoopResult(DualPipe p) throws Exception {
+        return TestLoops.onLoop(p.process().loop(), p::close);
+    }
+
+    @Test
+    @Timeout(30)
     void flushOnTheLoopThreadFailsFast() throws Exception {
         DualPipe sleeper = spawn("sleep", "60");
         sleeper.write(new byte[1 << 20]); // more than the pipe holds: the write stays queued
