@@ -440,7 +440,11 @@ public final class DualPipe {
             }
             closing = true;
             try {
-                child.stdin().shutdownOutput();
+                try {
+                    child.stdin().shutdownOutput();
+                } catch (InvalidArgumentException notAPipe) {
+                    // stdin comes from elsewhere (a file, /dev/null): nothing of ours to close
+                }
                 discard(child.stdout());
                 try {
                     discard(child.stderr()); // a child blocked on a full stderr pipe could not exit either
