@@ -5,11 +5,13 @@ import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.line.LineDecoder;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
 import io.dualpipe.process.JavaChild;
 import io.dualpipe.process.StderrMode;
+import io.dualpipe.process.StdoutMode;
 
 import java.nio.charset.Charset;
 import java.nio.file.Path;
@@ -152,9 +154,17 @@ public final class DualPipe {
      *                {@link #readline} and {@link #write(String)}
      * @return the running child's pipe
      * @throws io.dualpipe.process.SpawnException when it cannot start
+     * @throws InvalidArgumentException before any child starts, when stdout is not a pipe or the
+     *     charset or {@code maxLineLength} cannot serve {@link #readline} (e.g. UTF-16)
      */
     public static DualPipe spawn(ChildProcessBuilder builder) {
         InvalidArgumentException.requireNonNull("builder", builder);
+        // Refused before the start: failing in the constructor would leave a started child running.
+        if (builder.stdoutMode() != StdoutMode.PIPE || builder.stdoutFile() != null) {
+            throw new InvalidArgumentException("DualPipe reads the child's stdout, but the builder sends it to "
+                    + (builder.stdoutFile() != null ? "file '" + builder.stdoutFile() + "'" : builder.stdoutMode()));
+        }
+        new LineDecoder(builder.maxLineLength(), builder.charset()); // checks them as readline's decoder will
         ChildProcess child = builder.start();
         Path program = Path.of(builder.command().get(0)).getFileName();
         return new DualPipe(child, builder.charset(), builder.maxLineLength(), program == null ? "?" : program.toString());
