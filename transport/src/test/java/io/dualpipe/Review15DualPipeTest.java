@@ -253,7 +253,74 @@ class Review15DualPipeTest {
         assertSame(mine, other.get(20, TimeUnit.SECONDS));
     }
 
+    @Test
+    @Timeout(30)
+    void aReadlineWaitingForAnotherThreadsReadStillHonoursItsOwnTimeout() throws Exception {
+        DualPipe cat = spawn("cat");
+        CompletableFuture<Thread> started = new CompletableFuture<>();
+        CompletableFuture<Object> slow = new CompletableFuture<>();
+        Thread holder = new Thread(() -> {
+            started.complete(Thread.currentThread());
+            try {
+                slow.complete(cat.readline(Duration.ofSeconds(60)));
+            } catch (Throwable t) {
+                slow.complete(t);
+            }
+        });
+        holder.start();
+        Thread h = started.get(10, TimeUnit.SECONDS);
+        Leaks.await(() -> "the first reader parked in its wait: " + h.getState(), () -> h.getState() == Thread.State.TIMED_WAITING);
+        CompletableFuture<Object> quick = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cat.readline(SHORT);
+            } catch (Throwable t) {
+                return t;
+            }
+        });
+        Object q = quick.get(20, TimeUnit.SECONDS); // 60 s before the fix: it waited for the other read to end
+        assertInstanceOf(WaitTimeoutException.class, q);
+        Object z = CompletableFuture.supplyAsync(() -> {
+            try {
+                return cat.read(10, Duration.ZERO);
+            } catch (Throwable t) {
+                return t;
+            }
+        }).get(20, TimeUnit.SECONDS);
+        assertInstanceOf(WaitTimeoutException.class, z);
+        cat.write("x\n");
+        assertEquals("x", slow.get(20, TimeUnit.SECONDS));
+    }
+
+    @Test
+    @Timeout(30)
+    void closeEndsAFlushWaitingForAChildThatDoesNotRead() throws Exception {
+        DualPipe sleeper = spawn("sleep", "60");
+        sleeper.write(new byte[1 << 20]);
+        CompletableFuture<Throwable> flush = CompletableFuture.supplyAsync(() -> {
+            try {
+                sleeper.flush(Duration.ofSeconds(60));
+                return null;
+            } catch (Throwable t) {
+                return t;
+            }
+        });
+        sleeper.close(Duration.ZERO);
+        assertInstanceOf(DualPipeException.class, flush.get(20, TimeUnit.SECONDS));
+    }
+
     // ---- children that stall, die, flood ----
+
+    @Test
+    @Timeout(60)
+    void aHugeLineIsReportedOnceDroppedAcrossTimeoutsAndTheNextLineComes() {
+        DualPipe sh = spawn("sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x; read go; echo; echo ok");
+        assertThrows(LineTooLongException.class, () -> sh.readline(WAIT));
+        assertThrows(WaitTimeoutException.class, () -> sh.readline(SHORT)); // still dropping, no newline yet
+        assertThrows(WaitTimeoutException.class, () -> sh.readline(Duration.ZERO));
+        sh.write("go\n");
+        assertEquals("ok", sh.readline(WAIT));
+        assertNull(sh.readline(WAIT));
+    }
 
     @Test
     @Timeout(30)
