@@ -16,7 +16,9 @@ import io.dualpipe.process.StdoutMode;
 import java.nio.charset.Charset;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A child process with a small <b>blocking</b> API for scripts and tests, mirroring the Python
@@ -61,7 +63,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * builder's default), read it through {@code process().errorLines()}, or a chatty child fills it and
  * stalls.
  *
- * <p><b>Threading.</b> Thread-safe: reads are serialised with each other, writes are ordered. Do not
+ * <p><b>Threading.</b> Thread-safe: reads are serialised with each other (a blocking read's timeout
+ * covers its wait for another thread's read too), writes are ordered. Do not
  * call the blocking methods on an event-loop thread: they fail there with
  * {@link io.dualpipe.core.BlockingOnLoopException} instead of deadlocking. The polls ({@code poll},
  * {@code pollLine}, {@code isEndOfStream}) never wait for the child. This object owns the
@@ -87,7 +90,7 @@ public final class DualPipe {
     private final ChildProcess child;
     private final Charset charset;
     private final String label;
-    private final Object readLock = new Object();
+    private final ReentrantLock readLock = new ReentrantLock();
     private final InputBuffer input;
     private final Object writeLock = new Object();
     private final AtomicReference<Throwable> writeFailure = new AtomicReference<>();
@@ -279,9 +282,13 @@ public final class DualPipe {
     public byte[] read(int size, Duration timeout) {
         InvalidArgumentException.requirePositive("size", size);
         Waits.check(timeout);
-        synchronized (readLock) {
+        long deadline = Waits.deadline(timeout);
+        lockRead(deadline, timeout, "read(" + size + ")");
+        try {
             requireOpen("read");
-            return input.read(size, timeout);
+            return input.read(size, deadline, timeout);
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -300,9 +307,13 @@ public final class DualPipe {
      */
     public String readline(Duration timeout) {
         Waits.check(timeout);
-        synchronized (readLock) {
+        long deadline = Waits.deadline(timeout);
+        lockRead(deadline, timeout, "readline");
+        try {
             requireOpen("readline");
-            return input.readLine(timeout);
+            return input.readLine(deadline, timeout);
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -330,9 +341,12 @@ public final class DualPipe {
      */
     public byte[] poll(int maxBytes) {
         InvalidArgumentException.requirePositive("maxBytes", maxBytes);
-        synchronized (readLock) {
+        readLock.lock();
+        try {
             requireOpen("poll");
             return input.poll(maxBytes);
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -348,9 +362,12 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public String pollLine() {
-        synchronized (readLock) {
+        readLock.lock();
+        try {
             requireOpen("pollLine");
             return input.pollLine();
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -363,9 +380,12 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public boolean isEndOfStream() {
-        synchronized (readLock) {
+        readLock.lock();
+        try {
             requireOpen("isEndOfStream");
             return input.atEnd();
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -399,9 +419,31 @@ public final class DualPipe {
     public byte[] readAll(int maxBytes, Duration timeout) {
         InvalidArgumentException.requirePositive("maxBytes", maxBytes);
         Waits.check(timeout);
-        synchronized (readLock) {
+        long deadline = Waits.deadline(timeout);
+        lockRead(deadline, timeout, "readAll");
+        try {
             requireOpen("readAll");
-            return input.readAll(maxBytes, timeout);
+            return input.readAll(maxBytes, deadline, timeout);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /**
+     * Reads are serialised, but a caller's timeout covers its wait for another thread's read too: a
+     * readline(ZERO) must not wait out someone's readline(60 s).
+     */
+    private void lockRead(long deadline, Duration timeout, String call) {
+        if (readLock.tryLock()) {
+            return; // free: taken even by an interrupted thread, as a read of buffered bytes was
+        }
+        try {
+            if (!readLock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                throw new WaitTimeoutException(call + ": another thread's read of " + label + " still ran after " + timeout, timeout);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WaitInterruptedException("interrupted while " + call + " waited for another thread's read of " + label, e);
         }
     }
 

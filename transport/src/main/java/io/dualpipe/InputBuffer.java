@@ -57,8 +57,7 @@ final class InputBuffer {
     }
 
     /** 1 to {@code size} bytes, as soon as there are any; an empty array at end of stream. */
-    byte[] read(int size, Duration timeout) {
-        long deadline = Waits.deadline(timeout);
+    byte[] read(int size, long deadline, Duration timeout) {
         discarding = false; // raw bytes are raw: an over-long line's rest is the caller's now
         takeArrived();
         while (end == start && !eof) {
@@ -109,8 +108,7 @@ final class InputBuffer {
      * longer than {@code maxBytes}; no read is issued past that point, so at most
      * {@code maxBytes + CHUNK} bytes are held.
      */
-    byte[] readAll(int maxBytes, Duration timeout) {
-        long deadline = Waits.deadline(timeout);
+    byte[] readAll(int maxBytes, long deadline, Duration timeout) {
         discarding = false; // raw bytes, as in read()
         takeArrived();
         while (true) {
@@ -128,13 +126,11 @@ final class InputBuffer {
         return out;
     }
 
-    /** The next line without its terminator; null at end of stream. */
-    String readLine(Duration timeout) {
-        return readLine(Waits.deadline(timeout), timeout);
-    }
-
-    /** With a null {@code timeout}: polling, null when no complete line has arrived. */
-    private String readLine(long deadline, Duration timeout) {
+    /**
+     * The next line without its terminator; null at end of stream. With a null {@code timeout}:
+     * polling, null when no complete line has arrived.
+     */
+    String readLine(long deadline, Duration timeout) {
         takeArrived();
         while (true) {
             int lf = indexOfLf();
