@@ -292,6 +292,43 @@ class Review15DualPipeTest {
     }
 
     @Test
+    @Timeout(60)
+    void callsOnTheLoopThreadWhileAnotherThreadReadsFailFastInsteadOfStallingTheLoop() throws Exception {
+        DualPipe cat = spawn("cat");
+        CompletableFuture<Thread> started = new CompletableFuture<>();
+        CompletableFuture<Object> slow = new CompletableFuture<>();
+        Thread holder = new Thread(() -> {
+            started.complete(Thread.currentThread());
+            try {
+                slow.complete(cat.readline(Duration.ofSeconds(45)));
+            } catch (Throwable t) {
+                slow.complete(t);
+            }
+        });
+        holder.start();
+        Thread h = started.get(10, TimeUnit.SECONDS);
+        Leaks.await(() -> "the first reader parked in its wait: " + h.getState(), () -> h.getState() == Thread.State.TIMED_WAITING);
+        List<Runnable> calls = List.of(() -> cat.poll(10), cat::pollLine, cat::isEndOfStream,
+                () -> cat.readline(Duration.ZERO), () -> cat.read(10, SHORT));
+        for (Runnable call : calls) {
+            CompletableFuture<Throwable> onLoop = new CompletableFuture<>();
+            cat.process().loop().execute(() -> {
+                try {
+                    call.run();
+                    onLoop.complete(null);
+                } catch (Throwable t) {
+                    onLoop.complete(t);
+                }
+            });
+            // Before the fix the loop thread waited for the read lock, which the other reader held
+            // until its 45 s were up, since only that loop could complete its read.
+            assertInstanceOf(BlockingOnLoopException.class, onLoop.get(20, TimeUnit.SECONDS));
+        }
+        cat.write("x\n");
+        assertEquals("x", slow.get(20, TimeUnit.SECONDS));
+    }
+
+    @Test
     @Timeout(30)
     void closeEndsAFlushWaitingForAChildThatDoesNotRead() throws Exception {
         DualPipe sleeper = spawn("sleep", "60");
