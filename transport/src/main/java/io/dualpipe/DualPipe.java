@@ -332,7 +332,8 @@ public final class DualPipe {
      * }</pre>
      *
      * <p>"Without waiting" means for the child: if another thread is inside a blocking read of this
-     * pipe, the call waits for that one to return, as reads are serialised.
+     * pipe, the call waits for that one to return, as reads are serialised; on an event-loop thread,
+     * which that read may need, it throws {@link io.dualpipe.core.BlockingOnLoopException} instead.
      *
      * @param maxBytes the most bytes to return, {@code > 0}
      * @return the bytes that have arrived, the caller's; possibly empty
@@ -341,7 +342,7 @@ public final class DualPipe {
      */
     public byte[] poll(int maxBytes) {
         InvalidArgumentException.requirePositive("maxBytes", maxBytes);
-        readLock.lock();
+        lockPoll("poll");
         try {
             requireOpen("poll");
             return input.poll(maxBytes);
@@ -362,7 +363,7 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public String pollLine() {
-        readLock.lock();
+        lockPoll("pollLine");
         try {
             requireOpen("pollLine");
             return input.pollLine();
@@ -380,7 +381,7 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public boolean isEndOfStream() {
-        readLock.lock();
+        lockPoll("isEndOfStream");
         try {
             requireOpen("isEndOfStream");
             return input.atEnd();
@@ -437,6 +438,7 @@ public final class DualPipe {
         if (readLock.tryLock()) {
             return; // free: taken even by an interrupted thread, as a read of buffered bytes was
         }
+        Waits.requireNotOnLoop(call + " while another thread reads " + label); // that read may need this loop
         try {
             if (!readLock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 throw new WaitTimeoutException(call + ": another thread's read of " + label + " still ran after " + timeout, timeout);
@@ -444,6 +446,14 @@ public final class DualPipe {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new WaitInterruptedException("interrupted while " + call + " waited for another thread's read of " + label, e);
+        }
+    }
+
+    /** For the polls, which wait for nothing but another thread's read; never on a loop thread. */
+    private void lockPoll(String call) {
+        if (!readLock.tryLock()) {
+            Waits.requireNotOnLoop(call + " while another thread reads " + label); // that read may need this loop
+            readLock.lock();
         }
     }
 
