@@ -16,7 +16,6 @@ import io.dualpipe.process.StdoutMode;
 import java.nio.charset.Charset;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -342,7 +341,7 @@ public final class DualPipe {
      */
     public byte[] poll(int maxBytes) {
         InvalidArgumentException.requirePositive("maxBytes", maxBytes);
-        lockPoll("poll");
+        lockRead(0, null, "poll");
         try {
             requireOpen("poll");
             return input.poll(maxBytes);
@@ -363,7 +362,7 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public String pollLine() {
-        lockPoll("pollLine");
+        lockRead(0, null, "pollLine");
         try {
             requireOpen("pollLine");
             return input.pollLine();
@@ -381,7 +380,7 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public boolean isEndOfStream() {
-        lockPoll("isEndOfStream");
+        lockRead(0, null, "isEndOfStream");
         try {
             requireOpen("isEndOfStream");
             return input.atEnd();
@@ -430,31 +429,9 @@ public final class DualPipe {
         }
     }
 
-    /**
-     * Reads are serialised, but a caller's timeout covers its wait for another thread's read too: a
-     * readline(ZERO) must not wait out someone's readline(60 s).
-     */
+    /** Reads are serialised; a caller's timeout (null for the polls: none) covers its wait for another's. */
     private void lockRead(long deadline, Duration timeout, String call) {
-        if (readLock.tryLock()) {
-            return; // free: taken even by an interrupted thread, as a read of buffered bytes was
-        }
-        Waits.requireNotOnLoop(call + " while another thread reads " + label); // that read may need this loop
-        try {
-            if (!readLock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                throw new WaitTimeoutException(call + ": another thread's read of " + label + " still ran after " + timeout, timeout);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new WaitInterruptedException("interrupted while " + call + " waited for another thread's read of " + label, e);
-        }
-    }
-
-    /** For the polls, which wait for nothing but another thread's read; never on a loop thread. */
-    private void lockPoll(String call) {
-        if (!readLock.tryLock()) {
-            Waits.requireNotOnLoop(call + " while another thread reads " + label); // that read may need this loop
-            readLock.lock();
-        }
+        Waits.lock(readLock, deadline, timeout, call + ": another thread's read of " + label);
     }
 
     private void requireOpen(String call) {

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /** Blocking on library futures with a deadline, with the facade's exceptions. Stateless. */
@@ -36,6 +37,36 @@ final class Waits {
         if (Thread.currentThread() instanceof LoopThread) {
             throw new BlockingOnLoopException(call + " on event-loop thread '" + Thread.currentThread().getName()
                     + "' would deadlock: the loop is what completes the wait. Call it from another thread.");
+        }
+    }
+
+    /**
+     * Takes {@code lock}, whose holder may be waiting for a loop, by {@code deadline}; without limit
+     * when {@code timeout} is null. A free lock is taken at once, even by an interrupted thread (a
+     * read of bytes already buffered still succeeds). On a loop thread a held lock fails fast: its
+     * holder may be waiting for this very loop, which would stall until the holder's timeout.
+     *
+     * @param holder who holds it, for the messages: "readline: another thread's read of pid 42 (cat)"
+     */
+    static void lock(ReentrantLock lock, long deadline, Duration timeout, String holder) {
+        if (lock.tryLock()) {
+            return;
+        }
+        if (Thread.currentThread() instanceof LoopThread) {
+            throw new BlockingOnLoopException(holder + " is in progress; waiting for it on event-loop thread '"
+                    + Thread.currentThread().getName() + "' could deadlock, as it may need this loop");
+        }
+        if (timeout == null) {
+            lock.lock();
+            return;
+        }
+        try {
+            if (!lock.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                throw new WaitTimeoutException(holder + " still ran after " + timeout, timeout);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WaitInterruptedException("interrupted while waiting: " + holder + " ran", e);
         }
     }
 
