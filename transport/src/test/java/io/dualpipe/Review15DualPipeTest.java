@@ -433,6 +433,28 @@ class Review15DualPipeTest {
         assertArrayEquals(new byte[0], p.read(Integer.MAX_VALUE, Duration.ofSeconds(Long.MAX_VALUE)));
     }
 
+    @Test
+    @Timeout(30)
+    void aPseudoTerminalChildAndACompletionExecutorServeTheFacadeToo() throws Exception {
+        java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            DualPipe cat = keep(DualPipe.spawn(ChildProcess.builder("cat").completeOn(executor)));
+            cat.write("on the executor\n");
+            assertEquals("on the executor", cat.readline(WAIT));
+            assertThrows(WaitTimeoutException.class, () -> cat.readline(Duration.ZERO));
+            assertEquals(0, cat.close().status().exitCode());
+        } finally {
+            executor.shutdownNow();
+        }
+        DualPipe tty = keep(DualPipe.spawn(ChildProcess.builder("sh", "-c", "stty -echo; echo ready; read x; echo \"got $x\"")
+                .pseudoTerminal(true)));
+        assertEquals("ready", tty.readline(WAIT));
+        tty.writeLine("it");
+        assertEquals("got it", tty.readline(WAIT));
+        assertNull(tty.readline(WAIT));
+        assertEquals(0, tty.close().status().exitCode());
+    }
+
     // ---- builders the facade cannot serve ----
 
     @Test

@@ -187,6 +187,20 @@ class Review15FifoTest {
 
     @Test
     @Timeout(30)
+    void aFifoReplacedByARegularFileUnderAWaitingWriterIsRefusedAndNeverWritten() throws Exception {
+        LoopFuture<ByteSink> pending = Fifo.openWriter(fifo, loop, FifoWriterOptions.defaults().backoff(Duration.ofMillis(1), Duration.ofMillis(5)));
+        assertTrue(Fifo.delete(fifo));
+        Path tmp = Files.writeString(dir.resolve("tmp"), "");
+        Files.move(tmp, fifo); // atomically: the writer sees no gap, so no ENOENT
+        Throwable t = failure(pending);
+        // NoSuchFifoException if an attempt fell between the delete and the move
+        assertTrue(t instanceof NotAFifoException || t instanceof NoSuchFifoException, t.toString());
+        assertEquals(0, Files.size(fifo));
+        assertEquals(List.of(), FifoTesting.fdsOn(fifo));
+    }
+
+    @Test
+    @Timeout(30)
     void opensOnAClosedLoopFailTypedAndLeaveNoFd() throws Exception {
         EventLoop other = EventLoop.create("review15-closed");
         other.close();
