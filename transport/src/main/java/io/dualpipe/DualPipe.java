@@ -282,7 +282,7 @@ public final class DualPipe {
         InvalidArgumentException.requirePositive("size", size);
         Waits.check(timeout);
         long deadline = Waits.deadline(timeout);
-        lockRead(deadline, timeout, "read(" + size + ")");
+        lockRead(deadline, timeout, "read");
         try {
             requireOpen("read");
             return input.read(size, deadline, timeout);
@@ -431,7 +431,7 @@ public final class DualPipe {
 
     /** Reads are serialised; a caller's timeout (null for the polls: none) covers its wait for another's. */
     private void lockRead(long deadline, Duration timeout, String call) {
-        Waits.lock(readLock, deadline, timeout, call + ": another thread's read of " + label);
+        Waits.lock(readLock, deadline, timeout, call, label);
     }
 
     private void requireOpen(String call) {

@@ -46,12 +46,14 @@ final class Waits {
      * read of bytes already buffered still succeeds). On a loop thread a held lock fails fast: its
      * holder may be waiting for this very loop, which would stall until the holder's timeout.
      *
-     * @param holder who holds it, for the messages: "readline: another thread's read of pid 42 (cat)"
+     * @param call  the caller's method, for the messages
+     * @param label the pipe, for the messages
      */
-    static void lock(ReentrantLock lock, long deadline, Duration timeout, String holder) {
+    static void lock(ReentrantLock lock, long deadline, Duration timeout, String call, String label) {
         if (lock.tryLock()) {
-            return;
+            return; // the common case builds no message
         }
+        String holder = call + ": another thread's read of " + label;
         if (Thread.currentThread() instanceof LoopThread) {
             throw new BlockingOnLoopException(holder + " is in progress; waiting for it on event-loop thread '"
                     + Thread.currentThread().getName() + "' could deadlock, as it may need this loop");
