@@ -5,16 +5,19 @@ import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.line.LineDecoder;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
 import io.dualpipe.process.JavaChild;
 import io.dualpipe.process.StderrMode;
+import io.dualpipe.process.StdoutMode;
 
 import java.nio.charset.Charset;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A child process with a small <b>blocking</b> API for scripts and tests, mirroring the Python
@@ -59,7 +62,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * builder's default), read it through {@code process().errorLines()}, or a chatty child fills it and
  * stalls.
  *
- * <p><b>Threading.</b> Thread-safe: reads are serialised with each other, writes are ordered. Do not
+ * <p><b>Threading.</b> Thread-safe: reads are serialised with each other (a blocking read's timeout
+ * covers its wait for another thread's read too), writes are ordered. Do not
  * call the blocking methods on an event-loop thread: they fail there with
  * {@link io.dualpipe.core.BlockingOnLoopException} instead of deadlocking. The polls ({@code poll},
  * {@code pollLine}, {@code isEndOfStream}) never wait for the child. This object owns the
@@ -85,14 +89,14 @@ public final class DualPipe {
     private final ChildProcess child;
     private final Charset charset;
     private final String label;
-    private final Object readLock = new Object();
+    private final ReentrantLock readLock = new ReentrantLock();
     private final InputBuffer input;
     private final Object writeLock = new Object();
     private final AtomicReference<Throwable> writeFailure = new AtomicReference<>();
     private volatile LoopFuture<Void> lastWrite = LoopFuture.completed(null);
     private final Object closeLock = new Object();
     private volatile boolean closing;
-    private Result result; // guarded by closeLock
+    private volatile Result result; // written under closeLock
 
     private DualPipe(ChildProcess child, Charset charset, int maxLineLength, String program) {
         this.child = child;
@@ -152,9 +156,17 @@ public final class DualPipe {
      *                {@link #readline} and {@link #write(String)}
      * @return the running child's pipe
      * @throws io.dualpipe.process.SpawnException when it cannot start
+     * @throws InvalidArgumentException before any child starts, when stdout is not a pipe or the
+     *     charset or {@code maxLineLength} cannot serve {@link #readline} (e.g. UTF-16)
      */
     public static DualPipe spawn(ChildProcessBuilder builder) {
         InvalidArgumentException.requireNonNull("builder", builder);
+        // Refused before the start: failing in the constructor would leave a started child running.
+        if (builder.stdoutMode() != StdoutMode.PIPE || builder.stdoutFile() != null) {
+            throw new InvalidArgumentException("DualPipe reads the child's stdout, but the builder sends it to "
+                    + (builder.stdoutFile() != null ? "file '" + builder.stdoutFile() + "'" : builder.stdoutMode()));
+        }
+        new LineDecoder(builder.maxLineLength(), builder.charset()); // checks them as readline's decoder will
         ChildProcess child = builder.start();
         Path program = Path.of(builder.command().get(0)).getFileName();
         return new DualPipe(child, builder.charset(), builder.maxLineLength(), program == null ? "?" : program.toString());
@@ -269,9 +281,13 @@ public final class DualPipe {
     public byte[] read(int size, Duration timeout) {
         InvalidArgumentException.requirePositive("size", size);
         Waits.check(timeout);
-        synchronized (readLock) {
+        long deadline = Waits.deadline(timeout);
+        lockRead(deadline, timeout, "read");
+        try {
             requireOpen("read");
-            return input.read(size, timeout);
+            return input.read(size, deadline, timeout);
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -290,9 +306,13 @@ public final class DualPipe {
      */
     public String readline(Duration timeout) {
         Waits.check(timeout);
-        synchronized (readLock) {
+        long deadline = Waits.deadline(timeout);
+        lockRead(deadline, timeout, "readline");
+        try {
             requireOpen("readline");
-            return input.readLine(timeout);
+            return input.readLine(deadline, timeout);
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -311,7 +331,8 @@ public final class DualPipe {
      * }</pre>
      *
      * <p>"Without waiting" means for the child: if another thread is inside a blocking read of this
-     * pipe, the call waits for that one to return, as reads are serialised.
+     * pipe, the call waits for that one to return, as reads are serialised; on an event-loop thread,
+     * which that read may need, it throws {@link io.dualpipe.core.BlockingOnLoopException} instead.
      *
      * @param maxBytes the most bytes to return, {@code > 0}
      * @return the bytes that have arrived, the caller's; possibly empty
@@ -320,9 +341,12 @@ public final class DualPipe {
      */
     public byte[] poll(int maxBytes) {
         InvalidArgumentException.requirePositive("maxBytes", maxBytes);
-        synchronized (readLock) {
+        lockRead(0, null, "poll");
+        try {
             requireOpen("poll");
             return input.poll(maxBytes);
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -338,9 +362,12 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public String pollLine() {
-        synchronized (readLock) {
+        lockRead(0, null, "pollLine");
+        try {
             requireOpen("pollLine");
             return input.pollLine();
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -353,9 +380,12 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public boolean isEndOfStream() {
-        synchronized (readLock) {
+        lockRead(0, null, "isEndOfStream");
+        try {
             requireOpen("isEndOfStream");
             return input.atEnd();
+        } finally {
+            readLock.unlock();
         }
     }
 
@@ -389,10 +419,19 @@ public final class DualPipe {
     public byte[] readAll(int maxBytes, Duration timeout) {
         InvalidArgumentException.requirePositive("maxBytes", maxBytes);
         Waits.check(timeout);
-        synchronized (readLock) {
+        long deadline = Waits.deadline(timeout);
+        lockRead(deadline, timeout, "readAll");
+        try {
             requireOpen("readAll");
-            return input.readAll(maxBytes, timeout);
+            return input.readAll(maxBytes, deadline, timeout);
+        } finally {
+            readLock.unlock();
         }
+    }
+
+    /** Reads are serialised; a caller's timeout (null for the polls: none) covers its wait for another's. */
+    private void lockRead(long deadline, Duration timeout, String call) {
+        Waits.lock(readLock, deadline, timeout, call, label);
     }
 
     private void requireOpen(String call) {
@@ -422,16 +461,29 @@ public final class DualPipe {
      * @return the pid and the exit status, e.g. {@code exit 0}, or {@code signal 15 (SIGTERM)} for a
      *     child that had to be stopped
      * @throws WaitInterruptedException when interrupted; the child is killed before this is thrown
+     * @throws io.dualpipe.core.BlockingOnLoopException on an event-loop thread while the child runs,
+     *     before anything is closed
      */
     public Result close(Duration timeout) {
         Waits.check(timeout);
+        Result done = result;
+        if (done != null) {
+            return done;
+        }
+        if (!child.onExit().isDone()) { // a loop-thread callback of onExit() may still close
+            Waits.requireNotOnLoop("close() of " + label);
+        }
         synchronized (closeLock) {
             if (result != null) {
                 return result;
             }
             closing = true;
             try {
-                child.stdin().shutdownOutput();
+                try {
+                    child.stdin().shutdownOutput();
+                } catch (InvalidArgumentException notAPipe) {
+                    // stdin comes from elsewhere (a file, /dev/null): nothing of ours to close
+                }
                 discard(child.stdout());
                 try {
                     discard(child.stderr()); // a child blocked on a full stderr pipe could not exit either

@@ -1,5 +1,6 @@
 package io.dualpipe;
 
+import io.dualpipe.core.BlockingOnLoopException;
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.ReadLimitExceededException;
@@ -18,7 +19,8 @@ import java.util.function.Supplier;
  * mechanism behind both {@code read(size)} and {@code readline()}, so the two can be mixed freely.
  *
  * <p>Bytes come from {@link ByteSource#read(int)} futures; at most one is outstanding. A wait that
- * times out leaves that future in place, so whatever it brings later is kept, never lost. When the
+ * ends before its read does (timed out, interrupted, refused on a loop thread) leaves that future in
+ * place, so whatever it brings later is kept, never lost. When the
  * buffer runs low one read is issued ahead, so that data the child writes between two calls is at
  * hand for the next one (even with a zero timeout). Memory stays bounded: the buffer takes a
  * new chunk only while it holds less than {@link #CHUNK} bytes or cannot answer without more, so it
@@ -55,8 +57,7 @@ final class InputBuffer {
     }
 
     /** 1 to {@code size} bytes, as soon as there are any; an empty array at end of stream. */
-    byte[] read(int size, Duration timeout) {
-        long deadline = Waits.deadline(timeout);
+    byte[] read(int size, long deadline, Duration timeout) {
         discarding = false; // raw bytes are raw: an over-long line's rest is the caller's now
         takeArrived();
         while (end == start && !eof) {
@@ -107,8 +108,7 @@ final class InputBuffer {
      * longer than {@code maxBytes}; no read is issued past that point, so at most
      * {@code maxBytes + CHUNK} bytes are held.
      */
-    byte[] readAll(int maxBytes, Duration timeout) {
-        long deadline = Waits.deadline(timeout);
+    byte[] readAll(int maxBytes, long deadline, Duration timeout) {
         discarding = false; // raw bytes, as in read()
         takeArrived();
         while (true) {
@@ -126,13 +126,11 @@ final class InputBuffer {
         return out;
     }
 
-    /** The next line without its terminator; null at end of stream. */
-    String readLine(Duration timeout) {
-        return readLine(Waits.deadline(timeout), timeout);
-    }
-
-    /** With a null {@code timeout}: polling, null when no complete line has arrived. */
-    private String readLine(long deadline, Duration timeout) {
+    /**
+     * The next line without its terminator; null at end of stream. With a null {@code timeout}:
+     * polling, null when no complete line has arrived.
+     */
+    String readLine(long deadline, Duration timeout) {
         takeArrived();
         while (true) {
             int lf = indexOfLf();
@@ -206,9 +204,9 @@ final class InputBuffer {
         byte[] chunk;
         try {
             chunk = Waits.await(inflight, deadline, timeout, message);
-        } catch (WaitTimeoutException | WaitInterruptedException e) {
+        } catch (WaitTimeoutException | WaitInterruptedException | BlockingOnLoopException e) {
             throw e; // the read stays outstanding: its bytes are taken on the next call
-        } catch (RuntimeException e) {
+        } catch (RuntimeException e) { // the read itself failed
             inflight = null;
             throw e;
         }
