@@ -1,6 +1,5 @@
 package io.dualpipe;
 
-import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.InvalidArgumentException;
@@ -17,7 +16,6 @@ import java.nio.charset.Charset;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A child process with a small <b>blocking</b> API for scripts and tests, mirroring the Python
@@ -89,8 +87,7 @@ public final class DualPipe {
     private final ChildProcess child;
     private final Charset charset;
     private final String label;
-    private final ReentrantLock readLock = new ReentrantLock();
-    private final InputBuffer input;
+    private final Receiver receiver; // the read half: its lock, buffer and deadlines
     private final Object writeLock = new Object();
     private final AtomicReference<Throwable> writeFailure = new AtomicReference<>();
     private volatile LoopFuture<Void> lastWrite = LoopFuture.completed(null);
@@ -102,7 +99,7 @@ public final class DualPipe {
         this.child = child;
         this.charset = charset;
         this.label = "pid " + child.pid() + " (" + program + ")";
-        this.input = new InputBuffer(child.stdout(), label, maxLineLength, charset);
+        this.receiver = new Receiver(child.stdout(), label, maxLineLength, charset, () -> closing);
     }
 
     /**
@@ -279,16 +276,7 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public byte[] read(int size, Duration timeout) {
-        InvalidArgumentException.requirePositive("size", size);
-        Waits.check(timeout);
-        long deadline = Waits.deadline(timeout);
-        lockRead(deadline, timeout, "read");
-        try {
-            requireOpen("read");
-            return input.read(size, deadline, timeout);
-        } finally {
-            readLock.unlock();
-        }
+        return receiver.read(size, timeout);
     }
 
     /**
@@ -305,15 +293,7 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public String readline(Duration timeout) {
-        Waits.check(timeout);
-        long deadline = Waits.deadline(timeout);
-        lockRead(deadline, timeout, "readline");
-        try {
-            requireOpen("readline");
-            return input.readLine(deadline, timeout);
-        } finally {
-            readLock.unlock();
-        }
+        return receiver.readLine(timeout);
     }
 
     /**
@@ -340,14 +320,7 @@ public final class DualPipe {
      * @throws io.dualpipe.core.DualPipeException the error that ended the output, if reading it failed
      */
     public byte[] poll(int maxBytes) {
-        InvalidArgumentException.requirePositive("maxBytes", maxBytes);
-        lockRead(0, null, "poll");
-        try {
-            requireOpen("poll");
-            return input.poll(maxBytes);
-        } finally {
-            readLock.unlock();
-        }
+        return receiver.poll(maxBytes);
     }
 
     /**
@@ -362,13 +335,7 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public String pollLine() {
-        lockRead(0, null, "pollLine");
-        try {
-            requireOpen("pollLine");
-            return input.pollLine();
-        } finally {
-            readLock.unlock();
-        }
+        return receiver.pollLine();
     }
 
     /**
@@ -380,13 +347,7 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public boolean isEndOfStream() {
-        lockRead(0, null, "isEndOfStream");
-        try {
-            requireOpen("isEndOfStream");
-            return input.atEnd();
-        } finally {
-            readLock.unlock();
-        }
+        return receiver.atEnd();
     }
 
     /**
@@ -417,27 +378,7 @@ public final class DualPipe {
      * @throws ChannelClosedException after {@link #close()}
      */
     public byte[] readAll(int maxBytes, Duration timeout) {
-        InvalidArgumentException.requirePositive("maxBytes", maxBytes);
-        Waits.check(timeout);
-        long deadline = Waits.deadline(timeout);
-        lockRead(deadline, timeout, "readAll");
-        try {
-            requireOpen("readAll");
-            return input.readAll(maxBytes, deadline, timeout);
-        } finally {
-            readLock.unlock();
-        }
-    }
-
-    /** Reads are serialised; a caller's timeout (null for the polls: none) covers its wait for another's. */
-    private void lockRead(long deadline, Duration timeout, String call) {
-        Waits.lock(readLock, deadline, timeout, call, label);
-    }
-
-    private void requireOpen(String call) {
-        if (closing) {
-            throw new ChannelClosedException(label + ": " + call + " after close()");
-        }
+        return receiver.readAll(maxBytes, timeout);
     }
 
     // ---- closing ----
@@ -484,9 +425,9 @@ public final class DualPipe {
                 } catch (InvalidArgumentException notAPipe) {
                     // stdin comes from elsewhere (a file, /dev/null): nothing of ours to close
                 }
-                discard(child.stdout());
+                Receiver.discard(child.stdout());
                 try {
-                    discard(child.stderr()); // a child blocked on a full stderr pipe could not exit either
+                    Receiver.discard(child.stderr()); // a child blocked on a full stderr pipe could not exit either
                 } catch (InvalidArgumentException notAPipe) {
                     // stderr goes elsewhere: nothing to drain
                 }
@@ -504,15 +445,6 @@ public final class DualPipe {
                 child.close(); // closes the pipes; kills the child only if it is somehow still running
             }
         }
-    }
-
-    /** Reads and drops everything left, queued behind any read the buffer has outstanding. */
-    private static void discard(ByteSource source) {
-        source.read(InputBuffer.CHUNK).whenComplete((bytes, e) -> {
-            if (e == null && bytes.length > 0) {
-                discard(source);
-            }
-        });
     }
 
     @Override

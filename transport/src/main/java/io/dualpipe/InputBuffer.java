@@ -29,7 +29,7 @@ import java.util.function.Supplier;
  * <p>Lines are found here (the first LF) and decoded by core's {@link LineDecoder}, which is handed
  * exactly one line at a time and so never keeps bytes that {@code read(size)} should get.
  *
- * <p>Not thread-safe: {@link DualPipe} calls it under its read lock.
+ * <p>Not thread-safe: {@link Receiver}, which owns it, calls it only under its read lock.
  */
 final class InputBuffer {
     static final int CHUNK = 64 * 1024;
