@@ -12,7 +12,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.spi.AbstractSelectableChannel;
 import java.nio.channels.spi.AbstractSelector;
 import java.nio.channels.spi.SelectorProvider;
-import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -22,6 +21,14 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+
+import static io.dualpipe.core.internal.EpollKeyTable.DATA_OFFSET;
+import static io.dualpipe.core.internal.EpollKeyTable.EPOLLERR;
+import static io.dualpipe.core.internal.EpollKeyTable.EPOLLHUP;
+import static io.dualpipe.core.internal.EpollKeyTable.EPOLLIN;
+import static io.dualpipe.core.internal.EpollKeyTable.EPOLLOUT;
+import static io.dualpipe.core.internal.EpollKeyTable.EPOLL_CTL_ADD;
+import static io.dualpipe.core.internal.EpollKeyTable.EVENT_SIZE;
 
 /**
  * A {@link Selector} over Linux epoll for any jnr-enxio {@link NativeSelectableChannel}.
@@ -33,22 +40,14 @@ import java.util.function.Consumer;
  *
  * <p>epoll reports EPOLLHUP/EPOLLERR even for an empty interest set, so a key whose interest is 0 is
  * taken out of the epoll set rather than left to make every select return.
+ *
+ * <p>This class owns the epoll and event fds, the locks, the key sets and selection; the
+ * {@link EpollKeyTable} holds what epoll knows of each key (slots, tokens, fd owners, epoll_ctl).
  */
 final class EpollSelector extends AbstractSelector {
-    private static final int EPOLLIN = 0x001;
-    private static final int EPOLLOUT = 0x004;
-    private static final int EPOLLERR = 0x008;
-    private static final int EPOLLHUP = 0x010;
-    private static final int EPOLL_CTL_ADD = 1;
-    private static final int EPOLL_CTL_DEL = 2;
-    private static final int EPOLL_CTL_MOD = 3;
     private static final int EPOLL_CLOEXEC = 0x80000;
     private static final int EFD_CLOEXEC = 0x80000;
     private static final int EFD_NONBLOCK = 0x800;
-    // struct epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16 bytes).
-    private static final boolean PACKED = com.kenai.jffi.Platform.getPlatform().getCPU() == com.kenai.jffi.Platform.CPU.X86_64;
-    private static final int EVENT_SIZE = PACKED ? 12 : 16;
-    private static final int DATA_OFFSET = PACKED ? 4 : 8;
     private static final int MAX_EVENTS = 1024;
     private static final long WAKEUP_TOKEN = -1L;
 
@@ -57,9 +56,6 @@ final class EpollSelector extends AbstractSelector {
     private final int eventFd;
     private final ByteBuffer events;
     private final long eventsAddress;
-    /** One struct epoll_event for epoll_ctl, used under keyLock only. */
-    private final ByteBuffer ctlEvent;
-    private final long ctlEventAddress;
     /** Drained by the selecting thread only. */
     private final ByteBuffer drainBuffer;
     private final long drainAddress;
@@ -69,22 +65,14 @@ final class EpollSelector extends AbstractSelector {
     private final ByteBuffer one;
 
     private final Object selectLock = new Object();
+    /** Guards {@link #table}; register() holds it across the channel's announcement and the key-set entry too. */
     private final Object keyLock = new Object();
     /** Orders wakeup()'s write against close() closing the eventfd. */
     private final Object wakeupLock = new Object();
     /** Guarded by wakeupLock: once set, the eventfd number is free and may name another file. */
     private boolean eventFdClosed;
-    /**
-     * The key that last registered each fd number (guarded by keyLock). A foreign channel (jnr-enxio's)
-     * closes its fd at once, so by the time its cancelled key is deregistered the number may belong to
-     * a newer key: EPOLL_CTL_DEL by number would then take the new fd out of epoll.
-     */
-    private EpollSelectionKey[] fdOwners = new EpollSelectionKey[64];
-    private EpollSelectionKey[] slots = new EpollSelectionKey[64];
-    private int[] generations = new int[64];
-    private int[] freeSlots = new int[64];
-    private int freeCount;
-    private int slotHighWater;
+    /** Guarded by keyLock. */
+    private final EpollKeyTable table;
 
     private final Set<SelectionKey> keys = ConcurrentHashMap.newKeySet();
     private final Set<SelectionKey> publicKeys = Collections.unmodifiableSet(keys);
@@ -112,14 +100,13 @@ final class EpollSelector extends AbstractSelector {
         }
         events = ByteBuffer.allocateDirect(MAX_EVENTS * EVENT_SIZE).order(ByteOrder.nativeOrder());
         eventsAddress = Native.address(events);
-        ctlEvent = ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder());
-        ctlEventAddress = Native.address(ctlEvent);
+        table = new EpollKeyTable(epfd);
         drainBuffer = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
         drainAddress = Native.address(drainBuffer);
         one = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1L);
         oneAddress = Native.address(one);
         synchronized (keyLock) {
-            if (ctl(EPOLL_CTL_ADD, eventFd, EPOLLIN, WAKEUP_TOKEN) < 0) {
+            if (table.ctl(EPOLL_CTL_ADD, eventFd, EPOLLIN, WAKEUP_TOKEN) < 0) {
                 RuntimeException e = Native.lastError("epoll_ctl(ADD eventfd)");
                 Native.closeQuietly(eventFd);
                 Native.closeQuietly(epfd);
@@ -146,17 +133,14 @@ final class EpollSelector extends AbstractSelector {
             if (deferred != null) {
                 deferred.keyAdded(this);
             }
-            int slot = allocateSlot();
-            key.token = ((long) generations[slot] << 32) | slot;
-            slots[slot] = key;
+            int slot = table.add(key);
             keys.add(key);
-            EpollSelectionKey previousOwner = setOwner(key);
+            EpollSelectionKey previousOwner = table.setOwner(key);
             try {
                 key.interestOps(ops);
             } catch (RuntimeException e) {
                 keys.remove(key);
-                releaseSlot(slot);
-                fdOwners[key.fd] = previousOwner;
+                table.addFailed(key, slot, previousOwner);
                 if (deferred != null) {
                     deferred.keyAddFailed(this);
                 }
@@ -172,73 +156,8 @@ final class EpollSelector extends AbstractSelector {
             if (!key.isValid() || !isOpen()) {
                 return;
             }
-            int wanted = toEpoll(key.rawInterestOps());
-            int have = key.registeredEvents;
-            if (wanted == have) {
-                return;
-            }
-            int op = have == 0 ? EPOLL_CTL_ADD : wanted == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
-            if (ctl(op, key.fd, wanted, key.token) < 0) {
-                throw Native.lastError("epoll_ctl(" + (op == EPOLL_CTL_ADD ? "ADD" : op == EPOLL_CTL_DEL ? "DEL" : "MOD")
-                        + ", fd " + key.fd + ")");
-            }
-            key.registeredEvents = wanted;
+            table.pushInterest(key);
         }
-    }
-
-    private static int toEpoll(int ops) {
-        int ev = 0;
-        if ((ops & (SelectionKey.OP_READ | SelectionKey.OP_ACCEPT)) != 0) {
-            ev |= EPOLLIN;
-        }
-        if ((ops & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0) {
-            ev |= EPOLLOUT;
-        }
-        return ev;
-    }
-
-    /** Records {@code key} as the owner of its fd number; returns the previous owner. Under keyLock. */
-    private EpollSelectionKey setOwner(EpollSelectionKey key) {
-        int fd = key.fd;
-        if (fd >= fdOwners.length) {
-            EpollSelectionKey[] grown = new EpollSelectionKey[Math.max(fd + 1, fdOwners.length * 2)];
-            System.arraycopy(fdOwners, 0, grown, 0, fdOwners.length);
-            fdOwners = grown;
-        }
-        EpollSelectionKey previous = fdOwners[fd];
-        fdOwners[fd] = key;
-        return previous;
-    }
-
-    private int ctl(int op, int fd, int ev, long token) {
-        ctlEvent.putInt(0, ev);
-        ctlEvent.putLong(DATA_OFFSET, token);
-        return libc.epoll_ctl(epfd, op, fd, ctlEventAddress);
-    }
-
-    private int allocateSlot() {
-        if (freeCount > 0) {
-            return freeSlots[--freeCount];
-        }
-        if (slotHighWater == slots.length) {
-            int n = slots.length * 2;
-            EpollSelectionKey[] s = new EpollSelectionKey[n];
-            System.arraycopy(slots, 0, s, 0, slots.length);
-            int[] g = new int[n];
-            System.arraycopy(generations, 0, g, 0, generations.length);
-            int[] f = new int[n];
-            System.arraycopy(freeSlots, 0, f, 0, freeCount);
-            slots = s;
-            generations = g;
-            freeSlots = f;
-        }
-        return slotHighWater++;
-    }
-
-    private void releaseSlot(int slot) {
-        slots[slot] = null;
-        generations[slot]++;
-        freeSlots[freeCount++] = slot;
     }
 
     /** Takes cancelled keys out of epoll and the key table; only the selecting (or closing) thread calls this. */
@@ -253,20 +172,7 @@ final class EpollSelector extends AbstractSelector {
                 for (Iterator<SelectionKey> it = cancelled.iterator(); it.hasNext(); ) {
                     EpollSelectionKey key = (EpollSelectionKey) it.next();
                     it.remove();
-                    boolean owner = fdOwners[key.fd] == key;
-                    if (owner) {
-                        fdOwners[key.fd] = null;
-                    }
-                    if (key.registeredEvents != 0 && owner) {
-                        // EBADF/ENOENT: a foreign channel already closed its fd, which left epoll with it.
-                        // Not the owner: the number now names a newer key's fd, which must stay in epoll.
-                        ctl(EPOLL_CTL_DEL, key.fd, 0, 0);
-                    }
-                    key.registeredEvents = 0;
-                    int slot = (int) key.token;
-                    if (slots[slot] == key) {
-                        releaseSlot(slot);
-                    }
+                    table.remove(key);
                     keys.remove(key);
                     selectedKeys.remove(key);
                     deregister(key);
@@ -374,9 +280,8 @@ final class EpollSelector extends AbstractSelector {
                     wakeupPending.set(false);
                     continue;
                 }
-                int slot = (int) token;
-                EpollSelectionKey key = slot >= 0 && slot < slots.length ? slots[slot] : null;
-                if (key == null || key.token != token || !key.isValid()) {
+                EpollSelectionKey key = table.keyFor(token);
+                if (key == null || !key.isValid()) {
                     continue;
                 }
                 int interest = key.rawInterestOps();
@@ -467,45 +372,6 @@ final class EpollSelector extends AbstractSelector {
                 }
                 Native.closeQuietly(epfd);
             }
-        }
-    }
-
-    /** The selected-key set: removal allowed, addition not (the Selector contract). */
-    private static final class UngrowableSet extends AbstractSet<SelectionKey> {
-        private final Set<SelectionKey> delegate;
-
-        UngrowableSet(Set<SelectionKey> delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public Iterator<SelectionKey> iterator() {
-            return delegate.iterator();
-        }
-
-        @Override
-        public int size() {
-            return delegate.size();
-        }
-
-        @Override
-        public boolean contains(Object o) {
-            return delegate.contains(o);
-        }
-
-        @Override
-        public boolean remove(Object o) {
-            return delegate.remove(o);
-        }
-
-        @Override
-        public void clear() {
-            delegate.clear();
-        }
-
-        @Override
-        public boolean add(SelectionKey key) {
-            throw new UnsupportedOperationException("keys cannot be added to a selected-key set");
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.dualpipe.core.internal;
 
-import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
@@ -11,23 +10,20 @@ import io.dualpipe.core.Timeout;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
  * The {@link EventLoop}: one {@link LoopThread} running tasks, timers and selector readiness in turn.
  * See {@link EventLoop} for the threading contract.
+ *
+ * <p>This class holds the run loop and the lifecycle (open, closing, terminated). The task queue
+ * with its wakeup protocol is a {@link TaskQueue}, the timers a {@link LoopTimers}, the channels
+ * and close hooks registered with the loop a {@link LoopRegistrations}.
  */
 public final class SingleThreadEventLoop implements EventLoop {
     private static final LazyLogger LOG = new LazyLogger(SingleThreadEventLoop.class);
@@ -48,20 +44,16 @@ public final class SingleThreadEventLoop implements EventLoop {
     private final String group;
     private final Selector selector;
     private final LoopThread thread;
-    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final TaskQueue tasks;
     /** Loop thread: whether this select's batch of events already ran the queued tasks. */
     private boolean tasksRanThisBatch;
-    /** False only while the loop may block in select; a producer that flips it wakes the selector. */
-    private final AtomicBoolean awake = new AtomicBoolean(true);
     private final AtomicInteger state = new AtomicInteger(OPEN);
-    private final AtomicLong timerSequence = new AtomicLong();
-    private final TimerHeap timers = new TimerHeap();
+    private final LoopTimers timers;
     private final LoopFuture<Void> termination = new LoopFuture<>();
     private final ByteBuffer readBuffer = ByteBuffer.allocateDirect(READ_BUFFER_SIZE);
     private final long readBufferAddress = Native.address(readBuffer);
     private final Consumer<SelectionKey> dispatch = this::dispatch;
-    /** Resources not tied to a selection key (a child polled by timer) that must hear of the close. */
-    private final java.util.Set<Consumer<LoopClosedException>> closeHooks = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final LoopRegistrations registrations;
     /** Set by the loop thread after its last pass over the task queue; read on the loop thread only. */
     private boolean lastDrainDone;
 
@@ -86,6 +78,9 @@ public final class SingleThreadEventLoop implements EventLoop {
         } catch (IOException e) {
             throw new DualPipeException("event loop '" + name + "': cannot open a selector", e);
         }
+        this.tasks = new TaskQueue(name, selector);
+        this.timers = new LoopTimers(this, tasks);
+        this.registrations = new LoopRegistrations(this, selector);
         this.thread = new LoopThread(this::run, name, daemon);
         try {
             starter.accept(thread);
@@ -139,8 +134,7 @@ public final class SingleThreadEventLoop implements EventLoop {
      * Returns the hook's remover.
      */
     public Runnable onClose(Consumer<LoopClosedException> hook) {
-        closeHooks.add(hook);
-        return () -> closeHooks.remove(hook);
+        return registrations.onClose(hook);
     }
 
     /** Timers scheduled and neither run nor cancelled yet. Loop thread only (tests and diagnostics hop there). */
@@ -177,82 +171,22 @@ public final class SingleThreadEventLoop implements EventLoop {
             if (state.get() == TERMINATED && tasks.remove(task)) {
                 throw closed();
             }
-            if (!awake.get() && awake.compareAndSet(false, true)) {
-                selector.wakeup();
-            }
+            tasks.wakeLoop();
         }
     }
 
     @Override
     public Timeout schedule(Runnable task, long delay, TimeUnit unit) {
-        InvalidArgumentException.requireNonNull("task", task);
-        InvalidArgumentException.requireNonNull("unit", unit);
-        if (delay < 0) {
-            throw new InvalidArgumentException("delay < 0: " + delay);
-        }
-        long deadline = System.nanoTime() + Durations.saturatedNanos(delay, unit);
-        TimerTask t = new TimerTask(this, task, deadline, timerSequence.getAndIncrement());
-        if (inEventLoop()) {
-            if (state.get() != OPEN) {
-                throw closed();
-            }
-            timers.add(t);
-        } else {
-            execute(() -> {
-                if (state.get() != OPEN) {
-                    t.cancel(); // the heap was already emptied by shutdown: never leave it pending
-                } else if (!t.isDone()) {
-                    timers.add(t);
-                }
-            });
-        }
-        return t;
+        return timers.schedule(task, delay, unit);
     }
 
     void timerCancelled(TimerTask t) {
-        if (inEventLoop()) {
-            timers.remove(t);
-            return;
-        }
-        try {
-            execute(() -> timers.remove(t));
-        } catch (LoopClosedException ignored) {
-            // the heap is dropped with the loop
-        }
+        timers.cancelled(t);
     }
 
     @Override
     public LoopFuture<SelectionKey> register(SelectableChannel channel, int ops, IoHandler handler) {
-        InvalidArgumentException.requireNonNull("channel", channel);
-        InvalidArgumentException.requireNonNull("handler", handler);
-        LoopFuture<SelectionKey> future = new LoopFuture<>();
-        if (inEventLoop()) {
-            registerNow(channel, ops, handler, future);
-        } else {
-            try {
-                execute(() -> registerNow(channel, ops, handler, future));
-            } catch (LoopClosedException e) {
-                future.completeExceptionally(e);
-            }
-        }
-        return future;
-    }
-
-    private void registerNow(SelectableChannel channel, int ops, IoHandler handler, LoopFuture<SelectionKey> future) {
-        if (state.get() != OPEN) {
-            future.completeExceptionally(closed());
-            return;
-        }
-        try {
-            future.complete(channel.register(selector, ops, handler));
-        } catch (ClosedChannelException e) {
-            future.completeExceptionally(new ChannelClosedException("register " + channel + ": channel is closed", e));
-        } catch (java.nio.channels.IllegalSelectorException | java.nio.channels.IllegalBlockingModeException e) {
-            future.completeExceptionally(new InvalidArgumentException("register " + channel
-                    + ": the loop serves non-blocking FdChannels and jnr-enxio native channels only (" + e.getClass().getSimpleName() + ")"));
-        } catch (RuntimeException e) {
-            future.completeExceptionally(e);
-        }
+        return registrations.register(channel, ops, handler);
     }
 
     @Override
@@ -319,7 +253,8 @@ public final class SingleThreadEventLoop implements EventLoop {
         return termination.isDone();
     }
 
-    private LoopClosedException closed() {
+    /** The error for work this loop refuses because it is closed (a fresh one per call). */
+    LoopClosedException closed() {
         return new LoopClosedException("event loop '" + name + "' is closed");
     }
 
@@ -328,16 +263,15 @@ public final class SingleThreadEventLoop implements EventLoop {
     private void run() {
         try {
             while (state.get() == OPEN) {
-                runTasks(MAX_TASKS_PER_PASS);
-                runTimers();
+                tasks.runTasks(MAX_TASKS_PER_PASS);
+                timers.runDue();
                 if (state.get() != OPEN) {
                     break;
                 }
                 long timeoutMs = selectTimeoutMs();
                 if (timeoutMs != 0) {
-                    awake.set(false);
                     // Re-check after publishing "asleep": a producer either sees it and wakes us, or we see its task.
-                    if (!tasks.isEmpty() || state.get() != OPEN) {
+                    if (!tasks.goingToSleep() || state.get() != OPEN) {
                         timeoutMs = 0;
                     }
                 }
@@ -356,7 +290,7 @@ public final class SingleThreadEventLoop implements EventLoop {
                 } catch (IOException e) {
                     LOG.get().error("event loop '{}': select failed", name, e);
                 }
-                awake.lazySet(true);
+                tasks.awake();
             }
         } catch (Throwable t) {
             LOG.get().error("event loop '{}' stopped by an unexpected error", name, t);
@@ -373,7 +307,7 @@ public final class SingleThreadEventLoop implements EventLoop {
             // arrive after the hand-over, not the consumer it replaces: otherwise a reply written
             // right after Conversation.over() could go to a readLine() pending before it.
             if (!tasks.isEmpty()) {
-                runTasks(MAX_TASKS_PER_PASS);
+                tasks.runTasks(MAX_TASKS_PER_PASS);
                 if (!key.isValid()) {
                     return;
                 }
@@ -387,92 +321,23 @@ public final class SingleThreadEventLoop implements EventLoop {
         }
     }
 
-    private void runTasks(int max) {
-        for (int i = 0; i < max; i++) {
-            Runnable task = tasks.poll();
-            if (task == null) {
-                return;
-            }
-            runSafely(task);
-        }
-    }
-
-    private void runSafely(Runnable task) {
-        try {
-            task.run();
-        } catch (Throwable t) {
-            LOG.get().warn("event loop '{}': task {} threw", name, task, t);
-        }
-    }
-
-    private void runTimers() {
-        if (timers.isEmpty()) {
-            return;
-        }
-        long now = System.nanoTime();
-        TimerTask t;
-        while ((t = timers.peek()) != null && t.deadlineNanos - now <= 0) {
-            timers.poll();
-            if (t.claim()) {
-                runSafely(t.task);
-            }
-        }
-    }
-
     /** -1: block; 0: poll; otherwise milliseconds until the next timer, rounded up. */
     private long selectTimeoutMs() {
         if (!tasks.isEmpty()) {
             return 0;
         }
-        TimerTask next = timers.peek();
-        if (next == null) {
-            return -1;
-        }
-        long nanos = next.deadlineNanos - System.nanoTime();
-        return nanos <= 0 ? 0 : (nanos + 999_999) / 1_000_000;
+        return timers.timeoutMs();
     }
 
     private void shutdown() {
         state.compareAndSet(OPEN, CLOSING);
-        runTasks(Integer.MAX_VALUE);
+        tasks.runTasks(Integer.MAX_VALUE);
         LoopClosedException cause = closed();
-        List<SelectionKey> keys;
-        try {
-            keys = new ArrayList<>(selector.keys());
-        } catch (RuntimeException e) {
-            keys = List.of();
-        }
-        for (SelectionKey key : keys) {
-            Object handler = key.attachment();
-            if (handler instanceof IoHandler) {
-                try {
-                    ((IoHandler) handler).loopClosed(cause);
-                } catch (Throwable t) {
-                    LOG.get().warn("event loop '{}': handler {} threw on close", name, handler, t);
-                }
-            }
-            key.cancel();
-            try {
-                key.channel().close();
-            } catch (IOException | RuntimeException e) {
-                LOG.get().debug("event loop '{}': closing {} failed", name, key.channel(), e);
-            }
-        }
-        for (Consumer<LoopClosedException> hook : new ArrayList<>(closeHooks)) {
-            try {
-                hook.accept(cause);
-            } catch (Throwable e) {
-                LOG.get().warn("event loop '{}': close hook {} threw", name, hook, e);
-            }
-        }
-        closeHooks.clear();
-        runTasks(Integer.MAX_VALUE);
-        TimerTask t;
-        while ((t = timers.poll()) != null) {
-            t.cancel();
-        }
+        registrations.closeAll(cause);
+        tasks.runTasks(Integer.MAX_VALUE);
+        timers.cancelAll();
         state.set(TERMINATED);
-        runTasks(Integer.MAX_VALUE);
+        tasks.runTasks(Integer.MAX_VALUE);
         lastDrainDone = true;
         try {
             selector.close();
