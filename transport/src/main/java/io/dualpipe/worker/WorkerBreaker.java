@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
- * When a {@link WorkerDispatcher} may start a worker again: the backoff after crashes, and the
+ * When a {@link WorkerSupervisor} may start a worker again: the backoff after crashes, and the
  * breaker a crash loop opens, during which tasks fail at once while no worker is alive. Loop thread
  * only, except {@link #refusal} and {@link #open()}.
  */
@@ -20,7 +20,7 @@ final class WorkerBreaker {
 
     private final CrashBreaker breaker;
     private final EventLoop loop;
-    /** The dispatcher's reconcile: runs when a worker may start again. */
+    /** The supervisor's reconcile: runs when a worker may start again. */
     private final Runnable reconcile;
     private volatile BreakerOpenException open;
     private long nextSpawnAt = System.nanoTime();

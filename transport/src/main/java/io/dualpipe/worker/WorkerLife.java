@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * A worker's start and death, for the {@link WorkerDispatcher}: spawns it and wires its channel,
+ * A worker's start and death, for the {@link WorkerSupervisor}: spawns it and wires its channel,
  * its stderr tail and its exit; and, when it dies, waits (bounded) until its exit status and last
  * stderr bytes are known, so that the {@link WorkerExitedException} failing its tasks can quote
  * them. {@link #start} runs on any thread (the pool's constructor, then the loop); the rest on the

@@ -231,7 +231,7 @@ public final class WorkerPool implements AutoCloseable {
         outstanding.incrementAndGet();
         try {
             loop.runOnLoop(() -> {
-                if (dispatcher.stopped) {
+                if (dispatcher.stopped()) {
                     // it passed the state check as shutdown() or close() began, but reached the loop after them
                     queued.decrementAndGet();
                     f.completeExceptionally(refusal(method));
@@ -301,7 +301,7 @@ public final class WorkerPool implements AutoCloseable {
         }
         try {
             loop.runOnLoop(() -> {
-                if (dispatcher.stopped) {
+                if (dispatcher.stopped()) {
                     f.completeExceptionally(refusal("sendTo")); // it raced shutdown() or close() to the loop
                 } else if (!target.alive || !target.channel.isOpen()) {
                     f.completeExceptionally(new WorkerExitedException("sendTo: worker " + workerPid

@@ -80,7 +80,7 @@ final class LimitTrampoline {
         argv.addAll(spec.argv().subList(1, spec.argv().size()));
         byte[][] out = new byte[argv.size()][];
         for (int i = 0; i < out.length; i++) {
-            byte[] encoded = argv.get(i).getBytes(SpawnSpec.ENCODING);
+            byte[] encoded = argv.get(i).getBytes(NativeStrings.ENCODING);
             out[i] = java.util.Arrays.copyOf(encoded, encoded.length + 1);
         }
         return out;

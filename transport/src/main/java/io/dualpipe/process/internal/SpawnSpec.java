@@ -3,8 +3,6 @@ package io.dualpipe.process.internal;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.process.ResourceLimits;
 
-import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -16,8 +14,9 @@ import java.util.Map;
  * streams, extra pipes for child fds 3, 4, ... and a few attributes.
  *
  * <p>Immutable, hence thread-safe: one spec may be spawned any number of times from any threads.
- * All validation happens in {@link Builder#build()}, and the native (NUL-terminated) byte form of
- * every string is computed there once, so repeated spawns of one spec pay no encoding cost.
+ * All validation happens in {@link Builder#build()} ({@link SpecChecks}), and the native
+ * (NUL-terminated) byte form of every string is computed there once ({@link NativeStrings}), so
+ * repeated spawns of one spec pay no encoding cost.
  *
  * <p>Strings are encoded with the JVM's file-name encoding ({@code sun.jnu.encoding}), the one the
  * JDK uses for paths and for its own ProcessBuilder.
@@ -46,8 +45,6 @@ public final class SpawnSpec {
         /** The child reads its fd; the parent gets the write end. */
         CHILD_READS
     }
-
-    static final Charset ENCODING = fileNameCharset();
 
     private final List<String> argv;
     private final String workingDirectory;
@@ -95,30 +92,14 @@ public final class SpawnSpec {
         this.newSession = b.newSession;
         this.limits = b.limits == null || b.limits.isEmpty() ? null : b.limits;
 
-        int total = 0;
-        argvBytes = new byte[argv.size()][];
-        for (int i = 0; i < argvBytes.length; i++) {
-            argvBytes[i] = cString(argv.get(i));
-            total += argvBytes[i].length;
-        }
-        if (env == null) {
-            envBytes = null;
-        } else {
-            envBytes = new byte[env.size()][];
-            int i = 0;
-            for (Map.Entry<String, String> e : env.entrySet()) {
-                envBytes[i] = cString(e.getKey() + "=" + e.getValue());
-                total += envBytes[i++].length;
-            }
-        }
-        cwdBytes = workingDirectory == null ? null : cString(workingDirectory);
-        stderrFileBytes = stderrFile == null ? null : cString(stderrFile);
-        stdinFileBytes = stdinFile == null ? null : cString(stdinFile);
-        stdoutFileBytes = stdoutFile == null ? null : cString(stdoutFile);
-        for (byte[] path : new byte[][] {cwdBytes, stderrFileBytes, stdinFileBytes, stdoutFileBytes}) {
-            total += path == null ? 0 : path.length;
-        }
-        nativeStringBytes = total;
+        argvBytes = NativeStrings.each(argv);
+        envBytes = NativeStrings.environ(env);
+        cwdBytes = NativeStrings.of(workingDirectory);
+        stderrFileBytes = NativeStrings.of(stderrFile);
+        stdinFileBytes = NativeStrings.of(stdinFile);
+        stdoutFileBytes = NativeStrings.of(stdoutFile);
+        nativeStringBytes = NativeStrings.length(argvBytes) + NativeStrings.length(envBytes)
+                + NativeStrings.length(cwdBytes, stderrFileBytes, stdinFileBytes, stdoutFileBytes);
     }
 
     /** Starts a spec for {@code argv}; argv[0] is looked up in the parent's PATH unless it contains a '/'. */
@@ -230,22 +211,6 @@ public final class SpawnSpec {
     @Override
     public String toString() {
         return "SpawnSpec" + argv + (workingDirectory == null ? "" : " in " + workingDirectory);
-    }
-
-    private static byte[] cString(String s) {
-        byte[] encoded = s.getBytes(ENCODING);
-        byte[] withNul = new byte[encoded.length + 1];
-        System.arraycopy(encoded, 0, withNul, 0, encoded.length);
-        return withNul;
-    }
-
-    private static Charset fileNameCharset() {
-        String name = System.getProperty("sun.jnu.encoding");
-        try {
-            return name == null ? StandardCharsets.UTF_8 : Charset.forName(name);
-        } catch (RuntimeException e) {
-            return StandardCharsets.UTF_8;
-        }
     }
 
     /** Mutable, single-threaded; {@link #build()} validates and snapshots. */
@@ -417,74 +382,18 @@ public final class SpawnSpec {
             return this;
         }
 
+        /** Checks every setting ({@link SpecChecks}), then snapshots and encodes them. */
         public SpawnSpec build() {
-            if (argv.isEmpty()) {
-                throw new InvalidArgumentException("argv is empty: argv[0], the program, is required");
-            }
-            for (int i = 0; i < argv.size(); i++) {
-                String arg = argv.get(i);
-                if (arg == null) {
-                    throw new InvalidArgumentException("argv[" + i + "] is null");
-                }
-                requireNoNul("argv[" + i + "]", arg);
-            }
-            if (argv.get(0).isEmpty()) {
-                throw new InvalidArgumentException("argv[0] is empty: the program name is required");
-            }
-            if (workingDirectory != null) {
-                if (workingDirectory.isEmpty()) {
-                    throw new InvalidArgumentException("working directory is empty: use null for the parent's");
-                }
-                requireNoNul("working directory", workingDirectory);
-            }
-            if (pseudoTerminal && (stdin != Stdin.PIPE || stdout != Stdout.PIPE)) {
-                throw new InvalidArgumentException("a pseudo-terminal is the child's stdin and stdout: stdin "
-                        + stdin + " and stdout " + stdout + " must both be PIPE");
-            }
-            if (limits != null && !limits.isEmpty() && 3 + extraPipes.size() > LimitTrampoline.MAX_STATUS_FD) {
-                throw new InvalidArgumentException("resource limits allow at most " + (LimitTrampoline.MAX_STATUS_FD - 3)
-                        + " extra pipes (the limit trampoline reports on the fd after them, a single digit): "
-                        + extraPipes.size());
-            }
-            requireValidPath("stderr file", stderrFile);
-            requireValidPath("stdin file", stdinFile);
-            requireValidPath("stdout file", stdoutFile);
-            Map<String, String> env = null;
-            if (environment != null) {
-                for (Map.Entry<String, String> e : environment.entrySet()) {
-                    String key = e.getKey();
-                    if (key == null) {
-                        throw new InvalidArgumentException("environment has a null name");
-                    }
-                    if (e.getValue() == null) {
-                        throw new InvalidArgumentException("environment variable '" + key + "' has a null value");
-                    }
-                    if (key.isEmpty() || key.indexOf('=') >= 0) {
-                        throw new InvalidArgumentException("environment variable name must be non-empty and without '=': '"
-                                + key + "'");
-                    }
-                    requireNoNul("environment variable name", key);
-                    requireNoNul("environment variable '" + key + "'", e.getValue());
-                }
-                env = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
-            }
+            SpecChecks.argv(argv);
+            SpecChecks.workingDirectory(workingDirectory);
+            SpecChecks.pseudoTerminal(pseudoTerminal, stdin, stdout);
+            SpecChecks.limits(limits, extraPipes.size());
+            SpecChecks.path("stderr file", stderrFile);
+            SpecChecks.path("stdin file", stdinFile);
+            SpecChecks.path("stdout file", stdoutFile);
+            SpecChecks.environment(environment);
+            Map<String, String> env = environment == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(environment));
             return new SpawnSpec(this, List.copyOf(argv), env);
-        }
-
-        private static void requireValidPath(String what, String path) {
-            if (path != null) {
-                if (path.isEmpty()) {
-                    throw new InvalidArgumentException(what + " is empty");
-                }
-                requireNoNul(what, path);
-            }
-        }
-
-        private static void requireNoNul(String what, String value) {
-            if (value.indexOf('\0') >= 0) {
-                throw new InvalidArgumentException(what + " contains a NUL character, which C strings cannot hold: \""
-                        + value.replace("\0", "\\0") + "\"");
-            }
         }
     }
 }

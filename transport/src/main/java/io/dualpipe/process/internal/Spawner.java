@@ -419,7 +419,7 @@ public final class Spawner {
         byte[][] out = new byte[env.size()][];
         int i = 0;
         for (Map.Entry<String, String> e : env.entrySet()) {
-            byte[] encoded = (e.getKey() + "=" + e.getValue()).getBytes(SpawnSpec.ENCODING);
+            byte[] encoded = (e.getKey() + "=" + e.getValue()).getBytes(NativeStrings.ENCODING);
             out[i] = Arrays.copyOf(encoded, encoded.length + 1);
             i++;
         }
