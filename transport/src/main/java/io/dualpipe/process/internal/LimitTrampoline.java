@@ -78,12 +78,7 @@ final class LimitTrampoline {
         argv.add(script.toString());
         argv.add(resolve(program, spec.workingDirectory()));
         argv.addAll(spec.argv().subList(1, spec.argv().size()));
-        byte[][] out = new byte[argv.size()][];
-        for (int i = 0; i < out.length; i++) {
-            byte[] encoded = argv.get(i).getBytes(NativeStrings.ENCODING);
-            out[i] = java.util.Arrays.copyOf(encoded, encoded.length + 1);
-        }
-        return out;
+        return NativeStrings.each(argv);
     }
 
     /** The child's fd for the report: the one after the extra pipes. */

@@ -7,7 +7,6 @@ import io.dualpipe.process.SpawnException;
 
 import java.io.File;
 import java.util.Arrays;
-import java.util.Map;
 
 import static io.dualpipe.process.internal.Posix.LIB;
 import static io.dualpipe.process.internal.Posix.MEM;
@@ -27,8 +26,9 @@ import static io.dualpipe.process.internal.Posix.MEM;
  * spawning thread's mask (the JVM blocks some signals on its threads) and the JVM's ignored
  * signals would otherwise leak into it.
  *
- * <p>Thread-safe: each call works on its own malloc'd block (about 3 KiB plus the argument
- * strings) and shares only immutable state, so spawns may run concurrently from any threads.
+ * <p>Thread-safe: each call works on its own malloc'd {@link SpawnBlock} (about 3 KiB plus the
+ * argument strings), which it allocates and frees itself, and shares only immutable state, so
+ * spawns may run concurrently from any threads.
  */
 public final class Spawner {
     private static final LazyLogger LOG = new LazyLogger(Spawner.class);
@@ -55,20 +55,6 @@ public final class Spawner {
             : CloseStrategy.NONE;
 
     private static final int ENOSYS = SpawnFailures.ENOSYS;
-
-    private static final int PTR = Posix.ADDRESS_SIZE;
-    private static final byte[] DEV_NULL = {'/', 'd', 'e', 'v', '/', 'n', 'u', 'l', 'l', 0};
-
-    // Layout of the per-spawn native block. glibc needs 336 bytes for posix_spawnattr_t, 80 for
-    // posix_spawn_file_actions_t and 128 for sigset_t; macOS only pointers. Sizes are generous so
-    // no libc we do not test can overrun them.
-    private static final int OFF_PID = 0;
-    private static final int OFF_PIPE = 8;
-    private static final int OFF_SIGSET_EMPTY = 64;
-    private static final int OFF_SIGSET_FULL = OFF_SIGSET_EMPTY + 256;
-    private static final int OFF_ATTR = OFF_SIGSET_FULL + 256;
-    private static final int OFF_FILE_ACTIONS = OFF_ATTR + 1024;
-    private static final int OFF_POINTERS = OFF_FILE_ACTIONS + 1024;
 
     static {
         if (DEFAULT_CLOSE_STRATEGY == CloseStrategy.PROC_SCAN || DEFAULT_CLOSE_STRATEGY == CloseStrategy.NONE) {
@@ -126,23 +112,6 @@ public final class Spawner {
         // in the parent, read below) and then execs the program; checks and PATH lookup happen here.
         boolean limited = spec.limits() != null;
         byte[][] argvBytes = limited ? LimitTrampoline.argv(spec, program) : spec.argvBytes;
-        int argvStringBytes = 0;
-        for (byte[] a : argvBytes) {
-            argvStringBytes += a.length;
-        }
-        int originalArgvBytes = 0;
-        for (byte[] a : spec.argvBytes) {
-            originalArgvBytes += a.length;
-        }
-
-        byte[][] envBytes = spec.envBytes;
-        long environ = 0;
-        if (envBytes == null) {
-            environ = Posix.currentEnviron();
-            if (environ == 0) {
-                envBytes = systemEnvironment();
-            }
-        }
 
         int extras = spec.extraPipes().size();
         int mapped = 3 + extras + (limited ? 1 : 0);
@@ -151,25 +120,8 @@ public final class Spawner {
         Arrays.fill(childFds, -1);
         Arrays.fill(parentFds, -1);
 
-        int argc = argvBytes.length;
-        int envc = envBytes == null ? 0 : envBytes.length;
-        int envStringBytes = 0;
-        if (envBytes != null && envBytes != spec.envBytes) {
-            for (byte[] e : envBytes) {
-                envStringBytes += e.length;
-            }
-        }
-        long argvPtrs = OFF_POINTERS;
-        long envPtrs = argvPtrs + (long) PTR * (argc + 1);
-        long strings = envPtrs + (envBytes == null ? 0 : (long) PTR * (envc + 1));
-        long ptyArea = strings + spec.nativeStringBytes - originalArgvBytes + argvStringBytes + envStringBytes
-                + DEV_NULL.length;
-        long size = ptyArea + (pty ? Terminals.AREA : 0);
-
-        long block = MEM.allocateMemory(size, false);
-        if (block == 0) {
-            throw new OutOfMemoryError("malloc(" + size + ") for posix_spawn arguments");
-        }
+        // Ours from here: freed in the finally below, after the attr and file actions inside it.
+        SpawnBlock block = SpawnBlock.allocate(spec, argvBytes, pty);
         boolean fileActionsReady = false;
         boolean attrReady = false;
         boolean spawned = false;
@@ -177,69 +129,30 @@ public final class Spawner {
         int[] ptyFds = {-1, -1}; // master, and the parent's slave fd (for termios; closed after the spawn)
         byte ptyEof = 0;
         try {
-            long fileActions = block + OFF_FILE_ACTIONS;
-            long attr = block + OFF_ATTR;
-
-            // argv/envp arrays and strings first; nothing here can fail.
-            long cursor = block + strings;
-            for (int i = 0; i < argc; i++) {
-                MEM.putAddress(block + argvPtrs + (long) PTR * i, cursor);
-                cursor = ChildFds.put(cursor, argvBytes[i]);
-            }
-            MEM.putAddress(block + argvPtrs + (long) PTR * argc, 0);
-            long envp = environ;
-            if (envBytes != null) {
-                envp = block + envPtrs;
-                for (int i = 0; i < envc; i++) {
-                    MEM.putAddress(envp + (long) PTR * i, cursor);
-                    cursor = ChildFds.put(cursor, envBytes[i]);
-                }
-                MEM.putAddress(envp + (long) PTR * envc, 0);
-            }
-            long devNull = cursor;
-            cursor = ChildFds.put(cursor, DEV_NULL);
-            long cwd = 0;
-            if (spec.cwdBytes != null) {
-                cwd = cursor;
-                cursor = ChildFds.put(cursor, spec.cwdBytes);
-            }
-            long stderrFile = 0;
-            if (spec.stderrFileBytes != null) {
-                stderrFile = cursor;
-                cursor = ChildFds.put(cursor, spec.stderrFileBytes);
-            }
-            long stdinFile = 0;
-            if (spec.stdinFileBytes != null) {
-                stdinFile = cursor;
-                cursor = ChildFds.put(cursor, spec.stdinFileBytes);
-            }
-            long stdoutFile = 0;
-            if (spec.stdoutFileBytes != null) {
-                stdoutFile = cursor;
-                ChildFds.put(cursor, spec.stdoutFileBytes);
-            }
+            long fileActions = block.fileActions();
+            long attr = block.attr();
 
             // Descriptors. Each is recorded in childFds/parentFds the moment it exists, so the
             // finally block can close it whatever fails next.
-            long pipeScratch = block + OFF_PIPE;
+            long pipeScratch = block.pipeScratch();
             long ptsPath = 0;
             if (pty) {
-                ptyEof = Terminals.openTerminal(block + ptyArea, ptyFds, program);
-                ptsPath = block + ptyArea + Posix.TERMIOS_SIZE;
+                ptyEof = Terminals.openTerminal(block.terminal(), ptyFds, program);
+                ptsPath = block.terminal() + Posix.TERMIOS_SIZE;
             } else {
                 switch (spec.stdin()) {
                     case PIPE -> ChildFds.makePipe(pipeScratch, 0, true, childFds, parentFds, spec, program);
-                    case FROM_FILE -> childFds[0] = ChildFds.openFile(stdinFile, Posix.O_RDONLY | Posix.O_CLOEXEC,
+                    case FROM_FILE -> childFds[0] = ChildFds.openFile(block.stdinFile(), Posix.O_RDONLY | Posix.O_CLOEXEC,
                             "stdin file '" + spec.stdinFile() + "' for reading", program);
                     case FROM_FD -> childFds[0] = ChildFds.dupCallerFd(spec.stdinFd(), mapped, "stdin", program);
                     default -> { }
                 }
                 switch (spec.stdout()) {
                     case PIPE -> ChildFds.makePipe(pipeScratch, 1, false, childFds, parentFds, spec, program);
-                    case TO_FILE -> childFds[1] = ChildFds.openFile(stdoutFile,
+                    case TO_FILE -> childFds[1] = ChildFds.openFile(block.stdoutFile(),
                             Posix.O_WRONLY | Posix.O_CREAT | Posix.O_TRUNC | Posix.O_CLOEXEC,
                             "stdout file '" + spec.stdoutFile() + "' for writing", program);
-                    case APPEND_TO_FILE -> childFds[1] = ChildFds.openFile(stdoutFile,
+                    case APPEND_TO_FILE -> childFds[1] = ChildFds.openFile(block.stdoutFile(),
                             Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC,
                             "stdout file '" + spec.stdoutFile() + "' for appending", program);
                     case TO_FD -> childFds[1] = ChildFds.dupCallerFd(spec.stdoutFd(), mapped, "stdout", program);
@@ -249,7 +162,7 @@ public final class Spawner {
             if (spec.stderr() == SpawnSpec.Stderr.PIPE) {
                 ChildFds.makePipe(pipeScratch, 2, false, childFds, parentFds, spec, program);
             } else if (spec.stderr() == SpawnSpec.Stderr.APPEND_TO_FILE) {
-                childFds[2] = ChildFds.openFile(stderrFile, Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC,
+                childFds[2] = ChildFds.openFile(block.stderrFile(), Posix.O_WRONLY | Posix.O_CREAT | Posix.O_APPEND | Posix.O_CLOEXEC,
                         "stderr file '" + spec.stderrFile() + "' for appending", program);
             }
             for (int i = 0; i < spec.extraPipes().size(); i++) {
@@ -275,16 +188,16 @@ public final class Spawner {
                         program);
             } else {
                 ChildFds.addStdio(fileActions, 0, childFds[0], spec.stdin() == SpawnSpec.Stdin.NULL_DEVICE ? Posix.O_RDONLY : -1,
-                        spec.stdin() == SpawnSpec.Stdin.INHERIT, devNull, closeStrategy, program);
+                        spec.stdin() == SpawnSpec.Stdin.INHERIT, block.devNull(), closeStrategy, program);
                 ChildFds.addStdio(fileActions, 1, childFds[1], spec.stdout() == SpawnSpec.Stdout.DISCARD ? Posix.O_WRONLY : -1,
-                        spec.stdout() == SpawnSpec.Stdout.INHERIT, devNull, closeStrategy, program);
+                        spec.stdout() == SpawnSpec.Stdout.INHERIT, block.devNull(), closeStrategy, program);
             }
             if (spec.stderr() == SpawnSpec.Stderr.MERGE_WITH_STDOUT) {
                 // After fd 1 is in place, whatever it became (pipe, /dev/null or the inherited one).
                 SpawnFailures.check(LIB.posix_spawn_file_actions_adddup2(fileActions, 1, 2), "posix_spawn_file_actions_adddup2", program);
             } else {
                 ChildFds.addStdio(fileActions, 2, childFds[2], spec.stderr() == SpawnSpec.Stderr.DISCARD ? Posix.O_WRONLY : -1,
-                        spec.stderr() == SpawnSpec.Stderr.INHERIT, devNull, closeStrategy, program);
+                        spec.stderr() == SpawnSpec.Stderr.INHERIT, block.devNull(), closeStrategy, program);
             }
             for (int fd = 3; fd < mapped; fd++) {
                 SpawnFailures.check(LIB.posix_spawn_file_actions_adddup2(fileActions, childFds[fd], fd),
@@ -298,8 +211,8 @@ public final class Spawner {
                 case PROC_SCAN -> ChildFds.addCloseForInheritable(fileActions, mapped, program);
                 case NONE -> { }
             }
-            if (cwd != 0) {
-                SpawnFailures.check(LIB.posix_spawn_file_actions_addchdir_np(fileActions, cwd),
+            if (block.cwd() != 0) {
+                SpawnFailures.check(LIB.posix_spawn_file_actions_addchdir_np(fileActions, block.cwd()),
                         "posix_spawn_file_actions_addchdir_np", program);
             }
 
@@ -321,35 +234,34 @@ public final class Spawner {
                         SpawnFailures.EINVAL, "EINVAL");
             }
             SpawnFailures.check(flagsRc, "posix_spawnattr_setflags", program);
-            LIB.sigemptyset(block + OFF_SIGSET_EMPTY);
-            SpawnFailures.check(LIB.posix_spawnattr_setsigmask(attr, block + OFF_SIGSET_EMPTY), "posix_spawnattr_setsigmask", program);
-            LIB.sigfillset(block + OFF_SIGSET_FULL);
+            LIB.sigemptyset(block.emptySigset());
+            SpawnFailures.check(LIB.posix_spawnattr_setsigmask(attr, block.emptySigset()), "posix_spawnattr_setsigmask", program);
+            LIB.sigfillset(block.fullSigset());
             if (Posix.LINUX) {
                 // sigfillset leaves out glibc's internal signals 32 and 33 (SIGCANCEL, SIGSETXID),
                 // and glibc's spawn child sets every blocked signal it was not told to default to
                 // SIG_IGN when it is internal; exec keeps SIG_IGN, so without this every child
                 // ignores 32 and 33. Setting all 64 bits by hand bypasses sigaddset's refusal;
                 // SIGKILL/SIGSTOP in the set are harmless (the child's sigaction just fails).
-                MEM.putLong(block + OFF_SIGSET_FULL, -1L);
+                MEM.putLong(block.fullSigset(), -1L);
             }
-            SpawnFailures.check(LIB.posix_spawnattr_setsigdefault(attr, block + OFF_SIGSET_FULL), "posix_spawnattr_setsigdefault",
+            SpawnFailures.check(LIB.posix_spawnattr_setsigdefault(attr, block.fullSigset()), "posix_spawnattr_setsigdefault",
                     program);
 
-            long file = block + strings; // argv[0]
-            int rc = LIB.posix_spawnp(block + OFF_PID, file, fileActions, attr, block + argvPtrs, envp);
+            int rc = LIB.posix_spawnp(block.pidSlot(), block.file(), fileActions, attr, block.argv(), block.envp());
             if (rc != 0) {
                 throw SpawnFailures.spawnFailure(rc, spec, program);
             }
-            pid = MEM.getInt(block + OFF_PID);
+            pid = block.pid();
             spawned = true;
         } finally {
             if (fileActionsReady) {
-                LIB.posix_spawn_file_actions_destroy(block + OFF_FILE_ACTIONS);
+                LIB.posix_spawn_file_actions_destroy(block.fileActions());
             }
             if (attrReady) {
-                LIB.posix_spawnattr_destroy(block + OFF_ATTR);
+                LIB.posix_spawnattr_destroy(block.attr());
             }
-            MEM.freeMemory(block);
+            block.free();
             // The child holds its own copies now (or never will); ours would keep pipes from
             // reporting EOF/EPIPE when the child exits.
             for (int fd : childFds) {
@@ -411,18 +323,5 @@ public final class Spawner {
      */
     public static int[] pipe(String program, int pipeSize) {
         return ChildFds.pipe(program, pipeSize);
-    }
-
-    /** Only when libc's environ cannot be located: the JVM's snapshot from startup. */
-    private static byte[][] systemEnvironment() {
-        Map<String, String> env = System.getenv();
-        byte[][] out = new byte[env.size()][];
-        int i = 0;
-        for (Map.Entry<String, String> e : env.entrySet()) {
-            byte[] encoded = (e.getKey() + "=" + e.getValue()).getBytes(NativeStrings.ENCODING);
-            out[i] = Arrays.copyOf(encoded, encoded.length + 1);
-            i++;
-        }
-        return out;
     }
 }
