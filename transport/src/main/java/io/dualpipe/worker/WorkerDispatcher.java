@@ -5,25 +5,23 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
-import io.dualpipe.pool.BreakerOpenException;
-import io.dualpipe.process.ExitStatus;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The loop-thread half of a {@link WorkerPool}: the queue, dispatch to the least busy worker, each
- * task's {@code DO} request and {@code FINISHED} reply, task timeouts and retries, and the waiters
- * for an idle pool. Its workers, their replacement and the breaker are its {@link WorkerSupervisor}'s,
- * which the pool reaches through the methods here.
+ * The loop-thread half of a {@link WorkerPool}'s tasks: the queue, dispatch to the least busy
+ * worker, each task's {@code DO} request and {@code FINISHED} reply, task timeouts and retries, and
+ * the waiters for an idle pool. Its workers, their replacement and the breaker are its
+ * {@link WorkerSupervisor}'s, which it makes and which the pool's other parts reach through
+ * {@link #workers()}; tasks come in from the callers' threads through {@link TaskIntake}.
  *
- * <p><b>Threading.</b> Every method runs on the pool's loop thread, except {@link #startWorker()},
- * {@link #publish}, {@link #pids()} and {@link #breakerRefusal()} (see {@link WorkerSupervisor}).
+ * <p><b>Threading.</b> Every method runs on the pool's loop thread, except {@link #workers()} and
+ * {@link #unwrap}, which any thread may call.
  *
  * <p><b>Buffers.</b> A task's data was serialised on the caller's thread into an immutable value,
  * which goes to the worker's channel as it is; a reply's data goes to the task's future as the
@@ -41,59 +39,23 @@ final class WorkerDispatcher {
     private boolean dispatching;
     private boolean dispatchAgain;
 
-    WorkerDispatcher(WorkerPool.Builder b, EventLoop loop, long parentPid, AtomicInteger queued, AtomicInteger outstanding,
-                     Map<Long, Slot> byPid) {
+    WorkerDispatcher(WorkerPool.Builder b, EventLoop loop, long parentPid, AtomicInteger queued, AtomicInteger outstanding) {
         this.b = b;
         this.loop = loop;
         this.parentPid = parentPid;
         this.queued = queued;
         this.outstanding = outstanding;
-        this.workers = new WorkerSupervisor(b, loop, parentPid, byPid, this::dispatch);
+        this.workers = new WorkerSupervisor(b, loop, parentPid, this::dispatch);
     }
 
-    /** Starts a worker and wires its channel, stderr and exit; any thread (the constructor's, then the loop). */
-    Slot startWorker() {
-        return workers.startWorker();
+    /** The supervisor of the workers this dispatcher gives tasks to; it calls back {@link #dispatch()}. */
+    WorkerSupervisor workers() {
+        return workers;
     }
 
-    /** The first workers' pids, known to the callers before the loop adopts them. */
-    void publish(List<Slot> started) {
-        workers.publish(started);
-    }
-
-    void adopt(List<Slot> started) {
-        workers.adopt(started);
-    }
-
-    List<Long> pids() {
-        return workers.pids();
-    }
-
-    List<Slot> slots() {
-        return workers.slots();
-    }
-
-    /** Non-null when the breaker is open and no worker is alive: what a new task fails with. */
-    BreakerOpenException breakerRefusal() {
-        return workers.breakerRefusal();
-    }
-
-    /** DIE sent or workers killed: no task may start, no worker is replaced. */
-    boolean stopped() {
-        return workers.stopped();
-    }
-
-    void retire(Slot s) {
-        workers.retire(s);
-    }
-
-    /** Sends DIE to every live worker and completes {@code f} with every worker's exit status, in start order. */
-    void die(LoopFuture<List<ExitStatus>> f, Runnable terminated) {
-        workers.die(f, terminated);
-    }
-
-    void killAll() {
-        workers.killAll();
+    /** The failure a future's callback sees, without the CompletionException around it. */
+    static Throwable unwrap(Throwable e) {
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     void add(Task t, Slot target) {
@@ -191,7 +153,7 @@ final class WorkerDispatcher {
                 t.future.completeExceptionally(new UnexpectedReplyException("worker " + s.child.pid() + " answered a task with \""
                         + reply.request() + "\": a task's reply must be " + Envelope.FINISHED, reply));
             } else {
-                Throwable cause = WorkerPool.unwrap(e);
+                Throwable cause = unwrap(e);
                 if (cause instanceof ChannelClosedException) {
                     s.alive = false; // gone: the tasks waiting for it alone fail in dispatch, none is sent to it
                     if (retry(t)) {

@@ -152,7 +152,7 @@ final class WorkerLife {
     static WorkerExitedException exited(Slot s, String what, Throwable cause) {
         ExitStatus status = s.exit.isDone() && !s.exit.isCompletedExceptionally() ? s.exit.join() : null;
         String known = status != null ? " (" + status + ")" : s.exit.isCompletedExceptionally()
-                ? " (status unknown: " + s.exit.handle((v, e) -> WorkerPool.unwrap(e).getMessage()).join() + ")" : "";
+                ? " (status unknown: " + s.exit.handle((v, e) -> WorkerDispatcher.unwrap(e).getMessage()).join() + ")" : "";
         return new WorkerExitedException("worker " + s.child.pid() + " " + what + known + s.stderr.describe(), cause,
                 s.child.pid(), status, s.stderr.text());
     }

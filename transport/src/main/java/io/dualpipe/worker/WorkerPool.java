@@ -1,27 +1,16 @@
 package io.dualpipe.worker;
 
-import com.fasterxml.jackson.databind.util.RawValue;
-import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
-import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.codec.EncodeException;
-import io.dualpipe.core.codec.Frames;
 import io.dualpipe.pool.internal.CrashBreaker;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -76,46 +65,24 @@ import java.util.function.Supplier;
  */
 public final class WorkerPool implements AutoCloseable {
 
-    private final EventLoop loop;
-    private final long pid = ProcessHandle.current().pid();
-    private final int maxQueued;
-    private final AtomicInteger queued = new AtomicInteger();
-    private final AtomicInteger outstanding = new AtomicInteger();
-    private volatile State state = State.RUNNING;
-    private final AtomicReference<LoopFuture<List<ExitStatus>>> shutdown = new AtomicReference<>();
-    /** Every worker started, by pid (the oldest dead ones forgotten); concurrent: read on the callers' threads. */
-    private final Map<Long, Slot> byPid = new ConcurrentHashMap<>();
-    private final WorkerDispatcher dispatcher; // its state belongs to the loop thread
-    private final int maxPidDigits;
-    /** The bytes of {@code ["DO",PID,PID,DATA]} other than the request, the pids and the data, for the frame-size check. */
-    private static final int ENVELOPE_PUNCTUATION = "[,,,]".length();
+    // The callers' side of the pool; what runs on the loop thread is the dispatcher's and the supervisor's.
+    private final WorkerSupervisor workers;
+    private final PoolLifecycle lifecycle;
+    private final TaskIntake tasks;
+    private final EnvelopePost post;
 
     private WorkerPool(Builder b) {
-        this.loop = b.loop != null ? b.loop : EventLoop.shared();
-        this.maxQueued = b.maxQueued;
-        this.dispatcher = new WorkerDispatcher(b, loop, pid, queued, outstanding, byPid);
-        List<Slot> started = new ArrayList<>();
-        try {
-            for (int i = 0; i < b.workers; i++) {
-                started.add(dispatcher.startWorker());
-            }
-        } catch (RuntimeException e) {
-            started.forEach(s -> s.child.close());
-            throw e;
-        }
-        // a replacement's pid can be longer than the first workers': leave room for the longest there is
-        this.maxPidDigits = Math.max(Long.toString(maxPid()).length(),
-                started.stream().mapToInt(s -> Integer.toString(s.child.pid()).length()).max().orElse(1));
-        dispatcher.publish(started); // the pids are known before start() returns
-        loop.runOnLoop(() -> dispatcher.adopt(started));
-    }
-
-    private static long maxPid() {
-        try {
-            return Long.parseLong(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/pid_max")).strip());
-        } catch (java.io.IOException | RuntimeException e) {
-            return 4_194_304L; // Linux's ceiling; macOS pids are smaller
-        }
+        EventLoop loop = b.loop != null ? b.loop : EventLoop.shared();
+        long pid = ProcessHandle.current().pid();
+        AtomicInteger queued = new AtomicInteger();
+        AtomicInteger outstanding = new AtomicInteger();
+        WorkerDispatcher dispatcher = new WorkerDispatcher(b, loop, pid, queued, outstanding);
+        this.workers = dispatcher.workers();
+        List<Slot> started = workers.startFirst(b.workers);
+        PayloadEncoder encoder = new PayloadEncoder(pid, started);
+        this.lifecycle = new PoolLifecycle(loop, dispatcher, workers);
+        this.tasks = new TaskIntake(loop, lifecycle, workers, dispatcher, encoder, b.maxQueued, queued, outstanding);
+        this.post = new EnvelopePost(loop, pid, lifecycle, workers, encoder);
     }
 
     /**
@@ -136,7 +103,7 @@ public final class WorkerPool implements AutoCloseable {
      * @return a snapshot of the live workers' pids
      */
     public List<Long> workerPids() {
-        return dispatcher.pids();
+        return workers.pids();
     }
 
     /**
@@ -155,7 +122,7 @@ public final class WorkerPool implements AutoCloseable {
      * @return the payload of the worker's FINISHED reply
      */
     public LoopFuture<Object> submit(Object data) {
-        return enqueue("submit", null, data, TaskOptions.defaults());
+        return tasks.enqueue("submit", null, data, TaskOptions.defaults());
     }
 
     /**
@@ -169,7 +136,7 @@ public final class WorkerPool implements AutoCloseable {
      * @return the payload of the worker's FINISHED reply
      */
     public LoopFuture<Object> submit(Object data, TaskOptions options) {
-        return enqueue("submit", null, data, InvalidArgumentException.requireNonNull("options", options));
+        return tasks.enqueue("submit", null, data, InvalidArgumentException.requireNonNull("options", options));
     }
 
     /**
@@ -195,57 +162,7 @@ public final class WorkerPool implements AutoCloseable {
      * @return the payload of the worker's FINISHED reply
      */
     public LoopFuture<Object> submitTo(long workerPid, Object data) {
-        Slot target = byPid.get(workerPid);
-        if (state == State.RUNNING && (target == null || !target.alive)) {
-            LoopFuture<Object> f = new LoopFuture<>();
-            f.completeExceptionally(notALiveWorker("submitTo", workerPid, target));
-            return f;
-        }
-        return enqueue("submitTo", target, data, TaskOptions.defaults());
-    }
-
-    /** A task for {@code target} alone, or (null) for whichever worker is free first. */
-    private LoopFuture<Object> enqueue(String method, Slot target, Object data, TaskOptions options) {
-        LoopFuture<Object> f = new LoopFuture<>();
-        if (state != State.RUNNING) {
-            f.completeExceptionally(refusal(method));
-            return f;
-        }
-        RuntimeException open = target == null ? dispatcher.breakerRefusal() : null;
-        if (open != null) {
-            f.completeExceptionally(open);
-            return f;
-        }
-        RawValue payload;
-        try {
-            payload = payload(Envelope.DO, data);
-        } catch (EncodeException e) {
-            f.completeExceptionally(e);
-            return f;
-        }
-        if (queued.incrementAndGet() > maxQueued) {
-            queued.decrementAndGet();
-            f.completeExceptionally(new PoolSaturatedException("maxQueued " + maxQueued + " tasks already wait for a worker"));
-            return f;
-        }
-        outstanding.incrementAndGet();
-        try {
-            loop.runOnLoop(() -> {
-                if (dispatcher.stopped()) {
-                    // it passed the state check as shutdown() or close() began, but reached the loop after them
-                    queued.decrementAndGet();
-                    f.completeExceptionally(refusal(method));
-                    dispatcher.taskDone();
-                    return;
-                }
-                dispatcher.add(new Task(payload, f, options, target != null), target);
-            });
-        } catch (RuntimeException e) {
-            queued.decrementAndGet();
-            outstanding.decrementAndGet();
-            f.completeExceptionally(e);
-        }
-        return f;
+        return tasks.submitTo(workerPid, data);
     }
 
     /**
@@ -276,57 +193,7 @@ public final class WorkerPool implements AutoCloseable {
      * @return completes once the frame is in the kernel's pipe
      */
     public LoopFuture<Void> sendTo(long workerPid, String request, Object data) {
-        LoopFuture<Void> f = new LoopFuture<>();
-        Slot target = byPid.get(workerPid);
-        if (request == null || request.isEmpty() || request.equals(Envelope.DO)) {
-            f.completeExceptionally(new InvalidArgumentException("sendTo: request " + (request == null ? "null" : "\"" + request + "\"")
-                    + " is not allowed: name a one-way word (\"CONFIG\", " + Envelope.DIE + "); a " + Envelope.DO
-                    + " is a task, which wants a reply: use submitTo(workerPid, data)"));
-            return f;
-        }
-        if (state != State.RUNNING) {
-            f.completeExceptionally(refusal("sendTo")); // before the pid: after close() no worker is alive
-            return f;
-        }
-        if (target == null || !target.alive) {
-            f.completeExceptionally(notALiveWorker("sendTo", workerPid, target));
-            return f;
-        }
-        Envelope envelope;
-        try {
-            envelope = new Envelope(request, pid, workerPid, payload(request, data));
-        } catch (EncodeException e) {
-            f.completeExceptionally(e);
-            return f;
-        }
-        try {
-            loop.runOnLoop(() -> {
-                if (dispatcher.stopped()) {
-                    f.completeExceptionally(refusal("sendTo")); // it raced shutdown() or close() to the loop
-                } else if (!target.alive || !target.channel.isOpen()) {
-                    f.completeExceptionally(new WorkerExitedException("sendTo: worker " + workerPid
-                            + " exited before the \"" + request + "\" envelope could be sent", null));
-                } else {
-                    if (Envelope.DIE.equals(request)) {
-                        dispatcher.retire(target); // asked for: not a crash, and not replaced
-                    }
-                    target.channel.send(envelope).whenComplete((v, e) -> {
-                        if (e == null) {
-                            f.complete(null);
-                            return;
-                        }
-                        Throwable cause = unwrap(e);
-                        f.completeExceptionally(cause instanceof ChannelClosedException && !(cause instanceof WorkerExitedException)
-                                ? new WorkerExitedException("sendTo: worker " + workerPid + " went away before the \""
-                                        + request + "\" envelope was written", cause)
-                                : cause);
-                    });
-                }
-            });
-        } catch (RuntimeException e) {
-            f.completeExceptionally(e); // a closed loop
-        }
-        return f;
+        return post.sendTo(workerPid, request, data);
     }
 
     /**
@@ -346,21 +213,12 @@ public final class WorkerPool implements AutoCloseable {
      * @throws EncodeException if JSON cannot carry {@code data}, or it is too big for a frame
      */
     public void broadcast(String request, Object data) {
-        InvalidArgumentException.requireNonNull("request", request);
-        RawValue payload = payload(request, data);
-        new Envelope(request, pid, 0, null); // checks the word here rather than on the loop, where nobody would see the error
-        loop.runOnLoop(() -> {
-            for (Slot s : dispatcher.slots()) {
-                if (s.alive) {
-                    s.channel.send(new Envelope(request, pid, s.child.pid(), payload));
-                }
-            }
-        });
+        post.broadcast(request, data);
     }
 
     /** {@return true when no task is waiting or running (pymulproc's {@code queue_empty})} */
     public boolean isIdle() {
-        return outstanding.get() == 0;
+        return tasks.isIdle();
     }
 
     /**
@@ -369,13 +227,7 @@ public final class WorkerPool implements AutoCloseable {
      * @return a new future, completed on the loop thread
      */
     public LoopFuture<Void> whenIdle() {
-        LoopFuture<Void> f = new LoopFuture<>();
-        try {
-            loop.runOnLoop(() -> dispatcher.whenIdle(f));
-        } catch (RuntimeException e) {
-            f.completeExceptionally(e); // a closed loop: state problems come back in the future
-        }
-        return f;
+        return tasks.whenIdle();
     }
 
     /**
@@ -386,74 +238,14 @@ public final class WorkerPool implements AutoCloseable {
      * @return the workers' exit statuses, in start order
      */
     public LoopFuture<List<ExitStatus>> shutdown() {
-        LoopFuture<List<ExitStatus>> f = new LoopFuture<>();
-        if (!shutdown.compareAndSet(null, f)) {
-            return LoopFutures.copyOf(shutdown.get());
-        }
-        moveTo(State.SHUTTING_DOWN);
-        try {
-            loop.runOnLoop(() -> {
-                LoopFuture<Void> drained = new LoopFuture<>();
-                dispatcher.whenIdle(drained);
-                drained.thenRun(() -> dispatcher.die(f, () -> moveTo(State.TERMINATED))); // on the loop, by taskDone
-            });
-        } catch (RuntimeException e) {
-            f.completeExceptionally(e); // a closed loop: it already killed and reaped the workers
-        }
-        return LoopFutures.copyOf(f); // the pool's own stays out of callers' hands: a cancel would reach them all
+        return lifecycle.shutdown();
     }
 
     /** Kills every worker; their tasks fail with {@link WorkerExitedException}. */
     @Override
     public void close() {
-        moveTo(State.CLOSED);
-        try {
-            loop.runOnLoop(dispatcher::killAll);
-        } catch (io.dualpipe.core.LoopClosedException alreadyDone) {
-            // closing the loop killed and reaped every worker: nothing is left to close
-        }
+        lifecycle.close();
     }
-
-    private PoolShutdownException refusal(String method) {
-        return new PoolShutdownException(method + " refused: the pool is " + state
-                + ": it takes no new tasks or envelopes once shutdown() or close() has been called");
-    }
-
-    private InvalidArgumentException notALiveWorker(String method, long workerPid, Slot known) {
-        return new InvalidArgumentException(method + ": workerPid " + workerPid + (known == null
-                ? " is not a worker of this pool, whose workers are " + dispatcher.pids()
-                : " has exited: only a live worker of this pool takes tasks and envelopes"));
-    }
-
-    static Throwable unwrap(Throwable e) {
-        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-    }
-
-    /** Moves forward only: a pool closed during its shutdown stays CLOSED. */
-    private synchronized void moveTo(State next) {
-        if (next.ordinal() > state.ordinal()) {
-            state = next;
-        }
-    }
-
-    /**
-     * The payload of a {@code request} envelope as JSON, checked against the frame limit with the
-     * longest pids the envelope can carry, so that a payload that cannot be sent fails before it
-     * takes a place in the queue rather than when a worker is free.
-     */
-    private RawValue payload(String request, Object data) {
-        byte[] json = EnvelopeCodec.payloadJson(request, data);
-        int word = EnvelopeCodec.payloadJson(request, request).length; // the request as a JSON string, escapes included
-        long body = (long) ENVELOPE_PUNCTUATION + word + Long.toString(pid).length() + maxPidDigits + json.length;
-        if (body > Frames.DEFAULT_MAX_FRAME_SIZE) {
-            throw new EncodeException(EnvelopeCodec.TYPE, "envelope " + request + ": payload of " + json.length
-                    + " bytes makes an envelope of " + body + " bytes > maxFrameSize " + Frames.DEFAULT_MAX_FRAME_SIZE);
-        }
-        return new RawValue(new String(json, StandardCharsets.UTF_8));
-    }
-
-    /** In the order a pool goes through them; {@link #moveTo} never goes back. */
-    private enum State { RUNNING, SHUTTING_DOWN, TERMINATED, CLOSED }
 
     /** Configures a {@link WorkerPool}. Not thread-safe. */
     public static final class Builder {

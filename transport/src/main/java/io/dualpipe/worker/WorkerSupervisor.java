@@ -1,6 +1,7 @@
 package io.dualpipe.worker;
 
 import io.dualpipe.core.EventLoop;
+import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
@@ -12,20 +13,23 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The workers of a {@link WorkerPool}, for its {@link WorkerDispatcher}: which are alive, starting
- * them ({@link WorkerLife}), noticing their exits and closed pipes, killing one whose task timed
- * out, replacing the dead after a backoff while a crash loop opens a breaker ({@link WorkerBreaker}),
- * and stopping them all. The dispatcher decides which worker runs which task; this class tells it,
- * through its {@code dispatch} callback, whenever the set of workers that can take one changed.
+ * The workers of a {@link WorkerPool}: which are alive (by pid too), starting them
+ * ({@link WorkerLife}), noticing their exits and closed pipes, killing one whose task timed out,
+ * replacing the dead after a backoff while a crash loop opens a breaker ({@link WorkerBreaker}),
+ * and stopping them all. Its {@link WorkerDispatcher} decides which worker runs which task; this
+ * class tells it, through its {@code dispatch} callback, whenever the set of workers that can take
+ * one changed. The pool's caller-side parts ({@link TaskIntake}, {@link EnvelopePost},
+ * {@link PoolLifecycle}) use it directly.
  *
- * <p><b>Threading.</b> Loop thread only, except {@link #startWorker()} (the pool's constructor,
- * then the loop), {@link #publish} (the pool's constructor, before the loop {@link #adopt}s the
- * workers), and {@link #pids()} and {@link #breakerRefusal()}, which read volatile snapshots on
- * any thread.
+ * <p><b>Threading.</b> Loop thread only, except {@link #startFirst} (the pool's constructor,
+ * before the loop adopts the workers; replacements start on the loop), and {@link #pids()},
+ * {@link #byPid(long)}, {@link #notALiveWorker} and {@link #breakerRefusal()}, which read volatile
+ * snapshots or the concurrent pid map on any thread.
  *
  * <p><b>Buffers.</b> It holds none: the workers' channels and stderr tails belong to their
  * {@link Slot}s.
@@ -40,7 +44,8 @@ final class WorkerSupervisor {
     private final WorkerPool.Builder b;
     private final EventLoop loop;
     private final long parentPid;
-    private final Map<Long, Slot> byPid; // concurrent: read by the callers of submitTo and sendTo
+    /** Every worker started, by pid (the oldest dead ones forgotten); concurrent: read by the callers of submitTo and sendTo. */
+    private final Map<Long, Slot> byPid = new ConcurrentHashMap<>();
     private final List<Slot> slots = new ArrayList<>();
     private final WorkerBreaker breaker;
     private final WorkerLife life;
@@ -53,18 +58,36 @@ final class WorkerSupervisor {
     /** Workers the user stopped with sendTo(pid, DIE): the pool keeps that many fewer. */
     private int retired;
 
-    WorkerSupervisor(WorkerPool.Builder b, EventLoop loop, long parentPid, Map<Long, Slot> byPid, Runnable dispatch) {
+    WorkerSupervisor(WorkerPool.Builder b, EventLoop loop, long parentPid, Runnable dispatch) {
         this.b = b;
         this.loop = loop;
         this.parentPid = parentPid;
-        this.byPid = byPid;
         this.dispatch = dispatch;
         this.breaker = new WorkerBreaker(b, loop, this::reconcile);
         this.life = new WorkerLife(b, loop);
     }
 
+    /**
+     * Starts the pool's first {@code n} workers, makes their pids known before this returns and
+     * hands the workers to the loop; if one cannot start, kills those already started and throws.
+     */
+    List<Slot> startFirst(int n) {
+        List<Slot> started = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                started.add(startWorker());
+            }
+        } catch (RuntimeException e) {
+            started.forEach(s -> s.child.close());
+            throw e;
+        }
+        publish(started); // the pids are known before start() returns
+        loop.runOnLoop(() -> adopt(started));
+        return started;
+    }
+
     /** Starts a worker and wires its channel, stderr and exit; any thread (the constructor's, then the loop). */
-    Slot startWorker() {
+    private Slot startWorker() {
         Slot s = life.start(this::workerExited, closed -> {
             closed.alive = false;
             if (!closed.dieSent && !closed.exit.isDone()) {
@@ -83,20 +106,32 @@ final class WorkerSupervisor {
     }
 
     /** The first workers' pids, known to the callers before the loop adopts them. */
-    void publish(List<Slot> started) {
+    private void publish(List<Slot> started) {
         List<Long> p = new ArrayList<>();
         started.forEach(s -> p.add((long) s.child.pid()));
         pids = List.copyOf(p);
         live = p.size();
     }
 
-    void adopt(List<Slot> started) {
+    private void adopt(List<Slot> started) {
         slots.addAll(started);
         updatePids();
     }
 
     List<Long> pids() {
         return pids;
+    }
+
+    /** The worker {@code pid}, alive or among the dead still remembered; null if none. */
+    Slot byPid(long pid) {
+        return byPid.get(pid);
+    }
+
+    /** What {@code method} fails with for {@code workerPid}, which {@link #byPid(long)} found as {@code known} (null: never a worker). */
+    InvalidArgumentException notALiveWorker(String method, long workerPid, Slot known) {
+        return new InvalidArgumentException(method + ": workerPid " + workerPid + (known == null
+                ? " is not a worker of this pool, whose workers are " + pids
+                : " has exited: only a live worker of this pool takes tasks and envelopes"));
     }
 
     /** Every worker started, in start order, the oldest dead ones forgotten. */
