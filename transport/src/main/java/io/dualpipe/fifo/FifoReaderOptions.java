@@ -30,7 +30,10 @@ public final class FifoReaderOptions {
      *
      * <ul>
      * <li>{@code false} (default): the source ends (end of stream) once the last writer closes,
-     *     as {@code cat fifo} does. Suits one writer per open, or a session of writers that overlap.</li>
+     *     as {@code cat fifo} does. Suits one writer per open, or a session of writers that overlap.
+     *     A writer that opens the FIFO after the end was read but before this reader closed its fd
+     *     is accepted by the kernel, and its bytes are lost with that fd: a FIFO served by a
+     *     succession of writers wants {@code true}.</li>
      * <li>{@code true}: the classic FIFO server. The kernel counts the reader's own write fd as a
      *     writer, so the stream never ends; writers come and go and their bytes arrive in one stream
      *     until the source is closed. Writers opening the FIFO never wait for a reader meanwhile.
