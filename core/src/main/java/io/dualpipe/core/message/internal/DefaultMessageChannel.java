@@ -7,11 +7,14 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.Timeout;
 import io.dualpipe.core.codec.CodecRegistry;
+import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.MessageErrorListener;
 import io.dualpipe.core.message.MessageHandler;
 import io.dualpipe.core.message.Peer;
+import io.dualpipe.core.message.PeerStalledException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +22,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The {@link MessageChannel}: the public face and the lifecycle. Its roles live beside it:
@@ -62,6 +66,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private final CodecRegistry codecs;
     private final Peer peer;
     private final int highWater;
+    private final Duration stallTimeout;
     private final LoopFuture<Void> closed = new LoopFuture<>(); // ours alone: callers get copies
 
     // ---- shared ----
@@ -77,6 +82,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private final SendSide sends;
     private final ReadSide readSide;
     private boolean terminated;
+    private Timeout drainWatch; // a graceful close's guard against a peer that never reads
 
     private DefaultMessageChannel(ChannelSettings s, ByteSource in, ByteSink out, String name, Peer peer) {
         this.in = InvalidArgumentException.requireNonNull("in", in);
@@ -89,6 +95,7 @@ final class DefaultMessageChannel implements MessageChannel {
         this.peer = peer != null ? peer : Peer.unknown(this.name);
         this.codecs = s.codecs;
         this.highWater = s.highWater;
+        this.stallTimeout = s.stallTimeout;
         this.handlers = s.handlers;
         this.errorListener = s.errorListener != null ? s.errorListener : LOGGING;
         this.outbound = new Outbound(out, loop, s.lowWater, s.highWater, this::terminate);
@@ -297,6 +304,9 @@ final class DefaultMessageChannel implements MessageChannel {
             onLoop(() -> {
                 outbound.flush();
                 terminateWhenSettled();
+                if (!terminated) {
+                    watchDrain(outbound.takenBytes());
+                }
             });
         }
         return closeFuture();
@@ -324,6 +334,31 @@ final class DefaultMessageChannel implements MessageChannel {
                 // the loop's shutdown fails the channel
             }
         });
+    }
+
+    /**
+     * Loop: a graceful close waits for the peer to take our queued frames, but a peer that takes none
+     * of them for the stall timeout would hold the channel (and a server's stop()) open for good: it
+     * closes with a {@link PeerStalledException} then.
+     */
+    private void watchDrain(long takenBefore) {
+        try {
+            drainWatch = loop.schedule(() -> {
+                drainWatch = null;
+                if (terminated) {
+                    return;
+                }
+                long taken = outbound.takenBytes();
+                if (taken != takenBefore || outbound.queuedBytes() == 0) {
+                    watchDrain(taken); // slow, not stuck
+                    return;
+                }
+                terminate(new PeerStalledException(String.format("%s: closing gracefully, but the peer took none of our %d"
+                        + " queued bytes for %s; closed instead of waiting for good", name, outbound.queuedBytes(), stallTimeout)));
+            }, Durations.saturatedNanos(stallTimeout), TimeUnit.NANOSECONDS);
+        } catch (LoopClosedException e) {
+            // the loop's shutdown fails the channel
+        }
     }
 
     @Override
@@ -382,6 +417,10 @@ final class DefaultMessageChannel implements MessageChannel {
         }
         terminated = true;
         state = CLOSED;
+        if (drainWatch != null) {
+            drainWatch.cancel();
+            drainWatch = null;
+        }
         List<PendingRequest<?>> orphans = requests.drain();
         requests.stopTimeouts();
         RuntimeException failure = cause instanceof LoopClosedException l ? l
