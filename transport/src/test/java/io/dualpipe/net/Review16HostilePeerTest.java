@@ -167,4 +167,39 @@ class Review16HostilePeerTest {
         }
         server.close();
     }
+
+    /**
+     * A client that connects and sends nothing, and one that sends half a header and stalls: the
+     * server has no idle limit (documented), so both are held, at the cost of their fd and a
+     * 10-byte header buffer, until they or the server close; stop() then ends at once.
+     */
+    @Test
+    @Timeout(30)
+    void silentAndHalfHeaderClientsAreHeldUntilStopWhichEndsAtOnce() throws Exception {
+        Path sock = dir.resolve("idle.sock");
+        LinkedBlockingQueue<MessageChannel> opened = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<Object> closedWith = new LinkedBlockingQueue<>();
+        MessageServer server = MessageServer.builder(codecs()).loop(loop)
+                .handle(Codecs.UTF8, String.class, (ctx, s) -> ctx.reply(s))
+                .onOpen(opened::add)
+                .onClose((c, e) -> closedWith.add(e == null ? "clean" : e))
+                .bind(sock);
+        try (SocketChannel silent = raw(sock); SocketChannel half = raw(sock)) {
+            writeAll(half, new byte[] {(byte) Codecs.UTF8, 0x01, 0, 0, 0});
+            MessageChannel a = opened.poll(10, TimeUnit.SECONDS);
+            MessageChannel b = opened.poll(10, TimeUnit.SECONDS);
+            // A round trip on a third connection: the loop has read the half header by now.
+            MessageClient probe = MessageClient.builder(codecs()).loop(loop).connect(sock).get(10, TimeUnit.SECONDS);
+            assertEquals("ping", probe.request("ping", String.class).get(10, TimeUnit.SECONDS));
+            probe.close();
+            assertEquals("clean", closedWith.poll(10, TimeUnit.SECONDS));
+            assertTrue(a.isOpen() && b.isOpen());
+            assertEquals(2, server.connections().size());
+            server.stop().get(10, TimeUnit.SECONDS);
+            assertEquals(-1, silent.read(ByteBuffer.allocate(1)));
+            assertEquals(-1, half.read(ByteBuffer.allocate(1)));
+        }
+        assertEquals(0, server.connections().size());
+        assertFalse(Files.exists(sock));
+    }
 }
