@@ -33,9 +33,10 @@ import java.util.List;
  * the frame, at most {@link MessageServerBuilder#maxFrameSize maxFrameSize}) until it or the server
  * closes it. Limit who may connect ({@link MessageServerBuilder#socketMode socketMode},
  * {@link MessageServerBuilder#allowUids allowUids}), or close idle connections yourself (a timer
- * started in {@code onOpen}). A client that stops reading is bounded by the channel's backpressure
- * (see {@link MessageChannel}): its replies are held back, then the connection closes with a
- * {@link io.dualpipe.core.message.PeerStalledException}.
+ * started in {@code onOpen}). A client that stops reading costs bounded memory only if the server
+ * paces what it pushes ({@link MessageChannel#isWritable()}); its own requests are held back, then the
+ * connection closes with a {@link io.dualpipe.core.message.PeerStalledException} (see "Backpressure"
+ * in {@link MessageChannel}).
  *
  * <p><b>Unix sockets.</b> Each connection's {@link MessageChannel#peer()} carries the client's pid,
  * uid and gid (SO_PEERCRED on Linux, getpeereid and LOCAL_PEERPID on macOS); an allow-list of uids closes other clients right after accept. The
