@@ -81,7 +81,7 @@ public interface MessageServer extends AutoCloseable {
     /**
      * Graceful: stops accepting (and removes the socket file), lets every connection's queued frames
      * reach the kernel, then closes them. A client that reads none of its queued bytes for the stall
-     * timeout (10 s) is closed anyway, with a {@link io.dualpipe.core.message.PeerStalledException}
+     * timeout ({@link MessageServerBuilder#stallTimeout}, 10 s by default) is closed anyway, with a {@link io.dualpipe.core.message.PeerStalledException}
      * (see {@link MessageChannel#closeGracefully()}), so the future completes even then.
      *
      * @return completes when every connection has closed

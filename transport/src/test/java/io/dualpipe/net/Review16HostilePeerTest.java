@@ -203,4 +203,25 @@ class Review16HostilePeerTest {
         assertEquals(0, server.connections().size());
         assertFalse(Files.exists(sock));
     }
+
+    /** The stall timeout that bounds stop() can be set on the server. */
+    @Test
+    @Timeout(30)
+    void theServersStallTimeoutBoundsStop() throws Exception {
+        Path sock = dir.resolve("short.sock");
+        CompletableFuture<MessageChannel> conn = new CompletableFuture<>();
+        CompletableFuture<Throwable> closedWith = new CompletableFuture<>();
+        MessageServer server = MessageServer.builder(codecs()).loop(loop).stallTimeout(Duration.ofMillis(300))
+                .onOpen(conn::complete)
+                .onClose((c, e) -> closedWith.complete(e))
+                .bind(sock);
+        try (SocketChannel deaf = raw(sock)) {
+            wedge(conn.get(10, TimeUnit.SECONDS));
+            server.stop().get(20, TimeUnit.SECONDS);
+            PeerStalledException e = assertInstanceOf(PeerStalledException.class, closedWith.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getMessage().contains("for PT0.3S"), e.getMessage());
+        }
+        assertEquals("stallTimeout <= 0: PT0S", org.junit.jupiter.api.Assertions.assertThrows(
+                io.dualpipe.core.InvalidArgumentException.class, () -> MessageServer.builder(codecs()).stallTimeout(Duration.ZERO)).getMessage());
+    }
 }
