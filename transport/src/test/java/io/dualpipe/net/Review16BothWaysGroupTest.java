@@ -84,4 +84,43 @@ class Review16BothWaysGroupTest {
             server.close();
         }
     }
+
+    /** The same, with the server, its connections and the clients all on one loop thread. */
+    @Test
+    @Timeout(120)
+    void everyRequestBothWaysIsAnsweredOnOneLoop() throws Exception {
+        try (io.dualpipe.core.EventLoop loop = io.dualpipe.core.EventLoop.create("r16bw-one")) {
+            Path sock = dir.resolve("one.sock");
+            LinkedBlockingQueue<MessageChannel> opened = new LinkedBlockingQueue<>();
+            MessageServer server = MessageServer.builder(codecs()).loop(loop)
+                    .handle(Codecs.UTF8, String.class, (ctx, s) -> ctx.reply(Codecs.BYTES, answer(s)))
+                    .onOpen(opened::add)
+                    .bind(sock);
+            List<MessageClient> clients = new ArrayList<>();
+            List<MessageChannel> serverSide = new ArrayList<>();
+            for (int i = 0; i < CLIENTS; i++) {
+                clients.add(MessageClient.builder(codecs()).loop(loop)
+                        .handle(Codecs.UTF8, String.class, (ctx, s) -> ctx.reply(Codecs.BYTES, answer(s)))
+                        .connect(sock).get(20, TimeUnit.SECONDS));
+                serverSide.add(opened.poll(20, TimeUnit.SECONDS));
+            }
+            List<LoopFuture<byte[]>> all = new ArrayList<>();
+            List<Integer> expected = new ArrayList<>();
+            for (int i = 0; i < N; i++) {
+                for (int c = 0; c < CLIENTS; c++) {
+                    all.add(clients.get(c).request(Codecs.UTF8, "c" + i, byte[].class, null));
+                    all.add(serverSide.get(c).request(Codecs.UTF8, "s" + i, byte[].class, null));
+                    expected.add(i);
+                    expected.add(i);
+                }
+            }
+            for (int k = 0; k < all.size(); k++) {
+                assertEquals(expected.get(k), numberIn(all.get(k).get(60, TimeUnit.SECONDS)), "request " + k);
+            }
+            for (MessageClient c : clients) {
+                c.close();
+            }
+            server.close();
+        }
+    }
 }

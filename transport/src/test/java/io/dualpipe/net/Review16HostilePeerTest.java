@@ -224,4 +224,55 @@ class Review16HostilePeerTest {
         assertEquals("stallTimeout <= 0: PT0S", org.junit.jupiter.api.Assertions.assertThrows(
                 io.dualpipe.core.InvalidArgumentException.class, () -> MessageServer.builder(codecs()).stallTimeout(Duration.ZERO)).getMessage());
     }
+
+    /**
+     * A client that sends requests and never reads the replies: the server holds its requests up to
+     * the backlog, stops reading, and closes the connection once the stall timeout passes with
+     * nothing taken; other clients are served meanwhile.
+     */
+    @Test
+    @Timeout(60)
+    void aClientThatOnlySendsRequestsIsCutOffAfterTheStallTimeout() throws Exception {
+        Path sock = dir.resolve("flood.sock");
+        CompletableFuture<Throwable> closedWith = new CompletableFuture<>();
+        CompletableFuture<MessageChannel> first = new CompletableFuture<>();
+        MessageServer server = MessageServer.builder(codecs()).loop(loop).stallTimeout(Duration.ofMillis(500))
+                .handle(Codecs.BYTES, byte[].class, (ctx, b) -> ctx.reply(Codecs.BYTES, new byte[16 * 1024]))
+                .handle(Codecs.UTF8, String.class, (ctx, s) -> ctx.reply(s))
+                .onOpen(first::complete)
+                .onClose((c, e) -> {
+                    if (c == first.getNow(null)) {
+                        closedWith.complete(e);
+                    }
+                })
+                .bind(sock);
+        try (SocketChannel flood = raw(sock)) {
+            MessageChannel c = first.get(10, TimeUnit.SECONDS);
+            java.util.concurrent.atomic.AtomicLong maxQueued = new java.util.concurrent.atomic.AtomicLong();
+            // A blocking writer: it blocks once the server stops reading, and fails once it hangs up.
+            CompletableFuture<Long> writer = CompletableFuture.supplyAsync(() -> {
+                ByteBuffer requests = ByteBuffer.wrap(request(Codecs.BYTES, 7, new byte[64]));
+                long written = 0;
+                try {
+                    while (true) {
+                        requests.rewind();
+                        while (requests.hasRemaining()) {
+                            written += flood.write(requests);
+                        }
+                        maxQueued.accumulateAndGet(c.queuedBytes(), Math::max);
+                    }
+                } catch (java.io.IOException hungUp) {
+                    return written;
+                }
+            });
+            assertInstanceOf(PeerStalledException.class, closedWith.get(30, TimeUnit.SECONDS));
+            long written = writer.get(10, TimeUnit.SECONDS);
+            assertTrue(written > 100 * 1024, "the backlog (256 KiB, 138 charged per 74-byte request) filled first: " + written);
+            assertTrue(maxQueued.get() < 4 * 1024 * 1024, "the server queued " + maxQueued + " bytes of replies");
+            MessageClient other = MessageClient.builder(codecs()).loop(loop).connect(sock).get(10, TimeUnit.SECONDS);
+            assertEquals("still here", other.request("still here", String.class).get(10, TimeUnit.SECONDS));
+            other.close();
+        }
+        server.close();
+    }
 }
