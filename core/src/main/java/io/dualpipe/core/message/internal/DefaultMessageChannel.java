@@ -7,14 +7,11 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
-import io.dualpipe.core.Timeout;
 import io.dualpipe.core.codec.CodecRegistry;
-import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.MessageErrorListener;
 import io.dualpipe.core.message.MessageHandler;
 import io.dualpipe.core.message.Peer;
-import io.dualpipe.core.message.PeerStalledException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,14 +19,13 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The {@link MessageChannel}: the public face and the lifecycle. Its roles live beside it:
  * {@link ReadSide} (frames in, replies routed, the peer's requests dispatched or held in a
  * {@link Backlog}), {@link Dispatcher} (handlers), {@link SendSide} (our messages, requests and
  * replies made into frames), {@link FrameWriter} and {@link Outbound} (frames out), {@link Requests}
- * (our requests awaiting replies).
+ * (our requests awaiting replies), {@link DrainWatch} (a graceful close's limit).
  *
  * <p><b>Loop confinement.</b> Everything that changes per message (the request table and id
  * counter, the outbound queue, the decoder, the backlog, the reusable context, flush scheduling)
@@ -66,7 +62,6 @@ final class DefaultMessageChannel implements MessageChannel {
     private final CodecRegistry codecs;
     private final Peer peer;
     private final int highWater;
-    private final Duration stallTimeout;
     private final LoopFuture<Void> closed = new LoopFuture<>(); // ours alone: callers get copies
 
     // ---- shared ----
@@ -82,7 +77,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private final SendSide sends;
     private final ReadSide readSide;
     private boolean terminated;
-    private Timeout drainWatch; // a graceful close's guard against a peer that never reads
+    private final DrainWatch drainWatch;
 
     private DefaultMessageChannel(ChannelSettings s, ByteSource in, ByteSink out, String name, Peer peer) {
         this.in = InvalidArgumentException.requireNonNull("in", in);
@@ -95,7 +90,6 @@ final class DefaultMessageChannel implements MessageChannel {
         this.peer = peer != null ? peer : Peer.unknown(this.name);
         this.codecs = s.codecs;
         this.highWater = s.highWater;
-        this.stallTimeout = s.stallTimeout;
         this.handlers = s.handlers;
         this.errorListener = s.errorListener != null ? s.errorListener : LOGGING;
         this.outbound = new Outbound(out, loop, s.lowWater, s.highWater, this::terminate);
@@ -104,6 +98,7 @@ final class DefaultMessageChannel implements MessageChannel {
         this.sends = new SendSide(this, codecs, s.maxFrameSize, writer, requests);
         this.readSide = new ReadSide(this, in, s.maxFrameSize, requests, new Dispatcher(this, codecs), writer,
                 s.backlogLimit, s.stallTimeout);
+        this.drainWatch = new DrainWatch(this, outbound, loop, s.stallTimeout);
     }
 
     static MessageChannel open(ChannelSettings s, ByteSource in, ByteSink out, String name, Peer peer) {
@@ -305,7 +300,7 @@ final class DefaultMessageChannel implements MessageChannel {
                 outbound.flush();
                 terminateWhenSettled();
                 if (!terminated) {
-                    watchDrain(outbound.takenBytes());
+                    drainWatch.start();
                 }
             });
         }
@@ -334,31 +329,6 @@ final class DefaultMessageChannel implements MessageChannel {
                 // the loop's shutdown fails the channel
             }
         });
-    }
-
-    /**
-     * Loop: a graceful close waits for the peer to take our queued frames, but a peer that takes none
-     * of them for the stall timeout would hold the channel (and a server's stop()) open for good: it
-     * closes with a {@link PeerStalledException} then.
-     */
-    private void watchDrain(long takenBefore) {
-        try {
-            drainWatch = loop.schedule(() -> {
-                drainWatch = null;
-                if (terminated) {
-                    return;
-                }
-                long taken = outbound.takenBytes();
-                if (taken != takenBefore || outbound.queuedBytes() == 0) {
-                    watchDrain(taken); // slow, not stuck
-                    return;
-                }
-                terminate(new PeerStalledException(String.format("%s: closing gracefully, but the peer took none of our %d"
-                        + " queued bytes for %s; closed instead of waiting for good", name, outbound.queuedBytes(), stallTimeout)));
-            }, Durations.saturatedNanos(stallTimeout), TimeUnit.NANOSECONDS);
-        } catch (LoopClosedException e) {
-            // the loop's shutdown fails the channel
-        }
     }
 
     @Override
@@ -417,10 +387,7 @@ final class DefaultMessageChannel implements MessageChannel {
         }
         terminated = true;
         state = CLOSED;
-        if (drainWatch != null) {
-            drainWatch.cancel();
-            drainWatch = null;
-        }
+        drainWatch.stop();
         List<PendingRequest<?>> orphans = requests.drain();
         requests.stopTimeouts();
         RuntimeException failure = cause instanceof LoopClosedException l ? l
