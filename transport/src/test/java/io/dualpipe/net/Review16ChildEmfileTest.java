@@ -61,14 +61,19 @@ class Review16ChildEmfileTest {
             while (!(ready = child.readLine().get(60, TimeUnit.SECONDS)).startsWith("R16 ready")) {
                 log.add(ready);
             }
-            // Room for a few more descriptors only: lowest free number + 3.
-            int maxFd = 0;
+            // Room for 4 more descriptors only: the limit just above the 4th free fd number.
+            java.util.Set<Integer> open = new java.util.HashSet<>();
             try (var fds = Files.list(Path.of("/proc/" + child.pid() + "/fd"))) {
                 for (Path p : (Iterable<Path>) fds::iterator) {
-                    maxFd = Math.max(maxFd, Integer.parseInt(p.getFileName().toString()));
+                    open.add(Integer.parseInt(p.getFileName().toString()));
                 }
             }
-            int limit = maxFd + 4;
+            int limit = 0;
+            for (int free = 0; free < 4; limit++) {
+                if (!open.contains(limit)) {
+                    free++;
+                }
+            }
             Process prlimit = new ProcessBuilder("prlimit", "--pid", String.valueOf(child.pid()), "--nofile=" + limit + ":" + limit)
                     .inheritIO().start();
             assertEquals(0, prlimit.waitFor());
