@@ -160,7 +160,8 @@ public final class MessageServerBuilder {
 
     /**
      * Called on the connection's loop when a connection has closed, with null for an orderly close (either side,
-     * or the server's) or what broke it (a {@link io.dualpipe.core.codec.ProtocolException}, an I/O error).
+     * or the server's) or what broke it (a {@link io.dualpipe.core.codec.ProtocolException}, an I/O error,
+     * a {@link io.dualpipe.core.message.PeerStalledException}).
      *
      * @param callback the callback, not null
      * @return this builder
