@@ -6,7 +6,9 @@ import io.dualpipe.core.NativeIoException;
  * Nobody accepted the connection: no server listens at the address (ECONNREFUSED), or the Unix socket
  * file does not exist (ENOENT). {@link #errnoName()} tells which; the message names the address and
  * how many attempts were made: {@code "connect to unix:/run/app.sock (3 attempts): ECONNREFUSED
- * (Connection refused)"}.
+ * (Connection refused)"}. A Unix path that is not a socket (a regular file, a directory, a FIFO) is
+ * refused at the first attempt, without retries, and the message says what it is:
+ * {@code "connect to unix:/tmp/x: /tmp/x is a regular file, not a socket: ECONNREFUSED ..."}.
  */
 public class ConnectionRefusedException extends NativeIoException {
     private static final long serialVersionUID = 1L;

@@ -20,9 +20,9 @@ import java.time.Duration;
  * }</pre>
  *
  * <p><b>When the server is gone.</b> Connecting fails with a {@link ConnectionRefusedException}
- * (ECONNREFUSED: nothing listens; ENOENT: no socket file) after the configured attempts. Once
- * connected, if the connection drops, every pending request fails with a
- * {@link io.dualpipe.core.ChannelClosedException}. Without a reconnect policy later sends fail the
+ * (ECONNREFUSED: nothing listens; ENOENT: no socket file) after the configured attempts, at once
+ * if the path is not a socket file. Once connected, if the connection drops, every pending request
+ * fails with a {@link io.dualpipe.core.ChannelClosedException}. Without a reconnect policy later sends fail the
  * same way. With {@link MessageClientBuilder#reconnect(boolean) reconnect} on, the next send or
  * request reconnects (with the same retry policy); frames sent meanwhile wait, in order, and go out
  * once connected, or fail with the connect error. Nothing is resent: a request that was pending when

@@ -28,6 +28,16 @@ import java.util.List;
  * on its loop ({@link MessageChannel#loop()}) for life. Accepting never spins: when the process runs out of file descriptors (EMFILE/ENFILE) the server
  * stops accepting, logs once, and retries after its back-off; connections wait in the backlog.
  *
+ * <p><b>Idle and slow clients.</b> There is no idle or handshake limit: a client that connects and
+ * sends nothing, or stops in the middle of a frame, keeps its connection (its fd, and what it sent of
+ * the frame, at most {@link MessageServerBuilder#maxFrameSize maxFrameSize}) until it or the server
+ * closes it. Limit who may connect ({@link MessageServerBuilder#socketMode socketMode},
+ * {@link MessageServerBuilder#allowUids allowUids}), or close idle connections yourself (a timer
+ * started in {@code onOpen}). A client that stops reading costs bounded memory only if the server
+ * paces what it pushes ({@link MessageChannel#isWritable()}); its own requests are held back, then the
+ * connection closes with a {@link io.dualpipe.core.message.PeerStalledException} (see "Backpressure"
+ * in {@link MessageChannel}).
+ *
  * <p><b>Unix sockets.</b> Each connection's {@link MessageChannel#peer()} carries the client's pid,
  * uid and gid (SO_PEERCRED on Linux, getpeereid and LOCAL_PEERPID on macOS); an allow-list of uids closes other clients right after accept. The
  * socket file is created with mode 0600 by default. A file left by a dead server (a connect to it is
@@ -70,7 +80,9 @@ public interface MessageServer extends AutoCloseable {
 
     /**
      * Graceful: stops accepting (and removes the socket file), lets every connection's queued frames
-     * reach the kernel, then closes them.
+     * reach the kernel, then closes them. A client that reads none of its queued bytes for the stall
+     * timeout ({@link MessageServerBuilder#stallTimeout}, 10 s by default) is closed anyway, with a {@link io.dualpipe.core.message.PeerStalledException}
+     * (see {@link MessageChannel#closeGracefully()}), so the future completes even then.
      *
      * @return completes when every connection has closed
      */

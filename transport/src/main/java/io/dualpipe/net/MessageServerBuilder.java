@@ -97,6 +97,20 @@ public final class MessageServerBuilder {
     }
 
     /**
+     * How long a connection waits for its client to take any of its queued bytes before it closes
+     * with a {@link io.dualpipe.core.message.PeerStalledException}: when the client's held requests
+     * have filled the connection's backlog, and during {@link MessageServer#stop()} (see
+     * {@link io.dualpipe.core.message.MessageChannelBuilder#stallTimeout}). Default 10 s.
+     *
+     * @param timeout the wait, positive
+     * @return this builder
+     */
+    public MessageServerBuilder stallTimeout(Duration timeout) {
+        settings.stallTimeout(timeout);
+        return this;
+    }
+
+    /**
      * Routes messages of {@code type} on every connection to {@code handler} (see {@link MessageChannel#handle}).
      *
      * @param <T>          the class the handler takes
@@ -146,7 +160,8 @@ public final class MessageServerBuilder {
 
     /**
      * Called on the connection's loop when a connection has closed, with null for an orderly close (either side,
-     * or the server's) or what broke it (a {@link io.dualpipe.core.codec.ProtocolException}, an I/O error).
+     * or the server's) or what broke it (a {@link io.dualpipe.core.codec.ProtocolException}, an I/O error,
+     * a {@link io.dualpipe.core.message.PeerStalledException}).
      *
      * @param callback the callback, not null
      * @return this builder

@@ -58,7 +58,8 @@ import java.time.Duration;
  * straight from the loop's read buffer; a body is copied only by its codec.
  *
  * <p><b>Closing.</b> When the peer ends its stream the channel's pending requests fail with a
- * {@link io.dualpipe.core.ChannelClosedException}, queued frames are still written, then it closes.
+ * {@link io.dualpipe.core.ChannelClosedException}, queued frames are still written, then it closes
+ * (within the stall timeout if the peer reads none of them, see {@link #closeGracefully()}).
  * {@link #close()} closes at once: pending requests and unwritten sends fail with a
  * {@link io.dualpipe.core.ChannelClosedException}. When the loop closes they fail with a
  * {@link io.dualpipe.core.LoopClosedException}. The channel owns its source and sink and closes both.
@@ -235,6 +236,10 @@ public interface MessageChannel extends AutoCloseable {
 
     /**
      * Refuses new frames, lets the queued ones reach the kernel, then closes as {@link #close()} does.
+     * If the peer takes none of the queued bytes for the stall timeout (10 s by default,
+     * {@link MessageChannelBuilder#stallTimeout}), it closes at once instead, failing
+     * {@link #closeFuture()} with a {@link PeerStalledException}: a peer that never reads cannot hold
+     * the channel open for good.
      *
      * @return a new {@link #closeFuture()}
      */

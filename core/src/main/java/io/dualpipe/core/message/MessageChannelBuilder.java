@@ -59,7 +59,9 @@ public final class MessageChannelBuilder {
 
     /**
      * How long a channel whose backlog is full, and so stopped reading, waits for the peer to take any
-     * of its queued bytes before it closes with a {@link PeerStalledException}. Default 10 s.
+     * of its queued bytes before it closes with a {@link PeerStalledException}; and how long a graceful
+     * close ({@link MessageChannel#closeGracefully()}, the peer's end of stream) waits for the peer to
+     * take any of them. Default 10 s.
      *
      * @param timeout the wait, positive
      * @return this builder

@@ -3,10 +3,10 @@ package io.dualpipe.core.message;
 import io.dualpipe.core.ChannelClosedException;
 
 /**
- * The channel closed because the peer took none of our frames for the stall timeout while its own
- * requests filled the channel's backlog: holding more would cost unbounded memory, and reading no
- * more would leave both sides waiting for good (the peer, a channel like this one, may be waiting
- * for us in the same way). Pending requests fail with a {@link ChannelClosedException} caused by it,
+ * The channel closed because the peer took none of our frames for the stall timeout, either while its
+ * own requests filled the channel's backlog (holding more would cost unbounded memory, and reading no
+ * more would leave both sides waiting for good: the peer, a channel like this one, may be waiting
+ * for us in the same way), or while a graceful close waited for our queued frames to go out. Pending requests fail with a {@link ChannelClosedException} caused by it,
  * and {@link MessageChannel#closeFuture()} fails with it.
  */
 public class PeerStalledException extends ChannelClosedException {

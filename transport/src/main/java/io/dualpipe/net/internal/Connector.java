@@ -158,6 +158,16 @@ final class Connector implements IoHandler {
             }
             return;
         }
+        if (unix && errno == Sockets.ECONNREFUSED) {
+            // Linux refuses a connect to a regular file, a directory or a FIFO like one nobody listens
+            // on; no server can ever listen there (a server will not replace it), so retrying is futile.
+            String kind = UnixSocketFile.kindIfNotSocket(((UnixDomainSocketAddress) address).getPath());
+            if (kind != null) {
+                fail(new ConnectionRefusedException(text, "connect to " + text + ": " + ((UnixDomainSocketAddress) address).getPath()
+                        + " is " + kind + ", not a socket", errno, Native.errnoName(errno), Native.LIBC.strerror(errno)));
+                return;
+            }
+        }
         retryOr(errorFor(errno), retryable(errno));
     }
 

@@ -66,7 +66,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
     // ---- loop thread only ----
     private long sequence;
     private boolean backingOff;
-    private long failedAccepts; // in the current back-off episode
+    private long failedAccepts; // in the current back-off episode: until an accept finds the backlog empty
     private volatile long acceptBackoffs; // ever; read by tests
 
     private DefaultMessageServer(MessageServerBuilder b, ChannelSettings settings, EventLoop loop, SocketAddress address, Path socketFile, Object identity,
@@ -164,15 +164,18 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         for (int i = 0; i < MAX_ACCEPTS_PER_EVENT && open && !backingOff; i++) {
             int fd = Sockets.accept(listener.getFD());
             if (fd >= 0) {
-                if (failedAccepts > 0) {
-                    LOG.info("{}: accepting again after {} failed attempt(s)", addressText, failedAccepts);
-                    failedAccepts = 0;
-                }
                 accepted(fd);
                 continue;
             }
             int errno = -fd;
             if (errno == Sockets.EAGAIN || errno == Sockets.EWOULDBLOCK) {
+                // The episode ends once the backlog is drained without running out: a process hovering
+                // at its limit accepts one client per back-off with the fd just freed, then fails
+                // again, and must not log every such round as a new episode.
+                if (failedAccepts > 0) {
+                    LOG.info("{}: accepting again after {} failed attempt(s)", addressText, failedAccepts);
+                    failedAccepts = 0;
+                }
                 return;
             }
             if (errno == Sockets.EINTR || errno == Sockets.ECONNABORTED || errno == Sockets.EPROTO) {
@@ -187,6 +190,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
      * Out of descriptors (EMFILE, ENFILE) or kernel memory, or an unexpected error: the listening
      * socket stays readable, so a level-triggered selector would call us again at once, forever. Stop
      * asking for OP_ACCEPT, and try again after the back-off; clients wait in the backlog meanwhile.
+     * Warns at the first failure of an episode, which lasts until the backlog has been drained.
      */
     private void backOff(int errno) {
         failedAccepts++;

@@ -154,6 +154,31 @@ final class UnixSocketFile {
         }
     }
 
+    /**
+     * What is at {@code path} (links followed, as connect follows them) if it exists and is not a
+     * socket: "a regular file", "a directory", "a FIFO", "a device", or null (a socket, nothing, or unknown).
+     */
+    static String kindIfNotSocket(Path path) {
+        int mode;
+        try {
+            mode = (Integer) Files.getAttribute(path, "unix:mode");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return null;
+        }
+        switch (mode & S_IFMT) {
+            case S_IFSOCK:
+                return null;
+            case 0100000:
+                return "a regular file";
+            case 0040000:
+                return "a directory";
+            case 0010000:
+                return "a FIFO";
+            default:
+                return "a device";
+        }
+    }
+
     private static Integer mode(Path path) {
         try {
             return (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);

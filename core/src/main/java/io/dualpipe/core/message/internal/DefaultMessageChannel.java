@@ -25,7 +25,7 @@ import java.util.List;
  * {@link ReadSide} (frames in, replies routed, the peer's requests dispatched or held in a
  * {@link Backlog}), {@link Dispatcher} (handlers), {@link SendSide} (our messages, requests and
  * replies made into frames), {@link FrameWriter} and {@link Outbound} (frames out), {@link Requests}
- * (our requests awaiting replies).
+ * (our requests awaiting replies), {@link DrainWatch} (a graceful close's limit).
  *
  * <p><b>Loop confinement.</b> Everything that changes per message (the request table and id
  * counter, the outbound queue, the decoder, the backlog, the reusable context, flush scheduling)
@@ -77,6 +77,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private final SendSide sends;
     private final ReadSide readSide;
     private boolean terminated;
+    private final DrainWatch drainWatch;
 
     private DefaultMessageChannel(ChannelSettings s, ByteSource in, ByteSink out, String name, Peer peer) {
         this.in = InvalidArgumentException.requireNonNull("in", in);
@@ -97,6 +98,7 @@ final class DefaultMessageChannel implements MessageChannel {
         this.sends = new SendSide(this, codecs, s.maxFrameSize, writer, requests);
         this.readSide = new ReadSide(this, in, s.maxFrameSize, requests, new Dispatcher(this, codecs), writer,
                 s.backlogLimit, s.stallTimeout);
+        this.drainWatch = new DrainWatch(this, outbound, loop, s.stallTimeout);
     }
 
     static MessageChannel open(ChannelSettings s, ByteSource in, ByteSink out, String name, Peer peer) {
@@ -297,6 +299,9 @@ final class DefaultMessageChannel implements MessageChannel {
             onLoop(() -> {
                 outbound.flush();
                 terminateWhenSettled();
+                if (!terminated) {
+                    drainWatch.start();
+                }
             });
         }
         return closeFuture();
@@ -382,6 +387,7 @@ final class DefaultMessageChannel implements MessageChannel {
         }
         terminated = true;
         state = CLOSED;
+        drainWatch.stop();
         List<PendingRequest<?>> orphans = requests.drain();
         requests.stopTimeouts();
         RuntimeException failure = cause instanceof LoopClosedException l ? l
