@@ -18,9 +18,10 @@ import java.util.List;
  * The write side of an {@link FdStream}: a write from any thread goes straight to the kernel when
  * nothing is queued (no hop, no wakeup), and otherwise joins the queue that the loop drains on
  * OP_WRITE; water marks tell writers when to hold back; {@link #shutdownOutput()} half-closes as
- * the stream's {@link HalfClose} says, after the queued bytes.
+ * the stream's {@link HalfClose} says, after the queued bytes (see {@link OutputShutdown}).
  *
- * <p>Every field is guarded by {@code writeLock}; futures are completed outside it. The queued
+ * <p>Every field is guarded by {@code writeLock}, and so is the state of its {@link WaterMarks}
+ * and {@link OutputShutdown}; futures are completed outside it. The queued
  * buffers belong to this half until written: {@link FdStream#write(ByteBuffer)} hands over a
  * duplicate, {@link FdStream#writeOrQueue(ByteBuffer)} the caller's buffer itself.
  */
@@ -29,19 +30,15 @@ final class WriteHalf {
     private final FdChannel channel;
     private final String name;
     private final boolean writable;
-    /** The stream also reads this fd: a half-close must not close it. */
+    /** The stream also reads this fd: failed writes, like a half-close, must not close it. */
     private final boolean readable;
-    private final HalfClose halfClose;
-    private final byte eofChar;     // TERMINAL_EOF only
 
     private final Object writeLock = new Object();
-    private int lastWrittenByte = '\n'; // TERMINAL_EOF only; the last byte accepted for writing
     private final ArrayDeque<PendingWrite> writes = new ArrayDeque<>(1); // mostly empty: small until used (a stream per fd)
     private long queued;
     private boolean writeInterest;
     private final WaterMarks marks; // guarded by writeLock
-    private LoopFuture<Void> shutdownFuture;
-    private boolean outputShut;
+    private final OutputShutdown shutdown; // its state guarded by writeLock
     private RuntimeException writeFailure;
 
     WriteHalf(FdStream stream, FdChannel channel, String name, boolean writable, boolean readable,
@@ -51,9 +48,8 @@ final class WriteHalf {
         this.name = name;
         this.writable = writable;
         this.readable = readable;
-        this.halfClose = halfClose;
-        this.eofChar = eofChar;
         this.marks = new WaterMarks(highWater, lowWater);
+        this.shutdown = new OutputShutdown(this, writeLock, stream, channel, name, readable, halfClose, eofChar);
     }
 
     /** @param nullIfDone return null, allocating nothing, when the kernel took every byte at once */
@@ -93,12 +89,10 @@ final class WriteHalf {
                 failure = new InvalidArgumentException(name + " is not writable");
             } else if (writeFailure != null) {
                 failure = writeFailure;
-            } else if (closed || shutdownFuture != null) {
+            } else if (closed || shutdown.requested()) {
                 failure = new ChannelClosedException(name + ": write after " + (closed ? "close" : "shutdownOutput"));
             } else {
-                if (halfClose == HalfClose.TERMINAL_EOF && (src != null ? src.hasRemaining() : length > 0)) {
-                    lastWrittenByte = src != null ? src.get(src.limit() - 1) : array[length - 1];
-                }
+                shutdown.accepting(src, array, length);
                 int n = 0;
                 if (writes.isEmpty()) {
                     try {
@@ -133,7 +127,7 @@ final class WriteHalf {
     }
 
     /** Caller holds writeLock: {@link #writeSome}, returning its failure (already recorded) instead of throwing. */
-    private RuntimeException writeNow(ByteBuffer src) {
+    RuntimeException writeNow(ByteBuffer src) {
         try {
             writeSome(src);
             return null;
@@ -143,7 +137,7 @@ final class WriteHalf {
     }
 
     /** Caller holds writeLock: queues what is left of src; true when OP_WRITE interest must now be asked for. */
-    private boolean queue(ByteBuffer src, LoopFuture<Void> f) {
+    boolean queue(ByteBuffer src, LoopFuture<Void> f) {
         writes.add(new PendingWrite(src, f));
         queued += src.remaining();
         if (writeInterest) {
@@ -202,7 +196,7 @@ final class WriteHalf {
         return failure;
     }
 
-    private void requestInterestUpdate() {
+    void requestInterestUpdate() {
         try {
             stream.loop().runOnLoop(stream::updateInterest);
         } catch (LoopClosedException e) {
@@ -242,7 +236,7 @@ final class WriteHalf {
             }
             if (writes.isEmpty()) {
                 writeInterest = false;
-                shutNow = shutdownFuture != null && !outputShut && failure == null;
+                shutNow = shutdown.due() && failure == null;
             }
             waiters = marks.drained(queued);
         }
@@ -252,8 +246,18 @@ final class WriteHalf {
         }
         completeAll(waiters, null);
         if (shutNow) {
-            shutOutput();
+            shutdown.finish();
         }
+    }
+
+    /** Caller holds writeLock: nothing is queued. */
+    boolean idle() {
+        return writes.isEmpty();
+    }
+
+    /** Caller holds writeLock: the failure that stopped writing, or null. */
+    RuntimeException failure() {
+        return writeFailure;
     }
 
     boolean isWritable() {
@@ -285,75 +289,7 @@ final class WriteHalf {
     }
 
     LoopFuture<Void> shutdownOutput() {
-        boolean now;
-        LoopFuture<Void> f;
-        RuntimeException failure = null;
-        boolean needInterest = false;
-        synchronized (writeLock) {
-            if (shutdownFuture != null) {
-                return LoopFutures.copyOf(shutdownFuture); // the first caller's may have been cancelled
-            }
-            f = shutdownFuture = new LoopFuture<>();
-            if (stream.isClosing()) {
-                f.completeExceptionally(new ChannelClosedException(name + ": closed"));
-                return LoopFutures.copyOf(f);
-            }
-            if (halfClose == HalfClose.TERMINAL_EOF && writeFailure == null) {
-                // Queued behind every earlier write; shutOutput() then has nothing left to do.
-                ByteBuffer eof = lastWrittenByte == '\n' ? ByteBuffer.wrap(new byte[] {eofChar})
-                        : ByteBuffer.wrap(new byte[] {eofChar, eofChar});
-                if (writes.isEmpty()) {
-                    failure = writeNow(eof);
-                }
-                if (failure == null && eof.hasRemaining()) {
-                    needInterest = queue(eof, new LoopFuture<>());
-                }
-            }
-            now = failure == null && writes.isEmpty();
-        }
-        if (failure != null) {
-            failWrites(failure);
-        } else if (needInterest) {
-            requestInterestUpdate();
-        }
-        if (now) {
-            shutOutput();
-        }
-        return LoopFutures.copyOf(f);
-    }
-
-    private void shutOutput() {
-        LoopFuture<Void> f;
-        synchronized (writeLock) {
-            if (outputShut) {
-                return;
-            }
-            outputShut = true;
-            f = shutdownFuture;
-        }
-        if (halfClose == HalfClose.TERMINAL_EOF) {
-            // The EOF character went out with the queue; the fd stays open for reading.
-            RuntimeException failure;
-            synchronized (writeLock) {
-                failure = writeFailure;
-            }
-            if (failure != null) {
-                f.completeExceptionally(failure);
-            } else {
-                f.complete(null);
-            }
-            return;
-        }
-        if (halfClose == HalfClose.SHUTDOWN_WRITE && readable) {
-            RuntimeException failure = HalfClose.shutdownWrite(channel, name);
-            if (failure != null) {
-                f.completeExceptionally(failure);
-                return;
-            }
-        } else {
-            stream.closeNowFromAnyThread();
-        }
-        f.complete(null);
+        return shutdown.start();
     }
 
     /**
@@ -383,7 +319,7 @@ final class WriteHalf {
     void failWrites(java.util.function.Supplier<RuntimeException> why) {
         List<LoopFuture<Void>> failed = null;
         List<LoopFuture<Void>> waiters;
-        LoopFuture<Void> shut = null;
+        LoopFuture<Void> shut;
         synchronized (writeLock) {
             if (!writes.isEmpty()) {
                 failed = new ArrayList<>(writes.size());
@@ -395,10 +331,7 @@ final class WriteHalf {
             queued = 0;
             writeInterest = false;
             waiters = marks.takeWaiters();
-            if (shutdownFuture != null && !outputShut) {
-                shut = shutdownFuture;
-                outputShut = true;
-            }
+            shut = shutdown.takePending();
         }
         if (failed != null || waiters != null || shut != null) {
             RuntimeException cause = why.get();

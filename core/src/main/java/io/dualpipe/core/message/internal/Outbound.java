@@ -13,8 +13,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 
 import static io.dualpipe.core.codec.Frames.HEADER_SIZE;
@@ -36,7 +34,8 @@ import static io.dualpipe.core.codec.Frames.HEADER_SIZE;
  * <p><b>Threading.</b> Loop-confined: every method but {@link #isWritable()} and
  * {@link #queuedBytes()} is called on the loop thread, so nothing here locks. Those two read
  * fields published for other threads. Sink completions that arrive on another thread (a sink closed
- * from elsewhere) are handed back to the loop.
+ * from elsewhere) are handed back to the loop. Those waiting for writability or a drain are kept in
+ * {@link Waiters}.
  */
 final class Outbound {
     /** Size of a chunk: room for a burst of ~250 small frames; a fuller burst seals it and starts another. */
@@ -74,8 +73,7 @@ final class Outbound {
     private long submitted;                     // bytes handed to the sink in all; less its queue: progress, for a stall watch
     private volatile boolean writable = true;   // written only when it changes
     private volatile Throwable failure;
-    private List<LoopFuture<Void>> writableWaiters;
-    private List<LoopFuture<Void>> drainWaiters;
+    private final Waiters waiters = new Waiters();
 
     Outbound(ByteSink sink, EventLoop loop, int lowWater, int highWater, Consumer<Throwable> onWriteFailure) {
         this.sink = sink;
@@ -244,7 +242,7 @@ final class Outbound {
                 }
                 if (w == null || w.isDone()) {
                     // The common case: the kernel took it all; nothing to wait for, nothing allocated.
-                    Throwable error = w == null ? null : causeOf(w);
+                    Throwable error = w == null ? null : Waiters.causeOf(w);
                     if (batch != null) {
                         batch.completeAll(error);
                     }
@@ -254,7 +252,7 @@ final class Outbound {
                     ByteBuffer d = data;
                     long a = address;
                     boolean c = isChunk;
-                    w.whenComplete((v, e) -> onLoop(() -> written(d, a, size, c, pending, e == null ? null : unwrap(e))));
+                    w.whenComplete((v, e) -> onLoop(() -> written(d, a, size, c, pending, e == null ? null : Waiters.unwrap(e))));
                 }
             }
         } finally {
@@ -271,7 +269,7 @@ final class Outbound {
     }
 
     private void written(ByteBuffer data, long address, int size, boolean isChunk, List<LoopFuture<Void>> futures, Throwable error) {
-        completeAll(futures, error);
+        Waiters.completeAll(futures, error);
         if (error != null) {
             onWriteFailure.accept(error);
             return;
@@ -293,14 +291,10 @@ final class Outbound {
         }
         if (!writable && q <= lowWater) {
             writable = true;
-            List<LoopFuture<Void>> waiters = writableWaiters;
-            writableWaiters = null;
-            completeAll(waiters, null);
+            waiters.wakeWritable();
         }
-        if (q == 0 && drainWaiters != null) {
-            List<LoopFuture<Void>> drained = drainWaiters;
-            drainWaiters = null;
-            completeAll(drained, null);
+        if (q == 0) {
+            waiters.wakeDrained();
         }
     }
 
@@ -320,20 +314,13 @@ final class Outbound {
             }
             sealed.clear();
         }
-        if (writableWaiters != null) {
-            failed.addAll(writableWaiters);
-            writableWaiters = null;
-        }
-        if (drainWaiters != null) {
-            failed.addAll(drainWaiters);
-            drainWaiters = null;
-        }
+        waiters.drainInto(failed);
         chunk = null;
         spare = null;
         chunkAddress = 0;
         spareAddress = 0;
         QUEUED.setRelease(this, 0L);
-        completeAll(failed, cause);
+        Waiters.completeAll(failed, cause);
     }
 
     /** Any thread. */
@@ -363,12 +350,7 @@ final class Outbound {
         if (writable) {
             return LoopFuture.completed(null);
         }
-        LoopFuture<Void> waiter = new LoopFuture<>();
-        if (writableWaiters == null) {
-            writableWaiters = new ArrayList<>();
-        }
-        writableWaiters.add(waiter);
-        return waiter;
+        return waiters.awaitWritable();
     }
 
     /** Completes when every accepted frame has been taken by the kernel. */
@@ -380,41 +362,7 @@ final class Outbound {
         if ((long) QUEUED.get(this) == 0) {
             return LoopFuture.completed(null);
         }
-        LoopFuture<Void> waiter = new LoopFuture<>();
-        if (drainWaiters == null) {
-            drainWaiters = new ArrayList<>();
-        }
-        drainWaiters.add(waiter);
-        return waiter;
-    }
-
-    private static Throwable causeOf(LoopFuture<Void> done) {
-        if (!done.isCompletedExceptionally()) {
-            return null;
-        }
-        try {
-            done.join();
-            return null;
-        } catch (CompletionException | CancellationException e) {
-            return unwrap(e);
-        }
-    }
-
-    private static Throwable unwrap(Throwable e) {
-        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-    }
-
-    private static void completeAll(List<LoopFuture<Void>> futures, Throwable error) {
-        if (futures == null) {
-            return;
-        }
-        for (LoopFuture<Void> f : futures) {
-            if (error == null) {
-                f.complete(null);
-            } else {
-                f.completeExceptionally(error);
-            }
-        }
+        return waiters.awaitDrained();
     }
 
     /** A sealed piece of the queue: a full chunk (with its address when known, else 0), or one large body. */
