@@ -69,6 +69,21 @@ public final class MessageClientBuilder {
     }
 
     /**
+     * How long the client's connection waits for the server to take any of its queued bytes before
+     * it closes with a {@link io.dualpipe.core.message.PeerStalledException}: when the server's held
+     * requests have filled the connection's backlog, and during
+     * {@link io.dualpipe.core.message.MessageChannel#closeGracefully()} (see
+     * {@link io.dualpipe.core.message.MessageChannelBuilder#stallTimeout}). Default 10 s.
+     *
+     * @param timeout the wait, positive
+     * @return this builder
+     */
+    public MessageClientBuilder stallTimeout(Duration timeout) {
+        settings.stallTimeout(timeout);
+        return this;
+    }
+
+    /**
      * Handles messages of {@code type} the server pushes (see {@link io.dualpipe.core.message.MessageChannel#handle}).
      *
      * @param <T>          the class the handler takes
