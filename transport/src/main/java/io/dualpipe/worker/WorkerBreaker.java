@@ -84,7 +84,7 @@ final class WorkerBreaker {
             spawnTimer.cancel();
             spawnTimer = null;
         }
-        breakerTimer = schedule(() -> {
+        breakerTimer = schedule(loop, () -> {
             breakerTimer = null;
             breaker.halfOpen();
             open = null;
@@ -105,7 +105,7 @@ final class WorkerBreaker {
         if (wait <= 0) {
             return true;
         }
-        spawnTimer = schedule(() -> {
+        spawnTimer = schedule(loop, () -> {
             spawnTimer = null;
             reconcile.run();
         }, wait);
@@ -123,7 +123,11 @@ final class WorkerBreaker {
         breakerTimer = null;
     }
 
-    private Timeout schedule(Runnable task, long nanos) {
+    /**
+     * {@code task} on {@code loop} after {@code nanos}, or null when the loop is closing (its
+     * shutdown fails the pool): the dispatcher, the supervisor and the breaker all schedule this way.
+     */
+    static Timeout schedule(EventLoop loop, Runnable task, long nanos) {
         try {
             return loop.schedule(task, nanos, TimeUnit.NANOSECONDS);
         } catch (LoopClosedException closing) {

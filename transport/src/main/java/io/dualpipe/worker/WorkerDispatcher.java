@@ -2,15 +2,12 @@ package io.dualpipe.worker;
 
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
-import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
-import io.dualpipe.core.Timeout;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -138,7 +135,7 @@ final class WorkerDispatcher {
         int attempt = ++t.attempt;
         Duration timeout = t.options.timeout() != null ? t.options.timeout() : b.taskTimeout;
         if (timeout != null) {
-            t.timer = schedule(() -> timedOut(s, t, attempt, timeout), timeout.toNanos());
+            t.timer = WorkerBreaker.schedule(loop, () -> timedOut(s, t, attempt, timeout), timeout.toNanos());
         }
         s.channel.request(new Envelope(Envelope.DO, parentPid, s.child.pid(), t.data), Envelope.class).whenComplete((reply, e) -> {
             if (t.attempt != attempt) {
@@ -215,13 +212,6 @@ final class WorkerDispatcher {
         }
     }
 
-    private Timeout schedule(Runnable task, long nanos) {
-        try {
-            return loop.schedule(task, nanos, TimeUnit.NANOSECONDS);
-        } catch (LoopClosedException closing) {
-            return null;
-        }
-    }
 
     private void failWaiting(Slot s) {
         while (!s.waiting.isEmpty()) {

@@ -2,9 +2,7 @@ package io.dualpipe.worker;
 
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
-import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
-import io.dualpipe.core.Timeout;
 import io.dualpipe.pool.BreakerOpenException;
 import io.dualpipe.process.ExitStatus;
 import org.slf4j.Logger;
@@ -93,7 +91,7 @@ final class WorkerSupervisor {
             if (!closed.dieSent && !closed.exit.isDone()) {
                 // Its pipes closed unasked but it lives on: it will never answer, and shutdown()
                 // would wait for its exit for good. Killed after a grace, as ChildPool's lost children.
-                schedule(() -> {
+                WorkerBreaker.schedule(loop, () -> {
                     if (!closed.exit.isDone()) {
                         closed.child.close();
                     }
@@ -276,13 +274,6 @@ final class WorkerSupervisor {
         live = p.size();
     }
 
-    private Timeout schedule(Runnable task, long nanos) {
-        try {
-            return loop.schedule(task, nanos, TimeUnit.NANOSECONDS);
-        } catch (LoopClosedException closing) {
-            return null;
-        }
-    }
 
     /** Sends DIE to every live worker and completes {@code f} with every worker's exit status, in start order. */
     void die(LoopFuture<List<ExitStatus>> f, Runnable terminated) {
