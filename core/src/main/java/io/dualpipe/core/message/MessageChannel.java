@@ -72,6 +72,20 @@ import java.time.Duration;
  * the caller once {@code send}/{@code request} returns (its body is encoded, or copied, by then);
  * handlers own the decoded messages; the {@link MessageContext} passed to a handler is borrowed for
  * the call.
+ *
+ * <p><b>Raw bodies.</b> A {@link java.nio.ByteBuffer} is never run through a codec, for any type
+ * byte: as a message (to {@code send}, {@code request}, a reply) its remaining bytes are the body,
+ * copied before the call returns, its position left as it was; the type must still be one the
+ * registry knows. As the class a handler takes ({@link #handle}) or a {@link ReplyListener} asks
+ * for, it is the frame's body undecoded: a read-only view into the channel's input buffer,
+ * <b>valid only until the handler or listener returns</b>. Through a future
+ * ({@code request(..., ByteBuffer.class, ...)}) it is a copy the caller owns. Servers that forward
+ * or echo bodies, or parse them in place, so allocate nothing per message.
+ *
+ * <p><b>Listeners instead of futures.</b>
+ * {@link #request(int, Object, Class, Duration, ReplyListener)} takes a {@link ReplyListener}
+ * called once with the outcome; it allocates no future, so it suits a loop that makes a request
+ * per reply it gets. Timeouts, ordering and failures are as with the future form.
  */
 public interface MessageChannel extends AutoCloseable {
 
@@ -119,7 +133,8 @@ public interface MessageChannel extends AutoCloseable {
      * @param <T>          the class the handler takes
      * @param type         the type byte, 1..255
      * @param messageClass what the handler takes; a decoded message of another class is reported to
-     *                     the error listener instead (useful with json's {@code Object})
+     *                     the error listener instead (useful with json's {@code Object});
+     *                     {@link java.nio.ByteBuffer} for the body undecoded, borrowed for the call
      * @param handler      called on the loop thread for each such message
      * @return this channel
      * @throws io.dualpipe.core.InvalidArgumentException if the registry has no codec for {@code type},
@@ -202,6 +217,27 @@ public interface MessageChannel extends AutoCloseable {
      * @return the reply
      */
     <R> LoopFuture<R> request(int type, Object message, Class<R> replyClass, Duration timeout);
+
+    /**
+     * As {@link #request(int, Object, Class, Duration)}, but the outcome goes to {@code listener}
+     * instead of a future: no future is allocated, nothing can be chained or cancelled. The listener
+     * is called exactly once: on the loop thread, or on the calling thread before this returns if
+     * the request fails before it is handed to the loop (see {@link ReplyListener}).
+     *
+     * <p>With {@code replyClass} {@link java.nio.ByteBuffer}, the reply is not decoded: the listener
+     * gets a read-only view of its body, valid only until it returns.
+     *
+     * @param <R>        the reply's class
+     * @param type       the request's type byte
+     * @param message    the request, of that codec's class, or a {@link java.nio.ByteBuffer} body;
+     *                   reusable by the caller once this returns
+     * @param replyClass the class the reply must be of ({@link ReplyTypeException} otherwise)
+     * @param timeout    how long to wait for the reply, or null for no limit
+     * @param listener   told the outcome, once
+     * @throws io.dualpipe.core.InvalidArgumentException if {@code replyClass} or {@code listener} is
+     *         null or {@code timeout} is not positive (thrown: the listener is not called)
+     */
+    <R> void request(int type, Object message, Class<R> replyClass, Duration timeout, ReplyListener<? super R> listener);
 
     /** {@return true while no more than the high water mark of frames is queued, and the channel is open} */
     boolean isWritable();

@@ -14,7 +14,9 @@ package io.dualpipe.core.message;
  * never left waiting.
  *
  * <p><b>Ownership.</b> {@code message} is the decoded object and belongs to the handler; the context
- * is borrowed and valid only until this method returns.
+ * is borrowed and valid only until this method returns. A handler registered for
+ * {@link java.nio.ByteBuffer} gets the body undecoded: a read-only view into the channel's input
+ * buffer, also borrowed only until it returns (reply with it, parse it, or copy it; never keep it).
  *
  * @param <T> the class of the decoded messages
  */
@@ -27,7 +29,7 @@ public interface MessageHandler<T> {
      * the channel stays open.
      *
      * @param ctx     the message's context, borrowed until this method returns
-     * @param message the decoded message, the handler's to keep
+     * @param message the decoded message, the handler's to keep (a {@link java.nio.ByteBuffer} body is borrowed)
      * @throws Exception anything; reported as a {@link HandlerException}
      */
     void onMessage(MessageContext ctx, T message) throws Exception;

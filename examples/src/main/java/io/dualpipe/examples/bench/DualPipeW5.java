@@ -5,10 +5,12 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.codec.Codecs;
 import io.dualpipe.core.message.MessageChannel;
+import io.dualpipe.core.message.ReplyListener;
 import io.dualpipe.net.MessageClient;
 import io.dualpipe.net.MessageServer;
 import io.dualpipe.net.MessageServerBuilder;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +18,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The W5 workloads through {@link MessageServer} and {@link MessageClient}: the server echoes a
- * {@code bytes} request's body in its reply, re-encoded as a real server would; each client keeps
- * its window of {@code request}s in flight and sends the next from each reply's callback.
+ * The W5 workloads through {@link MessageServer} and {@link MessageClient}, in one of two styles:
+ * <ul>
+ * <li>{@code dualpipe}: the everyday API. The server's handler takes the request's body decoded as a
+ *     {@code byte[]} and replies with it, re-encoded as a real server would; each client sends with
+ *     {@code request(...)}, gets a future, and chains the next request on it with
+ *     {@code whenComplete}.</li>
+ * <li>{@code dualpipe-listener}: the allocation-free forms a hot path would use. The handler takes the
+ *     body as a borrowed {@link ByteBuffer} and replies with it (copied into the outbound chunk, never
+ *     decoded); each client sends with {@code request(..., ReplyListener)}, one listener per client,
+ *     and checks the reply's borrowed body in place.</li>
+ * </ul>
+ * Either way each client keeps its window of requests in flight and sends the next as each reply
+ * comes, and every reply is checked against its request's sequence number.
  */
 final class DualPipeW5 implements MessageBench.W5 {
     private final EventLoop serverLoop;
@@ -26,13 +38,19 @@ final class DualPipeW5 implements MessageBench.W5 {
     private final MessageServer server;
     private final List<MessageClient> clients = new ArrayList<>();
     private final int size;
+    private final boolean listener;
 
-    DualPipeW5(Path sock, boolean tcp, int clientCount, int loops, int size) throws Exception {
+    DualPipeW5(Path sock, boolean tcp, int clientCount, int loops, int size, boolean listener) throws Exception {
         this.size = size;
+        this.listener = listener;
         serverLoop = EventLoop.create("bench-server");
         clientLoop = loops >= 2 ? EventLoop.create("bench-clients") : serverLoop;
-        MessageServerBuilder b = MessageServer.builder(codecs()).loop(serverLoop)
-                .handle(Codecs.BYTES, byte[].class, (ctx, body) -> ctx.reply(Codecs.BYTES, body));
+        MessageServerBuilder b = MessageServer.builder(codecs()).loop(serverLoop);
+        if (listener) {
+            b.handle(Codecs.BYTES, ByteBuffer.class, (ctx, body) -> ctx.reply(Codecs.BYTES, body));
+        } else {
+            b.handle(Codecs.BYTES, byte[].class, (ctx, body) -> ctx.reply(Codecs.BYTES, body));
+        }
         server = tcp ? b.bindTcp(0) : b.bind(sock);
         for (int c = 0; c < clientCount; c++) {
             clients.add(tcp
@@ -47,7 +65,7 @@ final class DualPipeW5 implements MessageBench.W5 {
 
     @Override
     public String name() {
-        return "dualpipe";
+        return listener ? "dualpipe-listener" : "dualpipe";
     }
 
     @Override
@@ -56,7 +74,7 @@ final class DualPipeW5 implements MessageBench.W5 {
         CompletableFuture<Long> started = new CompletableFuture<>();
         List<Windowed> ws = new ArrayList<>();
         for (MessageClient c : clients) {
-            ws.add(new Windowed(c.channel(), msgs, size));
+            ws.add(listener ? new ListenerWindowed(c.channel(), msgs, size) : new Windowed(c.channel(), msgs, size));
         }
         // Start every client from the loop, in one pass: their first windows go out as one burst each.
         clientLoop.execute(() -> {
@@ -80,7 +98,8 @@ final class DualPipeW5 implements MessageBench.W5 {
 
     @Override
     public long[] pingPong(int iters) throws Exception {
-        PingPong run = new PingPong(clients.get(0).channel(), iters, size);
+        PingPong run = listener ? new ListenerPingPong(clients.get(0).channel(), iters, size)
+                : new PingPong(clients.get(0).channel(), iters, size);
         clientLoop.execute(run::next);
         run.done.get(600, TimeUnit.SECONDS);
         if (run.mismatches != 0) {
@@ -113,7 +132,7 @@ final class DualPipeW5 implements MessageBench.W5 {
     }
 
     /** One request at a time, the next sent from the previous reply's callback on the loop. */
-    private static final class PingPong {
+    private static class PingPong {
         final MessageChannel ch;
         final int iters;
         final int size;
@@ -154,7 +173,7 @@ final class DualPipeW5 implements MessageBench.W5 {
     }
 
     /** One client: keeps `window` requests in flight, sending the next from each reply's callback. */
-    private static final class Windowed {
+    private static class Windowed {
         final MessageChannel ch;
         final int msgs;
         final int size;
@@ -176,7 +195,7 @@ final class DualPipeW5 implements MessageBench.W5 {
             }
         }
 
-        private void sendOne() {
+        void sendOne() {
             long seq = sent++;
             LoopFuture<byte[]> f = ch.request(Codecs.BYTES, MessageBench.body(size, seq), byte[].class, null);
             f.whenComplete((reply, e) -> {
@@ -194,6 +213,72 @@ final class DualPipeW5 implements MessageBench.W5 {
                     sendOne();
                 }
             });
+        }
+    }
+
+    /** PingPong through a listener: the channel calls {@link #onReply} with the reply's body, borrowed. */
+    private static final class ListenerPingPong extends PingPong implements ReplyListener<ByteBuffer> {
+        ListenerPingPong(MessageChannel ch, int iters, int size) {
+            super(ch, iters, size);
+        }
+
+        @Override
+        void next() {
+            if (i == iters) {
+                done.complete(null);
+                return;
+            }
+            byte[] body = MessageBench.body(size, i);
+            sentAt = System.nanoTime();
+            ch.request(Codecs.BYTES, body, ByteBuffer.class, null, this);
+        }
+
+        @Override
+        public void onReply(ByteBuffer reply, Throwable e) {
+            latencies[i] = System.nanoTime() - sentAt;
+            if (e != null) {
+                done.completeExceptionally(e);
+                return;
+            }
+            if (!MessageBench.matches(reply, i, size)) {
+                mismatches++;
+            }
+            i++;
+            next();
+        }
+    }
+
+    /**
+     * Windowed through one listener per client. A connection's replies come in the order of its
+     * requests (one server loop answers them in turn), so the n-th reply must carry sequence number
+     * n: the same check the NIO baseline makes, and the library has matched the reply to its request
+     * by id before that.
+     */
+    private static final class ListenerWindowed extends Windowed implements ReplyListener<ByteBuffer> {
+        ListenerWindowed(MessageChannel ch, int msgs, int size) {
+            super(ch, msgs, size);
+        }
+
+        @Override
+        void sendOne() {
+            ch.request(Codecs.BYTES, MessageBench.body(size, sent++), ByteBuffer.class, null, this);
+        }
+
+        @Override
+        public void onReply(ByteBuffer reply, Throwable e) {
+            if (e != null) {
+                done.completeExceptionally(e);
+                return;
+            }
+            if (!MessageBench.matches(reply, received, size)) {
+                mismatches++;
+            }
+            if (++received == msgs) {
+                finishedAt = System.nanoTime();
+                done.complete(null);
+            } else if (sent < msgs) {
+                sendOne();
+            }
         }
     }
 }

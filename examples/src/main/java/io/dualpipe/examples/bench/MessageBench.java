@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * MessageBench W5T [clients=16] [msgs=500000] [window=32] [rounds=3] [warmup=100000] [cold=1] [cold_msgs=50000]
- * MessageBench W5L [warmup=20000] [iters=100000] [impl=all|dualpipe|nio|blocking]
+ * MessageBench W5L [warmup=20000] [iters=100000] [impl=all|dualpipe|dualpipe-listener|nio|blocking]
  * </pre>
  *
  * <p><b>W5T</b>, throughput: each client keeps {@code window} requests in flight, sending the next as
@@ -46,8 +46,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A frame is 64 bytes on the wire: the 10-byte header and a 54-byte {@code bytes} body that
  * carries a sequence number, so every reply is checked against its request. Other keys:
- * {@code impl=both|dualpipe|nio} (W5T), {@code transport=unix|tcp} (DualPipe only; the baselines
- * are Unix sockets), {@code size} (frame bytes, at least 18), {@code loops=1|2} (W5T: clients on the
+ * {@code impl=all|both|dualpipe|dualpipe-listener|nio} (W5T: {@code all}, the default, runs
+ * DualPipe's two API styles, futures and listeners, see {@link DualPipeW5}, and NIO; {@code both}
+ * the futures and NIO), {@code transport=unix|tcp} (DualPipe only; the baselines are Unix sockets), {@code size} (frame bytes, at least 18), {@code loops=1|2} (W5T: clients on the
  * server's loop thread, or on a second one, on both sides). Unknown keys are ignored. A reply that
  * does not match its request makes the run exit with status 1.
  */
@@ -115,18 +116,30 @@ public final class MessageBench {
         return reply.length == size - HEADER && b.getLong(0) == seq && b.getLong(reply.length - 8) == ~seq;
     }
 
+    /** As {@link #matches(byte[], long, int)}, for a body read in place (absolute reads: position untouched). */
+    static boolean matches(ByteBuffer reply, long seq, int size) {
+        int at = reply.position();
+        return reply.remaining() == size - HEADER && reply.getLong(at) == seq && reply.getLong(reply.limit() - 8) == ~seq;
+    }
+
     private static W5 open(String impl, Map<String, String> opts, Path dir, int clients, int loops, int size) throws Exception {
         Path sock = dir.resolve(impl + ".sock");
         return switch (impl) {
-            case "dualpipe" -> new DualPipeW5(sock, "tcp".equals(opts.get("transport")), clients, loops, size);
+            case "dualpipe" -> new DualPipeW5(sock, "tcp".equals(opts.get("transport")), clients, loops, size, false);
+            case "dualpipe-listener" -> new DualPipeW5(sock, "tcp".equals(opts.get("transport")), clients, loops, size, true);
             case "nio" -> new NioW5(sock, clients, loops, size);
-            default -> throw new IllegalArgumentException("impl must be dualpipe, nio or both: " + impl);
+            default -> throw new IllegalArgumentException("impl must be dualpipe, dualpipe-listener, nio, both or all: " + impl);
         };
     }
 
+    /** {@code all} (the default): both DualPipe styles and NIO; {@code both}: futures and NIO; or one, or a comma list. */
     private static List<String> impls(Map<String, String> opts) {
-        String impl = opts.getOrDefault("impl", "both");
-        return impl.equals("both") ? List.of("dualpipe", "nio") : List.of(impl);
+        String impl = opts.getOrDefault("impl", "all");
+        return switch (impl) {
+            case "all" -> List.of("dualpipe", "dualpipe-listener", "nio");
+            case "both" -> List.of("dualpipe", "nio");
+            default -> List.of(impl.split(","));
+        };
     }
 
     // =========================================================================================
@@ -222,21 +235,26 @@ public final class MessageBench {
             System.out.printf(Locale.ROOT, "RESULT impl=%s workload=W5T round=steady msgs_per_s=%.0f loop_cpu_ns_per_msg=%.0f loop_alloc_bytes_per_msg=%.0f rounds=%d%n",
                     impl, median(s[0]), median(s[1]), median(s[2]), rounds);
         }
-        if (impls.size() == 2) {
-            if (coldRuns > 0) {
-                double[][] d = cold.get("dualpipe");
-                double[][] j = cold.get("nio");
-                System.out.printf(Locale.ROOT, "RATIO workload=W5T round=cold dualpipe/nio msgs_per_s=%.2f loop_cpu_per_msg=%.2f%n",
-                        median(d[0]) / median(j[0]), median(d[1]) / median(j[1]));
-            }
-            double[][] d = steady.get("dualpipe");
+        if (impls.contains("nio")) {
             double[][] j = steady.get("nio");
-            StringBuilder pairs = new StringBuilder();
-            for (int r = 0; r < rounds; r++) {
-                pairs.append(r == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.2f", d[0][r] / j[0][r]));
+            for (String impl : impls) {
+                if (impl.equals("nio")) {
+                    continue;
+                }
+                if (coldRuns > 0) {
+                    double[][] d = cold.get(impl);
+                    double[][] jc = cold.get("nio");
+                    System.out.printf(Locale.ROOT, "RATIO workload=W5T round=cold %s/nio msgs_per_s=%.2f loop_cpu_per_msg=%.2f%n",
+                            impl, median(d[0]) / median(jc[0]), median(d[1]) / median(jc[1]));
+                }
+                double[][] d = steady.get(impl);
+                StringBuilder pairs = new StringBuilder();
+                for (int r = 0; r < rounds; r++) {
+                    pairs.append(r == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.2f", d[0][r] / j[0][r]));
+                }
+                System.out.printf(Locale.ROOT, "RATIO workload=W5T round=steady %s/nio msgs_per_s=%.2f loop_cpu_per_msg=%.2f per_round=%s%n",
+                        impl, median(d[0]) / median(j[0]), median(d[1]) / median(j[1]), pairs);
             }
-            System.out.printf(Locale.ROOT, "RATIO workload=W5T round=steady dualpipe/nio msgs_per_s=%.2f loop_cpu_per_msg=%.2f per_round=%s%n",
-                    median(d[0]) / median(j[0]), median(d[1]) / median(j[1]), pairs);
         }
         return ok;
     }
@@ -305,7 +323,7 @@ public final class MessageBench {
         Path dir = Files.createTempDirectory("dualpipe-bench");
         try {
             String only = opts.getOrDefault("impl", "all");
-            for (String impl : List.of("dualpipe", "nio")) {
+            for (String impl : List.of("dualpipe", "dualpipe-listener", "nio")) {
                 if (!only.equals("all") && !only.equals(impl)) {
                     continue;
                 }
@@ -331,10 +349,14 @@ public final class MessageBench {
         }
         results.forEach((impl, s) -> System.out.printf(Locale.ROOT, "RESULT impl=%s workload=W5L median_us=%.2f p99_us=%.2f%s%n",
                 impl, s[0], s[1], Double.isNaN(s[2]) ? "" : String.format(Locale.ROOT, " loop_alloc_bytes_per_round_trip=%.0f", s[2])));
-        if (results.size() == 3) {
-            double dp = results.get("dualpipe")[0];
-            System.out.printf(Locale.ROOT, "RATIO workload=W5L median dualpipe/blocking=%.2f dualpipe/nio=%.2f%n",
-                    dp / results.get("blocking")[0], dp / results.get("nio")[0]);
+        if (results.containsKey("blocking") && results.containsKey("nio")) {
+            for (String impl : List.of("dualpipe", "dualpipe-listener")) {
+                if (results.containsKey(impl)) {
+                    double dp = results.get(impl)[0];
+                    System.out.printf(Locale.ROOT, "RATIO workload=W5L median %s/blocking=%.2f %s/nio=%.2f%n",
+                            impl, dp / results.get("blocking")[0], impl, dp / results.get("nio")[0]);
+                }
+            }
         }
         return true;
     }

@@ -23,7 +23,7 @@ final class Backlog {
     static final int ITEM_OVERHEAD = 64;
 
     /** One held frame; {@code reply} is set for a reply (its request, already out of the table). */
-    record Held(int type, int flags, int requestId, byte[] body, PendingRequest<?> reply) {
+    record Held(int type, int flags, int requestId, byte[] body, OpenRequest reply) {
         ByteBuffer bodyBuffer() {
             return ByteBuffer.wrap(body);
         }
@@ -67,7 +67,7 @@ final class Backlog {
         return frames.size();
     }
 
-    void add(int type, int flags, int requestId, ByteBuffer body, PendingRequest<?> reply) {
+    void add(int type, int flags, int requestId, ByteBuffer body, OpenRequest reply) {
         byte[] copy = new byte[body.remaining()];
         body.get(copy);
         Held h = new Held(type, flags, requestId, copy, reply);

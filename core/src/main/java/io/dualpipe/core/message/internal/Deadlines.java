@@ -50,7 +50,7 @@ final class Deadlines {
      *
      * @throws io.dualpipe.core.LoopClosedException when the loop is closing; nothing was kept
      */
-    void start(TimedRequest<?> p, Duration timeout) {
+    void start(OpenRequest p, Duration timeout) {
         long nanos = Durations.saturatedNanos(timeout);
         Lane lane = null;
         for (int i = 0; i < laneCount; i++) {
@@ -86,6 +86,22 @@ final class Deadlines {
         }
     }
 
+    /**
+     * A loop timer of {@code p}'s own, for a timeout that found no lane: forgets and fails it when it
+     * fires unanswered. A timeout too long for nanoseconds waits ~146 years, i.e. has no practical limit.
+     *
+     * @throws io.dualpipe.core.LoopClosedException when the loop is closing
+     */
+    static Timeout ownTimer(EventLoop loop, DefaultMessageChannel channel, OpenRequest p, Duration timeout) {
+        return loop.schedule(() -> {
+            if (!p.isDone()) {
+                channel.forget(p);
+                p.fail(new RequestTimeoutException(channel.name() + ": no reply to request "
+                        + Integer.toUnsignedLong(p.id()) + " within " + timeout));
+            }
+        }, Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+    }
+
     private static long saturatedAdd(long now, long nanos) {
         long d = now + nanos;
         return ((now ^ d) & (nanos ^ d)) < 0 ? Long.MAX_VALUE : d;
@@ -95,7 +111,7 @@ final class Deadlines {
     private final class Lane implements Runnable {
         final long nanos;
         final Duration timeout;
-        private PendingRequest<?>[] ring = new PendingRequest<?>[16];
+        private OpenRequest[] ring = new OpenRequest[16];
         private long[] deadlines = new long[16];
         private int head;
         private int size;
@@ -107,7 +123,7 @@ final class Deadlines {
             this.timeout = timeout;
         }
 
-        void add(PendingRequest<?> p, long deadline) {
+        void add(OpenRequest p, long deadline) {
             dropDoneHead();
             if (size == ring.length) {
                 if (size > 2 * requests.pending() + SLACK) {
@@ -136,7 +152,7 @@ final class Deadlines {
             try {
                 long now = System.nanoTime();
                 while (size > 0) {
-                    PendingRequest<?> p = ring[head];
+                    OpenRequest p = ring[head];
                     if (!p.isDone() && deadlines[head] - now > 0) {
                         break;
                     }
@@ -144,8 +160,8 @@ final class Deadlines {
                     if (!p.isDone()) {
                         // Taken out first: the caller's callbacks may send more requests into this lane.
                         requests.forget(p);
-                        p.completeExceptionally(new RequestTimeoutException(name + ": no reply to request "
-                                + Integer.toUnsignedLong(p.id) + " within " + timeout));
+                        p.fail(new RequestTimeoutException(name + ": no reply to request "
+                                + Integer.toUnsignedLong(p.id()) + " within " + timeout));
                     }
                 }
             } finally {
@@ -177,7 +193,7 @@ final class Deadlines {
             int kept = 0;
             for (int i = 0; i < size; i++) {
                 int from = (head + i) & mask;
-                PendingRequest<?> p = ring[from];
+                OpenRequest p = ring[from];
                 ring[from] = null;
                 if (!p.isDone()) {
                     int to = (head + kept) & mask;
@@ -191,7 +207,7 @@ final class Deadlines {
 
         private void grow() {
             int n = ring.length;
-            PendingRequest<?>[] r = new PendingRequest<?>[n * 2];
+            OpenRequest[] r = new OpenRequest[n * 2];
             long[] d = new long[n * 2];
             for (int i = 0; i < size; i++) {
                 r[i] = ring[(head + i) & (n - 1)];

@@ -10,6 +10,7 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.MessageErrorListener;
+import io.dualpipe.core.message.ReplyListener;
 import io.dualpipe.core.message.MessageHandler;
 import io.dualpipe.core.message.Peer;
 import org.slf4j.Logger;
@@ -206,6 +207,11 @@ final class DefaultMessageChannel implements MessageChannel {
         return sends.request(type, message, replyClass, timeout);
     }
 
+    @Override
+    public <R> void request(int type, Object message, Class<R> replyClass, Duration timeout, ReplyListener<? super R> listener) {
+        sends.request(type, message, replyClass, timeout, listener);
+    }
+
     /** The send side, for the context, deferred replies and the dispatcher. */
     SendSide sends() {
         return sends;
@@ -351,7 +357,7 @@ final class DefaultMessageChannel implements MessageChannel {
     }
 
     /** Forgets a request that timed out or was cancelled, if it is still the one under its id. Any thread. */
-    void forget(PendingRequest<?> p) {
+    void forget(OpenRequest p) {
         onLoop(() -> requests.forget(p));
     }
 
@@ -367,11 +373,11 @@ final class DefaultMessageChannel implements MessageChannel {
      * frames still wait for dispatch, which may take as long as the peer reads nothing.
      */
     void failUnanswered() {
-        List<PendingRequest<?>> orphans = requests.drain();
+        List<OpenRequest> orphans = requests.drain();
         if (!orphans.isEmpty()) {
             ChannelClosedException e = new ChannelClosedException(name + ": the peer closed its end with "
                     + orphans.size() + " request(s) unanswered");
-            for (PendingRequest<?> p : orphans) {
+            for (OpenRequest p : orphans) {
                 p.fail(e);
             }
         }
@@ -388,13 +394,13 @@ final class DefaultMessageChannel implements MessageChannel {
         terminated = true;
         state = CLOSED;
         drainWatch.stop();
-        List<PendingRequest<?>> orphans = requests.drain();
+        List<OpenRequest> orphans = requests.drain();
         requests.stopTimeouts();
         RuntimeException failure = cause instanceof LoopClosedException l ? l
                 : new ChannelClosedException(name + (cause == null ? ": closed" : ": closed by " + cause), cause);
         outbound.fail(failure);
         readSide.close(failure);
-        for (PendingRequest<?> p : orphans) {
+        for (OpenRequest p : orphans) {
             p.fail(failure);
         }
         in.close();

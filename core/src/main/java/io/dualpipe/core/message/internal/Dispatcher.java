@@ -39,7 +39,7 @@ final class Dispatcher {
         }
         Object message;
         try {
-            message = codecs.decode(type, body);
+            message = entry.raw() ? body : codecs.decode(type, body);
         } catch (CodecException e) {
             undeliverable(e, request, requestId);
             return;

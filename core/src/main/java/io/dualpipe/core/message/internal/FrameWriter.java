@@ -9,7 +9,6 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static io.dualpipe.core.codec.Frames.HEADER_SIZE;
@@ -74,7 +73,10 @@ final class FrameWriter {
         } else if (onLoop) {
             queueFrame(type, flags, requestId, body, null, f);
         } else {
-            handOver(HEADER_SIZE + body.remaining(), () -> queueFrame(type, flags, requestId, body, null, f), f);
+            LoopClosedException refused = handOver(HEADER_SIZE + body.remaining(), () -> queueFrame(type, flags, requestId, body, null, f));
+            if (refused != null && f != null) {
+                f.completeExceptionally(refused);
+            }
         }
     }
 
@@ -90,19 +92,22 @@ final class FrameWriter {
         afterAppend();
     }
 
-    /** Another thread's frame, passed to the loop; its bytes count against writability meanwhile. */
-    void handOver(int bytes, Runnable onLoop, CompletableFuture<?> f) {
+    /**
+     * Another thread's frame, passed to the loop; its bytes count against writability meanwhile.
+     *
+     * @return null, or why the loop refused it (it is closing): the caller fails the frame's future
+     */
+    LoopClosedException handOver(int bytes, Runnable onLoop) {
         handedOver.addAndGet(bytes);
         try {
             loop.execute(() -> {
                 handedOver.addAndGet(-bytes);
                 onLoop.run();
             });
+            return null;
         } catch (LoopClosedException e) {
             handedOver.addAndGet(-bytes);
-            if (f != null) {
-                f.completeExceptionally(e);
-            }
+            return e;
         }
     }
 

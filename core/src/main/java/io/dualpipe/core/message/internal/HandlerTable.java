@@ -6,6 +6,8 @@ import io.dualpipe.core.codec.MessageCodec;
 import io.dualpipe.core.codec.UnknownTypeException;
 import io.dualpipe.core.message.MessageHandler;
 
+import java.nio.ByteBuffer;
+
 /**
  * Handlers by type byte, plus an optional catch-all. Immutable: a change makes a new table, which the
  * channel publishes through a volatile field, so the loop reads it without locking.
@@ -30,7 +32,8 @@ final class HandlerTable {
      * A copy with {@code handler} for {@code type}, replacing any earlier one.
      *
      * @throws InvalidArgumentException if {@code type} is outside 1..255, the registry has no codec for
-     *     it, or the codec's class and {@code messageClass} are unrelated (no message could reach it)
+     *     it, or the codec's class and {@code messageClass} are unrelated (no message could reach it);
+     *     {@code messageClass} {@link ByteBuffer} takes any type's body undecoded
      */
     @SuppressWarnings("unchecked")
     <T> HandlerTable with(CodecRegistry codecs, int type, Class<T> messageClass, MessageHandler<? super T> handler) {
@@ -46,6 +49,11 @@ final class HandlerTable {
             throw new InvalidArgumentException(String.format(
                     "no codec for type 0x%02x in the channel's registry: register a codec before a handler for its type", type));
         }
+        if (messageClass == ByteBuffer.class) {
+            Entry[] copy = byType.clone();
+            copy[type] = new Entry((MessageHandler<Object>) handler, null, true);
+            return new HandlerTable(copy, any);
+        }
         Class<?> decoded = codec.javaType();
         if (!messageClass.isAssignableFrom(decoded) && !decoded.isAssignableFrom(messageClass)) {
             throw new InvalidArgumentException(String.format(
@@ -54,17 +62,20 @@ final class HandlerTable {
         }
         Entry[] copy = byType.clone();
         // A class check is needed only when the codec's class is wider than the handler's (json's Object vs Map).
-        copy[type] = new Entry((MessageHandler<Object>) handler, messageClass.isAssignableFrom(decoded) ? null : messageClass);
+        copy[type] = new Entry((MessageHandler<Object>) handler, messageClass.isAssignableFrom(decoded) ? null : messageClass, false);
         return new HandlerTable(copy, any);
     }
 
     /** A copy with {@code handler} taking every type that has no handler of its own. */
     HandlerTable withAny(MessageHandler<Object> handler) {
         InvalidArgumentException.requireNonNull("handler", handler);
-        return new HandlerTable(byType, new Entry(handler, null));
+        return new HandlerTable(byType, new Entry(handler, null, false));
     }
 
-    /** A handler and, when the codec may decode things it does not take, the class it takes. */
-    record Entry(MessageHandler<Object> handler, Class<?> requiredClass) {
+    /**
+     * A handler and, when the codec may decode things it does not take, the class it takes;
+     * {@code raw}: it takes the body undecoded, a {@link ByteBuffer} borrowed for the call.
+     */
+    record Entry(MessageHandler<Object> handler, Class<?> requiredClass, boolean raw) {
     }
 }

@@ -85,8 +85,8 @@ final class Outbound {
     }
 
     /**
-     * Queues one frame; {@code body} is ours from now on, or (a borrowed small array) copied before
-     * this returns.
+     * Queues one frame; {@code body} is ours from now on, or, when it is at most {@link #COPY_LIMIT}
+     * bytes, copied before this returns (so it may be a caller's raw body, borrowed for the call).
      *
      * @return null, or the failure that stopped this queue (the caller fails the frame's future)
      */
@@ -99,7 +99,9 @@ final class Outbound {
         if (length <= COPY_LIMIT) {
             ByteBuffer b = room(HEADER_SIZE + length);
             putHeader(b, type, flags, requestId, length);
-            b.put(body);
+            // Absolute: a caller's raw body (see SendSide.body) keeps its position.
+            b.put(b.position(), body, body.position(), length);
+            b.position(b.position() + length);
             queuedSmall(length, future);
             return null;
         }

@@ -147,7 +147,7 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         // Reserved combinations (ERROR without REPLY, REQUEST with REPLY) are read by their REPLY bit:
         // the wire format makes only unknown bits an error.
         if ((flags & FLAG_REPLY) != 0) {
-            PendingRequest<?> p = requests.take(requestId);
+            OpenRequest p = requests.take(requestId);
             if (p == null) {
                 LOG.debug("{}: reply to request {}, which is not outstanding (timed out, cancelled or never sent), dropped",
                         channel.name(), Integer.toUnsignedLong(requestId));

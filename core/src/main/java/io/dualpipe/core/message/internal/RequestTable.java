@@ -21,9 +21,9 @@ final class RequestTable {
     private static final int INITIAL = 64;
 
     private int[] keys = new int[INITIAL];
-    private PendingRequest<?>[] values = new PendingRequest<?>[INITIAL];
+    private OpenRequest[] values = new OpenRequest[INITIAL];
     private int inRing;
-    private Map<Integer, PendingRequest<?>> overflow; // stragglers; null until the first one
+    private Map<Integer, OpenRequest> overflow; // stragglers; null until the first one
 
     int size() {
         return inRing + (overflow == null ? 0 : overflow.size());
@@ -33,7 +33,7 @@ final class RequestTable {
         return get(id) != null;
     }
 
-    PendingRequest<?> get(int id) {
+    OpenRequest get(int id) {
         int i = id & (keys.length - 1);
         if (values[i] != null && keys[i] == id) {
             return values[i];
@@ -41,12 +41,12 @@ final class RequestTable {
         return overflow == null ? null : overflow.get(id);
     }
 
-    void put(int id, PendingRequest<?> request) {
+    void put(int id, OpenRequest request) {
         if ((inRing + 1) * 2 > keys.length) {
             grow();
         }
         int i = id & (keys.length - 1);
-        PendingRequest<?> old = values[i];
+        OpenRequest old = values[i];
         if (old == null) {
             inRing++;
         } else if (keys[i] != id) {
@@ -59,9 +59,9 @@ final class RequestTable {
         values[i] = request;
     }
 
-    PendingRequest<?> remove(int id) {
+    OpenRequest remove(int id) {
         int i = id & (keys.length - 1);
-        PendingRequest<?> v = values[i];
+        OpenRequest v = values[i];
         if (v != null && keys[i] == id) {
             values[i] = null;
             keys[i] = 0;
@@ -72,8 +72,8 @@ final class RequestTable {
     }
 
     /** Removes and returns every request. */
-    List<PendingRequest<?>> drain() {
-        List<PendingRequest<?>> all = new ArrayList<>(size());
+    List<OpenRequest> drain() {
+        List<OpenRequest> all = new ArrayList<>(size());
         for (int i = 0; i < values.length; i++) {
             if (values[i] != null) {
                 all.add(values[i]);
@@ -93,9 +93,9 @@ final class RequestTable {
     // stragglers come back into the ring where their slot is free.
     private void grow() {
         int[] oldKeys = keys;
-        PendingRequest<?>[] oldValues = values;
+        OpenRequest[] oldValues = values;
         keys = new int[oldKeys.length * 2];
-        values = new PendingRequest<?>[oldKeys.length * 2];
+        values = new OpenRequest[oldKeys.length * 2];
         int mask = keys.length - 1;
         for (int i = 0; i < oldKeys.length; i++) {
             if (oldValues[i] != null) {

@@ -1,7 +1,6 @@
 package io.dualpipe.core.message.internal;
 
 import io.dualpipe.core.EventLoop;
-import io.dualpipe.core.codec.CodecException;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.message.RemoteException;
 
@@ -54,7 +53,7 @@ final class Requests {
      *
      * @throws io.dualpipe.core.LoopClosedException when the loop is closing
      */
-    void startTimeout(TimedRequest<?> p, Duration timeout) {
+    void startTimeout(OpenRequest p, Duration timeout) {
         deadlines.start(p, timeout);
     }
 
@@ -82,14 +81,14 @@ final class Requests {
         return id;
     }
 
-    void put(int id, PendingRequest<?> p) {
+    void put(int id, OpenRequest p) {
         table.put(id, p);
         PENDING.setRelease(this, table.size());
     }
 
     /** Takes the request {@code requestId} answers out of the table; null if it is not outstanding. */
-    PendingRequest<?> take(int requestId) {
-        PendingRequest<?> p = table.remove(requestId);
+    OpenRequest take(int requestId) {
+        OpenRequest p = table.remove(requestId);
         if (p != null) {
             PENDING.setRelease(this, table.size());
         }
@@ -97,33 +96,27 @@ final class Requests {
     }
 
     /** Forgets a request that timed out or was cancelled, if it is still the one under its id. */
-    void forget(PendingRequest<?> p) {
-        if (p.id != 0 && table.get(p.id) == p) {
-            table.remove(p.id);
+    void forget(OpenRequest p) {
+        int id = p.id();
+        if (id != 0 && table.get(id) == p) {
+            table.remove(id);
             PENDING.setRelease(this, table.size());
         }
     }
 
     /** Removes and returns every outstanding request. */
-    List<PendingRequest<?>> drain() {
-        List<PendingRequest<?>> all = table.drain();
+    List<OpenRequest> drain() {
+        List<OpenRequest> all = table.drain();
         PENDING.setRelease(this, 0);
         return all;
     }
 
-    /** Completes {@code p} with the reply frame: the decoded value, or the peer's error text. */
-    void deliver(PendingRequest<?> p, int type, int flags, int requestId, ByteBuffer body) {
+    /** Tells {@code p} the reply frame: the decoded value, or the peer's error text. */
+    void deliver(OpenRequest p, int type, int flags, int requestId, ByteBuffer body) {
         if ((flags & FLAG_ERROR) != 0) {
             p.fail(new RemoteException(name, Integer.toUnsignedLong(requestId), StandardCharsets.UTF_8.decode(body).toString()));
             return;
         }
-        Object value;
-        try {
-            value = codecs.decode(type, body);
-        } catch (CodecException e) {
-            p.fail(e);
-            return;
-        }
-        p.deliver(value, type);
+        p.deliver(codecs, type, body);
     }
 }

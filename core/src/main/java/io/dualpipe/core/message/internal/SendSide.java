@@ -8,6 +8,7 @@ import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.codec.Codecs;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.codec.MessageCodec;
+import io.dualpipe.core.message.ReplyListener;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -57,7 +58,7 @@ final class SendSide {
         ByteBuffer body = null;
         if (borrowed == null) {
             try {
-                body = encode(type, message);
+                body = body(type, message, onLoop);
             } catch (RuntimeException e) {
                 f.completeExceptionally(e);
                 return f;
@@ -77,34 +78,54 @@ final class SendSide {
      * A request without a timeout gets the smaller {@link PendingRequest}: the field for a loop
      * timer of its own is only ever needed with a timeout (see {@link TimedRequest}).
      */
-    @SuppressWarnings("unchecked")
     <R> LoopFuture<R> request(int type, Object message, Class<R> replyClass, Duration timeout) {
+        Class<R> expected = expected(replyClass, timeout);
+        PendingRequest<R> p = timeout == null ? new PendingRequest<>(channel, expected) : new TimedRequest<>(channel, expected);
+        submit(p, type, message, timeout);
+        return p;
+    }
+
+    /** The listener form: the same path, with a {@link ListenerRequest} where the future would be. */
+    <R> void request(int type, Object message, Class<R> replyClass, Duration timeout, ReplyListener<? super R> listener) {
+        Class<R> expected = expected(replyClass, timeout);
+        InvalidArgumentException.requireNonNull("listener", listener);
+        submit(new ListenerRequest<>(channel, expected, listener), type, message, timeout);
+    }
+
+    /** Checks the arguments every request form shares; returns the reply class to check, or null for any. */
+    @SuppressWarnings("unchecked")
+    private static <R> Class<R> expected(Class<R> replyClass, Duration timeout) {
         InvalidArgumentException.requireNonNull("replyClass", replyClass);
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
-        Class<R> expected = replyClass == Object.class ? null : (Class<R>) boxed(replyClass);
-        PendingRequest<R> p = timeout == null ? new PendingRequest<>(channel, expected) : new TimedRequest<>(channel, expected);
+        return replyClass == Object.class ? null : (Class<R>) boxed(replyClass);
+    }
+
+    /** Encodes (on the caller's thread) and starts {@code p} on the loop; a failure on the way goes to {@code p}. */
+    private void submit(OpenRequest p, int type, Object message, Duration timeout) {
         boolean onLoop = loop.inEventLoop();
         byte[] borrowed = onLoop ? borrowable(type, message) : null;
         ByteBuffer body = null;
         if (borrowed == null) {
             try {
-                body = encode(type, message);
+                body = body(type, message, onLoop);
             } catch (RuntimeException e) {
-                p.completeExceptionally(e);
-                return p;
+                p.fail(e);
+                return;
             }
         }
         if (!channel.isOpen()) {
-            p.completeExceptionally(channel.refusal());
+            p.fail(channel.refusal());
         } else if (onLoop) {
             startRequest(p, type, body, borrowed, timeout);
         } else {
             ByteBuffer owned = body;
-            writer.handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout), p);
+            RuntimeException refused = writer.handOver(HEADER_SIZE + body.remaining(), () -> startRequest(p, type, owned, null, timeout));
+            if (refused != null) {
+                p.fail(refused);
+            }
         }
-        return p;
     }
 
     /**
@@ -112,9 +133,9 @@ final class SendSide {
      * array), tracks it. The timer comes first because it can fail (the loop is closing) and is
      * undone with the request; a frame once queued cannot be, so nothing that can throw follows it.
      */
-    private <R> void startRequest(PendingRequest<R> p, int type, ByteBuffer body, byte[] borrowed, Duration timeout) {
+    private void startRequest(OpenRequest p, int type, ByteBuffer body, byte[] borrowed, Duration timeout) {
         if (channel.isTerminated()) {
-            p.completeExceptionally(channel.refusal());
+            p.fail(channel.refusal());
             return;
         }
         if (p.isDone()) {
@@ -122,14 +143,14 @@ final class SendSide {
         }
         if (channel.peerEnded()) {
             // Its held frames keep the channel open, but no reply can come any more.
-            p.completeExceptionally(new ChannelClosedException(channel.name() + ": the peer closed its end, no reply can come"));
+            p.fail(new ChannelClosedException(channel.name() + ": the peer closed its end, no reply can come"));
             return;
         }
         int id = requests.nextId();
-        p.id = id;
+        p.id(id);
         if (timeout != null) {
             try {
-                requests.startTimeout((TimedRequest<R>) p, timeout);
+                requests.startTimeout(p, timeout);
             } catch (RuntimeException e) {
                 p.fail(e);
                 return;
@@ -156,7 +177,7 @@ final class SendSide {
      */
     void replyOnLoop(int type, int requestId, Object message) {
         byte[] borrowed = borrowable(type, message);
-        ByteBuffer body = borrowed == null ? encode(type, message) : null;
+        ByteBuffer body = borrowed == null ? body(type, message, true) : null;
         if (channel.isClosed()) {
             writer.refuse(null, type, channel.refusal());
         } else {
@@ -178,6 +199,10 @@ final class SendSide {
             throw new InvalidArgumentException(channel.name()
                     + ": message is null; to send null, name a type whose codec takes it, e.g. send(Codecs.JSON, null)");
         }
+        if (message instanceof ByteBuffer) {
+            throw new InvalidArgumentException(channel.name()
+                    + ": a ByteBuffer is a raw body, which no codec selects: name its type, e.g. send(Codecs.BYTES, buffer)");
+        }
         return codecs.codecFor(message.getClass()).type();
     }
 
@@ -194,9 +219,34 @@ final class SendSide {
                 && bytes.length <= maxFrameSize && codecs.codec(Codecs.BYTES) == BYTES_CODEC ? bytes : null;
     }
 
-    /** The body for {@code message}, owned by the channel from now on. */
+    /**
+     * Loop or not: the body to queue for {@code message}. A raw {@link ByteBuffer} body small enough to
+     * be copied into the frame chunk is, on the loop, that buffer itself: {@link Outbound#append}
+     * copies it before the send returns, without moving its position. Anything else is
+     * {@link #encode}d.
+     */
+    private ByteBuffer body(int type, Object message, boolean onLoop) {
+        if (onLoop && message instanceof ByteBuffer raw && raw.remaining() <= Outbound.COPY_LIMIT
+                && raw.remaining() <= maxFrameSize) {
+            codecs.codec(type); // the type must be known, as for any other body
+            return raw;
+        }
+        return encode(type, message);
+    }
+
+    /**
+     * The body for {@code message}, owned by the channel from now on: the codec's encoding, or a copy
+     * of a raw {@link ByteBuffer} body's remaining bytes (its position left as it was).
+     */
     ByteBuffer encode(int type, Object message) {
-        ByteBuffer body = codecs.encode(type, message);
+        ByteBuffer body;
+        if (message instanceof ByteBuffer raw) {
+            codecs.codec(type); // the type must be known, as for any other body
+            body = ByteBuffer.allocate(raw.remaining());
+            body.put(0, raw, raw.position(), raw.remaining());
+        } else {
+            body = codecs.encode(type, message);
+        }
         if (body.remaining() > maxFrameSize) {
             throw new EncodeException(type, String.format("%s: encoded body of %d bytes > maxFrameSize %d (type 0x%02x)",
                     channel.name(), body.remaining(), maxFrameSize, type));

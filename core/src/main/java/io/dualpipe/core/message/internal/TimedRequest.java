@@ -2,11 +2,8 @@ package io.dualpipe.core.message.internal;
 
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.Timeout;
-import io.dualpipe.core.internal.Durations;
-import io.dualpipe.core.message.RequestTimeoutException;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A request made with a timeout. Its timeout is mostly kept by a lane ({@link Deadlines}); only a
@@ -20,18 +17,12 @@ final class TimedRequest<R> extends PendingRequest<R> {
         super(channel, replyClass);
     }
 
-    /** A timeout too long for nanoseconds waits ~146 years, i.e. has no practical limit. */
-    void startTimer(EventLoop loop, Duration timeout) {
-        Timeout t = loop.schedule(() -> {
-            if (!isDone()) {
-                channel.forget(this);
-                completeExceptionally(new RequestTimeoutException(channel.name() + ": no reply to request "
-                        + Integer.toUnsignedLong(id) + " within " + timeout));
-            }
-        }, Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+    @Override
+    public void startTimer(EventLoop loop, Duration timeout) {
+        Timeout t = Deadlines.ownTimer(loop, channel, this, timeout);
         timer = t;
         if (isDone()) {
-            t.cancel(); // the reply beat the assignment
+            t.cancel(); // the reply (or a cancel from another thread) beat the assignment
         }
     }
 
