@@ -8,15 +8,12 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.ConversationRequests;
 import io.dualpipe.core.internal.Durations;
-import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.RequestFailures;
 import io.dualpipe.core.message.RequestTimeoutException;
 
 import java.nio.charset.Charset;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -67,8 +64,6 @@ import java.util.concurrent.TimeUnit;
  * the loop thread, so {@code request(a).thenCompose(r -> request(b))} chains without blocking.
  */
 public final class Conversation {
-    private static final LazyLogger LOG = new LazyLogger(Conversation.class);
-
     /** Default bound on requests awaiting replies. */
     public static final int DEFAULT_MAX_OUTSTANDING = 65_536;
 
@@ -82,40 +77,33 @@ public final class Conversation {
         });
     }
 
-    private final ByteSink out;
     private final LineReader in;
     private final EventLoop loop;
-    private final Charset charset;
     private final char delimiter; // the reply stream's: a request must not contain it either
-    private final int maxOutstanding;
-    private final TimeoutPolicy timeoutPolicy;
-    // Package-private: the reading side (ReplyRouter) pairs replies with these.
+    /** The requests awaiting replies, their writing, and how they all fail; see {@link RequestQueue}. */
+    private final RequestQueue requests;
+    // Package-private: the reading side (ReplyRouter) pairs replies with these. They are the request
+    // queue's own objects, guarded by its lock, kept here so the reading side reaches them directly.
     final boolean byId;
-    final Object lock = new Object();
-    private final boolean pipelined;
-    // Sized for the usual one request at a time; they grow as needed (the default 16 slots cost 88 B
-    // apiece, and a fan-out holds a conversation per child).
-    final ArrayDeque<PendingReply<?>> fifo = new ArrayDeque<>(1);   // guarded by lock: written, awaiting replies
-    private final ArrayDeque<PendingReply<?>> unsent = new ArrayDeque<>(1); // guarded by lock: one at a time, not yet written
-    final ReplyIds ids;      // guarded by lock; null in FIFO order
-    private Throwable ended; // guarded by lock: why every request fails from now on
-    /** What requests fail with once the reply stream has ended. */
-    private static final String STREAM_ENDED = "the reply stream ended before the reply came";
-    /** {@link #ended} while the stream ended with no request waiting, until one needs the exception: an idle end costs none. */
-    private static final Throwable ENDED_QUIETLY = new Throwable(STREAM_ENDED);
+    final Object lock;
+    final ArrayDeque<PendingReply<?>> fifo; // guarded by lock: written, awaiting replies
+    final ReplyIds ids;                     // guarded by lock; null in FIFO order
     final UnsolicitedLines unsolicited = new UnsolicitedLines();
 
     Conversation(ByteSink out, LineReader in, Charset charset, int maxOutstanding, TimeoutPolicy timeoutPolicy,
                  boolean byId, boolean pipelined) {
-        this.maxOutstanding = InvalidArgumentException.requirePositive("maxOutstanding", maxOutstanding);
-        this.out = InvalidArgumentException.requireNonNull("out", out);
+        // Checked in this order, so the first bad argument is the one named.
+        InvalidArgumentException.requirePositive("maxOutstanding", maxOutstanding);
+        InvalidArgumentException.requireNonNull("out", out);
         this.in = InvalidArgumentException.requireNonNull("in", in);
         this.loop = in.loop();
-        this.charset = InvalidArgumentException.requireNonNull("charset", charset);
-        this.timeoutPolicy = InvalidArgumentException.requireNonNull("timeoutPolicy", timeoutPolicy);
+        InvalidArgumentException.requireNonNull("charset", charset);
+        InvalidArgumentException.requireNonNull("timeoutPolicy", timeoutPolicy);
+        this.requests = new RequestQueue(out, charset, maxOutstanding, timeoutPolicy, byId, pipelined);
         this.byId = byId;
-        this.ids = byId ? new ReplyIds() : null;
-        this.pipelined = pipelined;
+        this.lock = requests.lock;
+        this.fifo = requests.fifo;
+        this.ids = requests.ids;
         this.delimiter = (char) in.delimiter();
         in.listen(new ReplyRouter(this));
     }
@@ -170,7 +158,7 @@ public final class Conversation {
 
     /** {@return the policy a timed-out request follows in FIFO order} */
     public TimeoutPolicy timeoutPolicy() {
-        return timeoutPolicy;
+        return requests.timeoutPolicy;
     }
 
     /**
@@ -178,9 +166,7 @@ public final class Conversation {
      * the child} Any thread.
      */
     public boolean isBroken() {
-        synchronized (lock) {
-            return ended instanceof ConversationBrokenException;
-        }
+        return requests.isBroken();
     }
 
     /**
@@ -245,38 +231,12 @@ public final class Conversation {
             throw new InvalidArgumentException("timeout <= 0: " + timeout);
         }
         PendingReply<T> p = new PendingReply<>(line, reader, failures);
-        Throwable refused = null;
-        LoopFuture<Void> written = null;
-        synchronized (lock) {
-            int outstanding = outstandingLocked();
-            if (ended != null) {
-                if (ended == ENDED_QUIETLY) {
-                    ended = new ChannelClosedException(STREAM_ENDED);
-                }
-                refused = ended;
-            } else if (outstanding >= maxOutstanding) {
-                refused = new TooManyRequestsException("request '" + RequestLine.shorten(line) + "': " + outstanding
-                        + " requests already await replies (maxOutstanding " + maxOutstanding + "); is the peer answering?");
-            } else if (byId) {
-                // Registered before writing, under one lock: the reply can never overtake its entry.
-                written = RequestLine.write(out, ids.register(p), line, charset);
-            } else if (pipelined || (fifo.isEmpty() && unsent.isEmpty())) {
-                fifo.add(p);
-                written = RequestLine.write(out, "", line, charset);
-            } else {
-                p.unsent = RequestLine.encode("", RequestLine.bytes(line, charset)); // written once the replies before it came
-                unsent.add(p);
-            }
+        if (!requests.add(p, line)) {
+            return p.future; // refused: failed already
         }
-        // Callers' stages run from here on, never under the lock.
-        if (refused != null) {
-            p.failNow(refused);
-            return p.future;
-        }
-        watchWrite(p, written);
         if (timeout != null && !p.settled) {
             try {
-                p.timer = loop.schedule(() -> timedOut(p, timeout), Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
+                p.timer = loop.schedule(() -> requests.timedOut(p, timeout), Durations.saturatedNanos(timeout), TimeUnit.NANOSECONDS);
             } catch (LoopClosedException e) {
                 p.fail(e);
                 return p.future;
@@ -288,17 +248,6 @@ public final class Conversation {
         return p.future;
     }
 
-    private void watchWrite(PendingReply<?> p, LoopFuture<Void> written) {
-        if (written != null) {
-            // Most writes complete at once (null: nothing allocated); only the others need a callback.
-            written.whenComplete((v, e) -> {
-                if (e != null) {
-                    writeFailed(p, e);
-                }
-            });
-        }
-    }
-
     /**
      * Number of requests whose replies have not been read yet: written ones (timed-out ones included
      * under KEEP_PLACE) and, one at a time, those waiting to be written.
@@ -306,179 +255,23 @@ public final class Conversation {
      * @return the count, at most {@code maxOutstanding}
      */
     public int outstanding() {
-        synchronized (lock) {
-            return outstandingLocked();
-        }
+        return requests.outstanding();
     }
 
-    private int outstandingLocked() {
-        return byId ? ids.size() : fifo.size() + unsent.size();
-    }
+    // For the reading side (ReplyRouter), on the loop thread; see RequestQueue.
 
-    /**
-     * Loop thread, one request at a time: the head's reply came, so the next request is written.
-     * The write's failure is watched outside the lock.
-     */
+    /** The head's reply came: one at a time, the next request is written. */
     void sendNext() {
-        PendingReply<?> next;
-        LoopFuture<Void> written;
-        synchronized (lock) {
-            if (pipelined || ended != null || !fifo.isEmpty()) {
-                return;
-            }
-            do {
-                next = unsent.poll();
-            } while (next != null && next.removed); // timed out before it was written
-            if (next == null) {
-                return;
-            }
-            fifo.add(next);
-            byte[] bytes = next.unsent;
-            next.unsent = null;
-            written = RequestLine.write(out, bytes);
-        }
-        watchWrite(next, written);
-    }
-
-    /** Loop thread: {@code p}'s timer fired. */
-    private void timedOut(PendingReply<?> p, Duration timeout) {
-        RequestTimeoutException e = new RequestTimeoutException("no reply to '" + RequestLine.shorten(p.request)
-                + "' within " + timeout);
-        if (byId) {
-            synchronized (lock) {
-                ids.remove(p);
-            }
-            p.fail(e);
-            return;
-        }
-        boolean waiting;
-        boolean written;
-        synchronized (lock) {
-            waiting = !p.removed && ended == null; // a timer that lost the race to the reply finds it gone
-            written = p.unsent == null;
-            if (waiting && !written) {
-                // Never written: it costs no place. Taken out now, not when the head's reply comes,
-                // or it would count against maxOutstanding meanwhile. Timers fire in deadline order,
-                // so it is mostly near the queue's head and the scan is short.
-                p.removed = true;
-                p.unsent = null;
-                unsent.remove(p);
-            }
-        }
-        if (!waiting) {
-            return;
-        }
-        if (!written) {
-            p.fail(new RequestTimeoutException(e.getMessage() + " (never written: the request before it had no reply yet)"));
-            return;
-        }
-        p.failNow(e);
-        if (timeoutPolicy == TimeoutPolicy.BREAK) {
-            breakWith("request '" + RequestLine.shorten(p.request) + "' got no reply within " + timeout, e);
-        }
-    }
-
-    /** The request never fully reached the child: in FIFO order no later reply can be trusted. */
-    private void writeFailed(PendingReply<?> p, Throwable e) {
-        if (byId) {
-            synchronized (lock) {
-                ids.remove(p);
-            }
-            p.fail(e);
-            return;
-        }
-        // Out of the queue before the break, or the break would fail it too and could win: its own
-        // failure may complete later (a dead child's request waits for the exit status). And both
-        // under one lock, before any failure runs callers' stages: with it out and the rest still
-        // queued, a line (its reply to what the child got of it) would go to the request behind it.
-        ConversationBrokenException broken = broken("writing request '" + RequestLine.shorten(p.request) + "' failed", e);
-        boolean mine;
-        List<PendingReply<?>> failed;
-        synchronized (lock) {
-            mine = !p.removed;
-            if (mine) {
-                p.removed = true;
-                fifo.remove(p);
-            }
-            failed = breakLocked(broken);
-        }
-        if (mine) {
-            p.fail(e);
-        }
-        failBroken(broken, failed);
+        requests.sendNext();
     }
 
     /** Fails every outstanding and later request with a {@link ConversationBrokenException}. */
     void breakWith(String why, Throwable cause) {
-        ConversationBrokenException broken = broken(why, cause);
-        List<PendingReply<?>> failed;
-        synchronized (lock) {
-            failed = breakLocked(broken);
-        }
-        failBroken(broken, failed);
+        requests.breakWith(why, cause);
     }
 
-    private static ConversationBrokenException broken(String why, Throwable cause) {
-        return new ConversationBrokenException("conversation broken: " + why
-                + "; later replies could not be paired with their requests, so every outstanding and later request fails"
-                + " (restart the child)", cause);
-    }
-
-    /** Guarded by lock: breaks, taking every request out; null if it had ended already. */
-    private List<PendingReply<?>> breakLocked(ConversationBrokenException broken) {
-        if (ended != null) {
-            return null;
-        }
-        ended = broken;
-        return takeAll();
-    }
-
-    /** Outside the lock: fails what {@link #breakLocked} took (nothing if it had ended already). */
-    private static void failBroken(ConversationBrokenException broken, List<PendingReply<?>> failed) {
-        if (failed == null) {
-            return;
-        }
-        LOG.get().warn("{}", broken.getMessage());
-        for (PendingReply<?> p : failed) {
-            p.fail(broken);
-        }
-    }
-
-    /** Guarded by lock. */
-    private List<PendingReply<?>> takeAll() {
-        if (fifo.isEmpty() && unsent.isEmpty() && (ids == null || ids.size() == 0)) {
-            return List.of(); // the usual end of an idle conversation
-        }
-        List<PendingReply<?>> all = new ArrayList<>(fifo);
-        all.addAll(unsent);
-        if (ids != null) {
-            all.addAll(ids.takeAll());
-        }
-        for (PendingReply<?> p : all) {
-            p.removed = true;
-        }
-        fifo.clear();
-        unsent.clear();
-        return all;
-    }
-
-    /**
-     * The reply stream ended ({@code cause} null: with a {@link ChannelClosedException}, made only if a
-     * request needs it) or failed: every outstanding and later request fails with it.
-     */
+    /** The reply stream ended ({@code cause} null) or failed: every outstanding and later request fails. */
     void end(Throwable cause) {
-        List<PendingReply<?>> failed;
-        synchronized (lock) {
-            failed = takeAll();
-            if (cause == null && !failed.isEmpty()) {
-                cause = new ChannelClosedException(STREAM_ENDED);
-            }
-            if (ended == null) {
-                ended = cause != null ? cause : ENDED_QUIETLY;
-            }
-        }
-        for (PendingReply<?> p : failed) {
-            p.fail(cause);
-        }
+        requests.end(cause);
     }
 }

@@ -34,7 +34,7 @@ import java.util.ArrayDeque;
  */
 public final class LineReader {
     private static final LazyLogger LOG = new LazyLogger(LineReader.class);
-    private static final Object END = new Object();
+    private static final Object END = LineDelivery.END; // the queue holds the items LineDelivery hands over
     /** What a queued line costs besides its characters: the String, its array, the queue's slot. */
     public static final int LINE_OVERHEAD = 64;
     /** What a queued over-long line's {@link LineTooLongException} costs, its stack trace included. */
@@ -47,7 +47,8 @@ public final class LineReader {
     // loop thread only
     // Small at first, grown as needed: mostly empty, and a fan-out holds a reader per child.
     private final ArrayDeque<Object> queue = new ArrayDeque<>(1); // String | LineTooLongException | END | Throwable
-    private final ArrayDeque<LoopFuture<String>> waiting = new ArrayDeque<>(1);
+    /** The readLine() futures or the listener that take lines; this class queues what they do not. */
+    private final LineDelivery delivery = new LineDelivery();
     private long queuedBytes; // the summed cost of the queue's items
     private boolean paused;
     // Bytes of a chunk left undecoded because the queue filled at one of its lines, and the end (END
@@ -55,9 +56,7 @@ public final class LineReader {
     private ByteBuffer held;
     private Object heldEnd;
     private boolean decoding; // a chunk is being decoded: no re-entrant decode of the held bytes
-    private Listener listener;
     private volatile Throwable failure;
-    private volatile boolean ended;
     private final LineListener sink = new LineListener() {
         @Override
         public void onLine(String line) {
@@ -171,12 +170,9 @@ public final class LineReader {
         LoopFuture<String> f = new LoopFuture<>();
         try {
             loop.runOnLoop(() -> {
-                if (listener != null) {
-                    f.completeExceptionally(new io.dualpipe.core.ConsumerConflictException("readLine() while a line listener is set"));
-                    return;
+                if (delivery.await(f)) {
+                    drain();
                 }
-                waiting.add(f);
-                drain();
             });
         } catch (LoopClosedException e) {
             f.completeExceptionally(e);
@@ -193,16 +189,7 @@ public final class LineReader {
      */
     public void listen(Listener l) {
         loop.runOnLoop(() -> {
-            if (l != null && !waiting.isEmpty()) {
-                // On the loop a throw would only be logged: the pending callers are the ones to tell.
-                io.dualpipe.core.ConsumerConflictException e = new io.dualpipe.core.ConsumerConflictException(
-                        "a line listener took the stream over while " + waiting.size() + " readLine() calls were pending");
-                LoopFuture<String> f;
-                while ((f = waiting.poll()) != null) {
-                    f.completeExceptionally(e);
-                }
-            }
-            listener = l;
+            delivery.listen(l);
             drain();
         });
     }
@@ -249,7 +236,7 @@ public final class LineReader {
     }
 
     private void offer(Object item) {
-        if (queue.isEmpty() && deliverNow(item)) {
+        if (queue.isEmpty() && delivery.deliverNow(item)) {
             return;
         }
         queue.add(item);
@@ -257,56 +244,6 @@ public final class LineReader {
         if (!paused && queuedBytes > maxQueuedBytes) {
             paused = true;
             source.pause();
-        }
-    }
-
-    /** Hands one item to a waiter or the listener; false when nobody takes it now. */
-    private boolean deliverNow(Object item) {
-        if (listener != null) {
-            Listener l = listener;
-            try {
-                if (item instanceof String) {
-                    l.onLine((String) item);
-                } else if (item instanceof LineTooLongException) {
-                    l.onLineTooLong((LineTooLongException) item);
-                } else if (item == END) {
-                    ended = true;
-                    l.onEnd();
-                } else {
-                    ended = true;
-                    l.onError((Throwable) item);
-                }
-            } catch (Throwable t) {
-                LOG.get().warn("line listener {} threw", l, t);
-            }
-            return true;
-        }
-        if (item == END || (item instanceof Throwable && !(item instanceof LineTooLongException))) {
-            // terminal: every waiter gets it, and every later readLine() too
-            ended = true;
-            while (!waiting.isEmpty()) {
-                complete(waiting.poll(), item);
-            }
-            return false;
-        }
-        LoopFuture<String> f;
-        while ((f = waiting.poll()) != null) {
-            // one its caller cancelled or timed out must not eat the line
-            if (!f.isDone() && complete(f, item)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** False when {@code f} was already completed (cancelled, timed out) by someone else. */
-    private static boolean complete(LoopFuture<String> f, Object item) {
-        if (item instanceof String) {
-            return f.complete((String) item);
-        } else if (item == END) {
-            return f.complete(null);
-        } else {
-            return f.completeExceptionally((Throwable) item);
         }
     }
 
@@ -336,13 +273,12 @@ public final class LineReader {
     private void deliverQueued() {
         while (!queue.isEmpty()) {
             Object item = queue.peek();
-            boolean terminal = item == END || (item instanceof Throwable && !(item instanceof LineTooLongException));
-            if (terminal) {
-                if (listener == null && waiting.isEmpty()) {
+            if (LineDelivery.terminal(item)) {
+                if (!delivery.anyTaker()) {
                     break;
                 }
-                deliverNow(item);
-                if (listener != null) {
+                delivery.deliverNow(item);
+                if (delivery.listening()) {
                     queue.poll();
                 }
                 break; // a terminal item stays queued for later readLine() calls in pull mode
@@ -351,7 +287,7 @@ public final class LineReader {
             // re-entrantly, which must see the next line, not this one again.
             queue.poll();
             queuedBytes -= cost(item);
-            if (!deliverNow(item)) {
+            if (!delivery.deliverNow(item)) {
                 queue.addFirst(item);
                 queuedBytes += cost(item);
                 break;
@@ -365,13 +301,12 @@ public final class LineReader {
      */
     public int queuedLines() {
         int n = queue.size();
-        Object last = queue.peekLast();
-        return last == END || (last instanceof Throwable && !(last instanceof LineTooLongException)) ? n - 1 : n;
+        return LineDelivery.terminal(queue.peekLast()) ? n - 1 : n;
     }
 
     /** {@return true once the end of stream (or a read error) has been delivered} Any thread. */
     public boolean isEnded() {
-        return ended;
+        return delivery.ended;
     }
 
     /** {@return the error that ended the stream, or null} Any thread. */
