@@ -88,6 +88,13 @@ final class EpollSelector extends AbstractSelector {
 
     EpollSelector(SelectorProvider provider) throws IOException {
         super(provider);
+        // The buffers first: allocateDirect can fail (direct memory limit), and nothing is open yet to leak.
+        events = ByteBuffer.allocateDirect(MAX_EVENTS * EVENT_SIZE).order(ByteOrder.nativeOrder());
+        eventsAddress = Native.address(events);
+        drainBuffer = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
+        drainAddress = Native.address(drainBuffer);
+        one = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1L);
+        oneAddress = Native.address(one);
         epfd = libc.epoll_create1(EPOLL_CLOEXEC);
         if (epfd < 0) {
             throw Native.lastError("epoll_create1");
@@ -98,13 +105,13 @@ final class EpollSelector extends AbstractSelector {
             Native.closeQuietly(epfd);
             throw e;
         }
-        events = ByteBuffer.allocateDirect(MAX_EVENTS * EVENT_SIZE).order(ByteOrder.nativeOrder());
-        eventsAddress = Native.address(events);
-        table = new EpollKeyTable(epfd);
-        drainBuffer = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
-        drainAddress = Native.address(drainBuffer);
-        one = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1L);
-        oneAddress = Native.address(one);
+        try {
+            table = new EpollKeyTable(epfd); // a direct buffer of its own
+        } catch (RuntimeException | Error e) {
+            Native.closeQuietly(eventFd);
+            Native.closeQuietly(epfd);
+            throw e;
+        }
         synchronized (keyLock) {
             if (table.ctl(EPOLL_CTL_ADD, eventFd, EPOLLIN, WAKEUP_TOKEN) < 0) {
                 RuntimeException e = Native.lastError("epoll_ctl(ADD eventfd)");
