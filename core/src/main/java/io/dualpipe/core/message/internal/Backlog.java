@@ -24,8 +24,9 @@ final class Backlog {
 
     /** One held frame; {@code reply} is set for a reply (its request, already out of the table). */
     record Held(int type, int flags, int requestId, byte[] body, OpenRequest reply) {
+        /** Read-only, as the decoder's view is: a raw handler or listener sees the same either way. */
         ByteBuffer bodyBuffer() {
-            return ByteBuffer.wrap(body);
+            return ByteBuffer.wrap(body).asReadOnlyBuffer();
         }
 
         int cost() {
