@@ -12,7 +12,6 @@ import io.dualpipe.core.line.LineTooLongException;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -69,16 +68,13 @@ public final class ChildSide {
     private static ChildSide stdio; // guarded by ChildSide.class
 
     private final StreamInput input; // guarded by readLock
-    private final OutputStream out;  // guarded by writeLock
-    private final String outName;    // for error messages
+    private final StreamOutput output; // locks for itself
     private final Object readLock = new Object();
-    private final Object writeLock = new Object();
     private volatile CodecRegistry codecs; // null until first needed: the JSON codec costs Jackson's startup
 
     private ChildSide(InputStream in, OutputStream out, String outName) {
         this.input = new StreamInput(in);
-        this.out = out;
-        this.outName = outName;
+        this.output = new StreamOutput(out, outName);
     }
 
     /**
@@ -168,7 +164,7 @@ public final class ChildSide {
         try {
             main.run(io);
         } catch (Throwable t) {
-            flushQuietly(io.out);
+            io.output.flushQuietly();
             PrintStream err = System.err;
             err.println("uncaught exception in child pid " + ProcessHandle.current().pid() + ": "
                     + t.getClass().getName() + ": " + t.getMessage());
@@ -176,15 +172,7 @@ public final class ChildSide {
             err.flush();
             System.exit(UNCAUGHT_EXIT_CODE);
         }
-        flushQuietly(io.out);
-    }
-
-    private static void flushQuietly(OutputStream out) {
-        try {
-            out.flush();
-        } catch (IOException ignored) {
-            // the parent is gone; nothing left to tell it
-        }
+        io.output.flushQuietly();
     }
 
     // ---- lines ----
@@ -236,12 +224,7 @@ public final class ChildSide {
      * @throws BrokenPipeException when the parent can no longer receive it
      */
     public void writeLine(String line) {
-        InvalidArgumentException.requireNonNull("line", line);
-        byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
-        synchronized (writeLock) {
-            write(bytes, 0, bytes.length);
-            flush();
-        }
+        output.writeLine(InvalidArgumentException.requireNonNull("line", line));
     }
 
     // ---- frames ----
@@ -342,7 +325,7 @@ public final class ChildSide {
     }
 
     private void replyError(int requestId, String error) {
-        sendBody(Codecs.UTF8, Frames.FLAG_REPLY | Frames.FLAG_ERROR, requestId,
+        output.writeFrame(Codecs.UTF8, Frames.FLAG_REPLY | Frames.FLAG_ERROR, requestId,
                 ByteBuffer.wrap(error.getBytes(StandardCharsets.UTF_8)));
     }
 
@@ -355,56 +338,7 @@ public final class ChildSide {
     }
 
     private void send(int type, int flags, int requestId, Object message) {
-        sendBody(type, flags, requestId, codecs().encode(type, message));
-    }
-
-    private void sendBody(int type, int flags, int requestId, ByteBuffer body) {
-        ByteBuffer header = ByteBuffer.allocate(Frames.HEADER_SIZE);
-        Frames.writeHeader(header, type, flags, requestId, body.remaining());
-        byte[] bytes;
-        int offset;
-        int length = body.remaining();
-        if (body.hasArray()) {
-            bytes = body.array();
-            offset = body.arrayOffset() + body.position();
-        } else { // read-only or direct: copy once
-            bytes = new byte[length];
-            body.duplicate().get(bytes);
-            offset = 0;
-        }
-        synchronized (writeLock) {
-            write(header.array(), 0, Frames.HEADER_SIZE);
-            write(bytes, offset, length);
-            flush();
-        }
-    }
-
-    // ---- plumbing ----
-
-    /** Caller holds writeLock. */
-    private void write(byte[] bytes, int offset, int length) {
-        try {
-            out.write(bytes, offset, length);
-        } catch (IOException e) {
-            throw broken(e);
-        }
-    }
-
-    /** Caller holds writeLock. */
-    private void flush() {
-        try {
-            out.flush();
-        } catch (IOException e) {
-            throw broken(e);
-        }
-        // A PrintStream given to over() swallows IOExceptions; checkError() is the only way to learn of EPIPE.
-        if (out instanceof PrintStream && ((PrintStream) out).checkError()) {
-            throw new BrokenPipeException(outName + ": write failed; the reader has closed its end", null);
-        }
-    }
-
-    private BrokenPipeException broken(IOException e) {
-        return new BrokenPipeException(outName + ": write failed (" + e.getMessage() + "); the reader has gone away", e);
+        output.writeFrame(type, flags, requestId, codecs().encode(type, message));
     }
 
     /** Decodes the body while it is borrowed; keeps a codec failure for after the frame is consumed. */
