@@ -119,6 +119,13 @@ final class Sockets {
     public static int open(SocketAddress address) {
         int family = address instanceof UnixDomainSocketAddress ? AF_UNIX
                 : ((InetSocketAddress) address).getAddress() instanceof Inet6Address ? AF_INET6 : AF_INET;
+        // Load the family's half first: loading a class can need a free fd, and this socket may take
+        // the last one, so its connect would fail with NoClassDefFoundError rather than EMFILE.
+        if (family == AF_UNIX) {
+            UnixSockets.load();
+        } else {
+            TcpSockets.load();
+        }
         if (LINUX) {
             int fd = LIB.socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             if (fd < 0) {

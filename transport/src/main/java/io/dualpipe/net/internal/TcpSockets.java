@@ -35,6 +35,10 @@ final class TcpSockets {
     private TcpSockets() {
     }
 
+    /** Loads and initializes this class (see {@link Sockets#open}); does nothing else. */
+    static void load() {
+    }
+
     /** sockaddr_in or sockaddr_in6 for this OS. */
     static byte[] sockaddr(InetSocketAddress address) {
         return sockaddrInet(address, Sockets.BSD_SOCKADDR, Sockets.AF_INET6);

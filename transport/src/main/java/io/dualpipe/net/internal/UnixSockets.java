@@ -54,6 +54,10 @@ final class UnixSockets {
     private UnixSockets() {
     }
 
+    /** Loads and initializes this class (see {@link Sockets#open}); does nothing else. */
+    static void load() {
+    }
+
     /**
      * Checks what jnr-unixsocket's {@code sockaddr_un} cannot hold, as it would truncate silently: a
      * path over sun_path's size, and on Linux a non-ASCII path (its length is passed in characters).
