@@ -9,6 +9,7 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.NativeIoException;
 import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.LogLimiter;
 import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.message.MessageChannel;
@@ -23,6 +24,7 @@ import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SelectionKey;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -46,6 +48,8 @@ import java.util.function.Consumer;
  */
 public final class DefaultMessageServer implements MessageServer, IoHandler {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageServer.class);
+    // A client refused for its uid can reconnect in a loop: its warnings are bounded (onReject sees every one).
+    private static final LogLimiter REJECTIONS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
     /** Accepts per readiness event, so a connection storm cannot starve the loop's other fds. */
     private static final int MAX_ACCEPTS_PER_EVENT = 64;
 
@@ -232,8 +236,13 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         }
         if (allowedUids != null && Arrays.binarySearch(allowedUids, peer.uid()) < 0) {
             Native.closeQuietly(fd);
-            LOG.warn("{}: rejected a client: uid {} (pid {}, gid {}) is not in the allow-list {}",
-                    name, peer.uid(), peer.pid(), peer.gid(), Arrays.toString(allowedUids));
+            long notLogged = REJECTIONS_LOGGED.acquire();
+            if (notLogged >= 0) {
+                LOG.warn("{}: rejected a client: uid {} (pid {}, gid {}) is not in the allow-list {}{}",
+                        name, peer.uid(), peer.pid(), peer.gid(), Arrays.toString(allowedUids), LogLimiter.note(notLogged));
+            } else {
+                LOG.debug("{}: rejected a client: uid {} (pid {}, gid {})", name, peer.uid(), peer.pid(), peer.gid());
+            }
             call(onReject, peer, "onReject");
             return;
         }

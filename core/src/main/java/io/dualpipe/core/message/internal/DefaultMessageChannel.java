@@ -7,6 +7,7 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.LogLimiter;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.MessageErrorListener;
@@ -42,7 +43,16 @@ import java.util.List;
  */
 final class DefaultMessageChannel implements MessageChannel {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
-    private static final MessageErrorListener LOGGING = (ch, e) -> LOG.warn("{}", e.getMessage(), e.getCause());
+    // A peer decides how many undeliverable messages it sends: the default listener's warnings are bounded.
+    private static final LogLimiter ERRORS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
+    private static final MessageErrorListener LOGGING = (ch, e) -> {
+        long notLogged = ERRORS_LOGGED.acquire();
+        if (notLogged >= 0) {
+            LOG.warn("{}{}", e.getMessage(), LogLimiter.note(notLogged), e.getCause());
+        } else {
+            LOG.debug("{}", e.getMessage(), e.getCause());
+        }
+    };
     private static final int OPEN = 0;
     private static final int CLOSING = 1;
     private static final int CLOSED = 2;

@@ -4,6 +4,7 @@ import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.LogLimiter;
 import io.dualpipe.core.codec.FrameDecoder;
 import io.dualpipe.core.codec.FrameListener;
 import io.dualpipe.core.codec.ProtocolException;
@@ -58,6 +59,8 @@ import static io.dualpipe.core.codec.Frames.FLAG_REQUEST;
 final class ReadSide implements ByteSource.Listener, FrameListener {
     // The protocol-error line is the channel's: logged under its class, as before the split.
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
+    // A client that sends garbage in a loop, reconnecting each time, must not flood the log.
+    private static final LogLimiter PROTOCOL_ERRORS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
 
     private final DefaultMessageChannel channel;
     private final EventLoop loop;
@@ -284,7 +287,12 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
     }
 
     private void protocolError(ProtocolException e) {
-        LOG.warn("{}: protocol error, closing the connection: {}", channel.name(), e.getMessage());
+        long notLogged = PROTOCOL_ERRORS_LOGGED.acquire();
+        if (notLogged >= 0) {
+            LOG.warn("{}: protocol error, closing the connection: {}{}", channel.name(), e.getMessage(), LogLimiter.note(notLogged));
+        } else {
+            LOG.debug("{}: protocol error, closing the connection: {}", channel.name(), e.getMessage());
+        }
         // Replies to the valid frames before the corrupt one go out first, as far as the kernel takes
         // them now; waiting longer would let a peer that broke the protocol hold the connection open.
         outbound.flush();
