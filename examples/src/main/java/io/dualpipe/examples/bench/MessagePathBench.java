@@ -7,6 +7,7 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.codec.Codecs;
 import io.dualpipe.core.message.MessageChannel;
+import io.dualpipe.core.message.ReplyListener;
 
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
@@ -29,10 +30,13 @@ import java.util.concurrent.TimeUnit;
  * everything one side wrote during a pass reaches the other in one {@code onData} in the next.
  *
  * <pre>
- * MessagePathBench [clients=16] [msgs=200000] [window=32] [rounds=5] [timeout_ms=0]
+ * MessagePathBench [clients=16] [msgs=200000] [window=32] [rounds=5] [timeout_ms=0] [api=futures|listener]
  * </pre>
  *
- * {@code timeout_ms} > 0 gives every request that timeout (never reached), to price the timer. Not
+ * {@code timeout_ms} > 0 gives every request that timeout (never reached), to price the timer.
+ * {@code api=listener} runs the allocation-free forms instead of futures and decoded arrays: the
+ * handler takes and replies with the borrowed {@link ByteBuffer} body, the clients use
+ * {@link ReplyListener}s (as {@code MessageBench}'s {@code dualpipe-listener}). Not
  * a substitute for {@link MessageBench}, which measures the whole thing against a JDK NIO baseline.
  */
 public final class MessagePathBench {
@@ -54,6 +58,7 @@ public final class MessagePathBench {
         int rounds = Integer.parseInt(opts.getOrDefault("rounds", "5"));
         long timeoutMs = Long.parseLong(opts.getOrDefault("timeout_ms", "0"));
         Duration timeout = timeoutMs > 0 ? Duration.ofMillis(timeoutMs) : null;
+        boolean listener = "listener".equals(opts.getOrDefault("api", "futures"));
         CodecRegistry codecs = CodecRegistry.builder().registerAll(Codecs.builtins()).build();
         try (EventLoop loop = EventLoop.create("path")) {
             Pump pump = new Pump(loop);
@@ -65,8 +70,13 @@ public final class MessagePathBench {
                     Link b = new Link(loop, pump);
                     a.peer = b;
                     b.peer = a;
-                    MessageChannel.builder(codecs).handle(Codecs.BYTES, byte[].class, (ctx, body) -> ctx.reply(Codecs.BYTES, body))
-                            .open(b, b);
+                    if (listener) {
+                        MessageChannel.builder(codecs).handle(Codecs.BYTES, ByteBuffer.class, (ctx, body) -> ctx.reply(Codecs.BYTES, body))
+                                .open(b, b);
+                    } else {
+                        MessageChannel.builder(codecs).handle(Codecs.BYTES, byte[].class, (ctx, body) -> ctx.reply(Codecs.BYTES, body))
+                                .open(b, b);
+                    }
                     cs.add(MessageChannel.builder(codecs).open(a, a));
                 }
                 opened.complete(null);
@@ -79,7 +89,7 @@ public final class MessagePathBench {
                 long cpu0 = threads.getThreadCpuTime(tid);
                 long alloc0 = threads.getThreadAllocatedBytes(tid);
                 CompletableFuture<Void> done = new CompletableFuture<>();
-                loop.execute(() -> run(cs, msgs, window, timeout, done));
+                loop.execute(() -> run(cs, msgs, window, timeout, listener, done));
                 done.get(600, TimeUnit.SECONDS);
                 double n = (double) clients * msgs;
                 double perMsg = (threads.getThreadCpuTime(tid) - cpu0) / n;
@@ -90,20 +100,64 @@ public final class MessagePathBench {
                 }
             }
             Arrays.sort(ns);
-            System.out.printf(Locale.ROOT, "RESULT impl=dualpipe workload=message-path clients=%d window=%d timeout_ms=%d cpu_ns_per_msg=%.1f (median of %d)%n",
-                    clients, window, timeoutMs, ns[rounds / 2], rounds);
+            System.out.printf(Locale.ROOT, "RESULT impl=dualpipe workload=message-path api=%s clients=%d window=%d timeout_ms=%d cpu_ns_per_msg=%.1f (median of %d)%n",
+                    listener ? "listener" : "futures", clients, window, timeoutMs, ns[rounds / 2], rounds);
         }
         System.exit(0);
     }
 
-    private static void run(List<MessageChannel> cs, int msgs, int window, Duration timeout, CompletableFuture<Void> done) {
+    private static void run(List<MessageChannel> cs, int msgs, int window, Duration timeout, boolean listener, CompletableFuture<Void> done) {
         int[] finished = {0};
         for (MessageChannel ch : cs) {
-            new Windowed(ch, msgs, timeout, () -> {
+            Runnable onDone = () -> {
                 if (++finished[0] == cs.size()) {
                     done.complete(null);
                 }
-            }).start(window);
+            };
+            if (listener) {
+                new ListenerWindowed(ch, msgs, timeout, onDone).start(window);
+            } else {
+                new Windowed(ch, msgs, timeout, onDone).start(window);
+            }
+        }
+    }
+
+    /** As {@link Windowed}, through one {@link ReplyListener} per client; replies come in request order. */
+    private static final class ListenerWindowed implements ReplyListener<ByteBuffer> {
+        final MessageChannel ch;
+        final int msgs;
+        final Duration timeout;
+        final Runnable onDone;
+        int sent;
+        int received;
+
+        ListenerWindowed(MessageChannel ch, int msgs, Duration timeout, Runnable onDone) {
+            this.ch = ch;
+            this.msgs = msgs;
+            this.timeout = timeout;
+            this.onDone = onDone;
+        }
+
+        void start(int window) {
+            for (int i = 0; i < window && sent < msgs; i++) {
+                sendOne();
+            }
+        }
+
+        private void sendOne() {
+            ch.request(Codecs.BYTES, MessageBench.body(64, sent++), ByteBuffer.class, timeout, this);
+        }
+
+        @Override
+        public void onReply(ByteBuffer reply, Throwable e) {
+            if (e != null || !MessageBench.matches(reply, received, 64)) {
+                throw new IllegalStateException("bad reply to " + received, e);
+            }
+            if (++received == msgs) {
+                onDone.run();
+            } else if (sent < msgs) {
+                sendOne();
+            }
         }
     }
 
