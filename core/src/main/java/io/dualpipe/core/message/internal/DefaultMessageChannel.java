@@ -20,14 +20,14 @@ import org.slf4j.LoggerFactory;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.List;
 
 /**
  * The {@link MessageChannel}: the public face and the lifecycle. Its roles live beside it:
  * {@link ReadSide} (frames in, replies routed, the peer's requests dispatched or held in a
  * {@link Backlog}), {@link Dispatcher} (handlers), {@link SendSide} (our messages, requests and
  * replies made into frames), {@link FrameWriter} and {@link Outbound} (frames out), {@link Requests}
- * (our requests awaiting replies), {@link DrainWatch} (a graceful close's limit).
+ * (our requests awaiting replies), {@link Closing} (how it closes, gracefully or not) and
+ * {@link DrainWatch} (a graceful close's limit).
  *
  * <p><b>Loop confinement.</b> Everything that changes per message (the request table and id
  * counter, the outbound queue, the decoder, the backlog, the reusable context, flush scheduling)
@@ -88,7 +88,7 @@ final class DefaultMessageChannel implements MessageChannel {
     private final SendSide sends;
     private final ReadSide readSide;
     private boolean terminated;
-    private final DrainWatch drainWatch;
+    private final Closing closing;
 
     private DefaultMessageChannel(ChannelSettings s, ByteSource in, ByteSink out, String name, Peer peer) {
         this.in = InvalidArgumentException.requireNonNull("in", in);
@@ -109,7 +109,7 @@ final class DefaultMessageChannel implements MessageChannel {
         this.sends = new SendSide(this, codecs, s.maxFrameSize, writer, requests);
         this.readSide = new ReadSide(this, in, s.maxFrameSize, requests, new Dispatcher(this, codecs), writer,
                 s.backlogLimit, s.stallTimeout);
-        this.drainWatch = new DrainWatch(this, outbound, loop, s.stallTimeout);
+        this.closing = new Closing(this, in, out, requests, outbound, readSide, new DrainWatch(this, outbound, loop, s.stallTimeout));
     }
 
     static MessageChannel open(ChannelSettings s, ByteSource in, ByteSink out, String name, Peer peer) {
@@ -312,63 +312,20 @@ final class DefaultMessageChannel implements MessageChannel {
     @Override
     public LoopFuture<Void> closeGracefully() {
         if (STATE.compareAndSet(this, OPEN, CLOSING)) {
-            onLoop(() -> {
-                outbound.flush();
-                terminateWhenSettled();
-                if (!terminated) {
-                    drainWatch.start();
-                }
-            });
+            closing.beginGraceful();
         }
         return closeFuture();
-    }
-
-    /**
-     * Loop: terminates once our queue has drained and none of the peer's frames is held. Held frames
-     * were read before the close finished: a reply among them is delivered, a request answered, so
-     * they are dispatched (from a task: this completes inside the queue's write bookkeeping) and
-     * their output drained first.
-     */
-    private void terminateWhenSettled() {
-        outbound.whenDrained().whenComplete((v, e) -> {
-            if (e != null || !readSide.holdsFrames()) {
-                terminate(e);
-                return;
-            }
-            try {
-                loop.execute(() -> {
-                    readSide.dispatchHeld();
-                    outbound.flush();
-                    terminateWhenSettled();
-                });
-            } catch (LoopClosedException closing) {
-                // the loop's shutdown fails the channel
-            }
-        });
     }
 
     @Override
     public void close() {
         state = CLOSED; // refuse new frames at once, from any thread
-        onLoop(() -> terminate(null));
-    }
-
-    /** Runs {@code r} on the loop; once the loop is closing, its shutdown fails the channel instead. */
-    private void onLoop(Runnable r) {
-        try {
-            loop.runOnLoop(r);
-        } catch (LoopClosedException e) {
-            // The loop tells the source it closed; the source tells us (onError), and we terminate there.
-            in.close();
-            if (out != in) {
-                out.close();
-            }
-        }
+        closing.onLoop(() -> terminate(null));
     }
 
     /** Forgets a request that timed out or was cancelled, if it is still the one under its id. Any thread. */
     void forget(OpenRequest p) {
-        onLoop(() -> requests.forget(p));
+        closing.onLoop(() -> requests.forget(p));
     }
 
     /** Loop: the peer will send nothing more: its replies cannot come, but ours still go out before we close. */
@@ -377,20 +334,9 @@ final class DefaultMessageChannel implements MessageChannel {
         closeGracefully();
     }
 
-    /**
-     * Loop: fails our requests the peer has not answered: at its end of stream every reply it sent is
-     * read (held ones are out of the table already), so the rest can never come. Also while its held
-     * frames still wait for dispatch, which may take as long as the peer reads nothing.
-     */
+    /** Loop: fails our requests the peer has not answered (see {@link Closing#failUnanswered()}). */
     void failUnanswered() {
-        List<OpenRequest> orphans = requests.drain();
-        if (!orphans.isEmpty()) {
-            ChannelClosedException e = new ChannelClosedException(name + ": the peer closed its end with "
-                    + orphans.size() + " request(s) unanswered");
-            for (OpenRequest p : orphans) {
-                p.fail(e);
-            }
-        }
+        closing.failUnanswered();
     }
 
     /**
@@ -403,25 +349,7 @@ final class DefaultMessageChannel implements MessageChannel {
         }
         terminated = true;
         state = CLOSED;
-        drainWatch.stop();
-        List<OpenRequest> orphans = requests.drain();
-        requests.stopTimeouts();
-        RuntimeException failure = cause instanceof LoopClosedException l ? l
-                : new ChannelClosedException(name + (cause == null ? ": closed" : ": closed by " + cause), cause);
-        outbound.fail(failure);
-        readSide.close(failure);
-        for (OpenRequest p : orphans) {
-            p.fail(failure);
-        }
-        in.close();
-        if (out != in) {
-            out.close();
-        }
-        if (cause == null) {
-            closed.complete(null);
-        } else {
-            closed.completeExceptionally(cause);
-        }
+        closing.terminate(cause, closed);
     }
 
     @Override
