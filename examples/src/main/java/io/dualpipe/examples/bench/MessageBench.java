@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p><b>W5L</b>, latency: one client, one request at a time, the next sent as the reply arrives;
  * DualPipe and NIO run client and server on one loop thread, the blocking baseline on two threads.
- * Pin for stable figures: {@code taskset -c 0 java -cp ... MessageBench W5L}.
+ * Pin for stable figures: {@code taskset -c 0 java -cp ... MessageBench W5L}. W5L lives in {@link MessageLatency}.
  *
  * <p>A frame is 64 bytes on the wire: the 10-byte header and a 54-byte {@code bytes} body that
  * carries a sequence number, so every reply is checked against its request. Other keys:
@@ -89,7 +89,7 @@ public final class MessageBench {
         }
         boolean ok;
         switch (args[0]) {
-            case "W5L" -> ok = latency(opts);
+            case "W5L" -> ok = MessageLatency.run(opts);
             case "W5T" -> ok = throughput(opts);
             case "W5T-cold" -> ok = coldChild(opts);
             default -> {
@@ -101,7 +101,7 @@ public final class MessageBench {
         System.exit(ok ? 0 : 1);
     }
 
-    private static int intOpt(Map<String, String> opts, String key, int dflt) {
+    static int intOpt(Map<String, String> opts, String key, int dflt) {
         return Integer.parseInt(opts.getOrDefault(key, String.valueOf(dflt)).replace("_", ""));
     }
 
@@ -122,7 +122,7 @@ public final class MessageBench {
         return reply.remaining() == size - HEADER && reply.getLong(at) == seq && reply.getLong(reply.limit() - 8) == ~seq;
     }
 
-    private static W5 open(String impl, Map<String, String> opts, Path dir, int clients, int loops, int size) throws Exception {
+    static W5 open(String impl, Map<String, String> opts, Path dir, int clients, int loops, int size) throws Exception {
         Path sock = dir.resolve(impl + ".sock");
         return switch (impl) {
             case "dualpipe" -> new DualPipeW5(sock, "tcp".equals(opts.get("transport")), clients, loops, size, false);
@@ -310,69 +310,8 @@ public final class MessageBench {
     }
 
     // =========================================================================================
-    // W5L
-    // =========================================================================================
 
-    private static boolean latency(Map<String, String> opts) throws Exception {
-        int warmup = intOpt(opts, "warmup", 20_000);
-        int iters = intOpt(opts, "iters", 100_000);
-        int size = Math.max(18, intOpt(opts, "size", 64));
-        System.out.printf(Locale.ROOT, "INFO workload=W5L transport=%s frame_bytes=%d warmup=%d iters=%d cpus=%d%n",
-                opts.getOrDefault("transport", "unix"), size, warmup, iters, Runtime.getRuntime().availableProcessors());
-        Map<String, double[]> results = new LinkedHashMap<>();
-        Path dir = Files.createTempDirectory("dualpipe-bench");
-        try {
-            String only = opts.getOrDefault("impl", "all");
-            for (String impl : List.of("dualpipe", "dualpipe-listener", "nio")) {
-                if (!only.equals("all") && !only.equals(impl)) {
-                    continue;
-                }
-                try (W5 w = open(impl, opts, dir, 1, 1, size)) {
-                    long[] ids = w.loopThreadIds();
-                    w.pingPong(warmup);
-                    long alloc0 = allocated(ids);
-                    long[] lat = w.pingPong(iters);
-                    results.put(impl, summary(lat, (double) (allocated(ids) - alloc0) / iters));
-                }
-            }
-            if (only.equals("all") || only.equals("blocking")) {
-                long[] lat = BlockingW5L.pingPong(dir.resolve("blocking.sock"), warmup, iters, size);
-                results.put("blocking", summary(lat, Double.NaN));
-            }
-        } finally {
-            try (var files = Files.list(dir)) {
-                for (Path p : files.toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-            Files.deleteIfExists(dir);
-        }
-        results.forEach((impl, s) -> System.out.printf(Locale.ROOT, "RESULT impl=%s workload=W5L median_us=%.2f p99_us=%.2f%s%n",
-                impl, s[0], s[1], Double.isNaN(s[2]) ? "" : String.format(Locale.ROOT, " loop_alloc_bytes_per_round_trip=%.0f", s[2])));
-        if (results.containsKey("blocking") && results.containsKey("nio")) {
-            for (String impl : List.of("dualpipe", "dualpipe-listener")) {
-                if (results.containsKey(impl)) {
-                    double dp = results.get(impl)[0];
-                    System.out.printf(Locale.ROOT, "RATIO workload=W5L median %s/blocking=%.2f %s/nio=%.2f%n",
-                            impl, dp / results.get("blocking")[0], impl, dp / results.get("nio")[0]);
-                }
-            }
-        }
-        return true;
-    }
-
-    /** {median µs, p99 µs, alloc}. */
-    private static double[] summary(long[] latencies, double alloc) {
-        long[] lat = latencies.clone();
-        Arrays.sort(lat);
-        double median = lat[lat.length / 2] / 1000.0;
-        double p99 = lat[(int) Math.min(lat.length - 1, Math.ceil(lat.length * 0.99) - 1)] / 1000.0;
-        return new double[] {median, p99, alloc};
-    }
-
-    // =========================================================================================
-
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] v = values.clone();
         Arrays.sort(v);
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
@@ -392,7 +331,7 @@ public final class MessageBench {
     }
 
     /** Bytes the given threads have allocated so far (HotSpot's per-thread counter). */
-    private static long allocated(long[] ids) {
+    static long allocated(long[] ids) {
         long sum = 0;
         for (long id : ids) {
             sum += threads().getThreadAllocatedBytes(id);
