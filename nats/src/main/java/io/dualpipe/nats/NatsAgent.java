@@ -1,41 +1,32 @@
 package io.dualpipe.nats;
 
-import com.fasterxml.jackson.databind.util.RawValue;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.message.RemoteException;
+import io.dualpipe.nats.internal.AgentLink;
 import io.dualpipe.nats.internal.Connect;
 import io.dualpipe.nats.internal.Layout;
 import io.dualpipe.nats.internal.Puller;
+import io.dualpipe.nats.internal.Relay;
 import io.dualpipe.nats.internal.TaskRunner;
 import io.dualpipe.nats.internal.WorkerTasks;
-import io.dualpipe.nats.internal.Wire;
 import io.dualpipe.process.ChildProcessBuilder;
 import io.dualpipe.process.ExitStatus;
-import io.dualpipe.worker.Envelope;
-import io.dualpipe.worker.EnvelopeCodec;
 import io.dualpipe.worker.WorkerPool;
 import io.nats.client.Connection;
-import io.nats.client.JetStream;
-import io.nats.client.JetStreamApiException;
-import io.nats.client.JetStreamSubscription;
-import io.nats.client.Message;
 import io.nats.client.Options;
-import io.nats.client.PullSubscribeOptions;
-import io.nats.client.api.ConsumerInfo;
-import io.nats.client.impl.Headers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -67,13 +58,13 @@ import java.util.function.Supplier;
  */
 public final class NatsAgent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NatsAgent.class);
-    private static final EnvelopeCodec ENVELOPES = new EnvelopeCodec();
 
+    // The agent itself is the lifecycle: wiring the parts, drain and stop. Connecting and binding to the
+    // consumer is AgentLink's, pulling Puller's, running and answering tasks TaskRunner's, and the
+    // core-NATS traffic to and from the local workers Relay's.
     private final String name;
-    private final Layout layout;
     private final Connection conn;
     private final WorkerPool pool;
-    private volatile WorkerTasks workerTasks; // set once the pool has started; a worker cannot send before
     private final ExecutorService results;
     private final ScheduledExecutorService timer;
     private final Puller puller;
@@ -83,65 +74,44 @@ public final class NatsAgent implements AutoCloseable {
     private final CompletableFuture<List<ExitStatus>> terminated = new CompletableFuture<>();
 
     private NatsAgent(Builder b) {
-        this.layout = new Layout(b.pool);
+        Layout layout = new Layout(b.pool);
         this.name = b.name != null ? b.name : defaultName();
         int capacity = b.workers * b.maxInFlightPerWorker;
-        Connect connect;
-        try {
-            connect = Connect.open(b.server, b.options, "dualpipe-agent-" + name);
-        } catch (IOException e) {
-            throw new StreamUnavailableException("agent " + name + ": cannot connect to NATS at " + b.server + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StreamUnavailableException("agent " + name + ": interrupted while connecting to NATS", e);
-        }
+        AgentLink link = AgentLink.open(name, b.server, b.options, layout, b.settings.limits());
+        Connect connect = link.connect();
         this.conn = connect.connection();
-        ConsumerInfo info;
-        JetStream js;
-        JetStreamSubscription subscription;
-        try {
-            js = conn.jetStream();
-            layout.ensure(conn.jetStreamManagement(), b.settings.limits());
-            info = layout.agentsConsumer(conn.jetStreamManagement());
-            subscription = js.subscribe(null, PullSubscribeOptions.bind(layout.taskStream(), Layout.AGENTS_CONSUMER));
-        } catch (IOException | JetStreamApiException | RuntimeException e) {
-            NatsWorkerPool.closeQuietly(conn);
-            throw new StreamUnavailableException("agent " + name + ": cannot set up pool \"" + b.pool + "\" on NATS: " + e.getMessage(), e);
-        }
-        // the consumer may have been made by another side: its numbers rule (it has one delivery more, see Layout)
-        long serverMax = info.getConsumerConfiguration().getMaxDeliver();
-        long maxDeliver = serverMax <= 1 ? Long.MAX_VALUE : serverMax - 1;
-        long heartbeatMillis = Math.max(100, info.getConsumerConfiguration().getAckWait().toMillis() / 3);
+        Relay relay = new Relay(name, layout, conn, this::drain);
 
         WorkerPool.Builder pb = WorkerPool.builder(b.worker).workers(b.workers).maxInFlightPerWorker(b.maxInFlightPerWorker)
-                .maxQueued(capacity).onMessage(this::onProgress);
+                .maxQueued(capacity).onMessage(relay::onProgress);
         if (b.loop != null) {
             pb.loop(b.loop);
         }
         try {
             this.pool = pb.start();
         } catch (RuntimeException e) {
-            NatsWorkerPool.closeQuietly(conn);
+            Connect.closeQuietly(conn);
             throw e;
         }
-        this.workerTasks = new WorkerTasks(pool);
+        WorkerTasks workerTasks = new WorkerTasks(pool);
         this.results = Executors.newSingleThreadExecutor(daemon("dualpipe-agent-" + name + "-results"));
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("dualpipe-agent-" + name + "-heartbeats"));
-        this.runner = new TaskRunner(name, js, conn, workerTasks, results, timer, maxDeliver, heartbeatMillis, b.redeliveryDelay, b.publishTimeout,
-                this::taskDone);
-        this.puller = new Puller(name, subscription, connect, capacity, runner::start);
+        this.runner = new TaskRunner(name, link.js(), conn, workerTasks, results, timer, link.maxDeliver(), link.heartbeatMillis(),
+                b.redeliveryDelay, b.publishTimeout, this::taskDone);
+        this.puller = new Puller(name, link.subscription(), connect, capacity, runner::start);
         connect.onReconnect(() -> {
             try {
                 timer.execute(runner::heartbeatAll);
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
+            } catch (RejectedExecutionException closed) {
                 // the agent has stopped: nothing runs any more
             }
         });
-        conn.createDispatcher(this::onControl).subscribe(layout.controlSubject());
+        relay.attach(pool, workerTasks); // a DIE from here on drains: the puller and runner it stops exist
         puller.stopped().thenRun(this::maybeEmptied);
         emptied.thenRunAsync(this::stop, results);
         puller.start();
-        LOG.info("agent {} serves pool \"{}\" with {} workers, capacity {}, maxDeliver {}", name, layout.pool(), b.workers, capacity, maxDeliver);
+        LOG.info("agent {} serves pool \"{}\" with {} workers, capacity {}, maxDeliver {}", name, layout.pool(), b.workers, capacity,
+                link.maxDeliver());
     }
 
     /**
@@ -204,7 +174,7 @@ public final class NatsAgent implements AutoCloseable {
     public void close() {
         draining.set(true);
         pool.close();
-        NatsWorkerPool.closeQuietly(conn);
+        Connect.closeQuietly(conn);
         puller.close(Duration.ofSeconds(5)); // a pull in progress ends with the connection
         results.shutdownNow();
         timer.shutdownNow();
@@ -234,7 +204,7 @@ public final class NatsAgent implements AutoCloseable {
             } catch (Exception flushFailed) {
                 LOG.warn("agent {}: last acknowledgements not confirmed: {}", name, flushFailed.toString());
             }
-            NatsWorkerPool.closeQuietly(conn);
+            Connect.closeQuietly(conn);
             timer.shutdownNow();
             results.shutdown();
             LOG.info("agent {}: drained; workers exited: {}", name, statuses);
@@ -246,47 +216,7 @@ public final class NatsAgent implements AutoCloseable {
         }));
     }
 
-    // ---- NATS dispatcher thread and the pool's loop thread ----
-
-    private void onControl(Message m) {
-        String word = Wire.header(m, Wire.WORD);
-        if (word == null || word.isEmpty()) {
-            return;
-        }
-        if (word.equals(Envelope.DIE)) {
-            drain();
-            return;
-        }
-        try {
-            pool.broadcast(word, new RawValue(new String(m.getData(), StandardCharsets.UTF_8)));
-        } catch (RuntimeException e) {
-            LOG.warn("agent {}: broadcast \"{}\" not passed to the workers: {}", name, word, e.toString());
-        }
-    }
-
-    /**
-     * An envelope a worker sent on its own, on the pool's loop thread: to the submitter of the one task
-     * the worker runs, with that task's id; to every submitter when it runs none (or several).
-     */
-    private void onProgress(Envelope e) {
-        try {
-            ByteBuffer b = ENVELOPES.encode(e);
-            byte[] bytes = new byte[b.remaining()];
-            b.get(bytes);
-            WorkerTasks tasks = workerTasks;
-            WorkerTasks.Held task = tasks == null ? null : tasks.soleTaskOf(e.senderPid());
-            Headers h = new Headers().add(Wire.AGENT, name);
-            if (task != null) {
-                h.add(Wire.TASK, task.taskId());
-            }
-            String subject = task != null && task.progressSubject() != null ? task.progressSubject() : layout.messagesSubject(name);
-            conn.publish(subject, h, bytes);
-        } catch (RuntimeException ex) {
-            LOG.debug("agent {}: envelope {} of worker {} not published: {}", name, e.request(), e.senderPid(), ex.toString());
-        }
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String threadName) {
+    private static ThreadFactory daemon(String threadName) {
         return r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true);

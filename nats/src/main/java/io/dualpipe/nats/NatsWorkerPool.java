@@ -73,7 +73,6 @@ public final class NatsWorkerPool implements AutoCloseable {
     private final Connect connect;
     private final Connection conn;
     private final String id = NUID.nextGlobal();
-    private final String resultsSubject;
     private final int maxPending;
     private final Duration publishTimeout;
     private final Duration resultTimeout; // null: none
@@ -90,7 +89,6 @@ public final class NatsWorkerPool implements AutoCloseable {
         this.maxPending = b.maxPending;
         this.publishTimeout = b.publishTimeout;
         this.resultTimeout = b.resultTimeout;
-        this.resultsSubject = layout.resultsSubject(id);
         this.reader = new ResultReader(id, pending);
         try {
             this.connect = Connect.open(b.server, b.options, "dualpipe-submitter-" + id);
@@ -111,11 +109,12 @@ public final class NatsWorkerPool implements AutoCloseable {
         try {
             JetStream js = conn.jetStream();
             String limits = Layout.describeLimits(layout.ensure(conn.jetStreamManagement(), b.limits()));
-            this.publisher = new TaskPublisher(js, layout, pending, retries, b.waitForRoom, b.publishTimeout, () -> state == State.CLOSED, limits);
+            this.publisher = new TaskPublisher(js, layout, id, pending, retries, b.waitForRoom, b.publishTimeout, () -> state == State.CLOSED,
+                    limits);
             reader.subscribe(conn, js, layout, b.abandonedAfter, b.onMessage);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
             retries.shutdownNow();
-            closeQuietly(conn);
+            Connect.closeQuietly(conn);
             throw new StreamUnavailableException("cannot set up pool \"" + b.pool + "\" on NATS: " + e.getMessage(), e);
         }
     }
@@ -185,8 +184,7 @@ public final class NatsWorkerPool implements AutoCloseable {
         if (resultTimeout != null) {
             expire(taskId, f);
         }
-        publisher.publish(taskId, new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, resultsSubject)
-                .add(Wire.PROGRESS, layout.progressSubject(id)), json);
+        publisher.publish(taskId, json);
         return f.copy(); // a caller completing its copy cannot lose us the real result
     }
 
@@ -296,19 +294,7 @@ public final class NatsWorkerPool implements AutoCloseable {
         if (down != null) {
             down.completeExceptionally(closedBeforeDie()); // its DIE step may have been dropped by shutdownNow
         }
-        try {
-            conn.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    static void closeQuietly(Connection c) {
-        try {
-            c.close();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Connect.closeQuietly(conn);
     }
 
     private PoolShutdownException refusal(String method) {

@@ -61,6 +61,18 @@ public final class Connect {
         this.onReconnect = r;
     }
 
+    /**
+     * Closes {@code c}, for a side that gives up (a failed set-up, a stop): nothing is left to tell the
+     * caller, and an interrupt is kept for the caller's thread to see.
+     */
+    public static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Waits until the connection is up (true) or closed (false), at most {@code timeout}. */
     public boolean awaitConnected(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -24,6 +24,7 @@ import java.util.function.BooleanSupplier;
 public final class TaskPublisher {
     private final JetStream js;
     private final Layout layout;
+    private final String submitter;
     private final Pending pending;
     private final ScheduledExecutorService retries;
     private final Duration waitForRoom;
@@ -31,12 +32,16 @@ public final class TaskPublisher {
     private final BooleanSupplier closed;
     private final String limits;
 
-    /** {@code limits} names the stream's limits in the saturation error ({@link Layout#describeLimits}). */
-    public TaskPublisher(JetStream js, Layout layout, Pending pending, ScheduledExecutorService retries,
+    /**
+     * Publishes the tasks of {@code submitter}, whose results and progress come back on its own subjects;
+     * {@code limits} names the stream's limits in the saturation error ({@link Layout#describeLimits}).
+     */
+    public TaskPublisher(JetStream js, Layout layout, String submitter, Pending pending, ScheduledExecutorService retries,
                          Duration waitForRoom, Duration publishTimeout, BooleanSupplier closed, String limits) {
         this.limits = limits;
         this.js = js;
         this.layout = layout;
+        this.submitter = submitter;
         this.pending = pending;
         this.retries = retries;
         this.waitForRoom = waitForRoom;
@@ -44,8 +49,14 @@ public final class TaskPublisher {
         this.closed = closed;
     }
 
-    /** Starts storing the task {@code taskId}; its outcome, if the store fails, goes to {@link Pending}. */
-    public void publish(String taskId, Headers h, byte[] json) {
+    /**
+     * Starts storing the task {@code taskId} with its payload {@code json}, and with the headers that tell
+     * an agent where its result and its worker's envelopes go ({@link Wire}); its outcome, if the store
+     * fails, goes to {@link Pending}.
+     */
+    public void publish(String taskId, byte[] json) {
+        Headers h = new Headers().add(Wire.TASK, taskId).add(Wire.REPLY, layout.resultsSubject(submitter))
+                .add(Wire.PROGRESS, layout.progressSubject(submitter));
         long now = System.nanoTime();
         publish(taskId, h, json, now + waitForRoom.toNanos(), now + publishTimeout.toNanos(), 1);
     }
