@@ -38,7 +38,7 @@ public record AgentLink(Connect connect, JetStream js, JetStreamSubscription sub
         try {
             connect = Connect.open(server, options, "dualpipe-agent-" + agent);
         } catch (IOException e) {
-            throw new StreamUnavailableException("agent " + agent + ": cannot connect to NATS at " + server + ": " + e.getMessage(), e);
+            throw new StreamUnavailableException("agent " + agent + ": cannot connect to NATS at " + (options != null ? options.getServers() : server) + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StreamUnavailableException("agent " + agent + ": interrupted while connecting to NATS", e);
