@@ -4,6 +4,7 @@ import io.dualpipe.core.ByteSink;
 import io.dualpipe.core.ByteSource;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.line.LineReader;
 import io.dualpipe.process.internal.PosixChildProcess;
@@ -11,7 +12,6 @@ import io.dualpipe.process.internal.PosixChildProcess;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Children linked stdout to stdin, as a shell runs {@code a | b | c}; started by
@@ -45,7 +45,7 @@ public final class Pipeline implements AutoCloseable {
         // constructor returns.
         CompletableFuture.allOf(all).whenComplete((v, e) -> {
             if (e != null) {
-                exits.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                exits.completeExceptionally(Futures.unwrap(e));
             } else {
                 List<ExitStatus> statuses = new ArrayList<>(all.length);
                 for (LoopFuture<ExitStatus> f : stageExits) {

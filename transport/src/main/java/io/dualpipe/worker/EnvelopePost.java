@@ -6,6 +6,7 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.codec.EncodeException;
+import io.dualpipe.core.internal.Futures;
 
 /**
  * A {@link WorkerPool}'s one-way envelopes, which no worker answers: {@code sendTo} one worker
@@ -76,7 +77,7 @@ final class EnvelopePost {
                             f.complete(null);
                             return;
                         }
-                        Throwable cause = WorkerDispatcher.unwrap(e);
+                        Throwable cause = Futures.unwrap(e);
                         f.completeExceptionally(cause instanceof ChannelClosedException && !(cause instanceof WorkerExitedException)
                                 ? new WorkerExitedException("sendTo: worker " + workerPid + " went away before the \""
                                         + request + "\" envelope was written", cause)

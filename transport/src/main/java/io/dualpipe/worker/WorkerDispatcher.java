@@ -3,6 +3,7 @@ package io.dualpipe.worker;
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.Futures;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -48,11 +49,6 @@ final class WorkerDispatcher {
     /** The supervisor of the workers this dispatcher gives tasks to; it calls back {@link #dispatch()}. */
     WorkerSupervisor workers() {
         return workers;
-    }
-
-    /** The failure a future's callback sees, without the CompletionException around it. */
-    static Throwable unwrap(Throwable e) {
-        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     void add(Task t, Slot target) {
@@ -150,7 +146,7 @@ final class WorkerDispatcher {
                 t.future.completeExceptionally(new UnexpectedReplyException("worker " + s.child.pid() + " answered a task with \""
                         + reply.request() + "\": a task's reply must be " + Envelope.FINISHED, reply));
             } else {
-                Throwable cause = unwrap(e);
+                Throwable cause = Futures.unwrap(e);
                 if (cause instanceof ChannelClosedException) {
                     s.alive = false; // gone: the tasks waiting for it alone fail in dispatch, none is sent to it
                     if (retry(t)) {

@@ -5,6 +5,7 @@ import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.core.line.LineReader;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.process.ChildProcess;
@@ -152,7 +153,7 @@ final class WorkerLife {
     static WorkerExitedException exited(Slot s, String what, Throwable cause) {
         ExitStatus status = s.exit.isDone() && !s.exit.isCompletedExceptionally() ? s.exit.join() : null;
         String known = status != null ? " (" + status + ")" : s.exit.isCompletedExceptionally()
-                ? " (status unknown: " + s.exit.handle((v, e) -> WorkerDispatcher.unwrap(e).getMessage()).join() + ")" : "";
+                ? " (status unknown: " + s.exit.handle((v, e) -> Futures.unwrap(e).getMessage()).join() + ")" : "";
         return new WorkerExitedException("worker " + s.child.pid() + " " + what + known + s.stderr.describe(), cause,
                 s.child.pid(), status, s.stderr.text());
     }

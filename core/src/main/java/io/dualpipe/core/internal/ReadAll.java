@@ -7,7 +7,6 @@ import io.dualpipe.core.ReadLimitExceededException;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -68,7 +67,7 @@ public final class ReadAll {
 
     private void taken(byte[] chunk, Throwable error) {
         if (error != null) {
-            fail(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+            fail(Futures.unwrap(error));
         } else if (chunk.length == 0) {
             result.complete(join());
         } else if (chunk.length > maxBytes - total) {

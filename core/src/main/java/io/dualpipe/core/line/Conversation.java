@@ -13,7 +13,6 @@ import io.dualpipe.core.message.RequestTimeoutException;
 
 import java.nio.charset.Charset;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -82,13 +81,7 @@ public final class Conversation {
     private final char delimiter; // the reply stream's: a request must not contain it either
     /** The requests awaiting replies, their writing, and how they all fail; see {@link RequestQueue}. */
     private final RequestQueue requests;
-    // Package-private: the reading side (ReplyRouter) pairs replies with these. They are the request
-    // queue's own objects, guarded by its lock, kept here so the reading side reaches them directly.
-    final boolean byId;
-    final Object lock;
-    final ArrayDeque<PendingReply<?>> fifo; // guarded by lock: written, awaiting replies
-    final ReplyIds ids;                     // guarded by lock; null in FIFO order
-    final UnsolicitedLines unsolicited = new UnsolicitedLines();
+    private final UnsolicitedLines unsolicited = new UnsolicitedLines();
 
     Conversation(ByteSink out, LineReader in, Charset charset, int maxOutstanding, TimeoutPolicy timeoutPolicy,
                  boolean byId, boolean pipelined) {
@@ -100,12 +93,8 @@ public final class Conversation {
         InvalidArgumentException.requireNonNull("charset", charset);
         InvalidArgumentException.requireNonNull("timeoutPolicy", timeoutPolicy);
         this.requests = new RequestQueue(out, charset, maxOutstanding, timeoutPolicy, byId, pipelined);
-        this.byId = byId;
-        this.lock = requests.lock;
-        this.fifo = requests.fifo;
-        this.ids = requests.ids;
         this.delimiter = (char) in.delimiter();
-        in.listen(new ReplyRouter(this));
+        in.listen(new ReplyRouter(requests, unsolicited));
     }
 
     /**
@@ -256,22 +245,5 @@ public final class Conversation {
      */
     public int outstanding() {
         return requests.outstanding();
-    }
-
-    // For the reading side (ReplyRouter), on the loop thread; see RequestQueue.
-
-    /** The head's reply came: one at a time, the next request is written. */
-    void sendNext() {
-        requests.sendNext();
-    }
-
-    /** Fails every outstanding and later request with a {@link ConversationBrokenException}. */
-    void breakWith(String why, Throwable cause) {
-        requests.breakWith(why, cause);
-    }
-
-    /** The reply stream ended ({@code cause} null) or failed: every outstanding and later request fails. */
-    void end(Throwable cause) {
-        requests.end(cause);
     }
 }

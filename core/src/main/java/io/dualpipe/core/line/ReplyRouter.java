@@ -3,20 +3,23 @@ package io.dualpipe.core.line;
 /**
  * The reading side of a {@link Conversation}: takes each reply line the loop reads and hands it to
  * the request it answers (the head of the FIFO queue, or the request whose id it carries), or to
- * the unsolicited lines when no request waits for it. Loop thread only; it takes the
- * conversation's lock only to look requests up and take them off, and feeds them outside it, since
- * a {@link ReplyReader} is user code.
+ * the unsolicited lines when no request waits for it. It works on the conversation's
+ * {@link RequestQueue} directly: takes answered requests off, lets the next one out, and breaks or
+ * ends the queue. Loop thread only; it takes the queue's lock only to look requests up and take
+ * them off, and feeds them outside it, since a {@link ReplyReader} is user code.
  */
 final class ReplyRouter implements LineReader.Listener {
-    private final Conversation c;
+    private final RequestQueue requests;
+    private final UnsolicitedLines unsolicited;
 
-    ReplyRouter(Conversation c) {
-        this.c = c;
+    ReplyRouter(RequestQueue requests, UnsolicitedLines unsolicited) {
+        this.requests = requests;
+        this.unsolicited = unsolicited;
     }
 
     @Override
     public void onLine(String line) {
-        if (c.byId) {
+        if (requests.byId) {
             replyById(line);
         } else {
             reply(line);
@@ -30,22 +33,22 @@ final class ReplyRouter implements LineReader.Listener {
 
     @Override
     public void onEnd() {
-        c.end(null); // the usual ChannelClosedException, made only if a request is there to get it
+        requests.end(null); // the usual ChannelClosedException, made only if a request is there to get it
     }
 
     @Override
     public void onError(Throwable error) {
-        c.end(error);
+        requests.end(error);
     }
 
     /** Loop thread: a line, in FIFO order. */
     private void reply(String line) {
         PendingReply<?> head;
-        synchronized (c.lock) {
-            head = c.fifo.peek();
+        synchronized (requests.lock) {
+            head = requests.fifo.peek();
         }
         if (head == null) {
-            c.unsolicited.dropped(line, c.isBroken() ? " (the conversation is broken)" : "");
+            unsolicited.dropped(line, requests.isBroken() ? " (the conversation is broken)" : "");
             return;
         }
         // The head is fed outside the lock (a ReplyReader is user code); only this loop thread
@@ -60,24 +63,24 @@ final class ReplyRouter implements LineReader.Listener {
     private void replyById(String line) {
         int space = line.indexOf(' ');
         int end = space < 0 ? line.length() : space;
-        long id = c.ids.parse(line, end);
+        long id = requests.ids.parse(line, end);
         PendingReply<?> p;
         String why = null;
-        synchronized (c.lock) {
-            p = id > 0 ? c.ids.get(id) : null;
+        synchronized (requests.lock) {
+            p = id > 0 ? requests.ids.get(id) : null;
             if (p == null) {
-                why = c.ids.whyUnmatched(line, end, id);
+                why = requests.ids.whyUnmatched(line, end, id);
             }
         }
         if (p == null) {
-            c.unsolicited.dropped(line, why);
+            unsolicited.dropped(line, why);
             return;
         }
         if (feed(p, space < 0 ? "" : line.substring(space + 1))) {
-            synchronized (c.lock) {
-                c.ids.remove(p);
+            synchronized (requests.lock) {
+                requests.ids.remove(p);
             }
-            c.unsolicited.matched();
+            unsolicited.matched();
             p.finish();
         }
     }
@@ -87,14 +90,14 @@ final class ReplyRouter implements LineReader.Listener {
         try {
             return p.take(line);
         } catch (RuntimeException e) {
-            if (c.byId) {
-                synchronized (c.lock) {
-                    c.ids.remove(p);
+            if (requests.byId) {
+                synchronized (requests.lock) {
+                    requests.ids.remove(p);
                 }
                 p.fail(e);
             } else {
                 p.fail(e);
-                c.breakWith("the reply reader of request '" + RequestLine.shorten(p.request) + "' threw " + e, e);
+                requests.breakWith("the reply reader of request '" + RequestLine.shorten(p.request) + "' threw " + e, e);
             }
             return false;
         }
@@ -102,23 +105,23 @@ final class ReplyRouter implements LineReader.Listener {
 
     /** Loop thread: an over-long reply line was skipped. */
     private void tooLong(LineTooLongException e) {
-        if (c.byId) {
+        if (requests.byId) {
             // Its id went with it: the request it belongs to fails by its timeout.
-            c.unsolicited.skipped("an over-long reply line (" + e.getMessage() + "); its request fails by its timeout");
+            unsolicited.skipped("an over-long reply line (" + e.getMessage() + "); its request fails by its timeout");
             return;
         }
         PendingReply<?> head;
-        synchronized (c.lock) {
-            head = c.fifo.peek();
+        synchronized (requests.lock) {
+            head = requests.fifo.peek();
         }
         if (head == null) {
-            c.unsolicited.skipped("an over-long line no request waits for (" + e.getMessage() + ")");
+            unsolicited.skipped("an over-long line no request waits for (" + e.getMessage() + ")");
             return;
         }
         if (head.reader != null) {
             // Which of the lines after it still belong to this reply is unknown.
             head.fail(e);
-            c.breakWith("an over-long line in the reply to request '" + RequestLine.shorten(head.request) + "'", e);
+            requests.breakWith("an over-long line in the reply to request '" + RequestLine.shorten(head.request) + "'", e);
             return;
         }
         retire(head);
@@ -127,13 +130,13 @@ final class ReplyRouter implements LineReader.Listener {
 
     /** Takes the answered head out of the FIFO (unless broken meanwhile) and lets the next request out. */
     private void retire(PendingReply<?> head) {
-        synchronized (c.lock) {
-            if (c.fifo.peek() == head) {
-                c.fifo.poll();
+        synchronized (requests.lock) {
+            if (requests.fifo.peek() == head) {
+                requests.fifo.poll();
                 head.removed = true;
             }
         }
-        c.unsolicited.matched();
-        c.sendNext();
+        unsolicited.matched();
+        requests.sendNext();
     }
 }

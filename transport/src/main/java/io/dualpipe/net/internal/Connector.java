@@ -238,9 +238,9 @@ final class Connector implements IoHandler {
         Peer peer;
         try {
             if (unix) {
-                peer = Sockets.peerCredentials(ch.getFD(), text);
+                peer = UnixSockets.peerCredentials(ch.getFD(), text);
             } else {
-                Sockets.setNoDelay(ch.getFD());
+                TcpSockets.setNoDelay(ch.getFD());
                 peer = Peer.unknown(text);
             }
         } catch (NativeIoException e) {

@@ -5,6 +5,7 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.internal.ChannelSettings;
 import io.dualpipe.net.MessageClient;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
@@ -69,7 +69,7 @@ public final class DefaultMessageClient implements MessageClient {
         LoopFuture<MessageClient> f = new LoopFuture<>();
         client.withChannel(ch -> LoopFuture.completed((Void) null)).whenComplete((v, e) -> {
             if (e != null) {
-                f.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                f.completeExceptionally(Futures.unwrap(e));
             } else if (!f.complete(client)) {
                 client.close(); // the caller gave up on it: nobody else can ever close this connection
             }
@@ -171,7 +171,7 @@ public final class DefaultMessageClient implements MessageClient {
         List<Waiting<?>> toRun = null;
         MessageChannel opened = null;
         MessageChannel orphan = null;
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Futures.unwrap(error);
         synchronized (lock) {
             if (connecting == c) {
                 connecting = null;
@@ -328,7 +328,7 @@ public final class DefaultMessageClient implements MessageClient {
             }
             f.whenComplete((v, e) -> {
                 if (e != null) {
-                    result.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                    result.completeExceptionally(Futures.unwrap(e));
                 } else {
                     result.complete(v);
                 }

@@ -103,7 +103,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         boolean bound = false;
         try {
             if (file == null) {
-                Sockets.setReuseAddress(fd); // a restarted server must not wait out TIME_WAIT
+                TcpSockets.setReuseAddress(fd); // a restarted server must not wait out TIME_WAIT
             }
             try {
                 Sockets.bind(fd, address);
@@ -121,7 +121,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
                 identity = UnixSocketFile.identity(file);
             }
             Sockets.listen(fd, b.backlog(), address);
-            SocketAddress actual = file == null ? Sockets.localInet(fd) : address;
+            SocketAddress actual = file == null ? TcpSockets.local(fd) : address;
             DefaultMessageServer server = new DefaultMessageServer(b, settings, loop, actual, file, identity, channel);
             server.register();
             LOG.debug("{}: listening", server.addressText);
@@ -224,10 +224,10 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         Peer peer;
         try {
             if (socketFile != null) {
-                peer = Sockets.peerCredentials(fd, name);
+                peer = UnixSockets.peerCredentials(fd, name);
             } else {
-                Sockets.setNoDelay(fd);
-                peer = Peer.unknown(Sockets.describe(Sockets.remoteInet(fd)));
+                TcpSockets.setNoDelay(fd);
+                peer = Peer.unknown(Sockets.describe(TcpSockets.remote(fd)));
             }
         } catch (NativeIoException e) {
             LOG.debug("{}: client vanished before it could be served: {}", name, e.getMessage());

@@ -5,6 +5,7 @@ import io.dualpipe.core.EventLoopGroup;
 import io.dualpipe.core.FdChannel;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.core.internal.Native;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.Peer;
@@ -15,7 +16,6 @@ import org.slf4j.LoggerFactory;
 import java.nio.channels.SelectionKey;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
@@ -119,7 +119,7 @@ final class ServerConnections {
         if (!open.contains(channel)) {
             return;
         }
-        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        Throwable cause = Futures.unwrap(e);
         try {
             onClose.accept(channel, cause);
         } catch (Throwable t) {

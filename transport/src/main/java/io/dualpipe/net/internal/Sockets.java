@@ -3,7 +3,6 @@ package io.dualpipe.net.internal;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.NativeIoException;
 import io.dualpipe.core.internal.Native;
-import io.dualpipe.core.message.Peer;
 import io.dualpipe.net.UnsupportedPlatformException;
 import jnr.constants.platform.AddressFamily;
 import jnr.constants.platform.Errno;
@@ -20,15 +19,15 @@ import java.net.UnixDomainSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * Socket plumbing on raw fds: the one entry point the rest of this package calls for creating,
- * binding, connecting, accepting, options and credentials. This class holds what every family
- * shares (the platform's constants and errnos, socket creation, listen, accept, SO_ERROR) and hands
- * a call that depends on the address's family to {@link UnixSockets} or {@link TcpSockets}; the
- * family-specific methods here delegate, so callers never choose the half themselves.
+ * Socket plumbing on raw fds, the part every address family shares: the platform's constants and
+ * errnos, socket creation, listen, accept, SO_ERROR, and describing and checking addresses. A call
+ * given a {@link SocketAddress} (bind, connect, validate) goes to {@link UnixSockets} or
+ * {@link TcpSockets} by the address's type, so the caller need not choose; a caller that already
+ * knows the family (peer credentials of a Unix socket, TCP options and addresses, a socket file's
+ * unlink) calls that half directly.
  *
  * <p>Split of work, and why:
  * <ul>
@@ -264,48 +263,5 @@ final class Sockets {
     /** A typed error for the calling thread's last failed call, for an errno already read. */
     static NativeIoException error(String what, int errno) {
         return new NativeIoException(what, errno, Native.errnoName(errno), Native.LIBC.strerror(errno));
-    }
-
-    // ---- one family only: the halves' calls, under the names this package already uses ----
-
-    /** See {@link UnixSockets#peerCredentials}. */
-    static Peer peerCredentials(int fd, String address) {
-        return UnixSockets.peerCredentials(fd, address);
-    }
-
-    /** See {@link UnixSockets#cString}. */
-    static byte[] cString(Path path) {
-        return UnixSockets.cString(path);
-    }
-
-    /** See {@link UnixSockets#unlink}. */
-    static int unlink(Path path) {
-        return UnixSockets.unlink(path);
-    }
-
-    /** See {@link TcpSockets#sockaddrInet}. */
-    static byte[] sockaddrInet(InetSocketAddress i, boolean bsd, int afInet6) {
-        return TcpSockets.sockaddrInet(i, bsd, afInet6);
-    }
-
-    /** See {@link TcpSockets#family}. */
-    static int family(byte[] sa, boolean bsd) {
-        return TcpSockets.family(sa, bsd);
-    }
-
-    static void setNoDelay(int fd) {
-        TcpSockets.setNoDelay(fd);
-    }
-
-    static void setReuseAddress(int fd) {
-        TcpSockets.setReuseAddress(fd);
-    }
-
-    static InetSocketAddress localInet(int fd) {
-        return TcpSockets.local(fd);
-    }
-
-    static InetSocketAddress remoteInet(int fd) {
-        return TcpSockets.remote(fd);
     }
 }

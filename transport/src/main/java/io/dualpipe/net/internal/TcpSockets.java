@@ -17,8 +17,9 @@ import java.util.Arrays;
 
 /**
  * The TCP half of {@link Sockets}: {@code sockaddr_in}/{@code sockaddr_in6} built and read by hand,
- * bind, connect, the local and remote address, and TCP's options. Callers go through
- * {@link Sockets}, which picks this class or {@link UnixSockets} by the address's family.
+ * bind, connect, the local and remote address, and TCP's options. Bind and connect come through
+ * {@link Sockets}, which picks this class or {@link UnixSockets} by the address's type; a caller
+ * with a TCP socket in hand calls the options and addresses here directly.
  *
  * <p>No library lays these sockaddrs out for us (jnr-unixsocket covers only {@code sockaddr_un}), so
  * this class writes them: the BSD leading {@code sin_len} byte on macOS, a native-order family on

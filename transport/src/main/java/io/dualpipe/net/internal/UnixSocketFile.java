@@ -75,7 +75,7 @@ final class UnixSocketFile {
             throw new AddressInUseException(address, address + " exists and cannot be probed (" + cause.getMessage()
                     + "), so it may belong to a live server; not replacing it", cause);
         }
-        int unlinked = Sockets.unlink(path);
+        int unlinked = UnixSockets.unlink(path);
         if (unlinked != 0 && unlinked != Sockets.ENOENT) {
             throw Sockets.error("unlink(" + path + ") of a stale socket file", unlinked);
         }
@@ -115,7 +115,7 @@ final class UnixSocketFile {
                         + "); not setting its mode to 0" + Integer.toOctalString(mode), null);
             }
         }
-        byte[] cPath = Sockets.cString(path);
+        byte[] cPath = UnixSockets.cString(path);
         if (Sockets.LIB.fchmodat(AT_FDCWD, cPath, mode, AT_SYMLINK_NOFOLLOW) == 0) {
             return;
         }
@@ -148,7 +148,7 @@ final class UnixSocketFile {
             LOG.debug("unix:{}: not removed, it is no longer the socket file this server created", path);
             return;
         }
-        int errno = Sockets.unlink(path);
+        int errno = UnixSockets.unlink(path);
         if (errno != 0 && errno != Sockets.ENOENT) {
             LOG.warn("unix:{}: could not remove the socket file: {}", path, Native.errnoName(errno));
         }

@@ -21,8 +21,9 @@ import java.util.Arrays;
 
 /**
  * The Unix-socket half of {@link Sockets}: path checks and encodings, bind, connect, peer
- * credentials and unlink. Callers go through {@link Sockets}, which picks this class or
- * {@link TcpSockets} by the address's family.
+ * credentials and unlink. Path checks, bind and connect come through {@link Sockets}, which picks
+ * this class or {@link TcpSockets} by the address's type; a caller with a Unix socket or socket file
+ * in hand calls peer credentials, cString and unlink here directly.
  *
  * <p><b>jnr-unixsocket</b> builds the {@code sockaddr_un} (its layout differs: Linux has a 2-byte
  * family, macOS a {@code sun_len} byte and a 1-byte family), binds and connects, and reads

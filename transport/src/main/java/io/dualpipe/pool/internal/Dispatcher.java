@@ -6,6 +6,7 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.codec.DecodeException;
 import io.dualpipe.core.codec.EncodeException;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.core.line.LineTooLongException;
 import io.dualpipe.core.message.RemoteException;
 import io.dualpipe.core.message.ReplyTypeException;
@@ -191,7 +192,7 @@ final class Dispatcher<Q, R> {
                 ctx.respawner.succeeded();
                 finish(c, value, null);
             } else {
-                Throwable cause = PoolContext.unwrap(error);
+                Throwable cause = Futures.unwrap(error);
                 if (requestScoped(cause)) {
                     finish(c, null, cause);
                 } else {

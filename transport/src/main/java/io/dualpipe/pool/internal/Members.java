@@ -5,6 +5,7 @@ import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.process.ChildExitedException;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ExitStatus;
@@ -102,7 +103,7 @@ final class Members<Q, R> {
                 return;
             }
             if (e != null) {
-                Throwable cause = PoolContext.unwrap(e);
+                Throwable cause = Futures.unwrap(e);
                 crashed(m, "its warm-up request '" + s.warmUpRequest() + "' failed: " + cause, cause);
                 return;
             }
@@ -216,7 +217,7 @@ final class Members<Q, R> {
     /** {@code m} was reaped with {@code status}, or its exit failed with {@code error} (the loop closing killed it). */
     private void exited(Member<Q, R> m, ExitStatus status, Throwable error) {
         m.exit = status;
-        m.exitError = error == null ? null : PoolContext.unwrap(error);
+        m.exitError = error == null ? null : Futures.unwrap(error);
         lose(m);
         Timeout t = ctx.schedule(() -> bury(m), STDERR_WAIT_NANOS, TimeUnit.NANOSECONDS);
         m.stderr.ended().whenComplete((v, e) -> ctx.onLoop(() -> {

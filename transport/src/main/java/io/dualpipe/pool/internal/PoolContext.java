@@ -7,7 +7,6 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
 import io.dualpipe.worker.PoolShutdownException;
 
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -121,9 +120,5 @@ final class PoolContext<Q, R> {
         } catch (RejectedExecutionException e) {
             complete.run();
         }
-    }
-
-    static Throwable unwrap(Throwable e) {
-        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 }

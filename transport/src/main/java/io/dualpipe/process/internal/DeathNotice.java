@@ -4,6 +4,7 @@ import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.core.internal.RequestFailures;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
 import io.dualpipe.process.ChildExitedException;
@@ -11,7 +12,6 @@ import io.dualpipe.process.ExitStatus;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -50,7 +50,7 @@ final class DeathNotice implements RequestFailures {
      */
     @Override
     public void fail(String request, Throwable cause, CompletableFuture<?> future) {
-        Throwable c = cause instanceof CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+        Throwable c = Futures.unwrap(cause);
         if (!(c instanceof ChannelClosedException) || c instanceof ChildExitedException) {
             future.completeExceptionally(c);
             return;

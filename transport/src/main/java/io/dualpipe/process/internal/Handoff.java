@@ -3,10 +3,10 @@ package io.dualpipe.process.internal;
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.core.internal.LoopFutures;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
@@ -47,7 +47,7 @@ final class Handoff {
                 if (e == null) {
                     out.complete(v);
                 } else {
-                    out.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
+                    out.completeExceptionally(Futures.unwrap(e));
                 }
             };
             try {

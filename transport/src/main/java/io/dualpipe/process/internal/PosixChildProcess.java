@@ -9,6 +9,7 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.core.internal.LazyLogger;
 import io.dualpipe.core.internal.LoopFutures;
 import io.dualpipe.core.internal.SingleThreadEventLoop;
@@ -279,7 +280,7 @@ public final class PosixChildProcess implements ChildProcess {
                     LoopFuture<ExitStatus> f = new LoopFuture<>();
                     CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0])).whenComplete((v, e) -> {
                         if (e != null) {
-                            f.completeExceptionally(e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e);
+                            f.completeExceptionally(Futures.unwrap(e));
                         } else {
                             f.complete(watcher.exit().join());
                         }
@@ -375,8 +376,7 @@ public final class PosixChildProcess implements ChildProcess {
         if (!exit.isDone()) {
             how = "reaped";
         } else if (exit.isCompletedExceptionally()) {
-            how = "status unknown: " + exit.handle((v, e) -> e instanceof java.util.concurrent.CompletionException
-                    && e.getCause() != null ? e.getCause() : e).join();
+            how = "status unknown: " + exit.handle((v, e) -> Futures.unwrap(e)).join();
         } else {
             how = "exited " + exit.join();
         }

@@ -52,8 +52,8 @@ class SocketsTest {
             }
             int uid = (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
             int pid = (int) ProcessHandle.current().pid();
-            Peer fromServer = Sockets.peerCredentials(accepted, "a");
-            Peer fromClient = Sockets.peerCredentials(client, "c");
+            Peer fromServer = UnixSockets.peerCredentials(accepted, "a");
+            Peer fromClient = UnixSockets.peerCredentials(client, "c");
             assertEquals(pid, fromServer.pid());
             assertEquals(uid, fromServer.uid());
             assertEquals(pid, fromClient.pid());
@@ -132,21 +132,21 @@ class SocketsTest {
     @Test
     void inetSockaddrLayouts() throws Exception {
         InetSocketAddress v4 = new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0x1234);
-        byte[] linux = Sockets.sockaddrInet(v4, false, 10);
-        byte[] bsd = Sockets.sockaddrInet(v4, true, 30);
+        byte[] linux = TcpSockets.sockaddrInet(v4, false, 10);
+        byte[] bsd = TcpSockets.sockaddrInet(v4, true, 30);
         assertEquals(16, linux.length);
         assertEquals(Sockets.AF_INET, ByteBuffer.wrap(linux).order(ByteOrder.nativeOrder()).getShort(0));
         assertArrayEquals(new byte[] {16, (byte) Sockets.AF_INET, 0x12, 0x34, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0}, bsd);
-        assertEquals(Sockets.AF_INET, Sockets.family(bsd, true));
-        assertEquals(Sockets.AF_INET, Sockets.family(linux, false));
+        assertEquals(Sockets.AF_INET, TcpSockets.family(bsd, true));
+        assertEquals(Sockets.AF_INET, TcpSockets.family(linux, false));
 
         InetSocketAddress v6 = new InetSocketAddress(InetAddress.getByName("::1"), 443);
-        byte[] bsd6 = Sockets.sockaddrInet(v6, true, 30);
+        byte[] bsd6 = TcpSockets.sockaddrInet(v6, true, 30);
         assertEquals(28, bsd6.length);
         assertEquals(28, bsd6[0]);
-        assertEquals(30, Sockets.family(bsd6, true));
+        assertEquals(30, TcpSockets.family(bsd6, true));
         assertEquals(443, ByteBuffer.wrap(bsd6).getShort(2));
         assertEquals(1, bsd6[23]);
-        assertNotEquals(30, Sockets.family(Sockets.sockaddrInet(v6, false, 10), false));
+        assertNotEquals(30, TcpSockets.family(TcpSockets.sockaddrInet(v6, false, 10), false));
     }
 }
