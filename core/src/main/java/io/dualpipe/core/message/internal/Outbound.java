@@ -5,6 +5,7 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.FdStream;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.core.internal.Native;
 
 import java.lang.invoke.MethodHandles;
@@ -254,7 +255,7 @@ final class Outbound {
                     ByteBuffer d = data;
                     long a = address;
                     boolean c = isChunk;
-                    w.whenComplete((v, e) -> onLoop(() -> written(d, a, size, c, pending, e == null ? null : Waiters.unwrap(e))));
+                    w.whenComplete((v, e) -> onLoop(() -> written(d, a, size, c, pending, e == null ? null : Futures.unwrap(e))));
                 }
             }
         } finally {

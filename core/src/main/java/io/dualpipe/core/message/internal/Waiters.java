@@ -1,6 +1,7 @@
 package io.dualpipe.core.message.internal;
 
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.Futures;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -81,12 +82,8 @@ final class Waiters {
             done.join();
             return null;
         } catch (CompletionException | CancellationException e) {
-            return unwrap(e);
+            return Futures.unwrap(e);
         }
-    }
-
-    static Throwable unwrap(Throwable e) {
-        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     static void completeAll(List<LoopFuture<Void>> futures, Throwable error) {
