@@ -39,7 +39,9 @@ final class Dispatcher {
         }
         Object message;
         try {
-            message = entry.raw() ? body : codecs.decode(type, body);
+            // A slice: the decoder's view is of the loop's shared read buffer, and a handler that
+            // rewinds or reads at index 0 must see this body, not the bytes of the frames around it.
+            message = entry.raw() ? body.slice() : codecs.decode(type, body);
         } catch (CodecException e) {
             undeliverable(e, request, requestId);
             return;

@@ -7,8 +7,9 @@ import java.nio.ByteBuffer;
 
 /**
  * A reply's body turned into what its caller asked for: decoded by the type's codec and checked
- * against the class asked for, or, for {@link ByteBuffer}, not decoded at all (a view for a listener,
- * which is done with it when it returns; a copy for a future, which may be read any time later).
+ * against the class asked for, or, for {@link ByteBuffer}, not decoded at all (a read-only slice for
+ * a listener, which is done with it when it returns; a copy for a future, which may be read any time
+ * later). Either way index 0 is the body's first byte and its capacity is the body's length.
  * Loop thread only.
  */
 final class ReplyValues {
@@ -17,7 +18,7 @@ final class ReplyValues {
 
     /**
      * @param replyClass the class asked for, boxed; null for any
-     * @param borrow     true: a {@link ByteBuffer} reply may be {@code body} itself
+     * @param borrow     true: a {@link ByteBuffer} reply may be a view of {@code body}
      * @throws io.dualpipe.core.codec.CodecException if the codec rejects the body
      * @throws ReplyTypeException if the decoded value is not a {@code replyClass}
      */
@@ -25,7 +26,7 @@ final class ReplyValues {
                      String channel, int requestId) {
         if (replyClass == ByteBuffer.class) {
             codecs.codec(type); // a type the registry does not know is an error, decoded or not
-            return borrow ? body : copy(body);
+            return borrow ? body.slice() : copy(body); // a slice: see Dispatcher, the same for handlers
         }
         Object value = codecs.decode(type, body);
         if (replyClass == null || replyClass.isInstance(value)) {
