@@ -188,7 +188,7 @@ class Review18RawBodyReviewTest {
      */
     @Test
     @Timeout(60)
-    void DEFECT_heldBodiesAreNotReadOnlyViews() throws Exception {
+    void heldBodiesAreReadOnlyViews() throws Exception {
         CompletableFuture<Boolean> handlerSawReadOnly = new CompletableFuture<>();
         RawPeer p = new RawPeer(loop, MessageChannel.builder(Pipes.codecs())
                 .handle(Codecs.BYTES, ByteBuffer.class, (ctx, body) -> {
@@ -216,7 +216,7 @@ class Review18RawBodyReviewTest {
      */
     @Test
     @Timeout(60)
-    void HAZARD_aBorrowedViewExposesAnotherConnectionsBytesOnTheSameLoop() throws Exception {
+    void aBorrowedViewIsExactlyTheBodyNotTheLoopsSharedBuffer() throws Exception {
         Pipes x = new Pipes(loop, MessageChannel.builder(Pipes.codecs()), MessageChannel.builder(Pipes.codecs())
                 .handle(Codecs.BYTES, ByteBuffer.class, (ctx, body) -> {
                     ByteBuffer whole = body.duplicate().clear();
