@@ -37,7 +37,7 @@ import static io.dualpipe.examples.bench.ProcessBench.rethrow;
  *
  * <pre>
  * [bytes=1073741824] [chunk=65536] [pipe=0|1048576|both] [src=heap|direct] [verify=sample|full|count]
- * [warmup_bytes=268435456] [impl=dualpipe|jdk|both] [rounds=1]
+ * [warmup_bytes=268435456] [impl=dualpipe|jdk|both] [rounds=1] [c=auto|off] [c_src=examples/bench/c/bulk_cat.c]
  * </pre>
  *
  * <p>DualPipe's writes are the library's backpressured ones: a pump on the loop writes until
@@ -47,6 +47,13 @@ import static io.dualpipe.examples.bench.ProcessBench.rethrow;
  * RESULT line also gives the CPU the JVM and cat used over the timed part, in percent of one CPU
  * ({@code jvm_cpu}, {@code cat_cpu}; cat's read from /proc just before stdin is closed), and the JVM's
  * CPU microseconds per MB moved ({@code jvm_us_per_mb}), which the machine's load distorts far less.
+ *
+ * <p>{@code c=auto} (this class's default; {@code ProcessBench W2} defaults to {@code off}, its table
+ * having no column for them) adds the physical reference: {@code examples/bench/c/bulk_cat.c}, compiled
+ * once with {@code cc -O2} into a temporary directory, moves the same bytes in C with the same chunk,
+ * pipe size and verification, as {@code c-poll} (one thread, a poll loop: the best a single event loop
+ * can do) and {@code c-threads} (a writer thread and a reading thread on blocking fds: the JDK
+ * baseline's shape), in the same rounds. Without a compiler or the source the run goes on without them.
  */
 public final class BulkBench {
     /** Pattern period: a prime, so consecutive chunks differ and a dropped or repeated chunk shows. */
@@ -72,10 +79,14 @@ public final class BulkBench {
                 a.put(s.substring(0, eq), s.substring(eq + 1));
             }
         }
+        a.putIfAbsent("c", "auto");
         List<String[]> table = new ArrayList<>();
+        List<String[]> cTable = new ArrayList<>();
         try {
             w2(a, (w, m, dp, jdk) -> table.add(new String[] {w, m, String.format(Locale.ROOT, "%.0f", dp),
-                    String.format(Locale.ROOT, "%.0f", jdk), String.format(Locale.ROOT, "%.2f", dp / jdk)}));
+                    String.format(Locale.ROOT, "%.0f", jdk), String.format(Locale.ROOT, "%.2f", dp / jdk)}),
+                    (w, m, cPoll, cThreads, dp, jdk) -> cTable.add(new String[] {w, m, fmt("%.0f", cPoll), fmt("%.0f", cThreads),
+                            fmt("%.2f", dp / cPoll), fmt("%.2f", jdk / cThreads)}));
         } catch (ProcessBench.VerificationError e) {
             System.out.flush();
             System.err.println("VERIFICATION FAILED: " + e.getMessage());
@@ -86,6 +97,15 @@ public final class BulkBench {
         for (String[] r : table) {
             System.out.printf(Locale.ROOT, "%-10s %-22s %12s %12s %14s%n", (Object[]) r);
         }
+        if (!cTable.isEmpty()) {
+            // A table of its own, so the lines above stay as older notes quote them.
+            System.out.println();
+            System.out.printf(Locale.ROOT, "%-10s %-22s %12s %12s %16s %14s%n", "workload", "metric", "c-poll", "c-threads",
+                    "dualpipe/c-poll", "jdk/c-threads");
+            for (String[] r : cTable) {
+                System.out.printf(Locale.ROOT, "%-10s %-22s %12s %12s %16s %14s%n", (Object[]) r);
+            }
+        }
         System.out.flush();
         System.exit(0);
     }
@@ -95,13 +115,26 @@ public final class BulkBench {
         void row(String workload, String metric, double dualpipe, double jdk);
     }
 
-    /** One timed transfer: throughput and the CPU spent on it. */
+    /** The C baseline's medians beside DualPipe's and the JDK's for the same pipe size (NaN: not run). */
+    interface CRows {
+        void row(String workload, String metric, double cPoll, double cThreads, double dualpipe, double jdk);
+    }
+
+    /** One timed transfer: throughput and the CPU spent on it ({@code jvmCpu}: the C program's for C runs). */
     private record Run(double mbps, double jvmCpu, double catCpu) {
         String kv() {
-            // CPU per MB: what the JVM spends per byte, which a loaded machine's share of CPU distorts far less than MB/s.
-            return String.format(Locale.ROOT, "mbps=%.0f jvm_cpu=%.0f%% cat_cpu=%.0f%% jvm_us_per_mb=%.0f", mbps, jvmCpu, catCpu,
-                    jvmCpu * 1e4 / mbps);
+            return kv("jvm");
         }
+
+        String kv(String self) {
+            // CPU per MB: what the JVM spends per byte, which a loaded machine's share of CPU distorts far less than MB/s.
+            return String.format(Locale.ROOT, "mbps=%.0f %s_cpu=%.0f%% cat_cpu=%.0f%% %s_us_per_mb=%.0f", mbps, self, jvmCpu, catCpu,
+                    self, jvmCpu * 1e4 / mbps);
+        }
+    }
+
+    private static String fmt(String format, double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, format, v);
     }
 
     private static long num(Map<String, String> args, String key, long dflt) {
@@ -110,6 +143,10 @@ public final class BulkBench {
     }
 
     static void w2(Map<String, String> args, Rows rows) throws Exception {
+        w2(args, rows, null);
+    }
+
+    static void w2(Map<String, String> args, Rows rows, CRows cRows) throws Exception {
         long bytes = num(args, "bytes", 1L << 30);
         int chunk = (int) num(args, "chunk", 64 * 1024);
         check(chunk > 0 && chunk <= MAX_READ, "chunk must be in (0, 1 MiB]");
@@ -122,6 +159,7 @@ public final class BulkBench {
         boolean dpRuns = impl.equals("both") || impl.equals("dualpipe");
         int rounds = (int) num(args, "rounds", 1);
         check(rounds > 0, "rounds must be > 0");
+        Path cBin = args.getOrDefault("c", "off").equals("off") ? null : compileC(args.get("c_src"));
         byte[] src = pattern();
         List<Integer> pipes = new ArrayList<>();
         if (pipe.equals("both")) {
@@ -143,19 +181,35 @@ public final class BulkBench {
         }
         double[] jdk = new double[rounds];
         double[][] dp = new double[pipes.size()][rounds];
+        double[][] cPoll = new double[pipes.size()][rounds];
+        double[][] cThreads = new double[pipes.size()][rounds];
         Arrays.fill(jdk, Double.NaN);
+        for (double[] d : dp) {
+            Arrays.fill(d, Double.NaN);
+        }
         for (int r = 0; r < rounds; r++) {
             if (jdkRuns) {
                 Run run = jdkBulk(bytes, chunk, src);
                 jdk[r] = run.mbps;
                 result("jdk", "W2", String.format(Locale.ROOT, "%s bytes=%d chunk=%d pipe=default", run.kv(), bytes, chunk));
             }
-            for (int i = 0; i < pipes.size() && dpRuns; i++) {
+            for (int i = 0; i < pipes.size(); i++) {
                 int ps = pipes.get(i);
-                Run run = dpBulk(bytes, chunk, ps, src, direct);
-                dp[i][r] = run.mbps;
-                result("dualpipe", "W2", String.format(Locale.ROOT, "%s bytes=%d chunk=%d pipe=%s src=%s", run.kv(), bytes, chunk,
-                        ps == 0 ? "default" : Integer.toString(ps), direct ? "direct" : "heap"));
+                String pipeKv = ps == 0 ? "default" : Integer.toString(ps);
+                if (dpRuns) {
+                    Run run = dpBulk(bytes, chunk, ps, src, direct);
+                    dp[i][r] = run.mbps;
+                    result("dualpipe", "W2", String.format(Locale.ROOT, "%s bytes=%d chunk=%d pipe=%s src=%s", run.kv(), bytes, chunk,
+                            pipeKv, direct ? "direct" : "heap"));
+                }
+                if (cBin != null) {
+                    for (String mode : new String[] {"poll", "threads"}) {
+                        Run run = cBulk(cBin, mode, bytes, chunk, ps, v);
+                        (mode.equals("poll") ? cPoll : cThreads)[i][r] = run.mbps;
+                        result("c-" + mode, "W2", String.format(Locale.ROOT, "%s bytes=%d chunk=%d pipe=%s verify=%s", run.kv("c"), bytes,
+                                chunk, pipeKv, v));
+                    }
+                }
             }
         }
         for (int i = 0; i < pipes.size() && dpRuns; i++) {
@@ -163,6 +217,71 @@ public final class BulkBench {
             String metric = "mbps pipe=" + (ps == 0 ? "dflt" : (ps >> 10) + "K") + (rounds > 1 ? " med" : "");
             rows.row("W2", metric, median(dp[i]), median(jdk));
         }
+        for (int i = 0; i < pipes.size() && cBin != null && cRows != null; i++) {
+            int ps = pipes.get(i);
+            String metric = "mbps pipe=" + (ps == 0 ? "dflt" : (ps >> 10) + "K") + (rounds > 1 ? " med" : "");
+            // The JDK always runs on default pipes, so jdk/c-threads is only like for like on that row.
+            cRows.row("W2", metric, median(cPoll[i]), median(cThreads[i]), median(dp[i]), ps == 0 ? median(jdk) : Double.NaN);
+        }
+    }
+
+    /**
+     * Compiles the C baseline into a temporary directory; null, after an INFO line, when there is no
+     * source, no {@code cc} or it fails: the C rows are a reference, not a reason to fail the run.
+     */
+    private static Path compileC(String srcArg) throws Exception {
+        Path src = null;
+        // Run from the repository root or from examples/ (where the smoke test's child JVM starts).
+        for (String s : srcArg != null ? new String[] {srcArg} : new String[] {"examples/bench/c/bulk_cat.c", "bench/c/bulk_cat.c"}) {
+            if (Files.isRegularFile(Path.of(s))) {
+                src = Path.of(s);
+                break;
+            }
+        }
+        if (src == null) {
+            System.out.println("INFO no C baseline: bulk_cat.c not found (c_src=" + (srcArg != null ? srcArg : "examples/bench/c/bulk_cat.c") + ")");
+            return null;
+        }
+        Path dir = Files.createTempDirectory("bulkbench-c");
+        dir.toFile().deleteOnExit();
+        Path bin = dir.resolve("bulk_cat");
+        bin.toFile().deleteOnExit(); // registered after dir, so deleted before it
+        Process cc;
+        try {
+            cc = new ProcessBuilder("cc", "-O2", "-o", bin.toString(), src.toString(), "-pthread").redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            System.out.println("INFO no C baseline: cannot run cc (" + e.getMessage() + ")");
+            return null;
+        }
+        String out = new String(cc.getInputStream().readAllBytes()).strip();
+        if (!cc.waitFor(TIMEOUT_S, TimeUnit.SECONDS) || cc.exitValue() != 0) {
+            System.out.println("INFO no C baseline: cc -O2 " + src + " failed: " + out.replace('\n', ' '));
+            return null;
+        }
+        return bin;
+    }
+
+    /** One C run: its single output line holds mbps, c_cpu and cat_cpu; exit 3 is its byte mismatch. */
+    private static Run cBulk(Path bin, String mode, long bytes, int chunk, int pipeSize, String verify) throws Exception {
+        Process p = new ProcessBuilder(bin.toString(), "mode=" + mode, "bytes=" + bytes, "chunk=" + chunk, "pipe=" + pipeSize,
+                "verify=" + verify).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        check(p.waitFor(TIMEOUT_S, TimeUnit.SECONDS), "bulk_cat mode=" + mode + " did not finish in " + TIMEOUT_S + " s");
+        if (p.exitValue() == 3) {
+            throw new ProcessBench.VerificationError("bulk_cat mode=" + mode + ": " + out);
+        }
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException("bulk_cat mode=" + mode + " exited with " + p.exitValue() + ": " + out);
+        }
+        Map<String, Double> kv = new LinkedHashMap<>();
+        for (String f : out.split("\\s+")) {
+            int eq = f.indexOf('=');
+            if (eq > 0 && f.substring(eq + 1).replace("%", "").matches("[0-9.]+")) {
+                kv.put(f.substring(0, eq), Double.parseDouble(f.substring(eq + 1).replace("%", "")));
+            }
+        }
+        check(kv.containsKey("mbps") && kv.containsKey("c_cpu") && kv.containsKey("cat_cpu"), "bulk_cat printed no result: " + out);
+        return new Run(kv.get("mbps"), kv.get("c_cpu"), kv.get("cat_cpu"));
     }
 
     private static double median(double[] v) {
