@@ -6,6 +6,7 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.Timeout;
 import io.dualpipe.core.internal.Futures;
+import io.dualpipe.core.internal.LogLimiter;
 import io.dualpipe.core.line.LineReader;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.process.ChildProcess;
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +35,7 @@ import java.util.function.Consumer;
  */
 final class WorkerLife {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerPool.class);
+    private static final LogLimiter STDERR_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
     /** How long a dead worker's tasks wait for its exit status and last stderr bytes before they fail with what is known. */
     private static final long DEATH_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** The tail kept of a worker whose stderr is a pipe of the pool's (StderrMode.PIPE); a TAIL worker keeps its own. */
@@ -90,7 +93,13 @@ final class WorkerLife {
         err.listen(new LineReader.Listener() {
             @Override
             public void onLine(String line) {
-                LOG.warn("worker {}: {}", child.pid(), line);
+                // A worker decides how much it writes to stderr: a flood reaches the log bounded (the tail keeps all).
+                long notLogged = STDERR_LOGGED.acquire(child.pid());
+                if (notLogged >= 0) {
+                    LOG.warn("worker {}: {}{}", child.pid(), line, LogLimiter.note(notLogged));
+                } else {
+                    LOG.debug("worker {}: {}", child.pid(), line);
+                }
                 tail.onData(ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8)));
             }
 

@@ -107,7 +107,7 @@ class Review19RejectionLogTest {
 
     @Test
     @Timeout(60)
-    void DEFECT_aRefusedUidFloodingHidesAnotherUidsRejection() throws Exception {
+    void aRefusedUidFloodingHidesNoOtherUidsRejection() throws Exception {
         Assumptions.assumeTrue(ProcessHandle.current().info().user().map("root"::equals).orElse(false),
                 "needs root, to connect as another uid");
         Path sock = dir.resolve("s.sock");
@@ -145,7 +145,7 @@ class Review19RejectionLogTest {
 
     @Test
     @Timeout(60)
-    void DEFECT_garbageOnOneServerHidesAnotherServersFirstProtocolError() throws Exception {
+    void garbageOnOneServerHidesNoOtherServersFirstProtocolError() throws Exception {
         byte[] garbage = {0x01, (byte) 0x80, 0, 0, 0, 1, 0, 0, 0, 0}; // unknown flag bits
         try (EventLoop loop = EventLoop.create("review19-proto");
              Capture log = new Capture(CHANNEL_LOGGER)) {

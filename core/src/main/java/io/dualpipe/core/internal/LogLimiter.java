@@ -1,56 +1,80 @@
 package io.dualpipe.core.internal;
 
+import io.dualpipe.core.InvalidArgumentException;
+
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
  * Bounds how often one log statement that a peer can trigger is written: a client that reconnects
  * with a rejected uid, or sends garbage, in a loop must not be able to fill the server's disk or
- * drown its other warnings. At most {@code perWindow} events per window are logged; the rest are
- * counted, and the next logged one says how many were not (callers send those to DEBUG).
+ * drown its other warnings. Events carry a key (the uid, the server, the kind of error); each key
+ * may log {@code perKey} events per window, and all keys together five times that, so one flooding
+ * source cannot hide the first event of another, and many sources cannot flood either. The rest are
+ * counted, and the next logged event says how many were not (callers send those to DEBUG).
  *
- * <p>One limiter per log site, shared by every connection: the flood is what matters, not who sends
- * it. Thread-safe; the lock is taken only on the path that logs anyway.
+ * <p>One limiter per log site. At most {@value #MAX_KEYS} keys are told apart per window; past that,
+ * new keys share one budget. Thread-safe; the lock is taken only on the path that logs anyway.
  */
 public final class LogLimiter {
+    static final int MAX_KEYS = 256;
+    private static final Object OTHER_KEYS = new Object();
+
+    private final int perKey;
     private final int perWindow;
     private final long windowNanos;
     private final LongSupplier clock;
+    private final Map<Object, int[]> logged = new HashMap<>();
     private long windowStart;
-    private int logged;
+    private int loggedInWindow;
     private long notLogged;
 
     /**
-     * @param perWindow events logged per window, at least 1
-     * @param window    the window's length
+     * @param perKey events logged per key and window, at least 1; all keys together log at most five times as many
+     * @param window the window's length
      */
-    public LogLimiter(int perWindow, Duration window) {
-        this(perWindow, window, System::nanoTime);
+    public LogLimiter(int perKey, Duration window) {
+        this(perKey, window, System::nanoTime);
     }
 
     /** For tests: with a clock of their own, in nanoseconds. */
-    LogLimiter(int perWindow, Duration window, LongSupplier clock) {
-        if (perWindow < 1) {
-            throw new io.dualpipe.core.InvalidArgumentException("perWindow < 1: " + perWindow);
+    LogLimiter(int perKey, Duration window, LongSupplier clock) {
+        if (perKey < 1) {
+            throw new InvalidArgumentException("perKey < 1: " + perKey);
         }
-        this.perWindow = perWindow;
+        this.perKey = perKey;
+        this.perWindow = perKey * 5;
         this.windowNanos = window.toNanos();
         this.clock = clock;
         this.windowStart = clock.getAsLong();
     }
 
     /**
-     * Counts one event. {@return -1 if it must not be logged; otherwise how many events were not
-     * logged since the last one that was (0 in the common case)}
+     * Counts one event of {@code key} (compared with {@code equals}). {@return -1 if it must not be
+     * logged; otherwise how many events of this site were not logged since the last one that was
+     * (0 in the common case)}
      */
-    public synchronized long acquire() {
+    public synchronized long acquire(Object key) {
         long now = clock.getAsLong();
         if (now - windowStart >= windowNanos) {
             windowStart = now;
-            logged = 0;
+            logged.clear();
+            loggedInWindow = 0;
         }
-        if (logged < perWindow) {
-            logged++;
+        int[] count = logged.get(key);
+        if (count == null) {
+            if (logged.size() < MAX_KEYS) {
+                count = new int[1];
+                logged.put(key, count);
+            } else {
+                count = logged.computeIfAbsent(OTHER_KEYS, k -> new int[1]);
+            }
+        }
+        if (count[0] < perKey && loggedInWindow < perWindow) {
+            count[0]++;
+            loggedInWindow++;
             long n = notLogged;
             notLogged = 0;
             return n;
@@ -59,8 +83,8 @@ public final class LogLimiter {
         return -1;
     }
 
-    /** {@return "" for 0, else a note for the log line that {@code notLogged} similar events were not logged} */
+    /** {@return "" for 0, else a note for the log line that {@code notLogged} events of this site were not logged} */
     public static String note(long notLogged) {
-        return notLogged <= 0 ? "" : " (" + notLogged + " more like it not logged at WARN before this one)";
+        return notLogged <= 0 ? "" : " (" + notLogged + " more warnings from here not logged at WARN before this one)";
     }
 }

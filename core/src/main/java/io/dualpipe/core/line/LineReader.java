@@ -5,10 +5,12 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
-
 import io.dualpipe.core.internal.LazyLogger;
+import io.dualpipe.core.internal.LogLimiter;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
+import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
@@ -34,6 +36,7 @@ import java.util.ArrayDeque;
  */
 public final class LineReader {
     private static final LazyLogger LOG = new LazyLogger(LineReader.class);
+    private static final LogLimiter TOO_LONG_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
     private static final Object END = LineDelivery.END; // the queue holds the items LineDelivery hands over
     /** What a queued line costs besides its characters: the String, its array, the queue's slot. */
     public static final int LINE_OVERHEAD = 64;
@@ -327,12 +330,18 @@ public final class LineReader {
         void onLine(String line);
 
         /**
-         * An over-long line was skipped; the next line follows. By default logged at WARN.
+         * An over-long line was skipped; the next line follows. By default logged at WARN, at most
+         * 20 times a minute per listener (the peer decides how many it sends), the rest at DEBUG.
          *
          * @param e names the limit
          */
         default void onLineTooLong(LineTooLongException e) {
-            LOG.get().warn("skipped an over-long line: {}", e.getMessage());
+            long notLogged = TOO_LONG_LOGGED.acquire(System.identityHashCode(this));
+            if (notLogged >= 0) {
+                LOG.get().warn("skipped an over-long line: {}{}", e.getMessage(), LogLimiter.note(notLogged));
+            } else {
+                LOG.get().debug("skipped an over-long line: {}", e.getMessage());
+            }
         }
 
         /** The stream ended (after its last line); no more calls follow. */

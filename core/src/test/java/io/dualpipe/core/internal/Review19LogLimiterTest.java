@@ -39,7 +39,7 @@ class Review19LogLimiterTest {
                         throw new AssertionError(e);
                     }
                     for (int i = 0; i < PER_THREAD; i++) {
-                        long n = limiter.acquire();
+                        long n = limiter.acquire("k");
                         if (n >= 0) {
                             logged.incrementAndGet();
                             reportedSkipped.addAndGet(n);
@@ -55,8 +55,8 @@ class Review19LogLimiterTest {
             assertEquals(20, logged.get());
             assertEquals(0, reportedSkipped.get());
             now.addAndGet(Duration.ofMinutes(1).toNanos());
-            assertEquals((long) THREADS * PER_THREAD - 20, limiter.acquire(), "the next window's first line counts every skipped event");
-            assertEquals(0, limiter.acquire());
+            assertEquals((long) THREADS * PER_THREAD - 20, limiter.acquire("k"), "the next window's first line counts every skipped event");
+            assertEquals(0, limiter.acquire("k"));
         }
     }
 
@@ -65,9 +65,9 @@ class Review19LogLimiterTest {
     void aNanoTimeWrapKeepsTheWindowArithmeticRight() {
         AtomicLong now = new AtomicLong(Long.MAX_VALUE - 10);
         LogLimiter limiter = new LogLimiter(1, Duration.ofSeconds(1), now::get);
-        assertEquals(0, limiter.acquire());
-        assertEquals(-1, limiter.acquire());
+        assertEquals(0, limiter.acquire("k"));
+        assertEquals(-1, limiter.acquire("k"));
         now.addAndGet(Duration.ofSeconds(1).toNanos()); // overflows past Long.MAX_VALUE
-        assertEquals(1, limiter.acquire());
+        assertEquals(1, limiter.acquire("k"));
     }
 }

@@ -29,7 +29,7 @@ class Review19LineWarnFloodTest {
 
     @Test
     @Timeout(60)
-    void DEFECT_overLongLinesFromThePeerAreEachLoggedAtWarn() throws Exception {
+    void overLongLinesFromThePeerAreLoggedAtWarnAtMostTwentyTimes() throws Exception {
         Logger logger = (Logger) LoggerFactory.getLogger(LineReader.class);
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();

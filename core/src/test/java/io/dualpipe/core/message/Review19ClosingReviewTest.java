@@ -73,7 +73,7 @@ class Review19ClosingReviewTest {
      */
     @Test
     @Timeout(60)
-    void DEFECT_aRequestMadeInsideFailUnansweredsCallbackWaitsForAReplyThatCannotCome() throws Exception {
+    void aRequestMadeInsideFailUnansweredsCallbackIsRefusedAtOnce() throws Exception {
         RawPeer rp = new RawPeer(loop, echo());
         rp.backUp();
         Outcome<String> inCallback = new Outcome<>();

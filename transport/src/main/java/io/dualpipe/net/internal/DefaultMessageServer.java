@@ -236,7 +236,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         }
         if (allowedUids != null && Arrays.binarySearch(allowedUids, peer.uid()) < 0) {
             Native.closeQuietly(fd);
-            long notLogged = REJECTIONS_LOGGED.acquire();
+            long notLogged = REJECTIONS_LOGGED.acquire(addressText + " uid " + peer.uid()); // one uid's flood hides no other's
             if (notLogged >= 0) {
                 LOG.warn("{}: rejected a client: uid {} (pid {}, gid {}) is not in the allow-list {}{}",
                         name, peer.uid(), peer.pid(), peer.gid(), Arrays.toString(allowedUids), LogLimiter.note(notLogged));

@@ -43,10 +43,11 @@ import java.time.Duration;
  */
 final class DefaultMessageChannel implements MessageChannel {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
-    // A peer decides how many undeliverable messages it sends: the default listener's warnings are bounded.
+    // A peer decides how many undeliverable messages it sends: the default listener's warnings are
+    // bounded, per kind of error, so a flood of one kind (say, no handler) hides no handler that throws.
     private static final LogLimiter ERRORS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
     private static final MessageErrorListener LOGGING = (ch, e) -> {
-        long notLogged = ERRORS_LOGGED.acquire();
+        long notLogged = ERRORS_LOGGED.acquire(e.getClass());
         if (notLogged >= 0) {
             LOG.warn("{}{}", e.getMessage(), LogLimiter.note(notLogged), e.getCause());
         } else {

@@ -59,7 +59,7 @@ import static io.dualpipe.core.codec.Frames.FLAG_REQUEST;
 final class ReadSide implements ByteSource.Listener, FrameListener {
     // The protocol-error line is the channel's: logged under its class, as before the split.
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
-    // A client that sends garbage in a loop, reconnecting each time, must not flood the log.
+    // A client that sends garbage in a loop, reconnecting each time, must not flood the log (see floodKey).
     private static final LogLimiter PROTOCOL_ERRORS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
 
     private final DefaultMessageChannel channel;
@@ -75,7 +75,8 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
     private final Runnable drainTask = this::drain;
     private boolean drainArmed;
     private boolean paused;
-    private boolean endPending;
+    private boolean endPending; // the end is read; held frames are dispatched before it is acted on
+    private boolean peerEnded;  // the end is read, for good
     private Timeout stallTimer;
     private long takenAtLastCheck;
 
@@ -124,17 +125,20 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
             protocolError(e);
             return;
         }
+        // Before anything is failed: a callback of a failed request may make another, which must be
+        // refused at once (no reply can come), not tracked until a graceful close or for good.
+        peerEnded = true;
         if (backlog.isEmpty()) {
             channel.inputEnded();
         } else {
-            channel.failUnanswered(); // their replies would have come before the end
             endPending = true; // what the peer sent before its end is handled first
+            channel.failUnanswered(); // their replies would have come before the end
         }
     }
 
-    /** True once the peer's end has been read while its held frames still wait for dispatch. */
+    /** True once the peer's end has been read: no reply to a new request can come. */
     boolean peerEnded() {
-        return endPending;
+        return peerEnded;
     }
 
     @Override
@@ -287,7 +291,7 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
     }
 
     private void protocolError(ProtocolException e) {
-        long notLogged = PROTOCOL_ERRORS_LOGGED.acquire();
+        long notLogged = PROTOCOL_ERRORS_LOGGED.acquire(floodKey());
         if (notLogged >= 0) {
             LOG.warn("{}: protocol error, closing the connection: {}{}", channel.name(), e.getMessage(), LogLimiter.note(notLogged));
         } else {
@@ -297,6 +301,17 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         // them now; waiting longer would let a peer that broke the protocol hold the connection open.
         outbound.flush();
         channel.terminate(e);
+    }
+
+    /**
+     * Whose protocol errors these are, for the log's budget: the server or address (a server's
+     * connections are named {@code address#n}) and the peer's uid, so that one flooding client hides
+     * neither another user's first error nor another server's.
+     */
+    private String floodKey() {
+        String name = channel.name();
+        int hash = name.lastIndexOf('#');
+        return (hash > 0 ? name.substring(0, hash) : name) + " uid " + channel.peer().uid();
     }
 
     /** Loop, from the channel's terminate: drops what is held; held replies fail with {@code failure}. */
