@@ -77,9 +77,9 @@ import java.time.Duration;
  * byte: as a message (to {@code send}, {@code request}, a reply) its remaining bytes are the body,
  * copied before the call returns, its position left as it was; the type must still be one the
  * registry knows. As the class a handler takes ({@link #handle}) or a {@link ReplyListener} asks
- * for, it is the frame's body undecoded: a read-only view of exactly the body (index 0 is its first
- * byte, its capacity the body's length) over the loop's input buffer, <b>valid only until the
- * handler or listener returns</b>. Through a future
+ * for, it is the frame's body undecoded: a read-only buffer of exactly the body (index 0 is its
+ * first byte, its capacity the body's length), lent by the channel, which reuses it, so it is
+ * <b>valid only until the handler or listener returns</b>. Through a future
  * ({@code request(..., ByteBuffer.class, ...)}) it is a copy the caller owns. Servers that forward
  * or echo bodies, or parse them in place, so allocate nothing per message.
  *

@@ -15,9 +15,9 @@ package io.dualpipe.core.message;
  *
  * <p><b>Ownership.</b> {@code message} is the decoded object and belongs to the handler; the context
  * is borrowed and valid only until this method returns. A handler registered for
- * {@link java.nio.ByteBuffer} gets the body undecoded: a read-only view of exactly the body (index 0
- * is its first byte) over the loop's input buffer, also borrowed only until it returns (reply with
- * it, parse it, or copy it; never keep it).
+ * {@link java.nio.ByteBuffer} gets the body undecoded: a read-only buffer of exactly the body (index
+ * 0 is its first byte), lent by the channel, which reuses it, so borrowed only until it returns
+ * (reply with it, parse it, or copy it; never keep it).
  *
  * @param <T> the class of the decoded messages
  */

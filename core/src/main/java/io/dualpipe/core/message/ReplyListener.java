@@ -18,9 +18,9 @@ package io.dualpipe.core.message;
  * throws is logged and dropped: the channel and the loop go on.
  *
  * <p><b>Ownership.</b> A decoded reply is the listener's to keep. A reply asked for as
- * {@link java.nio.ByteBuffer} is not decoded: it is a read-only view of exactly the frame's body
- * (index 0 is its first byte) over the loop's input buffer, <b>valid only until this method
- * returns</b>; copy what must outlive the call.
+ * {@link java.nio.ByteBuffer} is not decoded: it is a read-only buffer of exactly the frame's body
+ * (index 0 is its first byte), lent by the channel, which reuses it, so <b>valid only until this
+ * method returns</b>; copy what must outlive the call.
  *
  * @param <R> the class of the reply
  */

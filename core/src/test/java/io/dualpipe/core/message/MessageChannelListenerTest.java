@@ -165,6 +165,54 @@ class MessageChannelListenerTest {
         }
     }
 
+    /**
+     * A raw body is lent as exactly the body, whatever its size, and whatever the last callee did to
+     * the last view (moved it, changed its byte order): small ones through the view the channel
+     * reuses while sizes repeat, large ones as slices.
+     */
+    @Test
+    @Timeout(20)
+    void everyRawBodyIsLentExactlyFreshAndBigEndianWhatTheLastCalleeDid() throws Exception {
+        List<String> problems = new CopyOnWriteArrayList<>();
+        Pipes p = new Pipes(loop, MessageChannel.builder(Pipes.codecs()), MessageChannel.builder(Pipes.codecs())
+                .handle(Codecs.BYTES, ByteBuffer.class, (ctx, body) -> {
+                    int n = body.capacity();
+                    if (!body.isReadOnly() || body.position() != 0 || body.limit() != n || body.order() != java.nio.ByteOrder.BIG_ENDIAN) {
+                        problems.add("lent " + body + " " + body.order());
+                    }
+                    for (int i = 0; i < n; i++) {
+                        if (body.get(i) != (byte) (n + i)) {
+                            problems.add("byte " + i + " of " + n);
+                            break;
+                        }
+                    }
+                    ctx.reply(Codecs.BYTES, body);
+                    body.order(java.nio.ByteOrder.LITTLE_ENDIAN).position(n); // what a careless handler leaves behind
+                }));
+        int[] sizes = {8, 8, 8, 3, 3, 0, 8, 5000, 5000, 4096, 4097, 8, 1};
+        for (int n : sizes) {
+            byte[] body = new byte[n];
+            for (int i = 0; i < n; i++) {
+                body[i] = (byte) (n + i);
+            }
+            CompletableFuture<byte[]> copy = new CompletableFuture<>();
+            p.a.request(Codecs.BYTES, body, ByteBuffer.class, null, (reply, e) -> {
+                if (e != null) {
+                    copy.completeExceptionally(e);
+                } else if (reply.position() != 0 || reply.capacity() != n || !reply.isReadOnly()) {
+                    copy.completeExceptionally(new AssertionError("reply lent as " + reply));
+                } else {
+                    byte[] c = new byte[n];
+                    reply.get(0, c);
+                    reply.position(n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    copy.complete(c);
+                }
+            });
+            assertArrayEquals(body, copy.get(10, TimeUnit.SECONDS), "size " + n);
+        }
+        assertTrue(problems.isEmpty(), problems.toString());
+    }
+
     @Test
     @Timeout(20)
     void aByteBufferThroughAFutureIsACopyThatOutlivesLaterFrames() throws Exception {

@@ -106,9 +106,10 @@ final class DefaultMessageChannel implements MessageChannel {
         this.errorListener = s.errorListener != null ? s.errorListener : LOGGING;
         this.outbound = new Outbound(out, loop, s.lowWater, s.highWater, this::terminate);
         this.writer = new FrameWriter(this, outbound, s.maxFrameSize);
-        this.requests = new Requests(this.name, codecs, loop);
+        BodyLender lender = new BodyLender(); // one per channel: its dispatch and its replies take turns
+        this.requests = new Requests(this.name, codecs, loop, lender);
         this.sends = new SendSide(this, codecs, s.maxFrameSize, writer, requests);
-        this.readSide = new ReadSide(this, in, s.maxFrameSize, requests, new Dispatcher(this, codecs), writer,
+        this.readSide = new ReadSide(this, in, s.maxFrameSize, requests, new Dispatcher(this, codecs, lender), writer,
                 s.backlogLimit, s.stallTimeout);
         this.closing = new Closing(this, in, out, requests, outbound, readSide, new DrainWatch(this, outbound, loop, s.stallTimeout));
     }

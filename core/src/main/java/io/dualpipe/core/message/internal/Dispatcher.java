@@ -24,10 +24,12 @@ final class Dispatcher {
     private final DefaultMessageChannel channel;
     private final CodecRegistry codecs;
     private final Context context;
+    private final BodyLender lender;
 
-    Dispatcher(DefaultMessageChannel channel, CodecRegistry codecs) {
+    Dispatcher(DefaultMessageChannel channel, CodecRegistry codecs, BodyLender lender) {
         this.channel = channel;
         this.codecs = codecs;
+        this.lender = lender;
         this.context = new Context(channel);
     }
 
@@ -39,9 +41,7 @@ final class Dispatcher {
         }
         Object message;
         try {
-            // A slice: the decoder's view is of the loop's shared read buffer, and a handler that
-            // rewinds or reads at index 0 must see this body, not the bytes of the frames around it.
-            message = entry.raw() ? body.slice() : codecs.decode(type, body);
+            message = entry.raw() ? lender.lend(body) : codecs.decode(type, body);
         } catch (CodecException e) {
             undeliverable(e, request, requestId);
             return;

@@ -53,13 +53,13 @@ final class ListenerRequest<R> implements OpenRequest {
 
     @Override
     @SuppressWarnings("unchecked")
-    public void deliver(CodecRegistry codecs, int type, ByteBuffer body) {
+    public void deliver(CodecRegistry codecs, BodyLender lender, int type, ByteBuffer body) {
         if (done) {
             return;
         }
         R value;
         try {
-            value = (R) ReplyValues.of(codecs, type, body, replyClass, true, channel.name(), id);
+            value = (R) ReplyValues.of(codecs, type, body, replyClass, lender, channel.name(), id);
         } catch (CodecException | ReplyTypeException e) {
             fail(e);
             return;

@@ -24,9 +24,10 @@ interface OpenRequest {
 
     /**
      * Loop: the reply's body arrived ({@code type} not an error reply); decodes it and tells the
-     * caller. {@code body} is the decoder's, valid only for this call.
+     * caller. {@code body} is the decoder's, valid only for this call; a caller that asked for the
+     * body itself is lent it by {@code lender}.
      */
-    void deliver(CodecRegistry codecs, int type, ByteBuffer body);
+    void deliver(CodecRegistry codecs, BodyLender lender, int type, ByteBuffer body);
 
     /** Loop, or the caller's thread before the request was handed over: no reply; stops its timer. */
     void fail(Throwable cause);

@@ -39,9 +39,9 @@ class PendingRequest<R> extends LoopFuture<R> implements OpenRequest {
 
     @Override
     @SuppressWarnings("unchecked")
-    public final void deliver(CodecRegistry codecs, int type, ByteBuffer body) {
+    public final void deliver(CodecRegistry codecs, BodyLender lender, int type, ByteBuffer body) {
         try {
-            complete((R) ReplyValues.of(codecs, type, body, replyClass, false, channel.name(), id));
+            complete((R) ReplyValues.of(codecs, type, body, replyClass, null, channel.name(), id));
         } catch (CodecException | ReplyTypeException e) {
             completeExceptionally(e);
         }

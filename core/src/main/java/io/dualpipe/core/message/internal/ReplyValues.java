@@ -7,9 +7,10 @@ import java.nio.ByteBuffer;
 
 /**
  * A reply's body turned into what its caller asked for: decoded by the type's codec and checked
- * against the class asked for, or, for {@link ByteBuffer}, not decoded at all (a read-only slice for
- * a listener, which is done with it when it returns; a copy for a future, which may be read any time
- * later). Either way index 0 is the body's first byte and its capacity is the body's length.
+ * against the class asked for, or, for {@link ByteBuffer}, not decoded at all (lent by the
+ * {@link BodyLender} to a listener, which is done with it when it returns; a copy for a future,
+ * which may be read any time later). Either way index 0 is the body's first byte and its capacity
+ * is the body's length.
  * Loop thread only.
  */
 final class ReplyValues {
@@ -18,15 +19,15 @@ final class ReplyValues {
 
     /**
      * @param replyClass the class asked for, boxed; null for any
-     * @param borrow     true: a {@link ByteBuffer} reply may be a view of {@code body}
+     * @param lender     lends a {@link ByteBuffer} reply for the call; null: the caller gets a copy of its own
      * @throws io.dualpipe.core.codec.CodecException if the codec rejects the body
      * @throws ReplyTypeException if the decoded value is not a {@code replyClass}
      */
-    static Object of(CodecRegistry codecs, int type, ByteBuffer body, Class<?> replyClass, boolean borrow,
+    static Object of(CodecRegistry codecs, int type, ByteBuffer body, Class<?> replyClass, BodyLender lender,
                      String channel, int requestId) {
         if (replyClass == ByteBuffer.class) {
             codecs.codec(type); // a type the registry does not know is an error, decoded or not
-            return borrow ? body.slice() : copy(body); // a slice: see Dispatcher, the same for handlers
+            return lender != null ? lender.lend(body) : copy(body);
         }
         Object value = codecs.decode(type, body);
         if (replyClass == null || replyClass.isInstance(value)) {

@@ -36,15 +36,17 @@ final class Requests {
 
     private final String name;
     private final CodecRegistry codecs;
+    private final BodyLender lender;
     private final RequestTable table = new RequestTable();
     private final Deadlines deadlines;
     private int nextId = 1;
     @SuppressWarnings("unused") // through PENDING: written on the loop, read anywhere
     private int pendingCount;
 
-    Requests(String name, CodecRegistry codecs, EventLoop loop) {
+    Requests(String name, CodecRegistry codecs, EventLoop loop, BodyLender lender) {
         this.name = name;
         this.codecs = codecs;
+        this.lender = lender;
         this.deadlines = new Deadlines(name, loop, this);
     }
 
@@ -117,6 +119,6 @@ final class Requests {
             p.fail(new RemoteException(name, Integer.toUnsignedLong(requestId), StandardCharsets.UTF_8.decode(body).toString()));
             return;
         }
-        p.deliver(codecs, type, body);
+        p.deliver(codecs, lender, type, body);
     }
 }
