@@ -1,15 +1,11 @@
 package io.dualpipe.net;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.codec.Codecs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -18,7 +14,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Predicate;
 
 import static io.dualpipe.net.TestSupport.codecs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,40 +32,12 @@ class LogFloodTest {
     @TempDir
     Path dir;
 
-    /** Captures every level of one logger for the test's duration. */
-    private static final class Capture implements AutoCloseable {
-        final Logger logger;
-        final Level oldLevel;
-        final ListAppender<ILoggingEvent> appender = new ListAppender<>();
-
-        Capture(String source) {
-            logger = (Logger) LoggerFactory.getLogger(source);
-            oldLevel = logger.getLevel();
-            logger.setLevel(Level.DEBUG);
-            appender.start();
-            logger.addAppender(appender);
-        }
-
-        long count(Level level, Predicate<String> message) {
-            synchronized (appender) {
-                return appender.list.stream().filter(e -> e.getLevel() == level && message.test(e.getFormattedMessage())).count();
-            }
-        }
-
-        @Override
-        public void close() {
-            logger.detachAppender(appender);
-            appender.stop();
-            logger.setLevel(oldLevel);
-        }
-    }
-
     @Test
     @Timeout(60)
     void garbageOnConnectionAfterConnectionIsLoggedAtWarnAtMostTwentyTimes() throws Exception {
         Path sock = dir.resolve("flood.sock");
         try (EventLoop loop = EventLoop.create("flood");
-             Capture log = new Capture(CHANNEL_LOGGER)) {
+             DebugLogCapture log = new DebugLogCapture(CHANNEL_LOGGER)) {
             MessageServer server = MessageServer.builder(codecs()).loop(loop)
                     .bind(sock);
             for (int i = 0; i < FLOOD; i++) {
@@ -97,7 +64,7 @@ class LogFloodTest {
     void undeliverableMessagesAreLoggedAtWarnAtMostTwentyTimes() throws Exception {
         Path sock = dir.resolve("bad.sock");
         try (EventLoop loop = EventLoop.create("flood");
-             Capture log = new Capture(CHANNEL_LOGGER)) {
+             DebugLogCapture log = new DebugLogCapture(CHANNEL_LOGGER)) {
             MessageServer server = MessageServer.builder(codecs()).loop(loop)
                     .handle(Codecs.UTF8, String.class, (ctx, s) -> ctx.reply(s))
                     .bind(sock);

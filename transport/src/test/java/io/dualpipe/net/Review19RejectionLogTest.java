@@ -1,9 +1,7 @@
 package io.dualpipe.net;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.message.Peer;
 import org.junit.jupiter.api.AfterEach;
@@ -11,7 +9,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -64,33 +61,6 @@ class Review19RejectionLogTest {
         }
     }
 
-    static final class Capture implements AutoCloseable {
-        final Logger logger;
-        final Level oldLevel;
-        final ListAppender<ILoggingEvent> appender = new ListAppender<>();
-
-        Capture(String source) {
-            logger = (Logger) LoggerFactory.getLogger(source);
-            oldLevel = logger.getLevel();
-            logger.setLevel(Level.DEBUG);
-            appender.start();
-            logger.addAppender(appender);
-        }
-
-        List<ILoggingEvent> matching(Predicate<String> message) {
-            synchronized (appender) {
-                return appender.list.stream().filter(e -> message.test(e.getFormattedMessage())).toList();
-            }
-        }
-
-        @Override
-        public void close() {
-            logger.detachAppender(appender);
-            appender.stop();
-            logger.setLevel(oldLevel);
-        }
-    }
-
     /** Connects as this process's uid and waits until the server has closed the connection. */
     private static void connectAndWaitForClose(Path sock, byte[] send) throws IOException {
         try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -113,7 +83,7 @@ class Review19RejectionLogTest {
         Path sock = dir.resolve("s.sock");
         BlockingQueue<Peer> rejected = new LinkedBlockingQueue<>();
         try (EventLoop loop = EventLoop.create("review19-uid");
-             Capture log = new Capture(SERVER_LOGGER)) {
+             DebugLogCapture log = new DebugLogCapture(SERVER_LOGGER)) {
             MessageServer server = MessageServer.builder(codecs()).loop(loop)
                     .allowUids(4242) // neither root nor nobody
                     .socketMode(0666)
@@ -148,7 +118,7 @@ class Review19RejectionLogTest {
     void garbageOnOneServerHidesNoOtherServersFirstProtocolError() throws Exception {
         byte[] garbage = {0x01, (byte) 0x80, 0, 0, 0, 1, 0, 0, 0, 0}; // unknown flag bits
         try (EventLoop loop = EventLoop.create("review19-proto");
-             Capture log = new Capture(CHANNEL_LOGGER)) {
+             DebugLogCapture log = new DebugLogCapture(CHANNEL_LOGGER)) {
             MessageServer noisy = MessageServer.builder(codecs()).loop(loop).bind(dir.resolve("noisy.sock"));
             MessageServer quiet = MessageServer.builder(codecs()).loop(loop).bind(dir.resolve("quiet.sock"));
             Predicate<String> protocolError = m -> m.contains("protocol error");

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.dualpipe.core.message.Review18Support.assertToldOnce;
 import static io.dualpipe.core.message.Review18Support.barrier;
 import static io.dualpipe.core.message.Review18Support.loopTimers;
 import static io.dualpipe.core.message.Review18Support.onLoop;
@@ -58,17 +59,8 @@ class Review18ListenerChainsReviewTest {
     }
 
     private Pipes echoPair() {
-        return new Pipes(loop, MessageChannel.builder(Pipes.codecs()),
-                MessageChannel.builder(Pipes.codecs()).handleAny((ctx, msg) -> ctx.reply(ctx.type(), msg)));
+        return Review18Support.echoPair(loop);
     }
-
-    private static void assertToldOnce(List<? extends Outcome<?>> all) {
-        for (Outcome<?> o : all) {
-            assertTrue(o.result.isDone(), "never told");
-            assertEquals(1, o.calls.get(), "told " + o.calls.get() + " times");
-        }
-    }
-
 
     /**
      * Listeners acting inside a timeout run: one retries into the same lane 50 times; another closes

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.dualpipe.core.message.Review18Support.assertToldOnce;
 import static io.dualpipe.core.message.Review18Support.barrier;
 import static io.dualpipe.core.message.Review18Support.loopTimers;
 import static io.dualpipe.core.message.Review18Support.onLoop;
@@ -58,15 +59,7 @@ class Review18ListenerReviewTest {
     }
 
     private Pipes echoPair() {
-        return new Pipes(loop, MessageChannel.builder(Pipes.codecs()),
-                MessageChannel.builder(Pipes.codecs()).handleAny((ctx, msg) -> ctx.reply(ctx.type(), msg)));
-    }
-
-    private static void assertToldOnce(List<? extends Outcome<?>> all) {
-        for (Outcome<?> o : all) {
-            assertTrue(o.result.isDone(), "never told");
-            assertEquals(1, o.calls.get(), "told " + o.calls.get() + " times");
-        }
+        return Review18Support.echoPair(loop);
     }
 
     /** Replies racing 1..3 ms timeouts (lanes and, past four distinct timeouts, own timers): each told once. */

@@ -58,6 +58,20 @@ final class Review18Support {
         }
     }
 
+    /** Two channels over pipes; b echoes every request back as its reply, whatever the type. */
+    static Pipes echoPair(EventLoop loop) {
+        return new Pipes(loop, MessageChannel.builder(Pipes.codecs()),
+                MessageChannel.builder(Pipes.codecs()).handleAny((ctx, msg) -> ctx.reply(ctx.type(), msg)));
+    }
+
+    /** Every listener was told, exactly once. */
+    static void assertToldOnce(java.util.List<? extends Outcome<?>> all) {
+        for (Outcome<?> o : all) {
+            assertTrue(o.result.isDone(), "never told");
+            org.junit.jupiter.api.Assertions.assertEquals(1, o.calls.get(), "told " + o.calls.get() + " times");
+        }
+    }
+
     /** Our channel {@code ch}; the peer reads {@code peerIn} (our output) and writes {@code peerOut} (our input). */
     static final class RawPeer {
         final MessageChannel ch;
