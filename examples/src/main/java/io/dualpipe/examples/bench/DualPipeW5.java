@@ -157,18 +157,22 @@ final class DualPipeW5 implements MessageBench.W5 {
             long seq = i;
             byte[] body = MessageBench.body(size, seq);
             sentAt = System.nanoTime();
-            ch.request(Codecs.BYTES, body, byte[].class, null).whenComplete((reply, e) -> {
-                latencies[i] = System.nanoTime() - sentAt;
-                if (e != null) {
-                    done.completeExceptionally(e);
-                    return;
-                }
-                if (!MessageBench.matches(reply, seq, size)) {
-                    mismatches++;
-                }
-                i++;
-                next();
-            });
+            ch.request(Codecs.BYTES, body, byte[].class, null)
+                    .whenComplete((reply, e) -> replied(e, e == null && MessageBench.matches(reply, seq, size)));
+        }
+
+        /** Both styles' reply handling: the latency, the check, the next request. */
+        final void replied(Throwable e, boolean matched) {
+            latencies[i] = System.nanoTime() - sentAt;
+            if (e != null) {
+                done.completeExceptionally(e);
+                return;
+            }
+            if (!matched) {
+                mismatches++;
+            }
+            i++;
+            next();
         }
     }
 
@@ -198,21 +202,24 @@ final class DualPipeW5 implements MessageBench.W5 {
         void sendOne() {
             long seq = sent++;
             LoopFuture<byte[]> f = ch.request(Codecs.BYTES, MessageBench.body(size, seq), byte[].class, null);
-            f.whenComplete((reply, e) -> {
-                if (e != null) {
-                    done.completeExceptionally(e);
-                    return;
-                }
-                if (!MessageBench.matches(reply, seq, size)) {
-                    mismatches++;
-                }
-                if (++received == msgs) {
-                    finishedAt = System.nanoTime();
-                    done.complete(null);
-                } else if (sent < msgs) {
-                    sendOne();
-                }
-            });
+            f.whenComplete((reply, e) -> replied(e, e == null && MessageBench.matches(reply, seq, size)));
+        }
+
+        /** Both styles' reply handling: the check, the count, the next request. */
+        final void replied(Throwable e, boolean matched) {
+            if (e != null) {
+                done.completeExceptionally(e);
+                return;
+            }
+            if (!matched) {
+                mismatches++;
+            }
+            if (++received == msgs) {
+                finishedAt = System.nanoTime();
+                done.complete(null);
+            } else if (sent < msgs) {
+                sendOne();
+            }
         }
     }
 
@@ -235,16 +242,7 @@ final class DualPipeW5 implements MessageBench.W5 {
 
         @Override
         public void onReply(ByteBuffer reply, Throwable e) {
-            latencies[i] = System.nanoTime() - sentAt;
-            if (e != null) {
-                done.completeExceptionally(e);
-                return;
-            }
-            if (!MessageBench.matches(reply, i, size)) {
-                mismatches++;
-            }
-            i++;
-            next();
+            replied(e, e == null && MessageBench.matches(reply, i, size));
         }
     }
 
@@ -266,19 +264,7 @@ final class DualPipeW5 implements MessageBench.W5 {
 
         @Override
         public void onReply(ByteBuffer reply, Throwable e) {
-            if (e != null) {
-                done.completeExceptionally(e);
-                return;
-            }
-            if (!MessageBench.matches(reply, received, size)) {
-                mismatches++;
-            }
-            if (++received == msgs) {
-                finishedAt = System.nanoTime();
-                done.complete(null);
-            } else if (sent < msgs) {
-                sendOne();
-            }
+            replied(e, e == null && MessageBench.matches(reply, received, size));
         }
     }
 }

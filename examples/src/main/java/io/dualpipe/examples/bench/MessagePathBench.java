@@ -123,41 +123,19 @@ public final class MessagePathBench {
     }
 
     /** As {@link Windowed}, through one {@link ReplyListener} per client; replies come in request order. */
-    private static final class ListenerWindowed implements ReplyListener<ByteBuffer> {
-        final MessageChannel ch;
-        final int msgs;
-        final Duration timeout;
-        final Runnable onDone;
-        int sent;
-        int received;
-
+    private static final class ListenerWindowed extends Windowed implements ReplyListener<ByteBuffer> {
         ListenerWindowed(MessageChannel ch, int msgs, Duration timeout, Runnable onDone) {
-            this.ch = ch;
-            this.msgs = msgs;
-            this.timeout = timeout;
-            this.onDone = onDone;
+            super(ch, msgs, timeout, onDone);
         }
 
-        void start(int window) {
-            for (int i = 0; i < window && sent < msgs; i++) {
-                sendOne();
-            }
-        }
-
-        private void sendOne() {
+        @Override
+        void sendOne() {
             ch.request(Codecs.BYTES, MessageBench.body(64, sent++), ByteBuffer.class, timeout, this);
         }
 
         @Override
         public void onReply(ByteBuffer reply, Throwable e) {
-            if (e != null || !MessageBench.matches(reply, received, 64)) {
-                throw new IllegalStateException("bad reply to " + received, e);
-            }
-            if (++received == msgs) {
-                onDone.run();
-            } else if (sent < msgs) {
-                sendOne();
-            }
+            replied(e, e == null && MessageBench.matches(reply, received, 64), received);
         }
     }
 
@@ -167,7 +145,7 @@ public final class MessagePathBench {
         return id.get(10, TimeUnit.SECONDS);
     }
 
-    private static final class Windowed {
+    private static class Windowed {
         final MessageChannel ch;
         final int msgs;
         final Duration timeout;
@@ -188,18 +166,22 @@ public final class MessagePathBench {
             }
         }
 
-        private void sendOne() {
+        void sendOne() {
             long seq = sent++;
-            ch.request(Codecs.BYTES, MessageBench.body(64, seq), byte[].class, timeout).whenComplete((reply, e) -> {
-                if (e != null || !MessageBench.matches(reply, seq, 64)) {
-                    throw new IllegalStateException("bad reply to " + seq, e);
-                }
-                if (++received == msgs) {
-                    onDone.run();
-                } else if (sent < msgs) {
-                    sendOne();
-                }
-            });
+            ch.request(Codecs.BYTES, MessageBench.body(64, seq), byte[].class, timeout)
+                    .whenComplete((reply, e) -> replied(e, e == null && MessageBench.matches(reply, seq, 64), seq));
+        }
+
+        /** Both styles' reply handling: a bad reply stops the run; the next request goes out. */
+        final void replied(Throwable e, boolean matched, long seq) {
+            if (!matched) {
+                throw new IllegalStateException("bad reply to " + seq, e);
+            }
+            if (++received == msgs) {
+                onDone.run();
+            } else if (sent < msgs) {
+                sendOne();
+            }
         }
     }
 
