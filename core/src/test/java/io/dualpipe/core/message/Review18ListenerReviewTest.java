@@ -96,24 +96,8 @@ class Review18ListenerReviewTest {
         for (int mode = 0; mode < 3; mode++) {
             Pipes p = echoPair();
             List<Outcome<String>> all = new CopyOnWriteArrayList<>();
-            AtomicInteger replied = new AtomicInteger();
-            List<Thread> threads = new ArrayList<>();
-            for (int t = 0; t < 4; t++) {
-                Thread th = new Thread(() -> {
-                    for (int i = 0; ; i++) {
-                        Outcome<String> o = new Outcome<>();
-                        o.result.thenRun(replied::incrementAndGet);
-                        all.add(o);
-                        p.a.request(Codecs.UTF8, "q" + i, String.class, i % 3 == 0 ? Duration.ofSeconds(30) : null, o);
-                        if (o.result.isCompletedExceptionally() || !p.a.isOpen()) {
-                            return; // refused on this thread, or closing
-                        }
-                    }
-                });
-                th.start();
-                threads.add(th);
-            }
-            spinUntil(() -> replied.get() > 2_000, "no replies");
+            List<Thread> threads = requesters(p, all, i -> i % 3 == 0 ? Duration.ofSeconds(30) : null,
+                    o -> o.result.isCompletedExceptionally() || !p.a.isOpen()); // refused on this thread, or closing
             switch (mode) {
                 case 0 -> p.a.close();
                 case 1 -> p.a.closeGracefully();
@@ -142,24 +126,8 @@ class Review18ListenerReviewTest {
     void loopShutdownWhileHandingOverTellsEveryListenerOnce() throws Exception {
         Pipes p = echoPair();
         List<Outcome<String>> all = new CopyOnWriteArrayList<>();
-        AtomicInteger replied = new AtomicInteger();
-        List<Thread> threads = new ArrayList<>();
-        for (int t = 0; t < 4; t++) {
-            Thread th = new Thread(() -> {
-                for (int i = 0; ; i++) {
-                    Outcome<String> o = new Outcome<>();
-                    o.result.thenRun(replied::incrementAndGet);
-                    all.add(o);
-                    p.a.request(Codecs.UTF8, "q" + i, String.class, i % 2 == 0 ? Duration.ofMillis(5_000 + i % 9) : null, o);
-                    if (o.result.isCompletedExceptionally() && !o.onLoop) {
-                        return; // refused on this thread
-                    }
-                }
-            });
-            th.start();
-            threads.add(th);
-        }
-        spinUntil(() -> replied.get() > 2_000, "no replies");
+        List<Thread> threads = requesters(p, all, i -> i % 2 == 0 ? Duration.ofMillis(5_000 + i % 9) : null,
+                o -> o.result.isCompletedExceptionally() && !o.onLoop); // refused on this thread
         loop.close(); // waits for the loop thread to end
         for (Thread th : threads) {
             th.join(20_000);
@@ -169,6 +137,33 @@ class Review18ListenerReviewTest {
             assertTrue(o.result.isDone(), "a listener was never told, though the loop has terminated");
             assertEquals(1, o.calls.get());
         }
+    }
+
+    /**
+     * Four threads that keep requesting through listeners ({@code all} collects them) until
+     * {@code stop} says a request's outcome ends their run; returns once 2,000 replies have come.
+     */
+    private static List<Thread> requesters(Pipes p, List<Outcome<String>> all, java.util.function.IntFunction<Duration> timeout,
+                                           java.util.function.Predicate<Outcome<String>> stop) {
+        AtomicInteger replied = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            Thread th = new Thread(() -> {
+                for (int i = 0; ; i++) {
+                    Outcome<String> o = new Outcome<>();
+                    o.result.thenRun(replied::incrementAndGet);
+                    all.add(o);
+                    p.a.request(Codecs.UTF8, "q" + i, String.class, timeout.apply(i), o);
+                    if (stop.test(o)) {
+                        return;
+                    }
+                }
+            });
+            th.start();
+            threads.add(th);
+        }
+        spinUntil(() -> replied.get() > 2_000, "no replies");
+        return threads;
     }
 
     /** A reply held behind a peer request (our output backed up) whose lane timeout fires first: told once. */
