@@ -2,7 +2,9 @@ package io.dualpipe.core;
 
 import io.dualpipe.core.internal.MultiThreadEventLoopGroup;
 import io.dualpipe.core.internal.NativeAccess;
+import io.dualpipe.core.internal.SingleThreadEventLoop;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -64,6 +66,26 @@ public interface EventLoopGroup extends AutoCloseable {
         InvalidArgumentException.requireNonNull("name", name);
         NativeAccess.require();
         return new MultiThreadEventLoopGroup(loops, name);
+    }
+
+    /**
+     * Starts {@code loops} loops as {@link #create(int, String)}, each polling its selector for up to
+     * {@code idleSpin} before it sleeps, as {@link EventLoop#create(String, Duration)} describes, with
+     * its cost: up to a core per loop while the loops wait.
+     *
+     * @param loops    how many loops (threads)
+     * @param name     the prefix of the threads' names
+     * @param idleSpin how long each loop polls before sleeping; {@link Duration#ZERO}: not at all
+     * @return the running group
+     * @throws InvalidArgumentException if {@code loops <= 0}, {@code name} or {@code idleSpin} is null,
+     *                                  or {@code idleSpin} is negative or longer than 10 ms
+     */
+    static EventLoopGroup create(int loops, String name, Duration idleSpin) {
+        InvalidArgumentException.requirePositive("loops", loops);
+        InvalidArgumentException.requireNonNull("name", name);
+        long spinNanos = SingleThreadEventLoop.idleSpinNanos(idleSpin);
+        NativeAccess.require();
+        return new MultiThreadEventLoopGroup(loops, name, spinNanos);
     }
 
     /**

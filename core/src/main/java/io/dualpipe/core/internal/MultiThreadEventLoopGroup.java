@@ -25,7 +25,12 @@ public final class MultiThreadEventLoopGroup implements EventLoopGroup {
     private volatile boolean closed;
 
     public MultiThreadEventLoopGroup(int loops, String name) {
-        this(loops, name, i -> new SingleThreadEventLoop(name + "-" + i, false, name, Thread::start));
+        this(loops, name, 0);
+    }
+
+    /** Loops that poll their selectors for {@code spinNanos} before they block; see {@link SingleThreadEventLoop#idleSpinNanos}. */
+    public MultiThreadEventLoopGroup(int loops, String name, long spinNanos) {
+        this(loops, name, i -> new SingleThreadEventLoop(name + "-" + i, false, name, spinNanos));
     }
 
     /** {@code factory} makes loop i; tests pass one whose thread fails to start. */

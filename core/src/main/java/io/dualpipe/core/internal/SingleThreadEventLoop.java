@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -56,9 +57,16 @@ public final class SingleThreadEventLoop implements EventLoop {
     private final LoopRegistrations registrations;
     /** Set by the loop thread after its last pass over the task queue; read on the loop thread only. */
     private boolean lastDrainDone;
+    /** How long the loop polls its selector before it blocks in it; 0: it blocks at once. See {@link #idleSpinNanos}. */
+    private final long spinNanos;
 
     public SingleThreadEventLoop(String name, boolean daemon) {
         this(name, daemon, Thread::start);
+    }
+
+    /** A loop that polls its selector for {@code spinNanos} (from {@link #idleSpinNanos}) before it blocks. */
+    public SingleThreadEventLoop(String name, boolean daemon, String group, long spinNanos) {
+        this(name, daemon, group, spinNanos, Thread::start);
     }
 
     /**
@@ -71,8 +79,14 @@ public final class SingleThreadEventLoop implements EventLoop {
 
     /** A loop of the group named {@code group} (null: of none), started by {@code starter}. */
     SingleThreadEventLoop(String name, boolean daemon, String group, Consumer<Thread> starter) {
+        this(name, daemon, group, 0, starter);
+    }
+
+    private SingleThreadEventLoop(String name, boolean daemon, String group, long spinNanos, Consumer<Thread> starter) {
         this.name = InvalidArgumentException.requireNonNull("name", name);
         this.group = group;
+        // With one CPU the spin would only delay the thread (a child, a peer) whose work it waits for.
+        this.spinNanos = Runtime.getRuntime().availableProcessors() > 1 ? spinNanos : 0;
         try {
             this.selector = Selectors.open();
         } catch (IOException e) {
@@ -107,6 +121,26 @@ public final class SingleThreadEventLoop implements EventLoop {
                     + loop.getClass().getName());
         }
         return (SingleThreadEventLoop) loop;
+    }
+
+    /** The longest idle spin a loop accepts: past this, polling is a busy loop, not a bridge over a short wait. */
+    public static final Duration MAX_IDLE_SPIN = Duration.ofMillis(10);
+
+    /**
+     * {@code idleSpin} checked and in nanoseconds: not null, not negative, at most {@link #MAX_IDLE_SPIN}.
+     *
+     * @throws InvalidArgumentException naming the value and the rule
+     */
+    public static long idleSpinNanos(Duration idleSpin) {
+        InvalidArgumentException.requireNonNull("idleSpin", idleSpin);
+        if (idleSpin.isNegative()) {
+            throw new InvalidArgumentException("idleSpin < 0: " + idleSpin);
+        }
+        if (idleSpin.compareTo(MAX_IDLE_SPIN) > 0) {
+            throw new InvalidArgumentException("idleSpin > " + MAX_IDLE_SPIN.toMillis() + " ms: " + idleSpin
+                    + " (a longer spin is a busy loop; the selector's own wait costs no CPU)");
+        }
+        return idleSpin.toNanos();
     }
 
     /** The lazily started process-wide loop; it cannot be closed. */
@@ -269,16 +303,19 @@ public final class SingleThreadEventLoop implements EventLoop {
                     break;
                 }
                 long timeoutMs = selectTimeoutMs();
+                if (Thread.interrupted()) {
+                    // Nothing stops a loop but close(). Left set, the status would make every select
+                    // return at once (AbstractSelector.begin wakes it) and the loop would spin.
+                    LOG.get().debug("event loop '{}': cleared an interrupt of the loop thread", name);
+                }
+                if (timeoutMs != 0 && spinNanos > 0 && spin(timeoutMs)) {
+                    continue; // events, a task or close() came while spinning: serve them before waiting
+                }
                 if (timeoutMs != 0) {
                     // Re-check after publishing "asleep": a producer either sees it and wakes us, or we see its task.
                     if (!tasks.goingToSleep() || state.get() != OPEN) {
                         timeoutMs = 0;
                     }
-                }
-                if (Thread.interrupted()) {
-                    // Nothing stops a loop but close(). Left set, the status would make every select
-                    // return at once (AbstractSelector.begin wakes it) and the loop would spin.
-                    LOG.get().debug("event loop '{}': cleared an interrupt of the loop thread", name);
                 }
                 tasksRanThisBatch = false;
                 try {
@@ -297,6 +334,28 @@ public final class SingleThreadEventLoop implements EventLoop {
         } finally {
             shutdown();
         }
+    }
+
+    /**
+     * Polls the selector, dispatching what it finds, until something happens or the spin (cut short
+     * by the next timer) is over. {@return true when events were dispatched, a task was queued or the
+     * loop is closing} The loop has not published "asleep", so a producer's task costs no wakeup.
+     */
+    private boolean spin(long timeoutMs) {
+        long spin = timeoutMs > 0 ? Math.min(spinNanos, TimeUnit.MILLISECONDS.toNanos(timeoutMs)) : spinNanos;
+        long start = System.nanoTime();
+        try {
+            do {
+                tasksRanThisBatch = false;
+                if (selector.selectNow(dispatch) > 0 || !tasks.isEmpty() || state.get() != OPEN) {
+                    return true;
+                }
+                Thread.onSpinWait();
+            } while (System.nanoTime() - start < spin);
+        } catch (IOException e) {
+            LOG.get().error("event loop '{}': select failed", name, e); // the blocking select that follows says if it lasts
+        }
+        return false;
     }
 
     private void dispatch(SelectionKey key) {

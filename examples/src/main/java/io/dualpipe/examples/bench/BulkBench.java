@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,7 +38,7 @@ import static io.dualpipe.examples.bench.ProcessBench.rethrow;
  *
  * <pre>
  * [bytes=1073741824] [chunk=65536] [pipe=0|1048576|both] [src=heap|direct] [verify=full|sample|count]
- * [warmup_bytes=268435456] [impl=dualpipe|jdk|both] [rounds=1] [c=auto|off] [c_src=examples/bench/c/bulk_cat.c]
+ * [warmup_bytes=268435456] [impl=dualpipe|jdk|both] [rounds=1] [c=auto|off] [c_src=examples/bench/c/bulk_cat.c] [spin_us=50]
  * </pre>
  *
  * <p>DualPipe's writes are the library's backpressured ones: a pump on the loop writes until
@@ -54,6 +55,10 @@ import static io.dualpipe.examples.bench.ProcessBench.rethrow;
  * pipe size and verification, as {@code c-poll} (one thread, a poll loop: the best a single event loop
  * can do) and {@code c-threads} (a writer thread and a reading thread on blocking fds: the JDK
  * baseline's shape), in the same rounds. Without a compiler or the source the run goes on without them.
+ *
+ * <p>{@code spin_us=N} (default 50; 0: off) adds {@code dualpipe-spin}, default pipes only: the same
+ * run on a loop made with {@code EventLoop.create(name, idleSpin)}, which polls its selector for N µs
+ * before it sleeps (see that method for the CPU it costs).
  */
 public final class BulkBench {
     /** Pattern period: a prime, so consecutive chunks differ and a dropped or repeated chunk shows. */
@@ -158,6 +163,10 @@ public final class BulkBench {
         boolean dpRuns = impl.equals("both") || impl.equals("dualpipe");
         int rounds = (int) num(args, "rounds", 1);
         check(rounds > 0, "rounds must be > 0");
+        long spinNanos = num(args, "spin_us", 50) * 1000;
+        check(spinNanos >= 0 && spinNanos <= 10_000_000, "spin_us must be in [0, 10000]");
+        double[] dpSpin = new double[rounds];
+        Arrays.fill(dpSpin, Double.NaN);
         Path cBin = args.getOrDefault("c", "off").equals("off") ? null : CBulk.compile(args.get("c_src"));
         byte[] src = pattern();
         List<Integer> pipes = new ArrayList<>();
@@ -175,7 +184,7 @@ public final class BulkBench {
         }
         if (warm > 0 && dpRuns) {
             for (int ps : pipes) {
-                dpBulk(warm, chunk, ps, src, direct);
+                dpBulk(warm, chunk, ps, src, direct, 0);
             }
         }
         double[] jdk = new double[rounds];
@@ -196,10 +205,16 @@ public final class BulkBench {
                 int ps = pipes.get(i);
                 String pipeKv = ps == 0 ? "default" : Integer.toString(ps);
                 if (dpRuns) {
-                    Run run = dpBulk(bytes, chunk, ps, src, direct);
+                    Run run = dpBulk(bytes, chunk, ps, src, direct, 0);
                     dp[i][r] = run.mbps;
                     result("dualpipe", "W2", String.format(Locale.ROOT, "%s bytes=%d chunk=%d pipe=%s src=%s", run.kv(), bytes, chunk,
                             pipeKv, direct ? "direct" : "heap"));
+                }
+                if (dpRuns && ps == 0 && spinNanos > 0) {
+                    Run run = dpBulk(bytes, chunk, ps, src, direct, spinNanos);
+                    dpSpin[r] = run.mbps;
+                    result("dualpipe-spin", "W2", String.format(Locale.ROOT, "%s bytes=%d chunk=%d pipe=%s src=%s spin_us=%d", run.kv(), bytes,
+                            chunk, pipeKv, direct ? "direct" : "heap", spinNanos / 1000));
                 }
                 if (cBin != null) {
                     for (String mode : new String[] {"poll", "threads"}) {
@@ -215,6 +230,9 @@ public final class BulkBench {
             int ps = pipes.get(i);
             String metric = "mbps pipe=" + (ps == 0 ? "dflt" : (ps >> 10) + "K") + (rounds > 1 ? " med" : "");
             rows.row("W2", metric, median(dp[i]), median(jdk));
+            if (ps == 0 && spinNanos > 0) {
+                rows.row("W2", metric + " spin", median(dpSpin), median(jdk));
+            }
         }
         for (int i = 0; i < pipes.size() && cBin != null && cRows != null; i++) {
             int ps = pipes.get(i);
@@ -290,14 +308,14 @@ public final class BulkBench {
     }
 
     /** MB/s (10^6 bytes) through cat: the loop pumps stdin on writability and a listener checks stdout. */
-    private static Run dpBulk(long bytes, int chunk, int pipeSize, byte[] src, boolean direct) throws Exception {
+    private static Run dpBulk(long bytes, int chunk, int pipeSize, byte[] src, boolean direct, long spinNanos) throws Exception {
         ByteBuffer directSrc = null;
         if (direct) {
             directSrc = ByteBuffer.allocateDirect(src.length);
             directSrc.put(src).clear();
         }
         ByteBuffer ds = directSrc;
-        try (EventLoop loop = EventLoop.create("bench-loop")) {
+        try (EventLoop loop = EventLoop.create("bench-loop", Duration.ofNanos(spinNanos))) {
             ChildProcessBuilder b = ChildProcess.builder("cat").loop(loop);
             if (pipeSize > 0) {
                 b.pipeBufferSize(pipeSize);
