@@ -20,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -61,16 +60,6 @@ import static io.dualpipe.examples.bench.ProcessBench.rethrow;
  * before it sleeps (see that method for the CPU it costs).
  */
 public final class BulkBench {
-    /** Pattern period: a prime, so consecutive chunks differ and a dropped or repeated chunk shows. */
-    private static final int PERIOD = 1_048_573;
-    private static final int MAX_READ = 1 << 20;
-    /**
-     * verify=full (default): every byte, as the workload's rules ask (a vectorized mismatch against
-     * the pattern); verify=sample: byte count plus 48 sampled bytes per read, for measuring the
-     * transport alone; verify=count: byte count only.
-     */
-    private static int verifyMode = 2;
-
     private BulkBench() {
     }
 
@@ -153,11 +142,11 @@ public final class BulkBench {
     static void w2(Map<String, String> args, Rows rows, CRows cRows) throws Exception {
         long bytes = num(args, "bytes", 1L << 30);
         int chunk = (int) num(args, "chunk", 64 * 1024);
-        check(chunk > 0 && chunk <= MAX_READ, "chunk must be in (0, 1 MiB]");
+        check(chunk > 0 && chunk <= BulkPattern.MAX_READ, "chunk must be in (0, 1 MiB]");
         String pipe = args.getOrDefault("pipe", "both");
         boolean direct = args.getOrDefault("src", "heap").equals("direct");
         String v = args.getOrDefault("verify", "full");
-        verifyMode = v.equals("count") ? 0 : v.equals("full") ? 2 : 1;
+        BulkPattern.mode(v);
         String impl = args.getOrDefault("impl", "both");
         boolean jdkRuns = impl.equals("both") || impl.equals("jdk");
         boolean dpRuns = impl.equals("both") || impl.equals("dualpipe");
@@ -168,7 +157,7 @@ public final class BulkBench {
         double[] dpSpin = new double[rounds];
         Arrays.fill(dpSpin, Double.NaN);
         Path cBin = args.getOrDefault("c", "off").equals("off") ? null : CBulk.compile(args.get("c_src"));
-        byte[] src = pattern();
+        byte[] src = BulkPattern.pattern();
         List<Integer> pipes = new ArrayList<>();
         if (pipe.equals("both")) {
             pipes.add(0);
@@ -248,44 +237,6 @@ public final class BulkBench {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** The stream is pattern[i % PERIOD]; the array holds PERIOD + MAX_READ bytes so any window fits. */
-    private static byte[] pattern() {
-        byte[] p = new byte[PERIOD + MAX_READ];
-        new Random(42).nextBytes(p);
-        for (int i = PERIOD; i < p.length; i++) {
-            p[i] = p[i - PERIOD];
-        }
-        return p;
-    }
-
-    /** Checks received bytes against the stream at {@code offset}; same cost for both impls. */
-    private static void verify(ByteBuffer got, byte[] src, long offset) {
-        if (verifyMode == 0) {
-            return;
-        }
-        int off = (int) (offset % PERIOD);
-        int n = got.remaining();
-        check(n <= MAX_READ, "read larger than the verification window: " + n);
-        if (verifyMode == 2) {
-            if (got.mismatch(ByteBuffer.wrap(src, off, n)) >= 0) {
-                throw new ProcessBench.VerificationError("byte mismatch near stream offset " + offset);
-            }
-            return;
-        }
-        // Sampled: 16 bytes at the start, middle and end of every read. The period is prime, so a
-        // dropped, repeated or reordered piece of the stream lands on different pattern bytes.
-        int p = got.position();
-        for (int at : new int[] {0, n / 2, n - 16}) {
-            int from = Math.max(0, at);
-            int len = Math.min(16, n - from);
-            for (int i = 0; i < len; i++) {
-                if (got.get(p + from + i) != src[off + from + i]) {
-                    throw new ProcessBench.VerificationError("byte mismatch at stream offset " + (offset + from + i));
-                }
-            }
-        }
-    }
-
     /** CPU time of this JVM, ns. */
     private static long jvmCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
@@ -330,7 +281,7 @@ public final class BulkBench {
                 public void onData(ByteBuffer data) {
                     try {
                         long r = received[0];
-                        verify(data, src, r);
+                        BulkPattern.verify(data, src, r);
                         received[0] = r + data.remaining();
                     } catch (ProcessBench.VerificationError e) {
                         done.completeExceptionally(e);
@@ -364,7 +315,7 @@ public final class BulkBench {
                             return;
                         }
                         int len = (int) Math.min(chunk, bytes - sent);
-                        int off = (int) (sent % PERIOD);
+                        int off = (int) (sent % BulkPattern.PERIOD);
                         // Never-modified windows of one array: safe to share across queued writes.
                         if (ds != null) {
                             in.write(ds.duplicate().position(off).limit(off + len));
@@ -399,7 +350,7 @@ public final class BulkBench {
             try (InputStream in = p.getInputStream()) {
                 int n;
                 while ((n = in.read(buf)) >= 0) {
-                    verify(ByteBuffer.wrap(buf, 0, n), src, received[0]);
+                    BulkPattern.verify(ByteBuffer.wrap(buf, 0, n), src, received[0]);
                     received[0] += n;
                 }
             } catch (Throwable t) {
@@ -414,7 +365,7 @@ public final class BulkBench {
             long sent = 0;
             while (sent < bytes) {
                 int len = (int) Math.min(chunk, bytes - sent);
-                out.write(src, (int) (sent % PERIOD), len);
+                out.write(src, (int) (sent % BulkPattern.PERIOD), len);
                 sent += len;
             }
             catCpu = procCpuNanos(p.pid());

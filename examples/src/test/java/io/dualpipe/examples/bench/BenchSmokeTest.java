@@ -28,12 +28,13 @@ class BenchSmokeTest {
         expectResults(ProcessBench.class, 2, "W1R", "warmup=100", "iters=300");
         expectResults(ProcessBench.class, 2, "W1P", "warmup=100", "iters=300", "inflight=8");
         expectResults(ProcessBench.class, 2, "W1F", "warmup=100", "iters=300");
-        expectResults(ProcessBench.class, 2, "W2", "bytes=1048576", "chunk=65536", "pipe=0", "warmup_bytes=0", "verify=full");
+        // jdk, dualpipe and dualpipe-spin (an idle-spinning loop, default pipes)
+        expectResults(ProcessBench.class, 3, "W2", "bytes=1048576", "chunk=65536", "pipe=0", "warmup_bytes=0", "verify=full");
         expectResults(ProcessBench.class, 1, "W3", "n=5", "rounds=3", "impl=dualpipe");
         // BulkBench alone adds its C baseline (c-poll, c-threads) where a C compiler is at hand.
         boolean cc = java.util.stream.Stream.of(System.getenv("PATH").split(java.io.File.pathSeparator))
                 .anyMatch(d -> java.nio.file.Files.isExecutable(java.nio.file.Path.of(d, "cc")));
-        expectResults(BulkBench.class, cc ? 4 : 2, "bytes=1048576", "chunk=65536", "pipe=0", "warmup_bytes=0");
+        expectResults(BulkBench.class, cc ? 5 : 3, "bytes=1048576", "chunk=65536", "pipe=0", "warmup_bytes=0");
         expectResults(ProcessBench.class, 2, "W4", "count=20", "warmup=5");
         expectResults(ProcessBench.class, 2, "W4F", "count=20", "warmup=5");
     }
