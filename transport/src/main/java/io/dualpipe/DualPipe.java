@@ -1,9 +1,7 @@
 package io.dualpipe;
 
 import io.dualpipe.core.ChannelClosedException;
-import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.InvalidArgumentException;
-import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.line.LineDecoder;
 import io.dualpipe.process.ChildProcess;
 import io.dualpipe.process.ChildProcessBuilder;
@@ -15,7 +13,6 @@ import io.dualpipe.process.StdoutMode;
 import java.nio.charset.Charset;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A child process with a small <b>blocking</b> API for scripts and tests, mirroring the Python
@@ -88,9 +85,7 @@ public final class DualPipe {
     private final Charset charset;
     private final String label;
     private final Receiver receiver; // the read half: its lock, buffer and deadlines
-    private final Object writeLock = new Object();
-    private final AtomicReference<Throwable> writeFailure = new AtomicReference<>();
-    private volatile LoopFuture<Void> lastWrite = LoopFuture.completed(null);
+    private final Sender sender; // the write half: its queue bound, ordering and first failure
     private final Object closeLock = new Object();
     private volatile boolean closing;
     private volatile Result result; // written under closeLock
@@ -100,6 +95,7 @@ public final class DualPipe {
         this.charset = charset;
         this.label = "pid " + child.pid() + " (" + program + ")";
         this.receiver = new Receiver(child.stdout(), label, maxLineLength, charset, () -> closing);
+        this.sender = new Sender(child, label, () -> closing);
     }
 
     /**
@@ -192,7 +188,7 @@ public final class DualPipe {
      */
     public void write(byte[] data) {
         InvalidArgumentException.requireNonNull("data", data);
-        send(data.clone());
+        sender.send(data.clone());
     }
 
     /**
@@ -203,7 +199,7 @@ public final class DualPipe {
      */
     public void write(String text) {
         InvalidArgumentException.requireNonNull("text", text);
-        send(text.getBytes(charset));
+        sender.send(text.getBytes(charset));
     }
 
     /**
@@ -214,39 +210,7 @@ public final class DualPipe {
      */
     public void writeLine(String line) {
         InvalidArgumentException.requireNonNull("line", line);
-        send((line + "\n").getBytes(charset));
-    }
-
-    private void send(byte[] bytes) {
-        if (closing) {
-            throw new ChannelClosedException(label + ": write after close()");
-        }
-        throwIfWriteFailed();
-        long queued = child.stdin().queuedBytes();
-        if (queued > MAX_QUEUED_BYTES) {
-            // write() never blocks (blocking could deadlock against a child blocked on its own output),
-            // so this bound is what keeps a child that stopped reading from growing our heap.
-            throw new DualPipeException(label + ": " + queued + " bytes already wait to be written to stdin (limit "
-                    + MAX_QUEUED_BYTES + "); the child is not reading its input");
-        }
-        LoopFuture<Void> f;
-        synchronized (writeLock) { // so that lastWrite is the write the sink queued last
-            f = child.stdin().write(bytes);
-            lastWrite = f;
-        }
-        f.whenComplete((v, e) -> {
-            if (e != null) {
-                writeFailure.compareAndSet(null, e);
-            }
-        });
-        throwIfWriteFailed(); // the kernel may have refused it on this very call
-    }
-
-    private void throwIfWriteFailed() {
-        Throwable e = writeFailure.get();
-        if (e != null) {
-            throw Waits.rethrow(e);
-        }
+        sender.send((line + "\n").getBytes(charset));
     }
 
     /**
@@ -258,9 +222,7 @@ public final class DualPipe {
      * @throws io.dualpipe.core.BrokenPipeException when the child can no longer receive them
      */
     public void flush(Duration timeout) {
-        Waits.check(timeout);
-        Waits.await(lastWrite, Waits.deadline(timeout), timeout,
-                () -> "flush: " + label + " has not taken " + child.stdin().queuedBytes() + " queued bytes within " + timeout);
+        sender.flush(timeout);
     }
 
     // ---- reading ----
@@ -420,25 +382,7 @@ public final class DualPipe {
             }
             closing = true;
             try {
-                try {
-                    child.stdin().shutdownOutput();
-                } catch (InvalidArgumentException notAPipe) {
-                    // stdin comes from elsewhere (a file, /dev/null): nothing of ours to close
-                }
-                Receiver.discard(child.stdout());
-                try {
-                    Receiver.discard(child.stderr()); // a child blocked on a full stderr pipe could not exit either
-                } catch (InvalidArgumentException notAPipe) {
-                    // stderr goes elsewhere: nothing to drain
-                }
-                ExitStatus status;
-                try {
-                    status = Waits.await(child.onExit(), Waits.deadline(timeout), timeout, () -> "");
-                } catch (WaitTimeoutException e) {
-                    Duration limit = KILL_GRACE.plusSeconds(10);
-                    status = Waits.await(child.terminate(KILL_GRACE), Waits.deadline(limit), limit,
-                            () -> label + " did not die within " + limit + " of SIGTERM and SIGKILL");
-                }
+                ExitStatus status = Stopper.stop(child, timeout, label);
                 result = new Result(child.pid(), status);
                 return result;
             } finally {

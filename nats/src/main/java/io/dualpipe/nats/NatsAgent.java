@@ -4,6 +4,8 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.message.RemoteException;
 import io.dualpipe.nats.internal.AgentLink;
+import io.dualpipe.nats.internal.AgentNames;
+import io.dualpipe.nats.internal.AgentThreads;
 import io.dualpipe.nats.internal.Connect;
 import io.dualpipe.nats.internal.Layout;
 import io.dualpipe.nats.internal.Puller;
@@ -18,15 +20,9 @@ import io.nats.client.Options;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -61,12 +57,11 @@ public final class NatsAgent implements AutoCloseable {
 
     // The agent itself is the lifecycle: wiring the parts, drain and stop. Connecting and binding to the
     // consumer is AgentLink's, pulling Puller's, running and answering tasks TaskRunner's, and the
-    // core-NATS traffic to and from the local workers Relay's.
+    // core-NATS traffic to and from the local workers Relay's, its own threads AgentThreads'.
     private final String name;
     private final Connection conn;
     private final WorkerPool pool;
-    private final ExecutorService results;
-    private final ScheduledExecutorService timer;
+    private final AgentThreads threads;
     private final Puller puller;
     private final TaskRunner runner;
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -75,7 +70,7 @@ public final class NatsAgent implements AutoCloseable {
 
     private NatsAgent(Builder b) {
         Layout layout = new Layout(b.pool);
-        this.name = b.name != null ? b.name : defaultName();
+        this.name = b.name != null ? b.name : AgentNames.defaultName();
         int capacity = b.workers * b.maxInFlightPerWorker;
         AgentLink link = AgentLink.open(name, b.server, b.options, layout, b.settings.limits());
         Connect connect = link.connect();
@@ -94,21 +89,14 @@ public final class NatsAgent implements AutoCloseable {
             throw e;
         }
         WorkerTasks workerTasks = new WorkerTasks(pool);
-        this.results = Executors.newSingleThreadExecutor(daemon("dualpipe-agent-" + name + "-results"));
-        this.timer = Executors.newSingleThreadScheduledExecutor(daemon("dualpipe-agent-" + name + "-heartbeats"));
-        this.runner = new TaskRunner(name, link.js(), conn, workerTasks, results, timer, link.maxDeliver(), link.heartbeatMillis(),
-                b.redeliveryDelay, b.publishTimeout, this::taskDone);
+        this.threads = new AgentThreads(name);
+        this.runner = new TaskRunner(name, link.js(), conn, workerTasks, threads.results(), threads.timer(), link.maxDeliver(),
+                link.heartbeatMillis(), b.redeliveryDelay, b.publishTimeout, this::taskDone);
         this.puller = new Puller(name, link.subscription(), connect, capacity, runner::start);
-        connect.onReconnect(() -> {
-            try {
-                timer.execute(runner::heartbeatAll);
-            } catch (RejectedExecutionException closed) {
-                // the agent has stopped: nothing runs any more
-            }
-        });
+        connect.onReconnect(() -> threads.onTimer(runner::heartbeatAll));
         relay.attach(pool, workerTasks); // a DIE from here on drains: the puller and runner it stops exist
         puller.stopped().thenRun(this::maybeEmptied);
-        emptied.thenRunAsync(this::stop, results);
+        emptied.thenRunAsync(this::stop, threads.results());
         puller.start();
         LOG.info("agent {} serves pool \"{}\" with {} workers, capacity {}, maxDeliver {}", name, layout.pool(), b.workers, capacity,
                 link.maxDeliver());
@@ -176,8 +164,7 @@ public final class NatsAgent implements AutoCloseable {
         pool.close();
         Connect.closeQuietly(conn);
         puller.close(Duration.ofSeconds(5)); // a pull in progress ends with the connection
-        results.shutdownNow();
-        timer.shutdownNow();
+        threads.stopNow();
         terminated.complete(List.of());
     }
 
@@ -198,15 +185,14 @@ public final class NatsAgent implements AutoCloseable {
 
     /** After the drain: every task answered and the puller gone. */
     private void stop() {
-        pool.shutdown().whenComplete((statuses, e) -> results.execute(() -> {
+        pool.shutdown().whenComplete((statuses, e) -> threads.results().execute(() -> {
             try {
                 conn.flush(Duration.ofSeconds(5)); // the last acknowledgements
             } catch (Exception flushFailed) {
                 LOG.warn("agent {}: last acknowledgements not confirmed: {}", name, flushFailed.toString());
             }
             Connect.closeQuietly(conn);
-            timer.shutdownNow();
-            results.shutdown();
+            threads.stopGently();
             LOG.info("agent {}: drained; workers exited: {}", name, statuses);
             if (e != null) {
                 terminated.completeExceptionally(e);
@@ -214,24 +200,6 @@ public final class NatsAgent implements AutoCloseable {
                 terminated.complete(statuses);
             }
         }));
-    }
-
-    private static ThreadFactory daemon(String threadName) {
-        return r -> {
-            Thread t = new Thread(r, threadName);
-            t.setDaemon(true);
-            return t;
-        };
-    }
-
-    private static String defaultName() {
-        String host;
-        try {
-            host = java.net.InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            host = "host";
-        }
-        return (host + "-" + ProcessHandle.current().pid()).replaceAll("[^A-Za-z0-9_-]", "_");
     }
 
     /** Configures a {@link NatsAgent}. Not thread-safe. */
@@ -293,11 +261,7 @@ public final class NatsAgent implements AutoCloseable {
          * @return this builder
          */
         public Builder name(String agentName) {
-            InvalidArgumentException.requireNonNull("name", agentName);
-            if (!agentName.matches("[A-Za-z0-9_-]{1,64}")) {
-                throw new InvalidArgumentException("name \"" + agentName + "\": use 1 to 64 of A-Z a-z 0-9 _ -");
-            }
-            this.name = agentName;
+            this.name = AgentNames.check(agentName);
             return this;
         }
 

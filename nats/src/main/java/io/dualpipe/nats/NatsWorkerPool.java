@@ -3,33 +3,23 @@ package io.dualpipe.nats;
 import io.dualpipe.core.InvalidArgumentException;
 import io.dualpipe.core.codec.EncodeException;
 import io.dualpipe.core.message.RemoteException;
-import io.dualpipe.nats.internal.Connect;
 import io.dualpipe.nats.internal.Layout;
 import io.dualpipe.nats.internal.Payloads;
 import io.dualpipe.nats.internal.Pending;
 import io.dualpipe.nats.internal.ResultReader;
-import io.dualpipe.nats.internal.TaskPublisher;
-import io.dualpipe.nats.internal.Wire;
+import io.dualpipe.nats.internal.SubmitterLink;
 import io.dualpipe.worker.Envelope;
 import io.dualpipe.worker.PoolSaturatedException;
 import io.dualpipe.worker.PoolShutdownException;
 import io.dualpipe.worker.TaskTimeoutException;
 import io.dualpipe.worker.UnexpectedReplyException;
 import io.dualpipe.worker.WorkerPool;
-import io.nats.client.Connection;
-import io.nats.client.JetStream;
-import io.nats.client.JetStreamApiException;
 import io.nats.client.NUID;
 import io.nats.client.Options;
-import io.nats.client.impl.Headers;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -69,54 +59,26 @@ import java.util.function.Consumer;
  * results behind them wait.
  */
 public final class NatsWorkerPool implements AutoCloseable {
-    private final Layout layout;
-    private final Connect connect;
-    private final Connection conn;
+    // The pool itself is the lifecycle: which calls are still allowed, and the order of shutdown and
+    // close. What each step does on NATS (connection, streams, publisher, result subscription, the
+    // timer thread) is SubmitterLink's; the futures waiting for results are Pending's.
     private final String id = NUID.nextGlobal();
     private final int maxPending;
     private final Duration publishTimeout;
     private final Duration resultTimeout; // null: none
-    private final ResultReader reader;
-    private final ScheduledExecutorService retries;
     private final Pending pending = new Pending(id);
-    private final TaskPublisher publisher;
+    private final SubmitterLink link;
     private final AtomicLong seq = new AtomicLong();
     private final AtomicReference<CompletableFuture<Void>> shutdown = new AtomicReference<>();
     private volatile State state = State.RUNNING;
 
     private NatsWorkerPool(Builder b) {
-        this.layout = new Layout(b.pool);
+        Layout layout = new Layout(b.pool);
         this.maxPending = b.maxPending;
         this.publishTimeout = b.publishTimeout;
         this.resultTimeout = b.resultTimeout;
-        this.reader = new ResultReader(id, pending);
-        try {
-            this.connect = Connect.open(b.server, b.options, "dualpipe-submitter-" + id);
-        } catch (IOException e) {
-            throw new StreamUnavailableException("cannot connect to NATS at " + (b.options != null ? b.options.getServers() : b.server) + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StreamUnavailableException("interrupted while connecting to NATS", e);
-        }
-        this.conn = connect.connection();
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "dualpipe-nats-submitter-" + id);
-            t.setDaemon(true);
-            return t;
-        });
-        timer.setRemoveOnCancelPolicy(true); // a result timeout per task: cancelled ones must not pile up
-        this.retries = timer;
-        try {
-            JetStream js = conn.jetStream();
-            String limits = Layout.describeLimits(layout.ensure(conn.jetStreamManagement(), b.limits()));
-            this.publisher = new TaskPublisher(js, layout, id, pending, retries, b.waitForRoom, b.publishTimeout, () -> state == State.CLOSED,
-                    limits);
-            reader.subscribe(conn, js, layout, b.abandonedAfter, b.onMessage);
-        } catch (IOException | JetStreamApiException | RuntimeException e) {
-            retries.shutdownNow();
-            Connect.closeQuietly(conn);
-            throw new StreamUnavailableException("cannot set up pool \"" + b.pool + "\" on NATS: " + e.getMessage(), e);
-        }
+        this.link = SubmitterLink.open(id, b.server, b.options, layout, b.limits(), pending, new ResultReader(id, pending),
+                b.waitForRoom, b.publishTimeout, b.abandonedAfter, b.onMessage, () -> state == State.CLOSED);
     }
 
     /** {@return a builder of a pool named {@code "work"} on {@code nats://127.0.0.1:4222} unless told otherwise} */
@@ -164,7 +126,7 @@ public final class NatsWorkerPool implements AutoCloseable {
         }
         byte[] json;
         try {
-            json = Payloads.encode("task payload", data, conn.getMaxPayload());
+            json = Payloads.encode("task payload", data, link.maxPayload());
         } catch (EncodeException e) {
             f.completeExceptionally(e);
             return f;
@@ -184,12 +146,12 @@ public final class NatsWorkerPool implements AutoCloseable {
         if (resultTimeout != null) {
             expire(taskId, f);
         }
-        publisher.publish(taskId, json);
+        link.publish(taskId, json);
         return f.copy(); // a caller completing its copy cannot lose us the real result
     }
 
     private void expire(String taskId, CompletableFuture<Object> f) {
-        ScheduledFuture<?> timer = retries.schedule(() -> pending.withdraw(taskId, new TaskTimeoutException("task " + taskId
+        ScheduledFuture<?> timer = link.timer().schedule(() -> pending.withdraw(taskId, new TaskTimeoutException("task " + taskId
                 + ": no result within resultTimeout " + resultTimeout + " (it may still run on an agent: delivery is at least"
                 + " once; a result that comes later is dropped)")), resultTimeout.toNanos(), TimeUnit.NANOSECONDS);
         f.whenComplete((r, e) -> timer.cancel(false));
@@ -214,9 +176,9 @@ public final class NatsWorkerPool implements AutoCloseable {
         if (state == State.CLOSED) {
             throw new PoolShutdownException("broadcast " + request + " refused: the pool is CLOSED: close() has been called");
         }
-        byte[] json = Payloads.encode("broadcast " + request + ": payload", data, conn.getMaxPayload());
+        byte[] json = Payloads.encode("broadcast " + request + ": payload", data, link.maxPayload());
         try {
-            conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, request), json);
+            link.sendControl(request, json);
         } catch (IllegalStateException e) {
             if (state == State.CLOSED) {
                 throw new PoolShutdownException("broadcast " + request + " refused: the pool is CLOSED: close() has been called");
@@ -263,15 +225,14 @@ public final class NatsWorkerPool implements AutoCloseable {
                 return;
             }
             try {
-                conn.publish(layout.controlSubject(), new Headers().add(Wire.WORD, Envelope.DIE), "null".getBytes(StandardCharsets.UTF_8));
-                conn.flush(publishTimeout);
+                link.sendDie(publishTimeout);
                 moveTo(State.TERMINATED);
                 f.complete(null);
             } catch (Exception e) {
                 f.completeExceptionally(state == State.CLOSED ? closedBeforeDie() : new StreamUnavailableException(
                         "shutdown: DIE not confirmed by the server within publishTimeout " + publishTimeout + ": " + e.getMessage(), e));
             }
-        }, retries);
+        }, link.timer());
         return f.copy(); // the pool's own stays out of callers' hands: a cancel would reach them all
     }
 
@@ -288,13 +249,13 @@ public final class NatsWorkerPool implements AutoCloseable {
         moveTo(State.CLOSED);
         pending.failAll(new PoolShutdownException("the pool was closed before the task's result came:"
                 + " the task may still run on an agent (at least once), its result will be dropped"));
-        reader.unsubscribe(conn, layout);
-        retries.shutdownNow();
+        link.unsubscribe();
+        link.stopTimer();
         CompletableFuture<Void> down = shutdown.get();
         if (down != null) {
             down.completeExceptionally(closedBeforeDie()); // its DIE step may have been dropped by shutdownNow
         }
-        Connect.closeQuietly(conn);
+        link.closeConnection();
     }
 
     private PoolShutdownException refusal(String method) {

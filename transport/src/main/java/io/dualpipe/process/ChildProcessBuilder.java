@@ -6,10 +6,8 @@ import io.dualpipe.core.LoopFuture;
 import io.dualpipe.process.internal.PosixChildProcess;
 
 import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
@@ -24,28 +22,19 @@ import java.util.concurrent.Executor;
  * call starts a new child with the settings of that moment.
  */
 public final class ChildProcessBuilder {
+    // This class is the public contract; the rules of three groups of settings live in their own
+    // classes: where stdio goes (Redirects), the environment (EnvironmentEdits) and the sizes and
+    // charset of the parent's side of the streams (StreamSizes).
     private final List<String> command;
     private Path directory;
-    private Map<String, String> environment; // null = inherit unchanged
-    private StdinMode stdin = StdinMode.PIPE;
-    private Path stdinFile;
-    private StdoutMode stdout = StdoutMode.PIPE;
-    private Path stdoutFile;
-    private boolean stdoutAppend;
-    private StderrMode stderr = StderrMode.TAIL;
-    private Path stderrFile;
-    private int stderrTail = 64 * 1024;
+    private final EnvironmentEdits environment = new EnvironmentEdits();
+    private final Redirects redirects = new Redirects();
     private final List<PipeDirection> extraPipes = new ArrayList<>();
     private boolean newProcessGroup;
     private boolean newSession;
     private ResourceLimits limits;
     private boolean pseudoTerminal;
-    private int pipeSize;
-    private int readBufferLimit = 64 * 1024;
-    private int highWaterMark = 64 * 1024;
-    private int lowWaterMark = 32 * 1024;
-    private int maxLineLength = 64 * 1024;
-    private Charset charset = StandardCharsets.UTF_8;
+    private final StreamSizes sizes = new StreamSizes();
     private EventLoop loop;
     private Executor completeOn;
 
@@ -79,7 +68,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder clearEnvironment() {
-        environment = new HashMap<>();
+        environment.clear();
         return this;
     }
 
@@ -91,9 +80,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder environment(String name, String value) {
-        checkName(name);
-        InvalidArgumentException.requireNonNull("value of " + name, value);
-        env().put(name, value);
+        environment.put(name, value);
         return this;
     }
 
@@ -104,23 +91,8 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder removeEnvironment(String name) {
-        checkName(name);
-        env().remove(name);
+        environment.remove(name);
         return this;
-    }
-
-    private static void checkName(String name) {
-        InvalidArgumentException.requireNonNull("environment name", name);
-        if (name.isEmpty() || name.indexOf('=') >= 0) {
-            throw new InvalidArgumentException("environment name must be non-empty and without '=': '" + name + "'");
-        }
-    }
-
-    private Map<String, String> env() {
-        if (environment == null) {
-            environment = new HashMap<>(System.getenv());
-        }
-        return environment;
     }
 
     /**
@@ -132,8 +104,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder stdin(StdinMode mode) {
-        this.stdin = InvalidArgumentException.requireNonNull("stdin mode", mode);
-        this.stdinFile = null;
+        redirects.stdin(mode);
         return this;
     }
 
@@ -146,7 +117,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder stdinFrom(Path file) {
-        this.stdinFile = InvalidArgumentException.requireNonNull("stdin file", file);
+        redirects.stdinFrom(file);
         return this;
     }
 
@@ -160,8 +131,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder stdout(StdoutMode mode) {
-        this.stdout = InvalidArgumentException.requireNonNull("stdout mode", mode);
-        this.stdoutFile = null;
+        redirects.stdout(mode);
         return this;
     }
 
@@ -174,8 +144,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder stdoutTo(Path file) {
-        this.stdoutFile = InvalidArgumentException.requireNonNull("stdout file", file);
-        this.stdoutAppend = false;
+        redirects.stdoutTo(file, false);
         return this;
     }
 
@@ -186,8 +155,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder stdoutAppendTo(Path file) {
-        this.stdoutFile = InvalidArgumentException.requireNonNull("stdout file", file);
-        this.stdoutAppend = true;
+        redirects.stdoutTo(file, true);
         return this;
     }
 
@@ -200,8 +168,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder stderr(StderrMode mode) {
-        this.stderr = InvalidArgumentException.requireNonNull("stderr mode", mode);
-        this.stderrFile = null;
+        redirects.stderr(mode);
         return this;
     }
 
@@ -212,7 +179,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder stderrAppendTo(Path file) {
-        this.stderrFile = InvalidArgumentException.requireNonNull("stderr file", file);
+        redirects.stderrAppendTo(file);
         return this;
     }
 
@@ -224,7 +191,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder stderrTail(int bytes) {
-        this.stderrTail = InvalidArgumentException.requirePositive("stderrTail", bytes);
+        redirects.stderrTail(bytes);
         return this;
     }
 
@@ -340,10 +307,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder pipeBufferSize(int bytes) {
-        if (bytes < 0) {
-            throw new InvalidArgumentException("pipeBufferSize < 0: " + bytes);
-        }
-        this.pipeSize = bytes;
+        sizes.pipeBufferSize(bytes);
         return this;
     }
 
@@ -354,7 +318,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder readBufferLimit(int bytes) {
-        this.readBufferLimit = InvalidArgumentException.requirePositive("readBufferLimit", bytes);
+        sizes.readBufferLimit(bytes);
         return this;
     }
 
@@ -366,12 +330,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder writeWaterMarks(int low, int high) {
-        InvalidArgumentException.requirePositive("highWaterMark", high);
-        if (low < 0 || low > high) {
-            throw new InvalidArgumentException("lowWaterMark must be in [0, highWaterMark=" + high + "]: " + low);
-        }
-        this.lowWaterMark = low;
-        this.highWaterMark = high;
+        sizes.writeWaterMarks(low, high);
         return this;
     }
 
@@ -382,7 +341,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder maxLineLength(int bytes) {
-        this.maxLineLength = InvalidArgumentException.requirePositive("maxLineLength", bytes);
+        sizes.maxLineLength(bytes);
         return this;
     }
 
@@ -393,7 +352,7 @@ public final class ChildProcessBuilder {
      * @return this builder
      */
     public ChildProcessBuilder charset(Charset cs) {
-        this.charset = InvalidArgumentException.requireNonNull("charset", cs);
+        sizes.charset(cs);
         return this;
     }
 
@@ -469,47 +428,47 @@ public final class ChildProcessBuilder {
      * builder's own, not a copy.
      */
     public Map<String, String> environment() {
-        return environment;
+        return environment.map();
     }
 
     /** {@return where stdin comes from, unless {@link #stdinFile()} is set} */
     public StdinMode stdinMode() {
-        return stdin;
+        return redirects.stdinMode();
     }
 
     /** {@return the file stdin reads, or null; it takes precedence over {@link #stdinMode()}} */
     public Path stdinFile() {
-        return stdinFile;
+        return redirects.stdinFile();
     }
 
     /** {@return where stdout goes, unless {@link #stdoutFile()} is set} */
     public StdoutMode stdoutMode() {
-        return stdout;
+        return redirects.stdoutMode();
     }
 
     /** {@return the file stdout writes, or null; it takes precedence over {@link #stdoutMode()}} */
     public Path stdoutFile() {
-        return stdoutFile;
+        return redirects.stdoutFile();
     }
 
     /** {@return true when {@link #stdoutFile()} is appended to rather than truncated} */
     public boolean stdoutAppend() {
-        return stdoutAppend;
+        return redirects.stdoutAppend();
     }
 
     /** {@return where stderr goes, unless {@link #stderrFile()} is set} */
     public StderrMode stderrMode() {
-        return stderr;
+        return redirects.stderrMode();
     }
 
     /** {@return the file stderr is appended to, or null} */
     public Path stderrFile() {
-        return stderrFile;
+        return redirects.stderrFile();
     }
 
     /** {@return the size of the stderr tail; see {@link #stderrTail(int)}} */
     public int stderrTailBytes() {
-        return stderrTail;
+        return redirects.stderrTailBytes();
     }
 
     /** {@return the extra pipes' directions, for child fds 3, 4, ... (a copy)} */
@@ -542,32 +501,32 @@ public final class ChildProcessBuilder {
 
     /** {@return the kernel pipe buffer size, 0 for the default} */
     public int pipeBufferSize() {
-        return pipeSize;
+        return sizes.pipeBufferSize();
     }
 
     /** {@return the bytes read ahead of the consumer per output pipe} */
     public int readBufferLimit() {
-        return readBufferLimit;
+        return sizes.readBufferLimit();
     }
 
     /** {@return stdin's high water mark} */
     public int highWaterMark() {
-        return highWaterMark;
+        return sizes.highWaterMark();
     }
 
     /** {@return stdin's low water mark} */
     public int lowWaterMark() {
-        return lowWaterMark;
+        return sizes.lowWaterMark();
     }
 
     /** {@return the longest line the line readers accept} */
     public int maxLineLength() {
-        return maxLineLength;
+        return sizes.maxLineLength();
     }
 
     /** {@return the charset of lines read and written} */
     public Charset charset() {
-        return charset;
+        return sizes.charset();
     }
 
     /** {@return the executor of {@link #completeOn}, or null} */
