@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Review 19, item 3 (peer-triggered WARN paths still unbounded): a submitter with a message listener
@@ -25,10 +26,18 @@ class Review19NatsWarnFloodTest {
     private static final int FLOOD = 200;
     private static final byte[] GARBAGE = {(byte) 0xff, 0x00, 0x13};
 
+    private static byte[] envelope(String request) {
+        ByteBuffer b = new EnvelopeCodec().encode(new Envelope(request, 1, 0, "x"));
+        byte[] bytes = new byte[b.remaining()];
+        b.get(bytes);
+        return bytes;
+    }
+
     @Test
     @Timeout(60)
     void undecodableMessagesFromAnyPublisherAreLoggedAtWarnAtMostTwentyTimesPerSubject(@TempDir Path dir) throws Exception {
         CompletableFuture<Envelope> last = new CompletableFuture<>();
+        AtomicInteger hello = new AtomicInteger();
         Layout layout = new Layout("r19");
         String flooded = layout.messagesSubject("evil");
         String other = layout.messagesSubject("other");
@@ -38,16 +47,16 @@ class Review19NatsWarnFloodTest {
                      .onMessage(e -> {
                          if ("last".equals(e.request())) {
                              last.complete(e);
+                         } else if ("hello".equals(e.request())) {
+                             hello.incrementAndGet();
                          }
                      }).start();
              Connection evil = Nats.connect(nats.url())) {
+            Fixtures.publishUntilHeard(evil, flooded, envelope("hello"), () -> hello.get() > 0);
             for (int i = 0; i < FLOOD; i++) {
                 evil.publish(flooded, GARBAGE);
             }
-            ByteBuffer b = new EnvelopeCodec().encode(new Envelope("last", 1, 0, "x"));
-            byte[] ok = new byte[b.remaining()];
-            b.get(ok);
-            evil.publish(flooded, ok); // after every bad one, on the same subject: delivered in order
+            evil.publish(flooded, envelope("last")); // after every bad one, on the same subject: delivered in order
             evil.flush(Duration.ofSeconds(10));
             last.get(30, TimeUnit.SECONDS);
             evil.publish(other, GARBAGE);
