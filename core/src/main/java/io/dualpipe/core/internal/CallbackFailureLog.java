@@ -28,15 +28,30 @@ public final class CallbackFailureLog {
     // The logging system's caller data (%C, %L) names the catch site, not this class.
     private static final String FQCN = CallbackFailureLog.class.getName();
 
-    private final LogLimiter limiter;
+    // Made at the first failure: the loop's classes hold one each from their start, and a start-up
+    // that never sees a callback throw should not pay for the limiter (issue 11, cold start).
+    private volatile LogLimiter limiter;
 
     public CallbackFailureLog() {
-        this(new LogLimiter(PER_CLASS, PER_SITE, Duration.ofMinutes(1)));
     }
 
     /** For tests: with a limiter of their own. */
     CallbackFailureLog(LogLimiter limiter) {
         this.limiter = limiter;
+    }
+
+    private LogLimiter limiter() {
+        LogLimiter l = limiter;
+        if (l == null) {
+            synchronized (this) {
+                l = limiter;
+                if (l == null) {
+                    l = new LogLimiter(PER_CLASS, PER_SITE, Duration.ofMinutes(1));
+                    limiter = l;
+                }
+            }
+        }
+        return l;
     }
 
     /**
@@ -50,7 +65,7 @@ public final class CallbackFailureLog {
      * @param args     the format's arguments
      */
     public void threw(Logger log, Object callback, Throwable thrown, String format, Object... args) {
-        long notLogged = limiter.acquire(callback == null ? "null" : callback.getClass().getName());
+        long notLogged = limiter().acquire(callback == null ? "null" : callback.getClass().getName());
         if (notLogged >= 0) {
             Object[] withNote = Arrays.copyOf(args, args.length + 1);
             withNote[args.length] = LogLimiter.note(notLogged);

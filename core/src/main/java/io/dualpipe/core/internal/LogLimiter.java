@@ -37,7 +37,7 @@ public final class LogLimiter {
      * @param window the window's length
      */
     public LogLimiter(int perKey, Duration window) {
-        this(perKey, perKey * 5, window, System::nanoTime);
+        this(perKey, perKey * 5, window);
     }
 
     /**
