@@ -10,7 +10,8 @@
  * them native access ({@code --enable-native-access=ALL-UNNAMED} on the class path; on the module
  * path {@code --enable-native-access=jffi}). Jackson ({@code com.fasterxml.jackson.databind}) is
  * optional: only the JSON codecs use it, and a module that sends JSON requires it itself.
- * The {@code .internal} packages are exported to {@code io.dualpipe.transport} alone.
+ * The {@code .internal} packages are exported to DualPipe's own modules alone: {@code io.dualpipe.transport}
+ * both of them, {@code io.dualpipe.nats} the one with the log budgets.
  */
 module io.dualpipe.core {
     requires transitive org.slf4j;
@@ -32,6 +33,6 @@ module io.dualpipe.core {
 
     // LibC is bound through jffi directly (no jnr-ffi interface for jnr-ffi to implement), so the
     // package needs no `opens`.
-    exports io.dualpipe.core.internal to io.dualpipe.transport;
+    exports io.dualpipe.core.internal to io.dualpipe.transport, io.dualpipe.nats;
     exports io.dualpipe.core.message.internal to io.dualpipe.transport;
 }

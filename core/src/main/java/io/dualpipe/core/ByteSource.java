@@ -83,7 +83,8 @@ public interface ByteSource extends AutoCloseable {
     void close();
 
     /**
-     * Receives pushed bytes. Called on the loop thread only; must not block.
+     * Receives pushed bytes. Called on the loop thread only; must not block. What a method throws is
+     * logged (WARN, at most 20 times a minute per listener class; the rest at DEBUG) and reading goes on.
      */
     interface Listener {
         /**

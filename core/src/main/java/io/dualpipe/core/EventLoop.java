@@ -29,7 +29,10 @@ import java.util.concurrent.TimeUnit;
  * select and otherwise ignored.
  *
  * <p>A task or handler that throws is logged (SLF4J, logger {@code io.dualpipe.core.internal.SingleThreadEventLoop})
- * and the loop goes on.
+ * and the loop goes on. The logging is bounded, so that a handler that throws on every event cannot
+ * flood the log: per class of task or handler, the first 20 failures a minute are logged at WARN with
+ * their stack trace, the rest at DEBUG, and the next WARN line says how many were not. The same holds
+ * for every listener and callback of the library that throws.
  */
 public interface EventLoop extends Executor, AutoCloseable {
 

@@ -112,7 +112,8 @@ public final class NatsWorkerPool implements AutoCloseable {
      * well. Runs on this pool's NATS dispatcher thread, only while the task waits for its result
      * (envelopes that arrive after are for the pool's listener alone), and not at all for a worker
      * holding several tasks at once ({@code maxInFlightPerWorker} above 1), whose envelopes no task
-     * owns. A task run twice (at least once delivery) may send its progress twice. Null: none.
+     * owns. A task run twice (at least once delivery) may send its progress twice. What it throws is
+     * logged (WARN, at most 20 times a minute per listener class; the rest at DEBUG). Null: none.
      *
      * @param data      the task's payload, JSON-able; serialised before this returns
      * @param onMessage takes the task's progress envelopes, or null
@@ -428,7 +429,8 @@ public final class NatsWorkerPool implements AutoCloseable {
          * Receives the envelopes workers send on their own, on the dispatcher thread: those sent while
          * running a task of this submitter (progress; also given to the task's own listener, see
          * {@link NatsWorkerPool#submit(Object, Consumer)}), and those sent while running none, from
-         * every agent (the answers to a {@link NatsWorkerPool#broadcast}). Null: none.
+         * every agent (the answers to a {@link NatsWorkerPool#broadcast}). What it throws is logged
+         * (WARN, at most 20 times a minute per listener class; the rest at DEBUG). Null: none.
          *
          * @param listener the listener, or null
          * @return this builder

@@ -84,6 +84,21 @@ final class Fixtures {
         return n;
     }
 
+    /**
+     * Publishes {@code message} on {@code subject}, again every 10 ms, until {@code heard} holds (20 s
+     * at most): a pool's plain NATS subscriptions may not be live at the server yet when its
+     * {@code start()} returns, and what a publisher sends before that is dropped.
+     */
+    static void publishUntilHeard(Connection publisher, String subject, byte[] message, BooleanSupplier heard) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!heard.getAsBoolean()) {
+            assertTrue(System.nanoTime() - deadline < 0, "not heard in 20 s: " + subject);
+            publisher.publish(subject, message);
+            publisher.flush(java.time.Duration.ofSeconds(5));
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
     /** Messages in a pool's task stream now, asked on a connection of the test's own. */
     static long storedTasks(NatsServer nats, String pool) {
         try (Connection c = Nats.connect(nats.url())) {

@@ -149,6 +149,7 @@ public final class MessageServerBuilder {
 
     /**
      * Called on the connection's loop for each accepted connection, before any of its messages is handled.
+     * What it throws is logged (WARN, at most 20 times a minute per callback class; the rest at DEBUG).
      *
      * @param callback the callback, not null
      * @return this builder
@@ -162,6 +163,7 @@ public final class MessageServerBuilder {
      * Called on the connection's loop when a connection has closed, with null for an orderly close (either side,
      * or the server's) or what broke it (a {@link io.dualpipe.core.codec.ProtocolException}, an I/O error,
      * a {@link io.dualpipe.core.message.PeerStalledException}).
+     * What it throws is logged (WARN, at most 20 times a minute per callback class; the rest at DEBUG).
      *
      * @param callback the callback, not null
      * @return this builder
@@ -173,6 +175,7 @@ public final class MessageServerBuilder {
 
     /**
      * Called on the server's loop with the credentials of each client the allow-list turned away.
+     * What it throws is logged (WARN, at most 20 times a minute per callback class; the rest at DEBUG).
      *
      * @param callback the callback, not null
      * @return this builder

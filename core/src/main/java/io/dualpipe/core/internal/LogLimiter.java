@@ -11,8 +11,9 @@ import java.util.function.LongSupplier;
  * Bounds how often one log statement that a peer can trigger is written: a client that reconnects
  * with a rejected uid, or sends garbage, in a loop must not be able to fill the server's disk or
  * drown its other warnings. Events carry a key (the uid, the server, the kind of error); each key
- * may log {@code perKey} events per window, and all keys together five times that, so one flooding
- * source cannot hide the first event of another, and many sources cannot flood either. The rest are
+ * may log {@code perKey} events per window, and all keys together five times that (or a total of the
+ * site's choosing), so one flooding source cannot hide the first event of another, and many sources
+ * cannot flood either. The rest are
  * counted, and the next logged event says how many were not (callers send those to DEBUG).
  *
  * <p>One limiter per log site. At most {@value #MAX_KEYS} keys are told apart per window; past that,
@@ -36,16 +37,36 @@ public final class LogLimiter {
      * @param window the window's length
      */
     public LogLimiter(int perKey, Duration window) {
-        this(perKey, window, System::nanoTime);
+        this(perKey, perKey * 5, window);
+    }
+
+    /**
+     * For sites whose keys the code, not a peer, chooses (the classes of callbacks that threw): all
+     * keys together may log more than five keys' worth, so that one buggy class hides no other's.
+     *
+     * @param perKey    events logged per key and window, at least 1
+     * @param perWindow events logged per window by all keys together, at least {@code perKey}
+     * @param window    the window's length
+     */
+    public LogLimiter(int perKey, int perWindow, Duration window) {
+        this(perKey, perWindow, window, System::nanoTime);
     }
 
     /** For tests: with a clock of their own, in nanoseconds. */
     LogLimiter(int perKey, Duration window, LongSupplier clock) {
+        this(perKey, perKey * 5, window, clock);
+    }
+
+    /** For tests: with a total and a clock of their own. */
+    LogLimiter(int perKey, int perWindow, Duration window, LongSupplier clock) {
         if (perKey < 1) {
             throw new InvalidArgumentException("perKey < 1: " + perKey);
         }
+        if (perWindow < perKey) {
+            throw new InvalidArgumentException("perWindow < perKey: " + perWindow + " < " + perKey);
+        }
         this.perKey = perKey;
-        this.perWindow = perKey * 5;
+        this.perWindow = perWindow;
         this.windowNanos = window.toNanos();
         this.clock = clock;
         this.windowStart = clock.getAsLong();

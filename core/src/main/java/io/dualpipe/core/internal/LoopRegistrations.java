@@ -29,6 +29,8 @@ import java.util.function.Consumer;
 final class LoopRegistrations {
     // The loop's logger, so that users who configured it keep seeing these messages under its name.
     private static final LazyLogger LOG = new LazyLogger(SingleThreadEventLoop.class);
+    private static final CallbackFailureLog FAILURES = new CallbackFailureLog();
+    private static final CallbackFailureLog DISPATCH_FAILURES = new CallbackFailureLog();
 
     private final SingleThreadEventLoop loop;
     private final Selector selector;
@@ -81,6 +83,14 @@ final class LoopRegistrations {
     }
 
     /**
+     * Logs what a registered handler threw when the loop told it of readiness: bounded, as it may
+     * throw on every event of a channel that stays ready.
+     */
+    static void handlerThrew(String loopName, IoHandler handler, Throwable t) {
+        DISPATCH_FAILURES.threw(LOG.get(), handler, t, "event loop '{}': handler {} threw", loopName, handler);
+    }
+
+    /**
      * Tells every registered handler, then every close hook, that the loop closed with {@code cause};
      * cancels each key and closes its channel. What a handler, hook or channel throws is logged and
      * the rest are still told.
@@ -99,7 +109,7 @@ final class LoopRegistrations {
                 try {
                     ((IoHandler) handler).loopClosed(cause);
                 } catch (Throwable t) {
-                    LOG.get().warn("event loop '{}': handler {} threw on close", name, handler, t);
+                    FAILURES.threw(LOG.get(), handler, t, "event loop '{}': handler {} threw on close", name, handler);
                 }
             }
             key.cancel();
@@ -113,7 +123,7 @@ final class LoopRegistrations {
             try {
                 hook.accept(cause);
             } catch (Throwable e) {
-                LOG.get().warn("event loop '{}': close hook {} threw", name, hook, e);
+                FAILURES.threw(LOG.get(), hook, e, "event loop '{}': close hook {} threw", name, hook);
             }
         }
         closeHooks.clear();

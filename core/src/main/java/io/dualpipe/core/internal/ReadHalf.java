@@ -23,6 +23,7 @@ import java.util.ArrayDeque;
  */
 final class ReadHalf {
     private static final LazyLogger LOG = new LazyLogger(FdStream.class);
+    private static final CallbackFailureLog FAILURES = new CallbackFailureLog();
     private static final byte[] EMPTY = new byte[0];
     private static final int MAX_READS_PER_READY = 4;
 
@@ -112,7 +113,7 @@ final class ReadHalf {
                 l.onError(readFailure);
             }
         } catch (Throwable t) {
-            LOG.get().warn("{}: listener {} threw on end", name, l, t);
+            FAILURES.threw(LOG.get(), l, t, "{}: listener {} threw on end", name, l);
         }
     }
 
@@ -225,7 +226,7 @@ final class ReadHalf {
                 try {
                     l.onData(buf);
                 } catch (Throwable t) {
-                    LOG.get().warn("{}: listener {} threw", name, l, t);
+                    FAILURES.threw(LOG.get(), l, t, "{}: listener {} threw", name, l);
                 }
                 buf.position(buf.limit());
             }
@@ -318,7 +319,7 @@ final class ReadHalf {
             try {
                 l.onEnd();
             } catch (Throwable t) {
-                LOG.get().warn("{}: listener {} threw on end", name, l, t);
+                FAILURES.threw(LOG.get(), l, t, "{}: listener {} threw on end", name, l);
             }
         }
     }
@@ -356,7 +357,7 @@ final class ReadHalf {
             try {
                 l.onError(error);
             } catch (Throwable t) {
-                LOG.get().warn("{}: listener {} threw on error", name, l, t);
+                FAILURES.threw(LOG.get(), l, t, "{}: listener {} threw on error", name, l);
             }
         }
     }

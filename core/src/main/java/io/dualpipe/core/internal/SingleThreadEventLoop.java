@@ -376,7 +376,7 @@ public final class SingleThreadEventLoop implements EventLoop {
         try {
             handler.ready(key.readyOps());
         } catch (Throwable t) {
-            LOG.get().warn("event loop '{}': handler {} threw", name, handler, t);
+            LoopRegistrations.handlerThrew(name, handler, t);
         }
     }
 

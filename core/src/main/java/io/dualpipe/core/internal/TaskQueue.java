@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class TaskQueue {
     // The loop's logger, so that users who configured it keep seeing these messages under its name.
     private static final LazyLogger LOG = new LazyLogger(SingleThreadEventLoop.class);
+    private static final CallbackFailureLog FAILURES = new CallbackFailureLog();
 
     private final String loopName;
     private final Selector selector;
@@ -85,7 +86,7 @@ final class TaskQueue {
         try {
             task.run();
         } catch (Throwable t) {
-            LOG.get().warn("event loop '{}': task {} threw", loopName, task, t);
+            FAILURES.threw(LOG.get(), task, t, "event loop '{}': task {} threw", loopName, task);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.dualpipe.core.line;
 
 import io.dualpipe.core.ConsumerConflictException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.CallbackFailureLog;
 import io.dualpipe.core.internal.LazyLogger;
 
 import java.util.ArrayDeque;
@@ -21,6 +22,7 @@ import java.util.ArrayDeque;
 final class LineDelivery {
     // Named as the reader, as before the split: logs and their configuration name the public type.
     private static final LazyLogger LOG = new LazyLogger(LineReader.class);
+    private static final CallbackFailureLog FAILURES = new CallbackFailureLog();
     /** The end of the stream, as an item. */
     static final Object END = new Object();
 
@@ -92,7 +94,7 @@ final class LineDelivery {
                     l.onError((Throwable) item);
                 }
             } catch (Throwable t) {
-                LOG.get().warn("line listener {} threw", l, t);
+                FAILURES.threw(LOG.get(), l, t, "line listener {} threw", l);
             }
             return true;
         }

@@ -319,7 +319,7 @@ public final class LineReader {
 
     /**
      * Receives pushed lines on the loop thread; must not block. What a method throws is logged
-     * (WARN) and reading goes on.
+     * (WARN, at most 20 times a minute per listener class; the rest at DEBUG) and reading goes on.
      */
     public interface Listener {
         /**

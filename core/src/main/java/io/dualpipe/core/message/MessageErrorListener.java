@@ -15,7 +15,8 @@ import io.dualpipe.core.DualPipeException;
  * {@link io.dualpipe.core.codec.ProtocolException}.
  *
  * <p><b>Threading.</b> Called on the channel's loop thread; must not block. What it throws is logged
- * and ignored. The default listener logs at WARN.
+ * (bounded: 20 times a minute per listener class at WARN, the rest at DEBUG) and ignored. The default
+ * listener logs at WARN, bounded likewise per kind of error.
  */
 @FunctionalInterface
 public interface MessageErrorListener {

@@ -15,7 +15,8 @@ package io.dualpipe.core.message;
  * before it leaves the calling thread (its message cannot be encoded, the channel is already closed,
  * the loop is shutting down) is told so on the calling thread, before {@code request} returns. On the
  * loop it must not block, as a {@link MessageHandler} must not. It may make further requests. What it
- * throws is logged and dropped: the channel and the loop go on.
+ * throws is logged (bounded: 20 times a minute per listener class at WARN, the rest at DEBUG) and
+ * dropped: the channel and the loop go on.
  *
  * <p><b>Ownership.</b> A decoded reply is the listener's to keep. A reply asked for as
  * {@link java.nio.ByteBuffer} is not decoded: it is a read-only buffer of exactly the frame's body

@@ -1,6 +1,7 @@
 package io.dualpipe.nats.internal;
 
 import com.fasterxml.jackson.databind.util.RawValue;
+import io.dualpipe.core.internal.LogLimiter;
 import io.dualpipe.worker.Envelope;
 import io.dualpipe.worker.EnvelopeCodec;
 import io.dualpipe.worker.WorkerPool;
@@ -12,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 /**
  * The core-NATS traffic between a pool's submitters and one agent's local workers, both ways.
@@ -25,6 +27,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Relay {
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
+    // Any client that may publish on the control subject decides how often this is logged: per kind of error.
+    private static final LogLimiter BROADCASTS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
     private static final EnvelopeCodec ENVELOPES = new EnvelopeCodec();
 
     private final String agent;
@@ -66,7 +70,12 @@ public final class Relay {
         try {
             pool.broadcast(word, new RawValue(new String(m.getData(), StandardCharsets.UTF_8)));
         } catch (RuntimeException e) {
-            LOG.warn("agent {}: broadcast \"{}\" not passed to the workers: {}", agent, word, e.toString());
+            long notLogged = BROADCASTS_LOGGED.acquire(e.getClass());
+            if (notLogged >= 0) {
+                LOG.warn("agent {}: broadcast \"{}\" not passed to the workers: {}{}", agent, word, e.toString(), LogLimiter.note(notLogged));
+            } else {
+                LOG.debug("agent {}: broadcast \"{}\" not passed to the workers: {}", agent, word, e.toString());
+            }
         }
     }
 

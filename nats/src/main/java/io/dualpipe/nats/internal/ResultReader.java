@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.codec.DecodeException;
 import io.dualpipe.core.codec.EncodeException;
+import io.dualpipe.core.internal.CallbackFailureLog;
+import io.dualpipe.core.internal.LogLimiter;
 import io.dualpipe.core.message.RemoteException;
 import io.dualpipe.nats.TaskFailedException;
 import io.dualpipe.worker.Envelope;
@@ -38,6 +40,11 @@ import java.util.function.Consumer;
  */
 public final class ResultReader {
     private static final Logger LOG = LoggerFactory.getLogger(ResultReader.class);
+    // Any NATS client allowed to publish on a submitter's subjects decides how often these are logged:
+    // bounded per subject, so one flooding publisher hides no other's first bad message.
+    private static final LogLimiter HEADERLESS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
+    private static final LogLimiter UNDECODABLE_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
+    private static final CallbackFailureLog LISTENER_FAILURES = new CallbackFailureLog();
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final EnvelopeCodec ENVELOPES = new EnvelopeCodec();
     private final String submitter;
@@ -103,7 +110,13 @@ public final class ResultReader {
         String status = Wire.header(m, Wire.STATUS);
         try {
             if (taskId == null || status == null) {
-                LOG.warn("{}: result without {} / {} headers on {}: dropped", submitter, Wire.TASK, Wire.STATUS, m.getSubject());
+                long notLogged = HEADERLESS_LOGGED.acquire(m.getSubject());
+                if (notLogged >= 0) {
+                    LOG.warn("{}: result without {} / {} headers on {}: dropped{}", submitter, Wire.TASK, Wire.STATUS, m.getSubject(),
+                            LogLimiter.note(notLogged));
+                } else {
+                    LOG.debug("{}: result without {} / {} headers on {}: dropped", submitter, Wire.TASK, Wire.STATUS, m.getSubject());
+                }
                 return;
             }
             byte[] body = m.getData() == null ? new byte[0] : m.getData();
@@ -140,14 +153,20 @@ public final class ResultReader {
     /**
      * A worker's envelope an agent passed on: to the listener of the task it names (if that task
      * still waits and has one), then to {@code listener} (the pool's, or null). A listener that
-     * throws is logged, not rethrown.
+     * throws is logged (bounded, per listener class), not rethrown.
      */
     public void onMessage(Consumer<Envelope> listener, Message m) {
         Envelope e;
         try {
             e = ENVELOPES.decode(ByteBuffer.wrap(m.getData()));
         } catch (RuntimeException bad) {
-            LOG.warn("{}: undecodable envelope from agent {} on {}: {}", submitter, Wire.header(m, Wire.AGENT), m.getSubject(), bad.toString());
+            long notLogged = UNDECODABLE_LOGGED.acquire(m.getSubject());
+            if (notLogged >= 0) {
+                LOG.warn("{}: undecodable envelope from agent {} on {}: {}{}", submitter, Wire.header(m, Wire.AGENT), m.getSubject(),
+                        bad.toString(), LogLimiter.note(notLogged));
+            } else {
+                LOG.debug("{}: undecodable envelope from agent {} on {}: {}", submitter, Wire.header(m, Wire.AGENT), m.getSubject(), bad.toString());
+            }
             return;
         }
         String taskId = Wire.header(m, Wire.TASK);
@@ -163,7 +182,7 @@ public final class ResultReader {
         try {
             listener.accept(e);
         } catch (RuntimeException failed) {
-            LOG.warn("{}: listener failed on {} (task {}): {}", submitter, e.request(), taskId, failed.toString());
+            LISTENER_FAILURES.threw(LOG, listener, failed, "{}: listener {} failed on {} (task {})", submitter, listener, e.request(), taskId);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.dualpipe.nats.internal;
 
+import io.dualpipe.core.internal.LogLimiter;
 import io.nats.client.Connection;
 import io.nats.client.Consumer;
 import io.nats.client.ErrorListener;
@@ -8,6 +9,8 @@ import io.nats.client.support.Status;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+
 /**
  * The NATS client's error reports through SLF4J instead of its default java.util.logging output.
  * Heartbeat alarms of finished fetches (the client reports them after a short pull has expired)
@@ -15,6 +18,10 @@ import org.slf4j.LoggerFactory;
  */
 final class Slf4jErrors implements ErrorListener {
     private static final Logger LOG = LoggerFactory.getLogger("io.dualpipe.nats.client");
+    // A publisher's flood makes a consumer slow, again and again; a server may repeat one error per
+    // publish: bounded per connection and error text.
+    private static final LogLimiter SERVER_ERRORS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
+    private static final LogLimiter SLOW_CONSUMERS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
     private final String name;
 
     Slf4jErrors(String name) {
@@ -23,7 +30,12 @@ final class Slf4jErrors implements ErrorListener {
 
     @Override
     public void errorOccurred(Connection conn, String error) {
-        LOG.warn("{}: server error: {}", name, error);
+        long notLogged = SERVER_ERRORS_LOGGED.acquire(name + ": " + error);
+        if (notLogged >= 0) {
+            LOG.warn("{}: server error: {}{}", name, error, LogLimiter.note(notLogged));
+        } else {
+            LOG.debug("{}: server error: {}", name, error);
+        }
     }
 
     @Override
@@ -33,7 +45,12 @@ final class Slf4jErrors implements ErrorListener {
 
     @Override
     public void slowConsumerDetected(Connection conn, Consumer consumer) {
-        LOG.warn("{}: slow consumer: messages dropped by the client", name);
+        long notLogged = SLOW_CONSUMERS_LOGGED.acquire(name);
+        if (notLogged >= 0) {
+            LOG.warn("{}: slow consumer: messages dropped by the client{}", name, LogLimiter.note(notLogged));
+        } else {
+            LOG.debug("{}: slow consumer: messages dropped by the client", name);
+        }
     }
 
     @Override

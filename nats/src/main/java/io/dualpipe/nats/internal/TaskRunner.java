@@ -3,6 +3,7 @@ package io.dualpipe.nats.internal;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.util.RawValue;
+import io.dualpipe.core.internal.LogLimiter;
 import io.dualpipe.core.message.RemoteException;
 import io.dualpipe.worker.UnexpectedReplyException;
 import io.nats.client.Connection;
@@ -37,6 +38,10 @@ import java.util.function.Consumer;
  */
 public final class TaskRunner {
     private static final Logger LOG = LoggerFactory.getLogger(TaskRunner.class);
+    // Whoever may publish on the task subjects decides how often these are logged: a message without
+    // headers bounded per subject, a poison task's failure per kind of cause.
+    private static final LogLimiter HEADERLESS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
+    private static final LogLimiter FAILED_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
     private static final ObjectMapper JSON = new ObjectMapper();
     private final String agent;
     private final JetStream js;
@@ -81,7 +86,13 @@ public final class TaskRunner {
         long delivered = m.metaData().deliveredCount();
         held.incrementAndGet();
         if (taskId == null || reply == null) {
-            LOG.warn("agent {}: message without {} / {} headers on {}: terminated", agent, Wire.TASK, Wire.REPLY, m.getSubject());
+            long notLogged = HEADERLESS_LOGGED.acquire(m.getSubject());
+            if (notLogged >= 0) {
+                LOG.warn("agent {}: message without {} / {} headers on {}: terminated{}", agent, Wire.TASK, Wire.REPLY, m.getSubject(),
+                        LogLimiter.note(notLogged));
+            } else {
+                LOG.debug("agent {}: message without {} / {} headers on {}: terminated", agent, Wire.TASK, Wire.REPLY, m.getSubject());
+            }
             m.term();
             done(null);
             return;
@@ -154,7 +165,12 @@ public final class TaskRunner {
 
     private void fail(Message m, String taskId, String reply, long delivered, Throwable cause, String text) {
         if (cause != null) {
-            LOG.warn("agent {}: {}", agent, text);
+            long notLogged = FAILED_LOGGED.acquire(cause.getClass());
+            if (notLogged >= 0) {
+                LOG.warn("agent {}: {}{}", agent, text, LogLimiter.note(notLogged));
+            } else {
+                LOG.debug("agent {}: {}", agent, text);
+            }
         }
         Headers h = headers(taskId, Wire.FAILED).add(Wire.DELIVERIES, Long.toString(delivered));
         publish(reply, taskId, h, text.getBytes(StandardCharsets.UTF_8), System.nanoTime() + publishTimeout.toNanos(), 1,

@@ -7,6 +7,7 @@ import io.dualpipe.core.IoHandler;
 import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.NativeIoException;
+import io.dualpipe.core.internal.CallbackFailureLog;
 import io.dualpipe.core.internal.Durations;
 import io.dualpipe.core.internal.FdStream;
 import io.dualpipe.core.internal.LogLimiter;
@@ -50,6 +51,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageServer.class);
     // A client refused for its uid can reconnect in a loop: its warnings are bounded (onReject sees every one).
     private static final LogLimiter REJECTIONS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
+    private static final CallbackFailureLog FAILURES = new CallbackFailureLog();
     /** Accepts per readiness event, so a connection storm cannot starve the loop's other fds. */
     private static final int MAX_ACCEPTS_PER_EVENT = 64;
 
@@ -253,7 +255,7 @@ public final class DefaultMessageServer implements MessageServer, IoHandler {
         try {
             callback.accept(value);
         } catch (Throwable t) {
-            LOG.warn("{}: {} callback threw", addressText, what, t);
+            FAILURES.threw(LOG, callback, t, "{}: {} callback threw", addressText, what);
         }
     }
 

@@ -4,6 +4,7 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.EventLoopGroup;
 import io.dualpipe.core.FdChannel;
 import io.dualpipe.core.LoopClosedException;
+import io.dualpipe.core.internal.CallbackFailureLog;
 import io.dualpipe.core.internal.FdStream;
 import io.dualpipe.core.internal.Futures;
 import io.dualpipe.core.internal.Native;
@@ -33,6 +34,7 @@ import java.util.function.Consumer;
  */
 final class ServerConnections {
     private static final Logger LOG = LoggerFactory.getLogger(ServerConnections.class);
+    private static final CallbackFailureLog FAILURES = new CallbackFailureLog();
 
     private final EventLoop home;
     private final EventLoopGroup group; // null: every connection on `home`
@@ -123,7 +125,7 @@ final class ServerConnections {
         try {
             onClose.accept(channel, cause);
         } catch (Throwable t) {
-            LOG.warn("{}: onClose callback threw", channel.name(), t);
+            FAILURES.threw(LOG, onClose, t, "{}: onClose callback threw", channel.name());
         }
         // Only after onClose: a connection on another loop that sees the set empty completes the
         // server's close, and close() must not return while this callback still runs.
@@ -151,7 +153,7 @@ final class ServerConnections {
         try {
             callback.accept(channel);
         } catch (Throwable t) {
-            LOG.warn("{}: onOpen callback threw", channel.name(), t);
+            FAILURES.threw(LOG, callback, t, "{}: onOpen callback threw", channel.name());
         }
     }
 

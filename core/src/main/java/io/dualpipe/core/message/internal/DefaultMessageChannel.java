@@ -9,6 +9,7 @@ import io.dualpipe.core.LoopClosedException;
 import io.dualpipe.core.LoopFuture;
 import io.dualpipe.core.internal.LogLimiter;
 import io.dualpipe.core.codec.CodecRegistry;
+import io.dualpipe.core.message.HandlerException;
 import io.dualpipe.core.message.MessageChannel;
 import io.dualpipe.core.message.MessageErrorListener;
 import io.dualpipe.core.message.ReplyListener;
@@ -44,10 +45,11 @@ import java.time.Duration;
 final class DefaultMessageChannel implements MessageChannel {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
     // A peer decides how many undeliverable messages it sends: the default listener's warnings are
-    // bounded, per kind of error, so a flood of one kind (say, no handler) hides no handler that throws.
+    // bounded, per kind of error, so a flood of one kind (say, no handler) hides no handler that throws;
+    // and a handler's failures per message type (one handler each), so one buggy handler hides no other's.
     private static final LogLimiter ERRORS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
     private static final MessageErrorListener LOGGING = (ch, e) -> {
-        long notLogged = ERRORS_LOGGED.acquire(e.getClass());
+        long notLogged = ERRORS_LOGGED.acquire(e instanceof HandlerException h ? (Object) ("handler of type " + h.type()) : e.getClass());
         if (notLogged >= 0) {
             LOG.warn("{}{}", e.getMessage(), LogLimiter.note(notLogged), e.getCause());
         } else {

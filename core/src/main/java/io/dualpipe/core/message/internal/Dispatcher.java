@@ -5,6 +5,7 @@ import io.dualpipe.core.codec.CodecException;
 import io.dualpipe.core.codec.CodecRegistry;
 import io.dualpipe.core.codec.DecodeException;
 import io.dualpipe.core.codec.UnknownTypeException;
+import io.dualpipe.core.internal.CallbackFailureLog;
 import io.dualpipe.core.message.HandlerException;
 import io.dualpipe.core.message.MessageErrorListener;
 import io.dualpipe.core.message.NoHandlerException;
@@ -20,6 +21,7 @@ import java.nio.ByteBuffer;
  */
 final class Dispatcher {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+    private static final CallbackFailureLog FAILURES = new CallbackFailureLog();
 
     private final DefaultMessageChannel channel;
     private final CodecRegistry codecs;
@@ -94,7 +96,7 @@ final class Dispatcher {
         try {
             l.onError(channel, e);
         } catch (Throwable t) {
-            LOG.warn("{}: error listener {} threw", channel.name(), l, t);
+            FAILURES.threw(LOG, l, t, "{}: error listener {} threw", channel.name(), l);
         }
     }
 }

@@ -4,6 +4,7 @@ import io.dualpipe.core.EventLoop;
 import io.dualpipe.core.Timeout;
 import io.dualpipe.core.codec.CodecException;
 import io.dualpipe.core.codec.CodecRegistry;
+import io.dualpipe.core.internal.CallbackFailureLog;
 import io.dualpipe.core.message.ReplyListener;
 import io.dualpipe.core.message.ReplyTypeException;
 import org.slf4j.Logger;
@@ -22,6 +23,7 @@ import java.time.Duration;
  */
 final class ListenerRequest<R> implements OpenRequest {
     private static final Logger LOG = LoggerFactory.getLogger(ListenerRequest.class);
+    private static final CallbackFailureLog FAILURES = new CallbackFailureLog();
 
     private final DefaultMessageChannel channel;
     private final Class<R> replyClass; // null: any
@@ -101,6 +103,6 @@ final class ListenerRequest<R> implements OpenRequest {
 
     // The listener runs inside the loop's read path: what it throws must not reach the channel or the loop.
     private void thrown(Throwable t) {
-        LOG.warn("{}: reply listener {} of request {} threw", channel.name(), listener, Integer.toUnsignedLong(id), t);
+        FAILURES.threw(LOG, listener, t, "{}: reply listener {} of request {} threw", channel.name(), listener, Integer.toUnsignedLong(id));
     }
 }
