@@ -91,6 +91,15 @@ final class LoopTimers {
         return nanos <= 0 ? 0 : (nanos + 999_999) / 1_000_000;
     }
 
+    /** -1: no timer pending; otherwise nanoseconds until the next one is due (0: one is). */
+    long nanosUntilNext() {
+        TimerTask next = heap.peek();
+        if (next == null) {
+            return -1;
+        }
+        return Math.max(0, next.deadlineNanos - System.nanoTime());
+    }
+
     /** At shutdown: cancels every pending timer, so none is left to a loop that will never run it. */
     void cancelAll() {
         TimerTask t;

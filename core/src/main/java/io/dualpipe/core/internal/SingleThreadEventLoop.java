@@ -308,8 +308,11 @@ public final class SingleThreadEventLoop implements EventLoop {
                     // return at once (AbstractSelector.begin wakes it) and the loop would spin.
                     LOG.get().debug("event loop '{}': cleared an interrupt of the loop thread", name);
                 }
-                if (timeoutMs != 0 && spinNanos > 0 && spin(timeoutMs)) {
-                    continue; // events, a task or close() came while spinning: serve them before waiting
+                if (timeoutMs != 0 && spinNanos > 0) {
+                    if (spin()) {
+                        continue; // events, a task, a due timer or close() came while spinning: serve them
+                    }
+                    timeoutMs = selectTimeoutMs(); // the spin took time: sleep until the next timer, not longer
                 }
                 if (timeoutMs != 0) {
                     // Re-check after publishing "asleep": a producer either sees it and wakes us, or we see its task.
@@ -337,12 +340,16 @@ public final class SingleThreadEventLoop implements EventLoop {
     }
 
     /**
-     * Polls the selector, dispatching what it finds, until something happens or the spin (cut short
-     * by the next timer) is over. {@return true when events were dispatched, a task was queued or the
-     * loop is closing} The loop has not published "asleep", so a producer's task costs no wakeup.
+     * Polls the selector, dispatching what it finds, until something happens, the next timer is due
+     * or the spin is over. {@return true when events were dispatched, a task was queued, a timer is
+     * due or the loop is closing} The loop has not published "asleep", so a producer's task costs no
+     * wakeup. Timers are added on the loop thread only (other threads' go through a task), so the next
+     * deadline cannot move earlier during the spin without ending it.
      */
-    private boolean spin(long timeoutMs) {
-        long spin = timeoutMs > 0 ? Math.min(spinNanos, TimeUnit.MILLISECONDS.toNanos(timeoutMs)) : spinNanos;
+    private boolean spin() {
+        long untilTimer = timers.nanosUntilNext();
+        boolean timerEnds = untilTimer >= 0 && untilTimer <= spinNanos;
+        long spin = timerEnds ? untilTimer : spinNanos;
         long start = System.nanoTime();
         try {
             do {
@@ -354,8 +361,9 @@ public final class SingleThreadEventLoop implements EventLoop {
             } while (System.nanoTime() - start < spin);
         } catch (IOException e) {
             LOG.get().error("event loop '{}': select failed", name, e); // the blocking select that follows says if it lasts
+            return false;
         }
-        return false;
+        return timerEnds;
     }
 
     private void dispatch(SelectionKey key) {
