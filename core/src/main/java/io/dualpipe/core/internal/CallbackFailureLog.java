@@ -14,7 +14,9 @@ import java.util.Arrays;
  * DEBUG; the next WARN line says how many were not ({@link LogLimiter#note}). Keyed by the class, so
  * that one buggy listener's flood hides no other class's first failure; by its name, so that the
  * limiter keeps no class (and its loader) reachable. All classes together log at most
- * {@value #PER_SITE} a minute at one site.
+ * {@value #PER_SITE} a minute at one site, except that each class's first failure in a minute is
+ * always logged at WARN (at most 256 classes are told apart a minute): however many classes flood,
+ * a new one's first failure is seen.
  *
  * <p>One per log site or family of sites (the callback sites of one file), in a static field.
  * Thread-safe. Reached from catch blocks only: while no callback throws, it costs nothing (no lock,
@@ -23,7 +25,7 @@ import java.util.Arrays;
 public final class CallbackFailureLog {
     /** Failures of one callback class logged at WARN per minute and site. */
     public static final int PER_CLASS = 20;
-    /** Failures of all callback classes together logged at WARN per minute and site. */
+    /** Failures of all callback classes together logged at WARN per minute and site, first failures of a class aside. */
     public static final int PER_SITE = 10 * PER_CLASS;
     // The logging system's caller data (%C, %L) names the catch site, not this class.
     private static final String FQCN = CallbackFailureLog.class.getName();

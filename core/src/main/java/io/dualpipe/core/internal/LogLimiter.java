@@ -26,6 +26,8 @@ public final class LogLimiter {
     private final int perKey;
     private final int perWindow;
     private final long windowNanos;
+    /** Code-chosen keys: a key's first event in a window is logged even past {@link #perWindow}. */
+    private final boolean firstOfEachKey;
     private final LongSupplier clock;
     private final Map<Object, int[]> logged = new HashMap<>();
     private long windowStart;
@@ -37,12 +39,15 @@ public final class LogLimiter {
      * @param window the window's length
      */
     public LogLimiter(int perKey, Duration window) {
-        this(perKey, perKey * 5, window);
+        this(perKey, perKey * 5, window, System::nanoTime, false);
     }
 
     /**
      * For sites whose keys the code, not a peer, chooses (the classes of callbacks that threw): all
-     * keys together may log more than five keys' worth, so that one buggy class hides no other's.
+     * keys together may log more than five keys' worth, so that one buggy class hides no other's,
+     * and a key's first event in a window is logged even once the total is spent: however many
+     * classes flood, another's first failure still reaches WARN. At most {@value #MAX_KEYS} keys are
+     * told apart per window, so a window logs at most {@code perWindow + MAX_KEYS} events.
      *
      * @param perKey    events logged per key and window, at least 1
      * @param perWindow events logged per window by all keys together, at least {@code perKey}
@@ -54,11 +59,15 @@ public final class LogLimiter {
 
     /** For tests: with a clock of their own, in nanoseconds. */
     LogLimiter(int perKey, Duration window, LongSupplier clock) {
-        this(perKey, perKey * 5, window, clock);
+        this(perKey, perKey * 5, window, clock, false);
     }
 
-    /** For tests: with a total and a clock of their own. */
+    /** For tests: {@link #LogLimiter(int, int, Duration)} with a clock of their own. */
     LogLimiter(int perKey, int perWindow, Duration window, LongSupplier clock) {
+        this(perKey, perWindow, window, clock, true);
+    }
+
+    private LogLimiter(int perKey, int perWindow, Duration window, LongSupplier clock, boolean firstOfEachKey) {
         if (perKey < 1) {
             throw new InvalidArgumentException("perKey < 1: " + perKey);
         }
@@ -67,6 +76,7 @@ public final class LogLimiter {
         }
         this.perKey = perKey;
         this.perWindow = perWindow;
+        this.firstOfEachKey = firstOfEachKey;
         this.windowNanos = window.toNanos();
         this.clock = clock;
         this.windowStart = clock.getAsLong();
@@ -93,7 +103,7 @@ public final class LogLimiter {
                 count = logged.computeIfAbsent(OTHER_KEYS, k -> new int[1]);
             }
         }
-        if (count[0] < perKey && loggedInWindow < perWindow) {
+        if (count[0] < perKey && (loggedInWindow < perWindow || (firstOfEachKey && count[0] == 0))) {
             count[0]++;
             loggedInWindow++;
             long n = notLogged;

@@ -4,7 +4,6 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.dualpipe.core.CallbackFloodLog;
 import io.dualpipe.core.EventLoop;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.slf4j.Logger;
@@ -61,8 +60,7 @@ class Review21CallbackFailureLogTest {
      */
     @Test
     @Timeout(30)
-    @Disabled("DEFECT: once 10 callback classes flood a site, the first failure of any other class goes to DEBUG only (the site total of 200/min applies to first failures)")
-    void DEFECT_theFirstFailureOfAClassReachesWarnWhileTenOthersFlood() {
+    void theFirstFailureOfAClassReachesWarnWhileTenOthersFlood() {
         CallbackFailureLog failures = fresh();
         List<Runnable> classes = distinctLambdas();
         try (CallbackFloodLog log = new CallbackFloodLog(LOGGER)) {
