@@ -3,6 +3,7 @@ package io.dualpipe;
 import io.dualpipe.core.ChannelClosedException;
 import io.dualpipe.core.DualPipeException;
 import io.dualpipe.core.LoopFuture;
+import io.dualpipe.core.internal.Futures;
 import io.dualpipe.process.ChildProcess;
 
 import java.time.Duration;
@@ -70,7 +71,12 @@ final class Sender {
                 failure.compareAndSet(null, e);
             }
         });
-        throwIfFailed(); // the kernel may have refused it on this very call
+        // The kernel may have refused this very write. Only its own failure is thrown here: another
+        // writer's refusal, recorded meanwhile, would say this write failed when its bytes are queued
+        // (and delivered); later writes report that one, before queuing.
+        if (f.isCompletedExceptionally()) {
+            throw Waits.rethrow(Futures.unwrap(f.handle((v, e) -> e).join()));
+        }
     }
 
     /** {@link DualPipe#flush}: waits until the child has taken every byte queued so far. */
