@@ -130,8 +130,7 @@ class Review21NatsModuleTest {
      */
     @Test
     @Timeout(120)
-    @org.junit.jupiter.api.Disabled("DEFECT: NatsWorkerPool.close() never deletes its result consumer: Subscription.unsubscribe() on a dispatcher's subscription throws IllegalStateException")
-    void DEFECT_closeDeletesTheSubmittersResultConsumer(@TempDir Path dir) throws Exception {
+    void closeDeletesTheSubmittersResultConsumer(@TempDir Path dir) throws Exception {
         try (NatsServer nats = NatsServer.start(dir)) {
             String stream = new io.dualpipe.nats.internal.Layout("r21del").resultStream();
             try (NatsWorkerPool pool = NatsWorkerPool.builder().server(nats.url()).pool("r21del").start()) {

@@ -50,6 +50,7 @@ public final class ResultReader {
     private final String submitter;
     private final Pending pending;
     private volatile JetStreamSubscription results;
+    private volatile Dispatcher dispatcher;
 
     public ResultReader(String submitter, Pending pending) {
         this.submitter = submitter;
@@ -66,6 +67,7 @@ public final class ResultReader {
     public void subscribe(Connection conn, JetStream js, Layout layout, Duration abandonedAfter, Consumer<Envelope> onMessage)
             throws IOException, JetStreamApiException {
         Dispatcher dispatcher = conn.createDispatcher();
+        this.dispatcher = dispatcher;
         String subject = layout.resultsSubject(submitter);
         ConsumerConfiguration cc = ConsumerConfiguration.builder()
                 .durable(durable())
@@ -88,7 +90,9 @@ public final class ResultReader {
     public void unsubscribe(Connection conn, Layout layout) {
         try {
             if (conn.getStatus() == Connection.Status.CONNECTED && results != null) {
-                results.unsubscribe();
+                // A subscription of a dispatcher refuses unsubscribe() (IllegalStateException), which
+                // used to skip the deletes below: closing the dispatcher ends all three subscriptions.
+                conn.closeDispatcher(dispatcher);
                 JetStreamManagement jsm = conn.jetStreamManagement();
                 jsm.deleteConsumer(layout.resultStream(), durable());
                 // results that came late (a task run twice) have no reader any more
