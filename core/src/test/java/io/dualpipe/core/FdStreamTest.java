@@ -20,26 +20,35 @@ class FdStreamTest {
     @Timeout(30)
     void bulkThroughPipeWithPullReads() throws Exception {
         try (EventLoop loop = EventLoop.create("fdstream")) {
-            FdChannel[] p = FdChannel.pipe();
-            FdStream in = FdStream.source(loop, p[0], "in", 64 * 1024);
-            FdStream out = FdStream.sink(loop, p[1], "out", 64 * 1024, 32 * 1024);
-            byte[] data = new byte[8 * 1024 * 1024 + 17];
-            new Random(1).nextBytes(data);
-            LoopFuture<Void> w = out.write(data);
-            out.shutdownOutput();
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            while (true) {
-                byte[] chunk = in.read(100_000).get(10, TimeUnit.SECONDS);
-                if (chunk.length == 0) {
-                    break;
-                }
-                got.write(chunk);
-            }
-            w.get(5, TimeUnit.SECONDS);
-            assertArrayEquals(data, got.toByteArray());
+            FdStream in = bulkThroughPipe(loop, 1);
             in.endOfStream().get(5, TimeUnit.SECONDS);
             assertEquals(0, in.read(10).get(5, TimeUnit.SECONDS).length);
         }
+    }
+
+    /**
+     * Writes 8 MiB + 17 random bytes (from {@code seed}) through a pipe on {@code loop}, reads them
+     * back with pull reads while they are written, and checks every byte; returns the read end.
+     */
+    static FdStream bulkThroughPipe(EventLoop loop, long seed) throws Exception {
+        FdChannel[] p = FdChannel.pipe();
+        FdStream in = FdStream.source(loop, p[0], "in", 64 * 1024);
+        FdStream out = FdStream.sink(loop, p[1], "out", 64 * 1024, 32 * 1024);
+        byte[] data = new byte[8 * 1024 * 1024 + 17];
+        new Random(seed).nextBytes(data);
+        LoopFuture<Void> w = out.write(data);
+        out.shutdownOutput();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        while (true) {
+            byte[] chunk = in.read(100_000).get(10, TimeUnit.SECONDS);
+            if (chunk.length == 0) {
+                break;
+            }
+            got.write(chunk);
+        }
+        w.get(5, TimeUnit.SECONDS);
+        assertArrayEquals(data, got.toByteArray());
+        return in;
     }
 
     /**

@@ -1,18 +1,14 @@
 package io.dualpipe.core;
 
-import io.dualpipe.core.internal.FdStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
 import java.time.Duration;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -46,23 +42,7 @@ class IdleSpinTest {
     void bytesThroughAPipeArriveWholeAndInOrder() throws Exception {
         for (Duration spin : new Duration[] {Duration.ZERO, Duration.ofNanos(50_000), Duration.ofMillis(10)}) {
             try (EventLoop loop = EventLoop.create("spin-pipe", spin)) {
-                FdChannel[] p = FdChannel.pipe();
-                FdStream in = FdStream.source(loop, p[0], "in", 64 * 1024);
-                FdStream out = FdStream.sink(loop, p[1], "out", 64 * 1024, 32 * 1024);
-                byte[] data = new byte[8 * 1024 * 1024 + 17];
-                new Random(7).nextBytes(data);
-                LoopFuture<Void> w = out.write(data);
-                out.shutdownOutput();
-                ByteArrayOutputStream got = new ByteArrayOutputStream();
-                while (true) {
-                    byte[] chunk = in.read(100_000).get(10, TimeUnit.SECONDS);
-                    if (chunk.length == 0) {
-                        break;
-                    }
-                    got.write(chunk);
-                }
-                w.get(5, TimeUnit.SECONDS);
-                assertArrayEquals(data, got.toByteArray(), "spin " + spin);
+                FdStreamTest.bulkThroughPipe(loop, 7);
             }
         }
     }
