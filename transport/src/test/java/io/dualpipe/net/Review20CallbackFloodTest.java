@@ -79,13 +79,13 @@ class Review20CallbackFloodTest {
 
     /**
      * A uid the allow-list refuses connects in a loop; the server's onReject callback throws. The
-     * rejection line is budgeted per uid (20 WARN), but DefaultMessageServer.call's "onReject
-     * callback threw" line, with its stack trace, is written at WARN for every connection.
+     * rejection line is budgeted per uid (20 WARN), and DefaultMessageServer.call's "onReject
+     * callback threw" line, with its stack trace, must stay within its site's budget too
+     * (CallbackFailureLog), not come once per connection. Found unbounded by review 20 (150 of 150).
      */
     @Test
     @Timeout(60)
-    @Disabled("DEFECT: a refused client connecting in a loop makes one unbudgeted WARN 'onReject callback threw' per connection (150 of 150)")
-    void DEFECT_aThrowingOnRejectLogsAWarningPerRejectedConnection() throws Exception {
+    void aThrowingOnRejectWarnsWithinTheSiteBudgetWhateverTheConnections() throws Exception {
         Path sock = dir.resolve("s.sock");
         AtomicInteger rejected = new AtomicInteger();
         try (EventLoop loop = EventLoop.create("review20-reject");
@@ -110,11 +110,14 @@ class Review20CallbackFloodTest {
         }
     }
 
-    /** Any client that connects in a loop, with an onOpen callback that throws: one WARN line with a stack trace per connection. */
+    /**
+     * Any client that connects in a loop, with an onOpen callback that throws: the "onOpen callback
+     * threw" line, with its stack trace, must stay within its site's budget (CallbackFailureLog), not
+     * come once per connection. Found unbounded by review 20 (150 of 150).
+     */
     @Test
     @Timeout(60)
-    @Disabled("DEFECT: any client connecting in a loop makes one unbudgeted WARN 'onOpen callback threw' per connection (150 of 150)")
-    void DEFECT_aThrowingOnOpenLogsAWarningPerConnection() throws Exception {
+    void aThrowingOnOpenWarnsWithinTheSiteBudgetWhateverTheConnections() throws Exception {
         Path sock = dir.resolve("s.sock");
         AtomicInteger opened = new AtomicInteger();
         AtomicInteger closed = new AtomicInteger();
