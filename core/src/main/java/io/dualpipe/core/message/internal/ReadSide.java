@@ -59,7 +59,7 @@ import static io.dualpipe.core.codec.Frames.FLAG_REQUEST;
 final class ReadSide implements ByteSource.Listener, FrameListener {
     // The protocol-error line is the channel's: logged under its class, as before the split.
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
-    // A client that sends garbage in a loop, reconnecting each time, must not flood the log (see floodKey).
+    // A client that sends garbage in a loop, reconnecting each time, must not flood the log (see FloodKey).
     private static final LogLimiter PROTOCOL_ERRORS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
 
     private final DefaultMessageChannel channel;
@@ -291,7 +291,7 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
     }
 
     private void protocolError(ProtocolException e) {
-        long notLogged = PROTOCOL_ERRORS_LOGGED.acquire(floodKey());
+        long notLogged = PROTOCOL_ERRORS_LOGGED.acquire(FloodKey.of(channel));
         if (notLogged >= 0) {
             LOG.warn("{}: protocol error, closing the connection: {}{}", channel.name(), e.getMessage(), LogLimiter.note(notLogged));
         } else {
@@ -301,17 +301,6 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         // them now; waiting longer would let a peer that broke the protocol hold the connection open.
         outbound.flush();
         channel.terminate(e);
-    }
-
-    /**
-     * Whose protocol errors these are, for the log's budget: the server or address (a server's
-     * connections are named {@code address#n}) and the peer's uid, so that one flooding client hides
-     * neither another user's first error nor another server's.
-     */
-    private String floodKey() {
-        String name = channel.name();
-        int hash = name.lastIndexOf('#');
-        return (hash > 0 ? name.substring(0, hash) : name) + " uid " + channel.peer().uid();
     }
 
     /** Loop, from the channel's terminate: drops what is held; held replies fail with {@code failure}. */
