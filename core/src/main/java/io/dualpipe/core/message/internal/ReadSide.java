@@ -52,6 +52,11 @@ import static io.dualpipe.core.codec.Frames.FLAG_REQUEST;
  *     sides are stuck for good: the peer, a channel like this one, may have stopped reading for the
  *     same reason. The channel then closes with a {@link PeerStalledException} rather than hang
  *     silently; every request on it fails, typed.</li>
+ * <li>Likewise once the peer's end is read while some of its frames are held: the end is acted on
+ *     (a graceful close) only after them, and they wait on the peer reading. Sending nothing more, it
+ *     can never fill the backlog, so reading never stops and the watch above would never start; it is
+ *     started at the end instead, and a peer that takes none of our bytes for the stall timeout
+ *     closes the channel as above, as it would close a graceful one.</li>
  * </ul>
  *
  * <p>Loop thread only.
@@ -133,6 +138,10 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         } else {
             endPending = true; // what the peer sent before its end is handled first
             channel.failUnanswered(); // their replies would have come before the end
+            if (stallTimer == null && !channel.isTerminated()) {
+                takenAtLastCheck = outbound.takenBytes();
+                watchForStall();
+            }
         }
     }
 
@@ -240,6 +249,7 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         }
         if (endPending && backlog.isEmpty()) {
             endPending = false;
+            stopStallWatch(); // the graceful close that follows has a watch of its own
             channel.inputEnded();
         }
     }
@@ -253,7 +263,9 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
 
     private void resume() {
         paused = false;
-        stopStallWatch();
+        if (!endPending) {
+            stopStallWatch();
+        }
         in.resume();
     }
 
@@ -267,19 +279,22 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
 
     private void checkStall() {
         stallTimer = null;
-        if (!paused || channel.isTerminated()) {
+        if (!(paused || endPending) || channel.isTerminated()) {
             return;
         }
         long taken = outbound.takenBytes();
-        if (taken != takenAtLastCheck) {
-            takenAtLastCheck = taken; // slow, not stuck
+        if (taken != takenAtLastCheck || outbound.queuedBytes() == 0) {
+            takenAtLastCheck = taken; // slow, not stuck (or the queue emptied and the drain is on its way)
             watchForStall();
             return;
         }
-        channel.terminate(new PeerStalledException(String.format(
+        channel.terminate(new PeerStalledException(paused ? String.format(
                 "%s: the peer took none of our %d queued bytes for %s while %d of its frames (%d bytes, limit %d) waited"
                         + " for them; reading had stopped, so both sides would have waited for good",
-                channel.name(), outbound.queuedBytes(), stallTimeout, backlog.size(), backlog.chargedBytes(), backlog.limit())));
+                channel.name(), outbound.queuedBytes(), stallTimeout, backlog.size(), backlog.chargedBytes(), backlog.limit())
+                : String.format("%s: the peer ended its stream, then took none of our %d queued bytes for %s while %d of its"
+                        + " frames waited for them; closed instead of waiting for good",
+                channel.name(), outbound.queuedBytes(), stallTimeout, backlog.size())));
     }
 
     private void stopStallWatch() {
