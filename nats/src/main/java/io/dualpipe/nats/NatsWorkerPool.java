@@ -446,10 +446,13 @@ public final class NatsWorkerPool implements AutoCloseable {
 
         /**
          * Connects, creates the streams and the agents' consumer unless they exist, and subscribes to
-         * this submitter's results.
+         * this submitter's results and its workers' envelopes; returns once the server has confirmed
+         * those subscriptions, so that an envelope published after this returns reaches the
+         * {@link #onMessage} listener.
          *
          * @return the running pool
-         * @throws StreamUnavailableException if the server cannot be reached or refuses the set-up
+         * @throws StreamUnavailableException if the server cannot be reached, refuses the set-up, or
+         *                                    does not confirm the subscriptions within {@link #publishTimeout}
          */
         public NatsWorkerPool start() {
             return new NatsWorkerPool(this);

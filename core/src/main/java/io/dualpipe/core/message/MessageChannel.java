@@ -58,8 +58,9 @@ import java.time.Duration;
  * straight from the loop's read buffer; a body is copied only by its codec.
  *
  * <p><b>Closing.</b> When the peer ends its stream the channel's pending requests fail with a
- * {@link io.dualpipe.core.ChannelClosedException}, queued frames are still written, then it closes
- * (within the stall timeout if the peer reads none of them, see {@link #closeGracefully()}).
+ * {@link io.dualpipe.core.ChannelClosedException}, the peer's frames it holds are still dispatched
+ * and queued frames still written, then it closes (within the stall timeout if the peer reads none
+ * of them, see {@link #closeGracefully()}).
  * {@link #close()} closes at once: pending requests and unwritten sends fail with a
  * {@link io.dualpipe.core.ChannelClosedException}. When the loop closes they fail with a
  * {@link io.dualpipe.core.LoopClosedException}. The channel owns its source and sink and closes both.

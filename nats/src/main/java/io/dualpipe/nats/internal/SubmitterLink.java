@@ -30,7 +30,8 @@ import java.util.function.Consumer;
  * and {@link #sendControl} are called from any submitting thread (the NATS client's connection is
  * thread-safe), {@link #sendDie} on {@link #timer()}'s thread, and the closing steps on the thread
  * calling {@code close()}. {@link #open} and {@link #unsubscribe} wait for the server's answers
- * (bounded by the client's timeouts), {@link #sendDie} for its confirmation, up to its timeout;
+ * (bounded by the client's timeouts; {@code open}'s confirmation of its subscriptions by
+ * {@code publishTimeout}), {@link #sendDie} for its confirmation, up to its timeout;
  * {@link #publish} and {@link #sendControl} never wait for the server.
  */
 public final class SubmitterLink {
@@ -51,11 +52,13 @@ public final class SubmitterLink {
     /**
      * Connects submitter {@code submitter} to {@code server} (or with the caller's {@code options}, if
      * not null), sets up the pool's streams and consumer with {@code limits} unless they exist,
-     * starts its timer thread and subscribes {@code reader} to its results. A set-up that fails
+     * starts its timer thread and subscribes {@code reader} to its results and envelopes, and waits
+     * up to {@code publishTimeout} until the server confirms those subscriptions. A set-up that fails
      * stops the thread and closes the connection it opened.
      *
      * @param closed true once the pool is closed: the publisher then stops retrying
-     * @throws StreamUnavailableException if the server cannot be reached or refuses the set-up
+     * @throws StreamUnavailableException if the server cannot be reached, refuses the set-up, or does
+     *                                    not confirm the subscriptions within {@code publishTimeout}
      */
     public static SubmitterLink open(String submitter, String server, Options options, Layout layout, Layout.Limits limits,
                                      Pending pending, ResultReader reader, Duration waitForRoom, Duration publishTimeout,
@@ -82,12 +85,30 @@ public final class SubmitterLink {
             TaskPublisher publisher = new TaskPublisher(js, layout, submitter, pending, timer, waitForRoom, publishTimeout, closed,
                     described);
             reader.subscribe(conn, js, layout, abandonedAfter, onMessage);
+            // The client sends a plain subscription's SUB without waiting for the server: until the
+            // server has it, what is published on its subject (a worker's progress, an agent's
+            // envelope, the answer to a broadcast) reaches nobody, so a caller who publishes, or whose
+            // agents do, right after start() would lose it. The server answers a flush's PING after
+            // every SUB sent before it, so once it returns the subscriptions are live.
+            conn.flush(publishTimeout);
             return new SubmitterLink(layout, conn, timer, reader, publisher);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
-            timer.shutdownNow();
-            Connect.closeQuietly(conn);
-            throw new StreamUnavailableException("cannot set up pool \"" + layout.pool() + "\" on NATS: " + e.getMessage(), e);
+            throw failed(timer, conn, "cannot set up pool \"" + layout.pool() + "\" on NATS: " + e.getMessage(), e);
+        } catch (TimeoutException e) {
+            throw failed(timer, conn, "cannot set up pool \"" + layout.pool() + "\" on NATS: the server did not confirm submitter "
+                    + submitter + "'s subscriptions within publishTimeout " + publishTimeout, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failed(timer, conn, "interrupted while subscribing submitter " + submitter + " to pool \"" + layout.pool()
+                    + "\" on NATS", e);
         }
+    }
+
+    /** {@return the error a failed set-up throws, once it has stopped the timer thread and closed the connection} */
+    private static StreamUnavailableException failed(ScheduledThreadPoolExecutor timer, Connection conn, String message, Exception cause) {
+        timer.shutdownNow();
+        Connect.closeQuietly(conn);
+        return new StreamUnavailableException(message, cause);
     }
 
     /** {@return the largest message the server takes, for checking a payload before it is sent} */

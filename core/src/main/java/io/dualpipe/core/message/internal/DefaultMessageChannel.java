@@ -45,11 +45,14 @@ import java.time.Duration;
 final class DefaultMessageChannel implements MessageChannel {
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
     // A peer decides how many undeliverable messages it sends: the default listener's warnings are
-    // bounded, per kind of error, so a flood of one kind (say, no handler) hides no handler that throws;
-    // and a handler's failures per message type (one handler each), so one buggy handler hides no other's.
+    // bounded per kind of error, so a flood of one kind (say, no handler) hides no handler that throws,
+    // and a handler's failures per message type (one handler each), so one buggy handler hides no
+    // other's; and each kind per source (FloodKey), so one server's flooding peer hides no other
+    // server's or user's first warning (a misconfigured handler table there, say).
     private static final LogLimiter ERRORS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
     private static final MessageErrorListener LOGGING = (ch, e) -> {
-        long notLogged = ERRORS_LOGGED.acquire(e instanceof HandlerException h ? (Object) ("handler of type " + h.type()) : e.getClass());
+        String kind = e instanceof HandlerException h ? "handler of type " + h.type() : e.getClass().getName();
+        long notLogged = ERRORS_LOGGED.acquire(kind + " from " + FloodKey.of(ch));
         if (notLogged >= 0) {
             LOG.warn("{}{}", e.getMessage(), LogLimiter.note(notLogged), e.getCause());
         } else {

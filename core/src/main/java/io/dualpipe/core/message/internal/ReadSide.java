@@ -52,6 +52,11 @@ import static io.dualpipe.core.codec.Frames.FLAG_REQUEST;
  *     sides are stuck for good: the peer, a channel like this one, may have stopped reading for the
  *     same reason. The channel then closes with a {@link PeerStalledException} rather than hang
  *     silently; every request on it fails, typed.</li>
+ * <li>Likewise once the peer's end is read while some of its frames are held: the end is acted on
+ *     (a graceful close) only after them, and they wait on the peer reading. Sending nothing more, it
+ *     can never fill the backlog, so reading never stops and the watch above would never start; it is
+ *     started at the end instead, and a peer that takes none of our bytes for the stall timeout
+ *     closes the channel as above, as it would close a graceful one.</li>
  * </ul>
  *
  * <p>Loop thread only.
@@ -59,7 +64,7 @@ import static io.dualpipe.core.codec.Frames.FLAG_REQUEST;
 final class ReadSide implements ByteSource.Listener, FrameListener {
     // The protocol-error line is the channel's: logged under its class, as before the split.
     private static final Logger LOG = LoggerFactory.getLogger(DefaultMessageChannel.class);
-    // A client that sends garbage in a loop, reconnecting each time, must not flood the log (see floodKey).
+    // A client that sends garbage in a loop, reconnecting each time, must not flood the log (see FloodKey).
     private static final LogLimiter PROTOCOL_ERRORS_LOGGED = new LogLimiter(20, Duration.ofMinutes(1));
 
     private final DefaultMessageChannel channel;
@@ -133,6 +138,10 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         } else {
             endPending = true; // what the peer sent before its end is handled first
             channel.failUnanswered(); // their replies would have come before the end
+            if (stallTimer == null && !channel.isTerminated()) {
+                takenAtLastCheck = outbound.takenBytes();
+                watchForStall();
+            }
         }
     }
 
@@ -240,6 +249,7 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         }
         if (endPending && backlog.isEmpty()) {
             endPending = false;
+            stopStallWatch(); // the graceful close that follows has a watch of its own
             channel.inputEnded();
         }
     }
@@ -253,7 +263,9 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
 
     private void resume() {
         paused = false;
-        stopStallWatch();
+        if (!endPending) {
+            stopStallWatch();
+        }
         in.resume();
     }
 
@@ -267,19 +279,22 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
 
     private void checkStall() {
         stallTimer = null;
-        if (!paused || channel.isTerminated()) {
+        if (!(paused || endPending) || channel.isTerminated()) {
             return;
         }
         long taken = outbound.takenBytes();
-        if (taken != takenAtLastCheck) {
-            takenAtLastCheck = taken; // slow, not stuck
+        if (taken != takenAtLastCheck || outbound.queuedBytes() == 0) {
+            takenAtLastCheck = taken; // slow, not stuck (or the queue emptied and the drain is on its way)
             watchForStall();
             return;
         }
-        channel.terminate(new PeerStalledException(String.format(
+        channel.terminate(new PeerStalledException(paused ? String.format(
                 "%s: the peer took none of our %d queued bytes for %s while %d of its frames (%d bytes, limit %d) waited"
                         + " for them; reading had stopped, so both sides would have waited for good",
-                channel.name(), outbound.queuedBytes(), stallTimeout, backlog.size(), backlog.chargedBytes(), backlog.limit())));
+                channel.name(), outbound.queuedBytes(), stallTimeout, backlog.size(), backlog.chargedBytes(), backlog.limit())
+                : String.format("%s: the peer ended its stream, then took none of our %d queued bytes for %s while %d of its"
+                        + " frames waited for them; closed instead of waiting for good",
+                channel.name(), outbound.queuedBytes(), stallTimeout, backlog.size())));
     }
 
     private void stopStallWatch() {
@@ -291,7 +306,7 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
     }
 
     private void protocolError(ProtocolException e) {
-        long notLogged = PROTOCOL_ERRORS_LOGGED.acquire(floodKey());
+        long notLogged = PROTOCOL_ERRORS_LOGGED.acquire(FloodKey.of(channel));
         if (notLogged >= 0) {
             LOG.warn("{}: protocol error, closing the connection: {}{}", channel.name(), e.getMessage(), LogLimiter.note(notLogged));
         } else {
@@ -301,17 +316,6 @@ final class ReadSide implements ByteSource.Listener, FrameListener {
         // them now; waiting longer would let a peer that broke the protocol hold the connection open.
         outbound.flush();
         channel.terminate(e);
-    }
-
-    /**
-     * Whose protocol errors these are, for the log's budget: the server or address (a server's
-     * connections are named {@code address#n}) and the peer's uid, so that one flooding client hides
-     * neither another user's first error nor another server's.
-     */
-    private String floodKey() {
-        String name = channel.name();
-        int hash = name.lastIndexOf('#');
-        return (hash > 0 ? name.substring(0, hash) : name) + " uid " + channel.peer().uid();
     }
 
     /** Loop, from the channel's terminate: drops what is held; held replies fail with {@code failure}. */
