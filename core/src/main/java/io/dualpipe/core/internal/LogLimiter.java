@@ -12,12 +12,13 @@ import java.util.function.LongSupplier;
  * with a rejected uid, or sends garbage, in a loop must not be able to fill the server's disk or
  * drown its other warnings. Events carry a key (the uid, the server, the kind of error); each key
  * may log {@code perKey} events per window, and all keys together five times that (or a total of the
- * site's choosing), so one flooding source cannot hide the first event of another, and many sources
- * cannot flood either. The rest are
- * counted, and the next logged event says how many were not (callers send those to DEBUG).
+ * site's choosing), so that many sources cannot flood either. A key's first event in a window is
+ * logged even once the total is spent, so that no flooding source can hide another's first event:
+ * at most {@value #MAX_KEYS} keys are told apart per window (past that, new keys share one budget),
+ * so a window logs at most the total plus {@value #MAX_KEYS} + 1. The rest are counted, and the next
+ * logged event says how many were not (callers send those to DEBUG).
  *
- * <p>One limiter per log site. At most {@value #MAX_KEYS} keys are told apart per window; past that,
- * new keys share one budget. Thread-safe; the lock is taken only on the path that logs anyway.
+ * <p>One limiter per log site. Thread-safe; the lock is taken only on the path that logs anyway.
  */
 public final class LogLimiter {
     static final int MAX_KEYS = 256;
@@ -26,8 +27,6 @@ public final class LogLimiter {
     private final int perKey;
     private final int perWindow;
     private final long windowNanos;
-    /** Code-chosen keys: a key's first event in a window is logged even past {@link #perWindow}. */
-    private final boolean firstOfEachKey;
     private final LongSupplier clock;
     private final Map<Object, int[]> logged = new HashMap<>();
     private long windowStart;
@@ -39,15 +38,12 @@ public final class LogLimiter {
      * @param window the window's length
      */
     public LogLimiter(int perKey, Duration window) {
-        this(perKey, perKey * 5, window, System::nanoTime, false);
+        this(perKey, perKey * 5, window, System::nanoTime);
     }
 
     /**
      * For sites whose keys the code, not a peer, chooses (the classes of callbacks that threw): all
-     * keys together may log more than five keys' worth, so that one buggy class hides no other's,
-     * and a key's first event in a window is logged even once the total is spent: however many
-     * classes flood, another's first failure still reaches WARN. At most {@value #MAX_KEYS} keys are
-     * told apart per window, so a window logs at most {@code perWindow + MAX_KEYS} events.
+     * keys together may log more than five keys' worth.
      *
      * @param perKey    events logged per key and window, at least 1
      * @param perWindow events logged per window by all keys together, at least {@code perKey}
@@ -59,15 +55,11 @@ public final class LogLimiter {
 
     /** For tests: with a clock of their own, in nanoseconds. */
     LogLimiter(int perKey, Duration window, LongSupplier clock) {
-        this(perKey, perKey * 5, window, clock, false);
+        this(perKey, perKey * 5, window, clock);
     }
 
     /** For tests: {@link #LogLimiter(int, int, Duration)} with a clock of their own. */
     LogLimiter(int perKey, int perWindow, Duration window, LongSupplier clock) {
-        this(perKey, perWindow, window, clock, true);
-    }
-
-    private LogLimiter(int perKey, int perWindow, Duration window, LongSupplier clock, boolean firstOfEachKey) {
         if (perKey < 1) {
             throw new InvalidArgumentException("perKey < 1: " + perKey);
         }
@@ -76,7 +68,6 @@ public final class LogLimiter {
         }
         this.perKey = perKey;
         this.perWindow = perWindow;
-        this.firstOfEachKey = firstOfEachKey;
         this.windowNanos = window.toNanos();
         this.clock = clock;
         this.windowStart = clock.getAsLong();
@@ -103,7 +94,7 @@ public final class LogLimiter {
                 count = logged.computeIfAbsent(OTHER_KEYS, k -> new int[1]);
             }
         }
-        if (count[0] < perKey && (loggedInWindow < perWindow || (firstOfEachKey && count[0] == 0))) {
+        if (count[0] < perKey && (loggedInWindow < perWindow || count[0] == 0)) {
             count[0]++;
             loggedInWindow++;
             long n = notLogged;

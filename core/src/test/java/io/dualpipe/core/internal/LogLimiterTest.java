@@ -47,12 +47,29 @@ class LogLimiterTest {
     void allKeysTogetherAreBoundedToo() {
         LogLimiter limiter = new LogLimiter(2, Duration.ofHours(1), () -> 0L);
         int logged = 0;
-        for (int key = 0; key < 1_000; key++) {
-            if (limiter.acquire(key) >= 0) {
-                logged++;
+        for (int round = 0; round < 3; round++) {
+            for (int key = 0; key < 1_000; key++) {
+                if (limiter.acquire(key) >= 0) {
+                    logged++;
+                }
             }
         }
-        assertEquals(10, logged); // five times perKey, whatever the number of keys
+        // Each key told apart (256, and one bucket for the rest) gets its first event; the total
+        // (five times perKey) is spent by the first of those, so no key gets a second.
+        assertEquals(LogLimiter.MAX_KEYS + 1, logged);
+    }
+
+    @Test
+    void aKeysFirstEventIsLoggedOnceTheTotalIsSpent() {
+        LogLimiter limiter = new LogLimiter(2, Duration.ofHours(1), () -> 0L);
+        for (int i = 0; i < 100; i++) {
+            for (int key = 0; key < 5; key++) {
+                limiter.acquire(key); // five flooding keys spend the total of 10
+            }
+        }
+        assertEquals(-1, limiter.acquire(0));
+        assertEquals(491, limiter.acquire(5), "a new key's first event is logged, and counts what was not");
+        assertEquals(-1, limiter.acquire(5), "but not its second: the total is spent");
     }
 
     @Test
