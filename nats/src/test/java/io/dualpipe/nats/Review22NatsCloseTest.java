@@ -157,4 +157,38 @@ class Review22NatsCloseTest {
             assertEquals(List.of(), consumers(nats, "r22flush"), "result consumers left by a start() that failed");
         }
     }
+
+    /**
+     * close() while results stream in (an agent answering 300 tasks): every future ends (its result
+     * or the pool's shutdown), the consumer is deleted, and the submitter's thread ends, though
+     * handlers of the closed dispatcher may still be completing and acknowledging results.
+     */
+    @Test
+    @Timeout(180)
+    void closeWhileResultsAreInFlightEndsEveryFutureAndDeletesTheConsumer(@TempDir Path dir) throws Exception {
+        try (NatsServer nats = NatsServer.start(dir)) {
+            for (int round = 0; round < 2; round++) {
+                String name = "r22flight" + round;
+                List<CompletableFuture<Object>> futures = new ArrayList<>();
+                try (NatsAgent agent = NatsAgent.builder(() -> io.dualpipe.process.ChildProcess.builder("python3",
+                        Fixtures.script().toString())).server(nats.url()).pool(name).name(name).workers(2).start()) {
+                    NatsWorkerPool pool = NatsWorkerPool.builder().server(nats.url()).pool(name).start();
+                    for (int i = 0; i < 300; i++) {
+                        futures.add(pool.submit(i));
+                    }
+                    CompletableFuture.anyOf(futures.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+                    pool.close();
+                    for (CompletableFuture<Object> f : futures) {
+                        try {
+                            f.get(10, TimeUnit.SECONDS);
+                        } catch (java.util.concurrent.ExecutionException e) {
+                            assertTrue(e.getCause() instanceof io.dualpipe.worker.PoolShutdownException, String.valueOf(e.getCause()));
+                        }
+                    }
+                    assertEquals(List.of(), consumers(nats, name), "round " + round + ": consumers after close() mid-stream");
+                }
+                Fixtures.await("submitter threads end", () -> Fixtures.threads("dualpipe-nats-submitter-").isEmpty());
+            }
+        }
+    }
 }
