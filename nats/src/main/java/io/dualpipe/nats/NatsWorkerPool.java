@@ -70,6 +70,9 @@ public final class NatsWorkerPool implements AutoCloseable {
     private final SubmitterLink link;
     private final AtomicLong seq = new AtomicLong();
     private final AtomicReference<CompletableFuture<Void>> shutdown = new AtomicReference<>();
+    /** The thread running close()'s steps, once one has begun them; {@link #closed} completes when it is done. */
+    private final AtomicReference<Thread> closer = new AtomicReference<>();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile State state = State.RUNNING;
 
     private NatsWorkerPool(Builder b) {
@@ -243,20 +246,35 @@ public final class NatsWorkerPool implements AutoCloseable {
 
     /**
      * Closes the connection; the futures still pending fail with a {@link PoolShutdownException}
-     * (their tasks stay in the stream and may still run: their results are dropped). Idempotent.
+     * (their tasks stay in the stream and may still run: their results are dropped). Idempotent and
+     * thread-safe: a call made while another thread is closing the pool returns when that one is done.
      */
     @Override
     public void close() {
         moveTo(State.CLOSED);
-        pending.failAll(new PoolShutdownException("the pool was closed before the task's result came:"
-                + " the task may still run on an agent (at least once), its result will be dropped"));
-        link.unsubscribe();
-        link.stopTimer();
-        CompletableFuture<Void> down = shutdown.get();
-        if (down != null) {
-            down.completeExceptionally(closedBeforeDie()); // its DIE step may have been dropped by shutdownNow
+        // The steps run once, on the first caller's thread: a second closer running them too would
+        // close the connection under the first one's consumer delete and leave the consumer behind.
+        // The others wait for them (bounded by the client's request timeouts), except a callback that
+        // the closing thread itself runs (a failed future's), which must not wait on itself.
+        if (!closer.compareAndSet(null, Thread.currentThread())) {
+            if (closer.get() != Thread.currentThread()) {
+                closed.join();
+            }
+            return;
         }
-        link.closeConnection();
+        try {
+            pending.failAll(new PoolShutdownException("the pool was closed before the task's result came:"
+                    + " the task may still run on an agent (at least once), its result will be dropped"));
+            link.unsubscribe();
+            link.stopTimer();
+            CompletableFuture<Void> down = shutdown.get();
+            if (down != null) {
+                down.completeExceptionally(closedBeforeDie()); // its DIE step may have been dropped by shutdownNow
+            }
+            link.closeConnection();
+        } finally {
+            closed.complete(null);
+        }
     }
 
     private PoolShutdownException refusal(String method) {

@@ -75,9 +75,7 @@ class Review22NatsCloseTest {
      */
     @Test
     @Timeout(120)
-    @org.junit.jupiter.api.Disabled("DEFECT: two concurrent close() calls leave the submitter's durable result consumer on the"
-            + " server: the second closer closes the connection under the first one's deleteConsumer")
-    void DEFECT_closeFromTwoThreadsAtOnceLeavesTheConsumer(@TempDir Path dir) throws Exception {
+    void closeFromTwoThreadsAtOnceDeletesTheConsumer(@TempDir Path dir) throws Exception {
         try (NatsServer nats = NatsServer.start(dir);
              LogCapture log = new LogCapture("io.dualpipe.nats.internal.ResultReader")) {
             for (int round = 0; round < 20; round++) { // one round in a few loses the race
@@ -141,9 +139,7 @@ class Review22NatsCloseTest {
      */
     @Test
     @Timeout(120)
-    @org.junit.jupiter.api.Disabled("DEFECT: a start() that fails at its flush (54a404f) leaves its durable result consumer on the"
-            + " server for abandonedAfter (1 h by default): SubmitterLink.failed closes the connection without deleting it")
-    void DEFECT_aStartThatFailsAtItsFlushLeavesItsResultConsumer(@TempDir Path dir) throws Exception {
+    void aStartThatFailsAtItsFlushDeletesItsResultConsumer(@TempDir Path dir) throws Exception {
         try (NatsServer nats = NatsServer.start(dir)) {
             // create the streams first, so that only the flush can fail
             NatsWorkerPool.builder().server(nats.url()).pool("r22flush").start().close();

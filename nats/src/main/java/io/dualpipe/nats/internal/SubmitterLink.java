@@ -93,20 +93,24 @@ public final class SubmitterLink {
             conn.flush(publishTimeout);
             return new SubmitterLink(layout, conn, timer, reader, publisher);
         } catch (IOException | JetStreamApiException | RuntimeException e) {
-            throw failed(timer, conn, "cannot set up pool \"" + layout.pool() + "\" on NATS: " + e.getMessage(), e);
+            throw failed(timer, conn, reader, layout, "cannot set up pool \"" + layout.pool() + "\" on NATS: " + e.getMessage(), e);
         } catch (TimeoutException e) {
-            throw failed(timer, conn, "cannot set up pool \"" + layout.pool() + "\" on NATS: the server did not confirm submitter "
+            throw failed(timer, conn, reader, layout, "cannot set up pool \"" + layout.pool() + "\" on NATS: the server did not confirm submitter "
                     + submitter + "'s subscriptions within publishTimeout " + publishTimeout, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw failed(timer, conn, "interrupted while subscribing submitter " + submitter + " to pool \"" + layout.pool()
+            throw failed(timer, conn, reader, layout, "interrupted while subscribing submitter " + submitter + " to pool \"" + layout.pool()
                     + "\" on NATS", e);
         }
     }
 
     /** {@return the error a failed set-up throws, once it has stopped the timer thread and closed the connection} */
-    private static StreamUnavailableException failed(ScheduledThreadPoolExecutor timer, Connection conn, String message, Exception cause) {
+    private static StreamUnavailableException failed(ScheduledThreadPoolExecutor timer, Connection conn, ResultReader reader,
+                                                     Layout layout, String message, Exception cause) {
         timer.shutdownNow();
+        // A failure after the subscription (the flush) leaves a durable consumer on the server for
+        // abandonedAfter, one per failed start: delete it while the connection is still there.
+        reader.unsubscribe(conn, layout);
         Connect.closeQuietly(conn);
         return new StreamUnavailableException(message, cause);
     }
