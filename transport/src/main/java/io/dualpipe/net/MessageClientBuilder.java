@@ -73,7 +73,8 @@ public final class MessageClientBuilder {
      * it closes with a {@link io.dualpipe.core.message.PeerStalledException}: when the server's held
      * requests have filled the connection's backlog, and during
      * {@link io.dualpipe.core.message.MessageChannel#closeGracefully()} (see
-     * {@link io.dualpipe.core.message.MessageChannelBuilder#stallTimeout}). Default 10 s.
+     * {@link io.dualpipe.core.message.MessageChannelBuilder#stallTimeout}, which says how slow a
+     * reader still counts as reading). Default 10 s.
      *
      * @param timeout the wait, positive
      * @return this builder

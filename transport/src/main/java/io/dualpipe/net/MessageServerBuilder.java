@@ -100,7 +100,8 @@ public final class MessageServerBuilder {
      * How long a connection waits for its client to take any of its queued bytes before it closes
      * with a {@link io.dualpipe.core.message.PeerStalledException}: when the client's held requests
      * have filled the connection's backlog, and during {@link MessageServer#stop()} (see
-     * {@link io.dualpipe.core.message.MessageChannelBuilder#stallTimeout}). Default 10 s.
+     * {@link io.dualpipe.core.message.MessageChannelBuilder#stallTimeout}, which says how slow a
+     * reader still counts as reading). Default 10 s.
      *
      * @param timeout the wait, positive
      * @return this builder

@@ -63,6 +63,13 @@ public final class MessageChannelBuilder {
      * close ({@link MessageChannel#closeGracefully()}, the peer's end of stream) waits for the peer to
      * take any of them. Default 10 s.
      *
+     * <p>"Take" is measured at our end: bytes the kernel accepts from the channel's queue. With the
+     * socket's send buffer full, the kernel accepts more only once the peer has read most of it
+     * (about 200 KiB on a Unix socket by default; TCP's auto-sized buffers can hold several MiB), so a
+     * peer that reads, but less than about a buffer's worth per timeout, is closed as stalled. Set the
+     * timeout for the slowest reader you serve: at 10 s, one reading under ~20 KiB/s over a Unix
+     * socket is cut off.
+     *
      * @param timeout the wait, positive
      * @return this builder
      */

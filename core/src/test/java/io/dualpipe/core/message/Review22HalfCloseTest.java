@@ -213,7 +213,7 @@ class Review22HalfCloseTest {
      */
     @Test
     @Timeout(60)
-    @org.junit.jupiter.api.Disabled("DEFECT: the half-close stall watch (91fc928) cuts off a peer that half-closed and reads steadily"
+    @org.junit.jupiter.api.Disabled("KNOWN LIMIT, documented in MessageChannelBuilder.stallTimeout; counting the socket's unsent bytes (SIOCOUTQ) would lift it. DEFECT: the half-close stall watch (91fc928) cuts off a peer that half-closed and reads steadily"
             + " but less than a socket buffer per stall timeout: progress is measured by our queue, not by what the peer reads")
     void DEFECT_aPeerThatHalfClosesThenReadsSteadilyIsCutOffAsStalled() throws Exception {
         try (Pair p = new Pair()) {
@@ -228,7 +228,7 @@ class Review22HalfCloseTest {
      */
     @Test
     @Timeout(60)
-    @org.junit.jupiter.api.Disabled("DEFECT: a graceful close's drain watch cuts off a peer that reads steadily but less than a"
+    @org.junit.jupiter.api.Disabled("KNOWN LIMIT, documented in MessageChannelBuilder.stallTimeout; counting the socket's unsent bytes (SIOCOUTQ) would lift it. DEFECT: a graceful close's drain watch cuts off a peer that reads steadily but less than a"
             + " socket buffer per stall timeout: progress is measured by our queue, not by what the peer reads")
     void DEFECT_aGracefulCloseCutsOffAPeerThatReadsSteadily() throws Exception {
         try (Pair p = new Pair()) {
