@@ -38,17 +38,22 @@ class FdStreamTest {
         new Random(seed).nextBytes(data);
         LoopFuture<Void> w = out.write(data);
         out.shutdownOutput();
+        byte[] got = readToEnd(in);
+        w.get(5, TimeUnit.SECONDS);
+        assertArrayEquals(data, got);
+        return in;
+    }
+
+    /** Pull reads of up to 100,000 bytes until the end of stream; each read bounded. */
+    private static byte[] readToEnd(FdStream in) throws Exception {
         ByteArrayOutputStream got = new ByteArrayOutputStream();
         while (true) {
             byte[] chunk = in.read(100_000).get(10, TimeUnit.SECONDS);
             if (chunk.length == 0) {
-                break;
+                return got.toByteArray();
             }
             got.write(chunk);
         }
-        w.get(5, TimeUnit.SECONDS);
-        assertArrayEquals(data, got.toByteArray());
-        return in;
     }
 
     /**
@@ -78,16 +83,9 @@ class FdStreamTest {
             assertTrue(last != null && !last.isDone(), "the pipe filled up and writes were queued");
             out.shutdownOutput();
             in.resume();
-            ByteArrayOutputStream got = new ByteArrayOutputStream();
-            while (true) {
-                byte[] chunk = in.read(100_000).get(10, TimeUnit.SECONDS);
-                if (chunk.length == 0) {
-                    break;
-                }
-                got.write(chunk);
-            }
+            byte[] got = readToEnd(in);
             last.get(5, TimeUnit.SECONDS);
-            assertArrayEquals(sent.toByteArray(), got.toByteArray());
+            assertArrayEquals(sent.toByteArray(), got);
         }
     }
 
